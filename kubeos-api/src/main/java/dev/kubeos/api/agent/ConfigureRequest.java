@@ -1,0 +1,31 @@
+package dev.kubeos.api.agent;
+
+import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
+import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.annotation.JsonProperty;
+import com.fasterxml.jackson.databind.JsonNode;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Parameter of {@code configure}, in upstream KubeOS's wire shape: unlike the CR, {@code contents}
+ * is a map from key to value and operation.
+ */
+@JsonIgnoreProperties(ignoreUnknown = true)
+@JsonInclude(JsonInclude.Include.NON_NULL)
+public record ConfigureRequest(@JsonProperty("configs") List<Sysconfig> configs) {
+
+  /** Settings of one model (kernel.sysctl, kubernetes.kubelet, ...). */
+  @JsonIgnoreProperties(ignoreUnknown = true)
+  @JsonInclude(JsonInclude.Include.NON_NULL)
+  public record Sysconfig(
+      @JsonProperty("model") String model,
+      @JsonProperty("config_path") String configPath,
+      @JsonProperty("contents") Map<String, KeyInfo> contents) {}
+
+  /** The value for one key and the operation ({@code ""} = add/update, {@code delete}). */
+  @JsonIgnoreProperties(ignoreUnknown = true)
+  @JsonInclude(JsonInclude.Include.NON_NULL)
+  public record KeyInfo(
+      @JsonProperty("value") JsonNode value, @JsonProperty("operation") String operation) {}
+}

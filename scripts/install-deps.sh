@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Installs the Debian 12 packages KubeOS for Java needs to build, test and run its demo.
+# Idempotent: does nothing when everything is already present. Needs root (or sudo).
+set -euo pipefail
+
+PACKAGES=(
+  openjdk-17-jdk-headless  # build + run (Java 17 is the baseline)
+  gdisk                    # sgdisk: GPT disk images for tests and the demo
+  fdisk                    # partx / sfdisk: cross-check of the pure-Java GPT reader
+  e2fsprogs                # mkfs.ext4 -d: root file systems for slots
+  dosfstools mtools        # FAT ESP images
+  grub-common              # grub-editenv: cross-check of the boot env blocks
+  curl coreutils           # benchmark baselines
+)
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -eq 0 ]; then
+  exit 0
+fi
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then
+  command -v sudo >/dev/null || { echo "install-deps: need root to install: ${missing[*]}" >&2; exit 1; }
+  SUDO=sudo
+fi
+echo "install-deps: installing ${missing[*]}" >&2
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
