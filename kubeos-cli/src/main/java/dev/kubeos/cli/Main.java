@@ -1,10 +1,64 @@
 package dev.kubeos.cli;
 
-/** Entry point of the {@code kubeos} command. */
-public final class Main {
-  private Main() {}
+import dev.kubeos.api.agent.AgentException;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/** Entry point of the {@code kubeos} command: only wires picocli and the error handling. */
+@Command(
+    name = "kubeos",
+    mixinStandardHelpOptions = true,
+    versionProvider = Main.Version.class,
+    description = "KubeOS for Java: atomic A/B OS upgrades for Kubernetes nodes.",
+    subcommands = {AgentCommand.class, DemoCommand.class, CommandLine.HelpCommand.class})
+public final class Main implements Runnable {
 
   public static void main(String[] args) {
-    System.exit(0);
+    System.exit(commandLine().execute(args));
+  }
+
+  /** The configured command line (also used by the demo and tests to run commands in-process). */
+  public static CommandLine commandLine() {
+    CommandLine cl = new CommandLine(new Main());
+    cl.setExecutionExceptionHandler(
+        (e, cmd, parsed) -> {
+          if (e instanceof AgentException) {
+            AgentException ae = (AgentException) e;
+            cmd.getErr()
+                .println(
+                    "kubeos: "
+                        + ae.getMessage()
+                        + " ["
+                        + ae.code()
+                        + ", caller should "
+                        + ae.code()
+                            .action()
+                            .name()
+                            .toLowerCase(java.util.Locale.ROOT)
+                            .replace('_', ' ')
+                        + "]");
+            return ae.code().exitStatus();
+          }
+          if (e instanceof IllegalArgumentException) {
+            cmd.getErr().println("kubeos: " + e.getMessage());
+            return 2;
+          }
+          throw e;
+        });
+    return cl;
+  }
+
+  @Override
+  public void run() {
+    CommandLine.usage(this, System.out);
+  }
+
+  /** Version from the jar manifest. */
+  static final class Version implements CommandLine.IVersionProvider {
+    @Override
+    public String[] getVersion() {
+      String v = Main.class.getPackage().getImplementationVersion();
+      return new String[] {"kubeos " + (v == null ? "development build" : v)};
+    }
   }
 }

@@ -1,0 +1,454 @@
+package dev.kubeos.agent;
+
+import static dev.kubeos.api.agent.ErrorCode.INVALID_REQUEST;
+import static dev.kubeos.api.agent.ErrorCode.IO_ERROR;
+import static dev.kubeos.api.agent.ErrorCode.PRECONDITION_FAILED;
+
+import dev.kubeos.agent.boot.BootEnv;
+import dev.kubeos.agent.disk.DiskLayout;
+import dev.kubeos.agent.health.HealthChecker;
+import dev.kubeos.agent.health.HealthReport;
+import dev.kubeos.agent.model.AgentState;
+import dev.kubeos.agent.model.BootState;
+import dev.kubeos.agent.model.NodeView;
+import dev.kubeos.agent.model.Sha256;
+import dev.kubeos.agent.port.BlockDevice;
+import dev.kubeos.agent.port.CommandRunner;
+import dev.kubeos.agent.port.DiskOpener;
+import dev.kubeos.agent.port.OperationLock;
+import dev.kubeos.agent.port.PayloadOpener;
+import dev.kubeos.agent.port.PayloadSource;
+import dev.kubeos.agent.port.Rebooter;
+import dev.kubeos.agent.port.StateStore;
+import dev.kubeos.agent.stage.ProgressListener;
+import dev.kubeos.agent.stage.RawImageWriter;
+import dev.kubeos.agent.stage.StageResult;
+import dev.kubeos.agent.stage.TarRootfsWriter;
+import dev.kubeos.api.agent.AgentException;
+import dev.kubeos.api.agent.AgentStatus;
+import dev.kubeos.api.agent.ErrorCode;
+import dev.kubeos.api.agent.Slot;
+import dev.kubeos.api.agent.SlotState;
+import dev.kubeos.api.agent.SlotStatus;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+/**
+ * The host agent: moves a node between OS versions through its A/B root slots without ever
+ * leaving it unbootable. Each public method is one operation and reads as its list of steps; the
+ * rules (which slot, which transitions are allowed) live in {@link NodeView}.
+ *
+ * <p>Safety invariant: at every instant (including after a crash at any line), the slot the
+ * bootloader will start next is a slot whose content is verified: the booted one, the committed
+ * default, or a verified staged slot armed as a boot-once trial.
+ */
+public final class Agent {
+  private static final System.Logger LOG = System.getLogger("kubeos.agent");
+
+  private final Deps deps;
+
+  /**
+   * The ports the agent works through.
+   *
+   * @param disk the node's disk
+   * @param bootEnv the bootloader environment on the ESP
+   * @param stateStore the agent's slot records on PERSIST
+   * @param lock exclusivity of mutating operations
+   * @param bootedSlot slot the running system was booted from
+   * @param clock time source
+   * @param rebooter restarts the node
+   * @param commands host tools (mkfs.ext4, health commands)
+   * @param payloads resolves payload URLs
+   * @param workDir scratch space on PERSIST for tar extraction
+   * @param health post-boot checks
+   */
+  public record Deps(
+      DiskOpener disk,
+      BootEnv bootEnv,
+      StateStore stateStore,
+      OperationLock lock,
+      Slot bootedSlot,
+      Clock clock,
+      Rebooter rebooter,
+      CommandRunner commands,
+      PayloadOpener payloads,
+      Path workDir,
+      HealthChecker health) {}
+
+  public Agent(Deps deps) {
+    this.deps = deps;
+  }
+
+  /** Sets up boot env and agent state for a disk whose booted slot already holds {@code version}. */
+  public AgentStatus init(String version, String sha256) {
+    requireVersion(version);
+    String digest = sha256 == null ? null : Sha256.parse(sha256).hex();
+    try (OperationLock.Held held = deps.lock().acquire("init")) {
+      readLayout();
+      Slot booted = deps.bootedSlot();
+      if (bootEnv().read().isPresent()) {
+        throw new AgentException(
+            PRECONDITION_FAILED,
+            "the boot environment under the boot dir is already initialised (default slot "
+                + bootEnv().read().get().defaultSlot()
+                + "); init only sets up a fresh image");
+      }
+      AgentState state =
+          AgentState.empty()
+              .withSlot(
+                  booted, new SlotStatus(version, digest, SlotState.VERIFIED, deps.clock().instant()));
+      save(state);
+      bootEnv().initialize(booted);
+      log("init: slot %s holds %s; boot env and state created", booted, version);
+    } catch (IOException e) {
+      throw ioError("init", e);
+    }
+    return status();
+  }
+
+  /** Where the node runs, where it boots next and what each slot holds. Changes nothing. */
+  public AgentStatus status() {
+    try {
+      NodeView view = view();
+      return view.toStatus(bootEnv().nextBoot().slot(), deps.clock().instant());
+    } catch (IOException e) {
+      throw ioError("status", e);
+    }
+  }
+
+  /** Writes a payload into the inactive slot and records it verified. */
+  public StageResult stage(StageRequest request, ProgressListener progress) {
+    requireVersion(request.version());
+    Sha256 expected = Sha256.parse(request.sha256());
+    try (OperationLock.Held held = deps.lock().acquire("stage " + request.version())) {
+      NodeView view = reconcile();
+      Slot target = view.inactive();
+      refuseIfTrialBoot(view, "stage");
+      if (view.boot().defaultSlot() == target) {
+        throw new AgentException(
+            PRECONDITION_FAILED,
+            "slot "
+                + target
+                + " is the committed default (a rollback to it is pending); staging over it could"
+                + " leave the node without a bootable slot. Reboot into slot "
+                + target
+                + " first, or run 'kubeos agent rollback' again to undo the pending rollback.");
+      }
+      PayloadSource source = deps.payloads().open(request.url(), request.fetch());
+      log("stage %s: %s -> slot %s (%s)", request.version(), source.describe(), target, request.format());
+      // Everything before the first write leaves the node exactly as it was. The guard marks the
+      // slot STAGING (not bootable) and disarms a trial of it right before the first byte lands.
+      AtomicBoolean touched = new AtomicBoolean();
+      Runnable beforeFirstWrite = () -> markStaging(view, target, request, touched);
+      StageResult result;
+      try (BlockDevice disk = deps.disk().open(true)) {
+        DiskLayout layout = DiskLayout.read(disk, deps.disk().name());
+        result = write(request, expected, source, disk, layout, target, beforeFirstWrite, progress);
+      } catch (RuntimeException | IOException e) {
+        if (touched.get()) {
+          markFailedStage(target, request, e);
+        }
+        if (e instanceof IOException) {
+          throw ioError("stage", (IOException) e);
+        }
+        if (e instanceof UncheckedIOException) {
+          throw ioError("stage", ((UncheckedIOException) e).getCause());
+        }
+        throw (RuntimeException) e;
+      }
+      AgentState state =
+          loadState()
+              .withSlot(
+                  target,
+                  new SlotStatus(
+                      request.version(),
+                      result.sha256().hex(),
+                      SlotState.VERIFIED,
+                      deps.clock().instant()));
+      save(state);
+      log(
+          "stage %s: slot %s verified (%d bytes, read-back %s, %d resumes, %s)",
+          request.version(),
+          target,
+          result.bytes(),
+          result.readBackUncached() ? "from the device" : "through the page cache",
+          result.resumes(),
+          result.elapsed());
+      return result;
+    } catch (IOException e) {
+      throw ioError("stage", e);
+    }
+  }
+
+  private StageResult write(
+      StageRequest request,
+      Sha256 expected,
+      PayloadSource source,
+      BlockDevice disk,
+      DiskLayout layout,
+      Slot target,
+      Runnable beforeFirstWrite,
+      ProgressListener progress)
+      throws IOException {
+    switch (request.format()) {
+      case RAW:
+        try (BlockDevice slot = new FirstWriteGuard(layout.openSlot(disk, target), beforeFirstWrite)) {
+          return new RawImageWriter().write(source, expected, slot, progress);
+        }
+      case TAR:
+        Path diskPath =
+            deps.disk()
+                .path()
+                .orElseThrow(
+                    () ->
+                        new AgentException(
+                            ErrorCode.UNSUPPORTED, "tar payloads need a disk path for mkfs.ext4"));
+        CommandRunner guarded = FirstWriteGuard.commands(deps.commands(), beforeFirstWrite);
+        return new TarRootfsWriter(guarded)
+            .write(
+                source,
+                expected,
+                diskPath,
+                layout.slotOffset(target),
+                layout.slotSize(target),
+                target.partitionName(),
+                deps.workDir(),
+                progress);
+      default:
+        throw new AgentException(INVALID_REQUEST, "unknown format " + request.format());
+    }
+  }
+
+  private void markStaging(NodeView view, Slot target, StageRequest request, AtomicBoolean touched) {
+    try {
+      BootState boot = bootEnv().read().orElseThrow();
+      if (boot.trialSlot() == target) {
+        bootEnv().write(boot.withoutTrial());
+        log("stage %s: disarmed the pending trial of slot %s", request.version(), target);
+      }
+      save(
+          loadState()
+              .withSlot(
+                  target,
+                  new SlotStatus(
+                      request.version(), null, SlotState.STAGING, deps.clock().instant())));
+      touched.set(true);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  private void markFailedStage(Slot target, StageRequest request, Exception cause) {
+    try {
+      save(loadState().withSlot(target, new SlotStatus(null, null, SlotState.EMPTY, deps.clock().instant())));
+      log("stage %s: failed after writing into slot %s, slot marked EMPTY: %s", request.version(), target, cause.getMessage());
+    } catch (IOException | RuntimeException e) {
+      // The slot stays STAGING on disk, which is just as unbootable; the original error matters.
+      cause.addSuppressed(e);
+    }
+  }
+
+  /** Arms a boot-once trial of the verified staged slot; the next boot starts it. */
+  public AgentStatus activate() {
+    try (OperationLock.Held held = deps.lock().acquire("activate")) {
+      NodeView view = reconcile();
+      Slot target = view.inactive();
+      refuseIfTrialBoot(view, "activate");
+      SlotStatus staged = view.state().slot(target);
+      if (staged.state() != SlotState.VERIFIED) {
+        throw new AgentException(
+            PRECONDITION_FAILED,
+            "nothing verified is staged in slot "
+                + target
+                + " (state "
+                + staged.state()
+                + "); run 'kubeos agent stage' first");
+      }
+      if (view.boot().defaultSlot() == target) {
+        throw new AgentException(
+            PRECONDITION_FAILED,
+            "slot " + target + " is already the committed default; the next boot starts it");
+      }
+      BootState armed = view.boot().withTrial(target, view.boot().seq() + 1);
+      bootEnv().write(armed);
+      log("activate: boot-once trial of slot %s (%s) armed", target, staged.version());
+    } catch (IOException e) {
+      throw ioError("activate", e);
+    }
+    return status();
+  }
+
+  /** Makes the booted trial slot the committed default. */
+  public AgentStatus commit() {
+    try (OperationLock.Held held = deps.lock().acquire("commit")) {
+      NodeView view = reconcile();
+      Slot booted = view.booted();
+      if (!view.trialBoot() || view.state().slot(booted).state() != SlotState.VERIFIED) {
+        throw new AgentException(
+            PRECONDITION_FAILED,
+            "the booted slot "
+                + booted
+                + " is not a verified trial boot (default "
+                + view.boot().defaultSlot()
+                + ", trial "
+                + (view.boot().trialSlot() == null ? "none" : view.boot().trialSlot())
+                + "); nothing to commit");
+      }
+      bootEnv().write(view.boot().withDefault(booted).withoutTrial());
+      save(view.state().withLastFailure(null));
+      log("commit: slot %s (%s) is the default now", booted, view.state().slot(booted).version());
+    } catch (IOException e) {
+      throw ioError("commit", e);
+    }
+    return status();
+  }
+
+  /** Makes the other slot the default, when it holds a verified image that has not failed. */
+  public AgentStatus rollback() {
+    try (OperationLock.Held held = deps.lock().acquire("rollback")) {
+      NodeView view = reconcile();
+      Slot other = view.inactive();
+      SlotStatus target = view.state().slot(other);
+      if (target.state() != SlotState.VERIFIED) {
+        throw new AgentException(
+            PRECONDITION_FAILED,
+            "cannot roll back to slot "
+                + other
+                + ": it is "
+                + target.state()
+                + (target.state() == SlotState.FAILED_TRIAL
+                    ? " (" + target.version() + " failed its trial boot)"
+                    : "")
+                + "; only a verified slot that has not failed a trial can become the default");
+      }
+      bootEnv().write(view.boot().withDefault(other).withoutTrial());
+      log("rollback: slot %s (%s) is the default from the next boot", other, target.version());
+    } catch (IOException e) {
+      throw ioError("rollback", e);
+    }
+    return status();
+  }
+
+  /**
+   * Runs the post-boot health checks. On a trial boot: pass commits, failure records the failed
+   * trial and reboots into the default slot. On other boots it only reports.
+   */
+  public HealthReport health(boolean rebootOnFailure) {
+    NodeView view;
+    try (OperationLock.Held held = deps.lock().acquire("health")) {
+      view = reconcile();
+    } catch (IOException e) {
+      throw ioError("health", e);
+    }
+    HealthReport report = deps.health().run();
+    log("health: %s", report.summary());
+    if (!view.trialBoot()) {
+      return report;
+    }
+    if (report.passed()) {
+      commit();
+      return report;
+    }
+    try (OperationLock.Held held = deps.lock().acquire("health fallback")) {
+      NodeView now = view();
+      Slot booted = now.booted();
+      save(
+          now.state()
+              .withSlotState(booted, SlotState.FAILED_TRIAL, deps.clock().instant())
+              .withLastFailure(
+                  "trial boot of slot "
+                      + booted
+                      + " ("
+                      + now.state().slot(booted).version()
+                      + ") failed its health check: "
+                      + report.summary()));
+      bootEnv().write(now.boot().withoutTrial());
+      log("health: trial of slot %s failed, falling back to slot %s", booted, now.boot().defaultSlot());
+      if (rebootOnFailure) {
+        deps.rebooter().reboot("trial boot failed its health check");
+      }
+    } catch (IOException e) {
+      throw ioError("health", e);
+    }
+    return report;
+  }
+
+  /** Reads everything and records a failed trial GRUB reported, if any (needs the lock). */
+  private NodeView reconcile() throws IOException {
+    NodeView view = view();
+    AgentState recorded = view.stateWithFailureRecorded(deps.clock().instant());
+    if (view.failedTrial().isPresent()) {
+      save(recorded);
+      BootState cleared = bootEnv().write(view.boot().withoutTrial());
+      log("%s", recorded.lastFailure());
+      return new NodeView(view.booted(), cleared, view.triedTrialId(), recorded);
+    }
+    return view;
+  }
+
+  private NodeView view() throws IOException {
+    BootState boot =
+        bootEnv()
+            .read()
+            .orElseThrow(
+                () ->
+                    new AgentException(
+                        PRECONDITION_FAILED,
+                        "no valid boot environment under the boot dir: the node was not set up"
+                            + " with 'kubeos agent init' (or the image builder)"));
+    return new NodeView(deps.bootedSlot(), boot, bootEnv().triedTrialId(), loadState());
+  }
+
+  private void refuseIfTrialBoot(NodeView view, String operation) {
+    if (view.trialBoot()) {
+      throw new AgentException(
+          PRECONDITION_FAILED,
+          "the node runs an uncommitted trial of slot "
+              + view.booted()
+              + "; "
+              + operation
+              + " would touch its fallback slot "
+              + view.inactive()
+              + ". Commit the trial ('kubeos agent commit' or health) or reboot to fall back first.");
+    }
+  }
+
+  private void readLayout() throws IOException {
+    try (BlockDevice disk = deps.disk().open(false)) {
+      DiskLayout.read(disk, deps.disk().name());
+    }
+  }
+
+  private AgentState loadState() throws IOException {
+    return deps.stateStore().load().orElse(AgentState.empty());
+  }
+
+  private void save(AgentState state) throws IOException {
+    deps.stateStore().save(state);
+  }
+
+  private BootEnv bootEnv() {
+    return deps.bootEnv();
+  }
+
+  private static void requireVersion(String version) {
+    if (version == null || version.isBlank() || !version.matches("[A-Za-z0-9._+~:-]{1,64}")) {
+      throw new AgentException(
+          INVALID_REQUEST,
+          "invalid version '"
+              + version
+              + "': use 1-64 characters of letters, digits and . _ + ~ : -");
+    }
+  }
+
+  private static AgentException ioError(String operation, IOException e) {
+    return new AgentException(IO_ERROR, operation + " failed: " + e.getMessage(), e);
+  }
+
+  private static void log(String format, Object... args) {
+    LOG.log(System.Logger.Level.INFO, String.format(format, args));
+  }
+}

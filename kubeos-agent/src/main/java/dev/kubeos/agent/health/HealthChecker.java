@@ -1,0 +1,110 @@
+package dev.kubeos.agent.health;
+
+import dev.kubeos.agent.port.CommandRunner;
+import java.io.IOException;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+
+/** Runs the configured checks, retrying those that fail until all pass or the deadline ends. */
+public final class HealthChecker {
+  private static final Duration CHECK_TIMEOUT = Duration.ofSeconds(10);
+
+  private final HealthConfig config;
+  private final CommandRunner commands;
+  private final Clock clock;
+  private final HttpClient http;
+
+  public HealthChecker(HealthConfig config, CommandRunner commands, Clock clock) {
+    this.config = config;
+    this.commands = commands;
+    this.clock = clock;
+    this.http = HttpClient.newBuilder().connectTimeout(CHECK_TIMEOUT).build();
+  }
+
+  public HealthReport run() {
+    Instant start = clock.instant();
+    Instant deadline = start.plus(config.deadline());
+    List<HealthReport.Result> results = new ArrayList<>();
+    for (HealthConfig.Check check : config.checks()) {
+      results.add(new HealthReport.Result(check.describe(), false, "not run yet"));
+    }
+    while (true) {
+      boolean all = true;
+      for (int i = 0; i < results.size(); i++) {
+        if (results.get(i).passed()) {
+          continue;
+        }
+        HealthConfig.Check check = config.checks().get(i);
+        String failure = probe(check);
+        results.set(i, new HealthReport.Result(check.describe(), failure == null, failure));
+        all &= failure == null;
+      }
+      Duration elapsed = Duration.between(start, clock.instant());
+      if (all) {
+        return new HealthReport(true, elapsed, List.copyOf(results));
+      }
+      if (!clock.instant().plus(config.interval()).isBefore(deadline)) {
+        return new HealthReport(false, elapsed, List.copyOf(results));
+      }
+      try {
+        Thread.sleep(config.interval().toMillis());
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return new HealthReport(false, elapsed, List.copyOf(results));
+      }
+    }
+  }
+
+  /** Null when the check passes, otherwise why it failed. */
+  private String probe(HealthConfig.Check check) {
+    try {
+      if (check instanceof HealthConfig.SystemState) {
+        HealthConfig.SystemState s = (HealthConfig.SystemState) check;
+        String state = runForOutput(List.of("systemctl", "is-system-running")).trim();
+        boolean ok = state.equals("running") || (s.allowDegraded() && state.equals("degraded"));
+        return ok ? null : "system state is '" + state + "'";
+      }
+      if (check instanceof HealthConfig.Unit) {
+        String unit = ((HealthConfig.Unit) check).unit();
+        String state = runForOutput(List.of("systemctl", "is-active", unit)).trim();
+        return state.equals("active") ? null : "unit is '" + state + "'";
+      }
+      if (check instanceof HealthConfig.Command) {
+        CommandRunner.Result r = commands.run(((HealthConfig.Command) check).argv(), CHECK_TIMEOUT);
+        return r.ok()
+            ? null
+            : (r.timedOut() ? "timed out" : "exit status " + r.exitStatus()) + tail(r.output());
+      }
+      HealthConfig.Http h = (HealthConfig.Http) check;
+      HttpResponse<Void> response =
+          http.send(
+              HttpRequest.newBuilder(h.url()).timeout(CHECK_TIMEOUT).GET().build(),
+              HttpResponse.BodyHandlers.discarding());
+      int status = response.statusCode();
+      return status / 100 == 2 ? null : "HTTP status " + status;
+    } catch (IOException e) {
+      return e.getClass().getSimpleName() + ": " + e.getMessage();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return "interrupted";
+    }
+  }
+
+  private String runForOutput(List<String> argv) throws IOException {
+    return commands.run(argv, CHECK_TIMEOUT).output();
+  }
+
+  private static String tail(String output) {
+    String t = output == null ? "" : output.strip();
+    if (t.isEmpty()) {
+      return "";
+    }
+    return ": " + (t.length() > 200 ? "..." + t.substring(t.length() - 200) : t);
+  }
+}

@@ -1,0 +1,22 @@
+package dev.kubeos.agent.host;
+
+import dev.kubeos.api.agent.Slot;
+import java.nio.file.Path;
+
+/**
+ * How to find the node's parts (the agent CLI's global options). Nulls mean: detect on the host.
+ *
+ * @param disk block device or disk image holding the GPT; null = disk of the running root
+ * @param bootDir mounted ESP
+ * @param stateDir agent state on PERSIST
+ * @param bootedSlot override of the booted slot; null = from the kernel command line
+ * @param healthConfig health check file; a missing file means no checks
+ * @param certDir where upstream's cacert/clientcert/clientkey file names are resolved
+ */
+public record AgentOptions(
+    Path disk, Path bootDir, Path stateDir, Slot bootedSlot, Path healthConfig, Path certDir) {
+  public static final Path DEFAULT_BOOT_DIR = Path.of("/boot/efi");
+  public static final Path DEFAULT_STATE_DIR = Path.of("/persist/kubeos");
+  public static final Path DEFAULT_HEALTH_CONFIG = Path.of("/etc/KubeOS/health.json");
+  public static final Path DEFAULT_CERT_DIR = Path.of("/etc/KubeOS/certs");
+}

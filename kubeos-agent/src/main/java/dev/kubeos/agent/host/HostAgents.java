@@ -1,0 +1,60 @@
+package dev.kubeos.agent.host;
+
+import dev.kubeos.agent.Agent;
+import dev.kubeos.agent.boot.BootEnv;
+import dev.kubeos.agent.boot.FileBootEnvStore;
+import dev.kubeos.agent.health.HealthChecker;
+import dev.kubeos.agent.health.HealthConfig;
+import dev.kubeos.agent.payload.PayloadSources;
+import dev.kubeos.agent.port.CommandRunner;
+import dev.kubeos.agent.state.JsonStateStore;
+import dev.kubeos.api.Json;
+import dev.kubeos.api.agent.AgentException;
+import dev.kubeos.api.agent.ErrorCode;
+import dev.kubeos.api.agent.Slot;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+
+/** Wires the agent to the real host: files, block devices, systemd, mkfs.ext4, HTTP. */
+public final class HostAgents {
+  private HostAgents() {}
+
+  public static Agent create(AgentOptions options, Clock clock) {
+    HostProbe probe = new HostProbe();
+    Path disk = options.disk() != null ? options.disk() : probe.rootDisk();
+    if (!Files.exists(disk)) {
+      throw new AgentException(ErrorCode.INVALID_REQUEST, "disk " + disk + " does not exist");
+    }
+    Slot booted = options.bootedSlot() != null ? options.bootedSlot() : probe.bootedSlot(disk);
+    CommandRunner commands = new ProcessCommandRunner();
+    Path stateDir = options.stateDir();
+    return new Agent(
+        new Agent.Deps(
+            new FileDiskOpener(disk),
+            new BootEnv(new FileBootEnvStore(options.bootDir())),
+            new JsonStateStore(stateDir),
+            new FileOperationLock(stateDir, clock),
+            booted,
+            clock,
+            new SystemdRebooter(commands),
+            commands,
+            PayloadSources::open,
+            stateDir.resolve("work"),
+            new HealthChecker(loadHealthConfig(options.healthConfig()), commands, clock)));
+  }
+
+  /** Reads the health check file; a missing file means no checks beyond "the agent runs". */
+  public static HealthConfig loadHealthConfig(Path file) {
+    if (file == null || !Files.exists(file)) {
+      return new HealthConfig(null, null, null);
+    }
+    try {
+      return Json.mapper().readValue(file.toFile(), HealthConfig.class);
+    } catch (IOException | IllegalArgumentException e) {
+      throw new AgentException(
+          ErrorCode.INVALID_REQUEST, "health check file " + file + " is invalid: " + e.getMessage(), e);
+    }
+  }
+}

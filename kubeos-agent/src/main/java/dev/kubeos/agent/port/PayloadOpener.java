@@ -1,0 +1,10 @@
+package dev.kubeos.agent.port;
+
+import dev.kubeos.agent.payload.FetchOptions;
+import java.net.URI;
+
+/** Resolves a payload URL into a source (https, http, file). */
+@FunctionalInterface
+public interface PayloadOpener {
+  PayloadSource open(URI url, FetchOptions options);
+}

@@ -1,0 +1,253 @@
+package dev.kubeos.cli;
+
+import dev.kubeos.agent.StageRequest;
+import dev.kubeos.agent.health.HealthReport;
+import dev.kubeos.agent.payload.FetchOptions;
+import dev.kubeos.agent.stage.StageResult;
+import dev.kubeos.api.Json;
+import dev.kubeos.api.agent.AgentException;
+import dev.kubeos.api.agent.AgentStatus;
+import dev.kubeos.api.agent.ErrorCode;
+import java.io.PrintWriter;
+import java.net.URI;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParentCommand;
+import picocli.CommandLine.Spec;
+
+/** The agent's one-shot subcommands; each is a thin call into {@link dev.kubeos.agent.Agent}. */
+final class AgentCommands {
+  private AgentCommands() {}
+
+  /** Shared plumbing: the parent's options and the output streams. */
+  abstract static class Base implements Callable<Integer> {
+    @ParentCommand AgentCommand parent;
+    @Spec CommandSpec spec;
+
+    PrintWriter out() {
+      return spec.commandLine().getOut();
+    }
+
+    PrintWriter err() {
+      return spec.commandLine().getErr();
+    }
+
+    int printStatus(AgentStatus status, boolean json) {
+      if (json) {
+        out().println(StatusText.json(status));
+      } else {
+        out().print(StatusText.human(status));
+      }
+      out().flush();
+      return 0;
+    }
+  }
+
+  @Command(
+      name = "init",
+      mixinStandardHelpOptions = true,
+      description =
+          "Set up the boot env and agent state for a disk whose booted slot holds VERSION.")
+  static final class Init extends Base {
+    @Option(names = "--version", required = true, description = "Version the booted slot holds.")
+    String version;
+
+    @Option(names = "--sha256", description = "Digest of the booted slot's image, if known.")
+    String sha256;
+
+    @Option(names = "--json", description = "Print the status as JSON.")
+    boolean json;
+
+    @Override
+    public Integer call() {
+      return printStatus(parent.agent().init(version, sha256), json);
+    }
+  }
+
+  @Command(
+      name = "status",
+      mixinStandardHelpOptions = true,
+      description = "Show the booted, default, trial and next-boot slots and what each slot holds.")
+  static final class Status extends Base {
+    @Option(
+        names = "--json",
+        description =
+            "Print JSON (keys bootedSlot, defaultSlot, trialSlot, nextBootSlot, slots.A.version, ...).")
+    boolean json;
+
+    @Override
+    public Integer call() {
+      return printStatus(parent.agent().status(), json);
+    }
+  }
+
+  @Command(
+      name = "stage",
+      mixinStandardHelpOptions = true,
+      description = "Write a payload into the slot that is not booted, verify it and record it.")
+  static final class Stage extends Base {
+    @Option(
+        names = "--url",
+        required = true,
+        description = "https://, file:// or (with --insecure) http:// URL of the payload.")
+    URI url;
+
+    @Option(
+        names = "--sha256",
+        required = true,
+        description = "Expected SHA-256 of the payload (hex, optionally sha256:-prefixed).")
+    String sha256;
+
+    @Option(names = "--version", required = true, description = "OS version the payload holds.")
+    String version;
+
+    @Option(
+        names = "--format",
+        defaultValue = "raw",
+        description =
+            "raw (root file-system image) or tar (rootfs tarball). Default: ${DEFAULT-VALUE}.")
+    String format;
+
+    @Option(names = "--insecure", description = "Allow plain http:// (upstream's flagSafe).")
+    boolean insecure;
+
+    @Option(
+        names = "--ca-cert",
+        paramLabel = "PEM",
+        description = "CA certificate for https (default: the JDK's trust store).")
+    Path caCert;
+
+    @Option(
+        names = "--client-cert",
+        paramLabel = "PEM",
+        description = "Client certificate for mutual TLS.")
+    Path clientCert;
+
+    @Option(names = "--client-key", paramLabel = "PEM", description = "Client key for mutual TLS.")
+    Path clientKey;
+
+    @Override
+    public Integer call() {
+      if ((clientCert == null) != (clientKey == null)) {
+        throw new AgentException(
+            ErrorCode.INVALID_REQUEST, "--client-cert and --client-key go together");
+      }
+      StageRequest request =
+          new StageRequest(
+              url,
+              sha256,
+              version,
+              StageRequest.Format.parse(format),
+              FetchOptions.defaults(insecure, caCert, clientCert, clientKey));
+      Progress progress = new Progress(err(), "stage " + version);
+      StageResult r = parent.agent().stage(request, progress);
+      progress.done();
+      out()
+          .printf(
+              "staged %s: %d bytes, %s, read back %s%s in %.1f s%n",
+              version,
+              r.bytes(),
+              r.sha256(),
+              r.readBackUncached() ? "from the device (O_DIRECT)" : "through the page cache",
+              r.resumes() > 0 ? ", " + r.resumes() + " resumed downloads" : "",
+              r.elapsed().toMillis() / 1000.0);
+      out().flush();
+      return 0;
+    }
+  }
+
+  @Command(
+      name = "activate",
+      mixinStandardHelpOptions = true,
+      description = "Arm a boot-once trial of the verified staged slot.")
+  static final class Activate extends Base {
+    @Override
+    public Integer call() {
+      return printStatus(parent.agent().activate(), false);
+    }
+  }
+
+  @Command(
+      name = "commit",
+      mixinStandardHelpOptions = true,
+      description = "Make the booted trial slot the committed default.")
+  static final class Commit extends Base {
+    @Override
+    public Integer call() {
+      return printStatus(parent.agent().commit(), false);
+    }
+  }
+
+  @Command(
+      name = "rollback",
+      mixinStandardHelpOptions = true,
+      description = "Make the other (verified, not failed) slot the default from the next boot.")
+  static final class Rollback extends Base {
+    @Override
+    public Integer call() {
+      return printStatus(parent.agent().rollback(), false);
+    }
+  }
+
+  @Command(
+      name = "health",
+      mixinStandardHelpOptions = true,
+      description =
+          "Run the post-boot checks; on a trial boot, pass commits and failure falls back (reboot).")
+  static final class Health extends Base {
+    @Option(
+        names = "--no-reboot",
+        description = "On a failed trial, record it and disarm but do not reboot.")
+    boolean noReboot;
+
+    @Override
+    public Integer call() {
+      HealthReport report = parent.agent().health(!noReboot);
+      out().println("health " + report.summary());
+      out().flush();
+      return report.passed() ? 0 : ErrorCode.HEALTH_FAILED.exitStatus();
+    }
+  }
+
+  /** Renders status for people and for scripts. */
+  static final class StatusText {
+    private StatusText() {}
+
+    static String json(AgentStatus s) {
+      try {
+        return Json.mapper().writerWithDefaultPrettyPrinter().writeValueAsString(s);
+      } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+        throw new IllegalStateException(e);
+      }
+    }
+
+    static String human(AgentStatus s) {
+      StringBuilder b = new StringBuilder();
+      b.append(
+          String.format(
+              "booted slot:   %s%s%n",
+              s.bootedSlot(), s.trialBoot() ? " (uncommitted trial)" : ""));
+      b.append(String.format("default slot:  %s%n", s.defaultSlot()));
+      b.append(
+          String.format("trial slot:    %s%n", s.trialSlot() == null ? "none" : s.trialSlot()));
+      b.append(String.format("next boot:     %s%n", s.nextBootSlot()));
+      s.slots()
+          .forEach(
+              (slot, st) ->
+                  b.append(
+                      String.format(
+                          "slot %s:        %-12s version %-10s sha256 %s%n",
+                          slot,
+                          st.state(),
+                          st.version() == null ? "-" : st.version(),
+                          st.sha256() == null ? "-" : st.sha256())));
+      if (s.lastFailure() != null) {
+        b.append("last failure:  ").append(s.lastFailure()).append(System.lineSeparator());
+      }
+      return b.toString();
+    }
+  }
+}

@@ -1,0 +1,58 @@
+package dev.kubeos.cli;
+
+import dev.kubeos.agent.AgentService;
+import dev.kubeos.agent.host.ProcessCommandRunner;
+import dev.kubeos.agent.host.SystemdRebooter;
+import dev.kubeos.agent.rpc.JsonRpcServer;
+import dev.kubeos.agent.rpc.RpcDispatcher;
+import dev.kubeos.api.agent.AgentMethods;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParentCommand;
+
+/** {@code kubeos agent serve}: the daemon answering JSON-RPC 2.0 on a root-only Unix socket. */
+@Command(
+    name = "serve",
+    mixinStandardHelpOptions = true,
+    description =
+        "Run the agent daemon: JSON-RPC 2.0 on a Unix socket (mode 0600), upstream-compatible.")
+final class ServeCommand implements Callable<Integer> {
+  @ParentCommand AgentCommand parent;
+
+  @Option(
+      names = "--socket",
+      paramLabel = "PATH",
+      defaultValue = AgentMethods.DEFAULT_SOCKET,
+      description = "Socket path (default: ${DEFAULT-VALUE}).")
+  Path socket;
+
+  @Option(
+      names = "--reboot-delay",
+      paramLabel = "SECONDS",
+      defaultValue = "2",
+      description =
+          "Seconds between answering upgrade/rollback and rebooting (default: ${DEFAULT-VALUE}).")
+  long rebootDelaySeconds;
+
+  @Override
+  public Integer call() throws Exception {
+    AgentService service =
+        new AgentService(
+            parent.agent(),
+            new SystemdRebooter(new ProcessCommandRunner()),
+            parent.certDir,
+            Duration.ofSeconds(rebootDelaySeconds));
+    CountDownLatch stopped = new CountDownLatch(1);
+    try (JsonRpcServer server = new JsonRpcServer(socket, new RpcDispatcher(service))) {
+      server.start();
+      Runtime.getRuntime().addShutdownHook(new Thread(stopped::countDown, "kubeos-serve-stop"));
+      System.err.println("kubeos agent: listening on " + socket);
+      stopped.await();
+    }
+    return 0;
+  }
+}
