@@ -1,0 +1,17 @@
+package dev.kubeos.agent.stage;
+
+import dev.kubeos.agent.model.Sha256;
+import java.time.Duration;
+
+/**
+ * What staging a payload did.
+ *
+ * @param bytes payload bytes received (and, for raw images, written to the slot)
+ * @param actual SHA-256 of the payload as received
+ * @param readBackUncached whether the read-back verification bypassed the page cache (O_DIRECT);
+ *     false also when no read-back was done (tar rootfs staging)
+ * @param elapsed wall-clock time of the whole operation
+ * @param resumes how many times the download was resumed after a broken connection
+ */
+public record StageResult(
+    long bytes, Sha256 actual, boolean readBackUncached, Duration elapsed, int resumes) {}
