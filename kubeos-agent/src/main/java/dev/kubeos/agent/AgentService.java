@@ -1,5 +1,6 @@
 package dev.kubeos.agent;
 
+import dev.kubeos.agent.stage.ProgressListener;
 import dev.kubeos.agent.payload.FetchOptions;
 import dev.kubeos.agent.port.Rebooter;
 import dev.kubeos.agent.rpc.AgentOperations;
@@ -50,7 +51,7 @@ public final class AgentService implements AgentOperations {
 
   @Override
   public OperationResult prepareUpgrade(UpgradeRequest request) {
-    agent.stage(toStageRequest(request), (done, total) -> {});
+    agent.stage(toStageRequest(request), ProgressListener.NONE);
     return OperationResult.UPGRADE_READY;
   }
 
@@ -100,7 +101,7 @@ public final class AgentService implements AgentOperations {
         r.checkSum(),
         r.version(),
         format,
-        FetchOptions.defaults(r.flagSafe(), ca, clientCert, clientKey));
+        new FetchOptions(r.flagSafe(), ca, clientCert, clientKey, null, null));
   }
 
   private Path cert(String name) {

@@ -1,5 +1,6 @@
 package dev.kubeos.agent;
 
+import dev.kubeos.agent.stage.ProgressListener;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.fail;
 
@@ -84,7 +85,7 @@ class AgentCrashIT {
 
   private static void lifeCycle(SimulatedNode node, Crash crash) throws IOException {
     node.agent(crash).init("v1", SimulatedNode.sha256(v1));
-    node.agent(crash).stage(v2Request(), (done, total) -> {});
+    node.agent(crash).stage(v2Request(), ProgressListener.NONE);
     node.agent(crash).activate();
     node.powerCycle();
     node.agent(crash).health(true);
@@ -131,7 +132,7 @@ class AgentCrashIT {
         node.powerCycle();
       } else if (s.bootedSlot() == Slot.A) {
         if (!v2Verified) {
-          agent.stage(v2Request(), (done, total) -> {});
+          agent.stage(v2Request(), ProgressListener.NONE);
         }
         agent.activate();
         node.powerCycle();
@@ -152,7 +153,7 @@ class AgentCrashIT {
   static StageRequest v2Request() {
     return new StageRequest(
         URI.create(V2_URL), SimulatedNode.sha256(v2), "v2", StageRequest.Format.RAW,
-        FetchOptions.defaults(false, null, null, null));
+        FetchOptions.defaults());
   }
 
   static byte[] random(long seed, int size) {

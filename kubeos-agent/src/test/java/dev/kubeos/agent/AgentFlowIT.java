@@ -1,5 +1,6 @@
 package dev.kubeos.agent;
 
+import dev.kubeos.agent.stage.ProgressListener;
 import static dev.kubeos.agent.AgentCrashIT.random;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -55,12 +56,12 @@ class AgentFlowIT {
   static StageRequest request(String name, byte[] content) {
     return new StageRequest(
         URI.create("memory://" + name), SimulatedNode.sha256(content), name, StageRequest.Format.RAW,
-        FetchOptions.defaults(false, null, null, null));
+        FetchOptions.defaults());
   }
 
   @Test
   void healthyTrialIsCommittedAndStaysCommitted() throws IOException {
-    agent().stage(request("v2", V2), (d, t) -> {});
+    agent().stage(request("v2", V2), ProgressListener.NONE);
     AgentStatus armed = agent().activate();
     assertThat(armed.trialSlot()).isEqualTo(Slot.B);
     assertThat(armed.nextBootSlot()).isEqualTo(Slot.B);
@@ -84,7 +85,7 @@ class AgentFlowIT {
   void failedHealthCheckRecordsTheFailureAndFallsBack() throws IOException {
     node.commands = (argv, timeout) -> new CommandRunner.Result(1, "kubelet not ready", false);
     node.health = new HealthConfig(1, 1, List.of(new HealthConfig.Command(List.of("check-kubelet"))));
-    agent().stage(request("v2", V2), (d, t) -> {});
+    agent().stage(request("v2", V2), ProgressListener.NONE);
     agent().activate();
     node.powerCycle();
 
@@ -103,7 +104,7 @@ class AgentFlowIT {
 
   @Test
   void aTrialThatNeverCommitsFallsBackAndIsReported() throws IOException {
-    agent().stage(request("v2", V2), (d, t) -> {});
+    agent().stage(request("v2", V2), ProgressListener.NONE);
     agent().activate();
     assertThat(node.powerCycle()).isEqualTo(Slot.B); // the new kernel hangs: nothing commits
     assertThat(node.powerCycle()).isEqualTo(Slot.A); // watchdog / power cycle: boot-once is over
@@ -116,7 +117,7 @@ class AgentFlowIT {
     assertThatThrownBy(() -> agent().activate()).hasMessageContaining("nothing verified is staged");
     assertThatThrownBy(() -> agent().rollback()).hasMessageContaining("FAILED_TRIAL");
     // a new payload may be staged over the failed slot
-    agent().stage(request("v3", V3), (d, t) -> {});
+    agent().stage(request("v3", V3), ProgressListener.NONE);
     assertThat(agent().status().slots().get(Slot.B).state()).isEqualTo(SlotState.VERIFIED);
   }
 
@@ -127,7 +128,7 @@ class AgentFlowIT {
     assertThat(s.defaultSlot()).isEqualTo(Slot.A);
     assertThat(s.nextBootSlot()).isEqualTo(Slot.A);
     // the slot to be booted next is protected until the node runs it
-    assertThatThrownBy(() -> agent().stage(request("v3", V3), (d, t) -> {}))
+    assertThatThrownBy(() -> agent().stage(request("v3", V3), ProgressListener.NONE))
         .hasMessageContaining("committed default");
     assertThat(node.powerCycle()).isEqualTo(Slot.A);
     assertThat(agent().status().slots().get(Slot.A).version()).isEqualTo("v1");
@@ -136,10 +137,10 @@ class AgentFlowIT {
 
   @Test
   void nothingTouchesTheFallbackSlotDuringATrialBoot() throws IOException {
-    agent().stage(request("v2", V2), (d, t) -> {});
+    agent().stage(request("v2", V2), ProgressListener.NONE);
     agent().activate();
     node.powerCycle();
-    assertThatThrownBy(() -> agent().stage(request("v3", V3), (d, t) -> {}))
+    assertThatThrownBy(() -> agent().stage(request("v3", V3), ProgressListener.NONE))
         .hasMessageContaining("uncommitted trial");
     assertThatThrownBy(() -> agent().activate()).hasMessageContaining("uncommitted trial");
     assertThat(node.slotDigest(Slot.A, V1.length)).isEqualTo(SimulatedNode.sha256(V1));
@@ -159,8 +160,8 @@ class AgentFlowIT {
     byte[] envBefore = node.bootStore.readCopy(0);
     StageRequest wrong =
         new StageRequest(URI.create("memory://v2"), SimulatedNode.sha256(V3), "v2", StageRequest.Format.RAW,
-            FetchOptions.defaults(false, null, null, null));
-    assertThatThrownBy(() -> agent().stage(wrong, (d, t) -> {}))
+            FetchOptions.defaults());
+    assertThatThrownBy(() -> agent().stage(wrong, ProgressListener.NONE))
         .isInstanceOfSatisfying(AgentException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.CHECKSUM_MISMATCH));
     AgentStatus s = agent().status();
     assertThat(s.slots().get(Slot.B).state()).isEqualTo(SlotState.EMPTY);
@@ -179,8 +180,8 @@ class AgentFlowIT {
     byte[] env1 = node.bootStore.readCopy(1);
     StageRequest huge =
         new StageRequest(URI.create("memory://huge"), SimulatedNode.sha256(new byte[5 << 20]), "v9",
-            StageRequest.Format.RAW, FetchOptions.defaults(false, null, null, null));
-    assertThatThrownBy(() -> agent().stage(huge, (d, t) -> {}))
+            StageRequest.Format.RAW, FetchOptions.defaults());
+    assertThatThrownBy(() -> agent().stage(huge, ProgressListener.NONE))
         .isInstanceOfSatisfying(AgentException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.PAYLOAD_TOO_LARGE));
     assertThat(node.state()).isEqualTo(stateBefore);
     assertThat(node.bootStore.readCopy(0)).isEqualTo(env0);
@@ -190,9 +191,9 @@ class AgentFlowIT {
 
   @Test
   void restagingDisarmsAPendingTrialBeforeWriting() throws IOException {
-    agent().stage(request("v2", V2), (d, t) -> {});
+    agent().stage(request("v2", V2), ProgressListener.NONE);
     agent().activate();
-    agent().stage(request("v3", V3), (d, t) -> {});
+    agent().stage(request("v3", V3), ProgressListener.NONE);
     AgentStatus s = agent().status();
     assertThat(s.trialSlot()).isNull();
     assertThat(s.nextBootSlot()).isEqualTo(Slot.A);
@@ -203,18 +204,18 @@ class AgentFlowIT {
   void invalidRequestsAreRefusedBeforeAnythingHappens() {
     StageRequest badDigest =
         new StageRequest(URI.create("memory://v2"), "abc", "v2", StageRequest.Format.RAW,
-            FetchOptions.defaults(false, null, null, null));
-    assertThatThrownBy(() -> agent().stage(badDigest, (d, t) -> {}))
+            FetchOptions.defaults());
+    assertThatThrownBy(() -> agent().stage(badDigest, ProgressListener.NONE))
         .isInstanceOfSatisfying(AgentException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.INVALID_REQUEST));
     StageRequest badVersion =
         new StageRequest(URI.create("memory://v2"), SimulatedNode.sha256(V2), "v 2; rm -rf /", StageRequest.Format.RAW,
-            FetchOptions.defaults(false, null, null, null));
-    assertThatThrownBy(() -> agent().stage(badVersion, (d, t) -> {})).hasMessageContaining("invalid version");
+            FetchOptions.defaults());
+    assertThatThrownBy(() -> agent().stage(badVersion, ProgressListener.NONE)).hasMessageContaining("invalid version");
     assertThat(node.state().slot(Slot.B).state()).isEqualTo(SlotState.EMPTY);
   }
 
   private void upgradeToV2() throws IOException {
-    agent().stage(request("v2", V2), (d, t) -> {});
+    agent().stage(request("v2", V2), ProgressListener.NONE);
     agent().activate();
     node.powerCycle();
     agent().health(true);

@@ -141,7 +141,7 @@ final class AgentCommands {
               sha256,
               version,
               StageRequest.Format.parse(format),
-              FetchOptions.defaults(insecure, caCert, clientCert, clientKey));
+              new FetchOptions(insecure, caCert, clientCert, clientKey, null, null));
       Progress progress = new Progress(err(), "stage " + version);
       StageResult r = parent.agent().stage(request, progress);
       progress.done();

@@ -17,7 +17,7 @@ final class Progress implements ProgressListener {
   }
 
   @Override
-  public synchronized void onProgress(long done, long total) {
+  public synchronized void progress(long done, long total) {
     long now = System.nanoTime();
     if (now - lastPrint < 500_000_000L) {
       return;

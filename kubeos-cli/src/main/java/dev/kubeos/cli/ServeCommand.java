@@ -5,6 +5,7 @@ import dev.kubeos.agent.host.ProcessCommandRunner;
 import dev.kubeos.agent.host.SystemdRebooter;
 import dev.kubeos.agent.rpc.JsonRpcServer;
 import dev.kubeos.agent.rpc.RpcDispatcher;
+import dev.kubeos.api.Json;
 import dev.kubeos.api.agent.AgentMethods;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -46,13 +47,20 @@ final class ServeCommand implements Callable<Integer> {
             new SystemdRebooter(new ProcessCommandRunner()),
             parent.certDir,
             Duration.ofSeconds(rebootDelaySeconds));
+    JsonRpcServer server = new JsonRpcServer(socket, new RpcDispatcher(service, Json.mapper()));
+    server.start();
+    // SIGTERM (systemctl stop): stop accepting, remove the socket file, then let the JVM exit
     CountDownLatch stopped = new CountDownLatch(1);
-    try (JsonRpcServer server = new JsonRpcServer(socket, new RpcDispatcher(service))) {
-      server.start();
-      Runtime.getRuntime().addShutdownHook(new Thread(stopped::countDown, "kubeos-serve-stop"));
-      System.err.println("kubeos agent: listening on " + socket);
-      stopped.await();
-    }
+    Runtime.getRuntime()
+        .addShutdownHook(
+            new Thread(
+                () -> {
+                  server.close();
+                  stopped.countDown();
+                },
+                "kubeos-serve-stop"));
+    System.err.println("kubeos agent: listening on " + socket);
+    stopped.await();
     return 0;
   }
 }
