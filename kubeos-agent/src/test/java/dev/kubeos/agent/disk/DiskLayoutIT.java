@@ -51,7 +51,7 @@ class DiskLayoutIT {
 
   @Test
   void everyPartitionMatchesSfdisk() throws IOException {
-    Path image = TestDisks.create(tmp.resolve("disk.img"), 4, 16, 8);
+    Path image = TestDisks.create(tmp.resolve("disk.img"), 1, 4, 1);
     List<TestDisks.Part> expected = TestDisks.partitions(image);
 
     DiskLayout layout = read(image);
@@ -72,7 +72,7 @@ class DiskLayoutIT {
     assertThat(layout.slot(Slot.A).uniqueGuid()).isEqualTo(TestDisks.ROOT_A_UUID);
     assertThat(layout.slotOffset(Slot.B))
         .isEqualTo(TestDisks.partition(image, "ROOT-B").offsetBytes());
-    assertThat(layout.slotSize(Slot.B)).isEqualTo(16L << 20);
+    assertThat(layout.slotSize(Slot.B)).isEqualTo(4L << 20);
     assertThat(layout.esp()).map(GptPartition::uniqueGuid).contains(TestDisks.ESP_UUID);
     assertThat(layout.persist()).map(GptPartition::uniqueGuid).contains(TestDisks.PERSIST_UUID);
     assertThat(layout.slotOfPartUuid(TestDisks.ROOT_B_UUID)).contains(Slot.B);
@@ -81,7 +81,7 @@ class DiskLayoutIT {
 
   @Test
   void openSlotSeesTheFileSystemMkfsWroteIntoThatPartition() throws IOException {
-    Path image = TestDisks.create(tmp.resolve("disk.img"), 1, 8, 1);
+    Path image = TestDisks.create(tmp.resolve("disk.img"), 1, 4, 1);
     Path src = Files.createDirectories(tmp.resolve("rootfs/etc"));
     Files.writeString(src.resolve("os-release"), "ID=kubeos\n");
     TestDisks.mkfsExt4(
