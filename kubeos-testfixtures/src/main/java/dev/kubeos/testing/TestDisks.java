@@ -6,12 +6,16 @@ import java.io.InputStream;
 import java.io.RandomAccessFile;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -76,6 +80,10 @@ public final class TestDisks {
   /** Output of a finished command. */
   public record Result(int exitCode, String stdout, String stderr) {}
 
+  private static final Map<List<Spec>, Path> TEMPLATES = new ConcurrentHashMap<>();
+  private static Path templateDir;
+  private static int templateCount;
+
   private TestDisks() {}
 
   /** Creates the boot-contract disk ESP / ROOT-A / ROOT-B / PERSIST; returns {@code file}. */
@@ -93,8 +101,40 @@ public final class TestDisks {
    * Creates a sparse image holding {@code specs} as partitions 1..n in order, 1 MiB aligned, with
    * disk GUID {@link #DISK_GUID}. The image is 1 MiB (protective MBR, primary GPT, alignment) plus
    * the partitions plus 1 MiB (backup GPT) long. Returns {@code file}.
+   *
+   * <p>sgdisk sleeps a second after every write (it syncs and waits for the kernel), so each
+   * distinct layout is partitioned once per JVM into a private temporary directory and then copied
+   * with {@code cp --sparse=always}. Equal specs therefore give identical images, including the
+   * GUIDs sgdisk picks when a {@link Spec#uuid()} is null.
    */
   public static Path create(Path file, List<Spec> specs) {
+    Path template = TEMPLATES.computeIfAbsent(List.copyOf(specs), TestDisks::buildTemplate);
+    run("cp", "--sparse=always", template.toString(), file.toString());
+    return file;
+  }
+
+  private static synchronized Path buildTemplate(List<Spec> specs) {
+    try {
+      if (templateDir == null) {
+        templateDir = Files.createTempDirectory("kubeos-testdisks-");
+        Path dir = templateDir;
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> deleteTree(dir)));
+      }
+      return sgdisk(templateDir.resolve("template-" + templateCount++ + ".img"), specs);
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot create a temporary directory", e);
+    }
+  }
+
+  private static void deleteTree(Path dir) {
+    try (var paths = Files.walk(dir)) {
+      paths.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+    } catch (IOException e) {
+      // best effort at JVM exit
+    }
+  }
+
+  private static Path sgdisk(Path file, List<Spec> specs) {
     long mib = 2;
     List<String> cmd = new ArrayList<>(List.of("sgdisk", "-o", "-U", DISK_GUID.toString()));
     for (int i = 0; i < specs.size(); i++) {
