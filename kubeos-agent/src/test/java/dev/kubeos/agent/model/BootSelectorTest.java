@@ -77,7 +77,9 @@ class BootSelectorTest {
     String text = EnvSpec.text(BootSelector.encode(new BootState(3, Slot.A, null, 0, Map.of())));
     assertThat(text)
         .startsWith(
-            "# GRUB Environment Block\nkubeos_seq=3\nkubeos_default=A\nkubeos_trial=\n"
+            GrubEnvBlock.HEADER
+                + GrubEnvBlock.WARNING
+                + "kubeos_seq=3\nkubeos_default=A\nkubeos_trial=\n"
                 + "kubeos_trial_id=0\nkubeos_cmdline_a=\nkubeos_cmdline_b=\nkubeos_seq_end=3\n#");
   }
 
