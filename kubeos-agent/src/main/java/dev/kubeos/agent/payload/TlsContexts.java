@@ -95,7 +95,10 @@ final class TlsContexts {
       JcaPEMKeyConverter conv = new JcaPEMKeyConverter();
       for (Object o = parser.readObject(); o != null; o = parser.readObject()) {
         if (o instanceof PEMKeyPair kp) {
-          return conv.getKeyPair(kp).getPrivate();
+          // an EC key written without its public part has no SubjectPublicKeyInfo
+          return kp.getPublicKeyInfo() == null
+              ? conv.getPrivateKey(kp.getPrivateKeyInfo())
+              : conv.getKeyPair(kp).getPrivate();
         }
         if (o instanceof PrivateKeyInfo info) {
           return conv.getPrivateKey(info);
