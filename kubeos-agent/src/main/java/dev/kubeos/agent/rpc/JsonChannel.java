@@ -115,8 +115,17 @@ final class JsonChannel implements Closeable {
           token = parser.nextToken();
         }
       } catch (JsonProcessingException e) {
+        String reason =
+            String.valueOf(e.getOriginalMessage())
+                .replaceAll("\\s*\\(for \\w+ starting at \\[.*", "");
         throw new FramingException(
-            Failure.PARSE, true, "not valid JSON: " + e.getOriginalMessage(), e);
+            Failure.PARSE,
+            true,
+            "not valid JSON at byte "
+                + (parser.currentLocation().getByteOffset() - valueStart)
+                + " of the request: "
+                + reason,
+            e);
       }
       if (token == null) {
         if (current != null) {
