@@ -37,9 +37,9 @@ import java.time.Clock;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
- * The host agent: moves a node between OS versions through its A/B root slots without ever
- * leaving it unbootable. Each public method is one operation and reads as its list of steps; the
- * rules (which slot, which transitions are allowed) live in {@link NodeView}.
+ * The host agent: moves a node between OS versions through its A/B root slots without ever leaving
+ * it unbootable. Each public method is one operation and reads as its list of steps; the rules
+ * (which slot, which transitions are allowed) live in {@link NodeView}.
  *
  * <p>Safety invariant: at every instant (including after a crash at any line), the slot the
  * bootloader will start next is a slot whose content is verified: the booted one, the committed
@@ -82,7 +82,9 @@ public final class Agent {
     this.deps = deps;
   }
 
-  /** Sets up boot env and agent state for a disk whose booted slot already holds {@code version}. */
+  /**
+   * Sets up boot env and agent state for a disk whose booted slot already holds {@code version}.
+   */
   public AgentStatus init(String version, String sha256) {
     requireVersion(version);
     String digest = sha256 == null ? null : Sha256.parse(sha256).hex();
@@ -99,7 +101,8 @@ public final class Agent {
       AgentState state =
           AgentState.empty()
               .withSlot(
-                  booted, new SlotStatus(version, digest, SlotState.VERIFIED, deps.clock().instant()));
+                  booted,
+                  new SlotStatus(version, digest, SlotState.VERIFIED, deps.clock().instant()));
       save(state);
       bootEnv().initialize(booted);
       log("init: slot %s holds %s; boot env and state created", booted, version);
@@ -138,7 +141,9 @@ public final class Agent {
                 + " first, or run 'kubeos agent rollback' again to undo the pending rollback.");
       }
       PayloadSource source = deps.payloads().open(request.url(), request.fetch());
-      log("stage %s: %s -> slot %s (%s)", request.version(), source.describe(), target, request.format());
+      log(
+          "stage %s: %s -> slot %s (%s)",
+          request.version(), source.describe(), target, request.format());
       // Everything before the first write leaves the node exactly as it was. The guard marks the
       // slot STAGING (not bootable) and disarms a trial of it right before the first byte lands.
       AtomicBoolean touched = new AtomicBoolean();
@@ -165,7 +170,7 @@ public final class Agent {
                   target,
                   new SlotStatus(
                       request.version(),
-                      result.sha256().hex(),
+                      result.actual().hex(),
                       SlotState.VERIFIED,
                       deps.clock().instant()));
       save(state);
@@ -195,7 +200,8 @@ public final class Agent {
       throws IOException {
     switch (request.format()) {
       case RAW:
-        try (BlockDevice slot = new FirstWriteGuard(layout.openSlot(disk, target), beforeFirstWrite)) {
+        try (BlockDevice slot =
+            new FirstWriteGuard(layout.openSlot(disk, target), beforeFirstWrite)) {
           return new RawImageWriter().write(source, expected, slot, progress);
         }
       case TAR:
@@ -222,7 +228,8 @@ public final class Agent {
     }
   }
 
-  private void markStaging(NodeView view, Slot target, StageRequest request, AtomicBoolean touched) {
+  private void markStaging(
+      NodeView view, Slot target, StageRequest request, AtomicBoolean touched) {
     try {
       BootState boot = bootEnv().read().orElseThrow();
       if (boot.trialSlot() == target) {
@@ -243,8 +250,13 @@ public final class Agent {
 
   private void markFailedStage(Slot target, StageRequest request, Exception cause) {
     try {
-      save(loadState().withSlot(target, new SlotStatus(null, null, SlotState.EMPTY, deps.clock().instant())));
-      log("stage %s: failed after writing into slot %s, slot marked EMPTY: %s", request.version(), target, cause.getMessage());
+      save(
+          loadState()
+              .withSlot(
+                  target, new SlotStatus(null, null, SlotState.EMPTY, deps.clock().instant())));
+      log(
+          "stage %s: failed after writing into slot %s, slot marked EMPTY: %s",
+          request.version(), target, cause.getMessage());
     } catch (IOException | RuntimeException e) {
       // The slot stays STAGING on disk, which is just as unbootable; the original error matters.
       cause.addSuppressed(e);
@@ -366,7 +378,9 @@ public final class Agent {
                       + ") failed its health check: "
                       + report.summary()));
       bootEnv().write(now.boot().withoutTrial());
-      log("health: trial of slot %s failed, falling back to slot %s", booted, now.boot().defaultSlot());
+      log(
+          "health: trial of slot %s failed, falling back to slot %s",
+          booted, now.boot().defaultSlot());
       if (rebootOnFailure) {
         deps.rebooter().reboot("trial boot failed its health check");
       }

@@ -1,9 +1,9 @@
 package dev.kubeos.agent;
 
-import dev.kubeos.agent.stage.ProgressListener;
 import dev.kubeos.agent.payload.FetchOptions;
 import dev.kubeos.agent.port.Rebooter;
 import dev.kubeos.agent.rpc.AgentOperations;
+import dev.kubeos.agent.stage.ProgressListener;
 import dev.kubeos.api.agent.AgentException;
 import dev.kubeos.api.agent.AgentStatus;
 import dev.kubeos.api.agent.ConfigureRequest;
@@ -20,8 +20,8 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 
 /**
- * Serves upstream KubeOS's socket methods with the agent: {@code prepare_upgrade} stages,
- * {@code upgrade} activates and reboots, {@code rollback} flips the default and reboots.
+ * Serves upstream KubeOS's socket methods with the agent: {@code prepare_upgrade} stages, {@code
+ * upgrade} activates and reboots, {@code rollback} flips the default and reboots.
  */
 public final class AgentService implements AgentOperations {
   private static final System.Logger LOG = System.getLogger("kubeos.agent");
@@ -77,16 +77,20 @@ public final class AgentService implements AgentOperations {
       default:
         throw new AgentException(
             ErrorCode.INVALID_REQUEST,
-            "unknown image_type '" + r.imageType() + "' (expected disk, raw, docker or containerd)");
+            "unknown image_type '"
+                + r.imageType()
+                + "' (expected disk, raw, docker or containerd)");
     }
     if (r.imageUrl() == null || r.imageUrl().isBlank()) {
-      throw new AgentException(ErrorCode.INVALID_REQUEST, "image_url is required for image_type " + type);
+      throw new AgentException(
+          ErrorCode.INVALID_REQUEST, "image_url is required for image_type " + type);
     }
     URI url;
     try {
       url = URI.create(r.imageUrl().trim());
     } catch (IllegalArgumentException e) {
-      throw new AgentException(ErrorCode.INVALID_REQUEST, "image_url is not a URL: " + e.getMessage());
+      throw new AgentException(
+          ErrorCode.INVALID_REQUEST, "image_url is not a URL: " + e.getMessage());
     }
     UpgradeRequest.Certs certs = r.certs();
     Path ca = certs == null ? null : cert(certs.caCert());
@@ -94,7 +98,8 @@ public final class AgentService implements AgentOperations {
     Path clientKey = r.mtls() && certs != null ? cert(certs.clientKey()) : null;
     if (r.mtls() && (clientCert == null || clientKey == null)) {
       throw new AgentException(
-          ErrorCode.INVALID_REQUEST, "mtls is set but certs.client_cert or certs.client_key is missing");
+          ErrorCode.INVALID_REQUEST,
+          "mtls is set but certs.client_cert or certs.client_key is missing");
     }
     return new StageRequest(
         url,

@@ -6,8 +6,8 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 
 /**
- * Runs a hook once, right before the first byte is written to a slot, so that everything that
- * fails earlier (bad URL, 404, payload too large) leaves the node's records untouched.
+ * Runs a hook once, right before the first byte is written to a slot, so that everything that fails
+ * earlier (bad URL, 404, payload too large) leaves the node's records untouched.
  */
 final class FirstWriteGuard implements BlockDevice {
   private final BlockDevice delegate;

@@ -1,10 +1,12 @@
 package dev.kubeos.agent;
 
-import dev.kubeos.agent.stage.ProgressListener;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.fail;
 
+import dev.kubeos.agent.boot.BootEnv;
 import dev.kubeos.agent.payload.FetchOptions;
+import dev.kubeos.agent.stage.ProgressListener;
+import dev.kubeos.api.agent.AgentException;
 import dev.kubeos.api.agent.AgentStatus;
 import dev.kubeos.api.agent.Slot;
 import dev.kubeos.api.agent.SlotState;
@@ -74,10 +76,16 @@ class AgentCrashIT {
     Crash crash = new Crash(killAt, tornAt);
     try {
       lifeCycle(node, crash);
-    } catch (Crash.Killed expected) {
-      // the agent died here
+    } catch (Crash.Killed | AgentException expected) {
+      // the agent died here (a kill inside the staging pipeline's threads surfaces wrapped)
     }
-    String where = "kill #" + killAt + " (" + points.get(killAt) + (tornAt >= 0 ? ", torn at " + tornAt : "") + ")";
+    String where =
+        "kill #"
+            + killAt
+            + " ("
+            + points.get(killAt)
+            + (tornAt >= 0 ? ", torn at " + tornAt : "")
+            + ")";
     assertThat(crash.killed()).as(where).isTrue();
     assertNextBootIsVerified(node, where);
     converge(node, where);
@@ -94,7 +102,8 @@ class AgentCrashIT {
   }
 
   /** The bootloader's next choice holds exactly the bytes recorded as verified for it. */
-  private static void assertNextBootIsVerified(SimulatedNode node, String where) throws IOException {
+  private static void assertNextBootIsVerified(SimulatedNode node, String where)
+      throws IOException {
     Slot next = node.nextBoot();
     SlotStatus recorded = node.state().slot(next);
     if (recorded.state() == SlotState.EMPTY && next == Slot.A) {
@@ -102,7 +111,9 @@ class AgentCrashIT {
       assertThat(node.slotDigest(Slot.A, v1.length)).as(where).isEqualTo(SimulatedNode.sha256(v1));
       return;
     }
-    assertThat(recorded.state()).as(where + ": state of next boot slot " + next).isEqualTo(SlotState.VERIFIED);
+    assertThat(recorded.state())
+        .as(where + ": state of next boot slot " + next)
+        .isEqualTo(SlotState.VERIFIED);
     byte[] content = "v1".equals(recorded.version()) ? v1 : v2;
     assertThat(node.slotDigest(next, content.length))
         .as(where + ": bytes of next boot slot " + next)
@@ -115,7 +126,8 @@ class AgentCrashIT {
     for (int step = 0; step < 12; step++) {
       Crash never = new Crash(-1, -1);
       Agent agent = node.agent(never);
-      if (node.bootStore.readCopy(0) == null && node.bootStore.readCopy(1) == null) {
+      if (new BootEnv(node.bootStore).read().isEmpty()) {
+        // init died before a valid boot env existed: GRUB boots A, init is simply run again
         agent.init("v1", SimulatedNode.sha256(v1));
         continue;
       }
@@ -123,7 +135,9 @@ class AgentCrashIT {
       SlotStatus b = s.slots().get(Slot.B);
       boolean v2Verified = b.state() == SlotState.VERIFIED && "v2".equals(b.version());
       if (s.bootedSlot() == Slot.B && s.defaultSlot() == Slot.B && !s.trialBoot() && v2Verified) {
-        assertThat(node.slotDigest(Slot.B, v2.length)).as(where).isEqualTo(SimulatedNode.sha256(v2));
+        assertThat(node.slotDigest(Slot.B, v2.length))
+            .as(where)
+            .isEqualTo(SimulatedNode.sha256(v2));
         return;
       }
       if (s.trialBoot()) {
@@ -152,7 +166,10 @@ class AgentCrashIT {
 
   static StageRequest v2Request() {
     return new StageRequest(
-        URI.create(V2_URL), SimulatedNode.sha256(v2), "v2", StageRequest.Format.RAW,
+        URI.create(V2_URL),
+        SimulatedNode.sha256(v2),
+        "v2",
+        StageRequest.Format.RAW,
         FetchOptions.defaults());
   }
 

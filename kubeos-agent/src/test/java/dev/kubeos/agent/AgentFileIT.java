@@ -63,17 +63,22 @@ class AgentFileIT {
 
   Agent agent(Slot booted) {
     return HostAgents.create(
-        new AgentOptions(disk, bootDir, stateDir, booted, dir.resolve("no-health.json"), dir.resolve("certs")),
+        new AgentOptions(
+            disk, bootDir, stateDir, booted, dir.resolve("no-health.json"), dir.resolve("certs")),
         Clock.systemUTC());
   }
 
   StageRequest http(String path, String sha, String version, StageRequest.Format format) {
-    return new StageRequest(server.url(path), sha, version, format, FetchOptions.defaults().withInsecure(true));
+    return new StageRequest(
+        server.url(path), sha, version, format, FetchOptions.defaults().withInsecure(true));
   }
 
   @Test
   void stagesOverHttpActivatesAndGrubEditenvSeesTheTrial() throws IOException {
-    agent(Slot.A).stage(http("/v2.img", SimulatedNode.sha256(v2), "v2", StageRequest.Format.RAW), ProgressListener.NONE);
+    agent(Slot.A)
+        .stage(
+            http("/v2.img", SimulatedNode.sha256(v2), "v2", StageRequest.Format.RAW),
+            ProgressListener.NONE);
     AgentStatus s = agent(Slot.A).activate();
     assertThat(s.nextBootSlot()).isEqualTo(Slot.B);
     assertThat(s.slots().get(Slot.B).sha256()).isEqualTo(SimulatedNode.sha256(v2));
@@ -83,14 +88,19 @@ class AgentFileIT {
     assertThat(listed).contains("kubeos_default=A", "kubeos_trial=B");
     assertThat(TestDisks.debugfs(disk, TestDisks.partition(disk, "ROOT-B"), "cat /etc/os-release"))
         .contains("KubeOS v2");
-    assertThat(Files.readString(stateDir.resolve("agent-state.json"))).contains("\"v2\"", "VERIFIED");
+    assertThat(Files.readString(stateDir.resolve("agent-state.json")))
+        .contains("\"v2\"", "VERIFIED");
   }
 
   @Test
   void resumesAnInterruptedDownloadWithARangeRequest() {
     server.cutAfter("/v2.img", v2.length / 3, false);
-    agent(Slot.A).stage(http("/v2.img", SimulatedNode.sha256(v2), "v2", StageRequest.Format.RAW), ProgressListener.NONE);
-    assertThat(server.requests("/v2.img")).anySatisfy(r -> assertThat(r.range()).startsWith("bytes="));
+    agent(Slot.A)
+        .stage(
+            http("/v2.img", SimulatedNode.sha256(v2), "v2", StageRequest.Format.RAW),
+            ProgressListener.NONE);
+    assertThat(server.requests("/v2.img"))
+        .anySatisfy(r -> assertThat(r.range()).startsWith("bytes="));
     assertThat(agent(Slot.A).status().slots().get(Slot.B).state()).isEqualTo(SlotState.VERIFIED);
   }
 
@@ -99,16 +109,38 @@ class AgentFileIT {
     byte[] env0 = Files.readAllBytes(bootDir.resolve("kubeos/grubenv.0"));
     byte[] env1 = Files.readAllBytes(bootDir.resolve("kubeos/grubenv.1"));
     server.failWith("/missing.img", 404).failWith("/broken.img", 500);
-    assertThatThrownBy(() -> agent(Slot.A).stage(http("/missing.img", SimulatedNode.sha256(v2), "v2", StageRequest.Format.RAW), ProgressListener.NONE))
-        .isInstanceOfSatisfying(AgentException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.DOWNLOAD_FAILED))
+    assertThatThrownBy(
+            () ->
+                agent(Slot.A)
+                    .stage(
+                        http(
+                            "/missing.img",
+                            SimulatedNode.sha256(v2),
+                            "v2",
+                            StageRequest.Format.RAW),
+                        ProgressListener.NONE))
+        .isInstanceOfSatisfying(
+            AgentException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.DOWNLOAD_FAILED))
         .hasMessageContaining("404");
-    assertThatThrownBy(() -> agent(Slot.A).stage(http("/broken.img", SimulatedNode.sha256(v2), "v2", StageRequest.Format.RAW), ProgressListener.NONE))
+    assertThatThrownBy(
+            () ->
+                agent(Slot.A)
+                    .stage(
+                        http(
+                            "/broken.img", SimulatedNode.sha256(v2), "v2", StageRequest.Format.RAW),
+                        ProgressListener.NONE))
         .hasMessageContaining("500");
     assertThat(agent(Slot.A).status().slots().get(Slot.B).state()).isEqualTo(SlotState.EMPTY);
 
     server.serve("/cut.img", v2).ignoreRanges("/cut.img").cutAfter("/cut.img", v2.length / 2, true);
-    assertThatThrownBy(() -> agent(Slot.A).stage(http("/cut.img", SimulatedNode.sha256(v2), "v2", StageRequest.Format.RAW), ProgressListener.NONE))
-        .isInstanceOfSatisfying(AgentException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.DOWNLOAD_FAILED));
+    assertThatThrownBy(
+            () ->
+                agent(Slot.A)
+                    .stage(
+                        http("/cut.img", SimulatedNode.sha256(v2), "v2", StageRequest.Format.RAW),
+                        ProgressListener.NONE))
+        .isInstanceOfSatisfying(
+            AgentException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.DOWNLOAD_FAILED));
     AgentStatus s = agent(Slot.A).status();
     assertThat(s.slots().get(Slot.B).state()).isEqualTo(SlotState.EMPTY);
     assertThat(s.nextBootSlot()).isEqualTo(Slot.A);
@@ -119,9 +151,16 @@ class AgentFileIT {
 
   @Test
   void plainHttpNeedsInsecure() {
-    StageRequest r = new StageRequest(server.url("/v2.img"), SimulatedNode.sha256(v2), "v2", StageRequest.Format.RAW, FetchOptions.defaults());
+    StageRequest r =
+        new StageRequest(
+            server.url("/v2.img"),
+            SimulatedNode.sha256(v2),
+            "v2",
+            StageRequest.Format.RAW,
+            FetchOptions.defaults());
     assertThatThrownBy(() -> agent(Slot.A).stage(r, ProgressListener.NONE))
-        .isInstanceOfSatisfying(AgentException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.INVALID_REQUEST))
+        .isInstanceOfSatisfying(
+            AgentException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.INVALID_REQUEST))
         .hasMessageContaining("http://");
   }
 
@@ -129,7 +168,10 @@ class AgentFileIT {
   void stagesARootfsTarIntoANewExt4FileSystem() throws IOException {
     byte[] tar = tar(List.of("./etc/", "./etc/os-release"), "PRETTY_NAME=\"KubeOS v3\"\n");
     server.serve("/v3.tar", tar);
-    agent(Slot.A).stage(http("/v3.tar", SimulatedNode.sha256(tar), "v3", StageRequest.Format.TAR), ProgressListener.NONE);
+    agent(Slot.A)
+        .stage(
+            http("/v3.tar", SimulatedNode.sha256(tar), "v3", StageRequest.Format.TAR),
+            ProgressListener.NONE);
     assertThat(TestDisks.debugfs(disk, TestDisks.partition(disk, "ROOT-B"), "cat /etc/os-release"))
         .contains("KubeOS v3");
     assertThat(agent(Slot.A).status().slots().get(Slot.B).version()).isEqualTo("v3");
@@ -137,11 +179,21 @@ class AgentFileIT {
 
   @Test
   void anUnsafeTarIsRefusedBeforeTheSlotIsTouched() throws IOException {
-    agent(Slot.A).stage(http("/v2.img", SimulatedNode.sha256(v2), "v2", StageRequest.Format.RAW), ProgressListener.NONE);
+    agent(Slot.A)
+        .stage(
+            http("/v2.img", SimulatedNode.sha256(v2), "v2", StageRequest.Format.RAW),
+            ProgressListener.NONE);
     byte[] evil = tar(List.of("./etc/", "../../escape"), "x");
     server.serve("/evil.tar", evil);
-    assertThatThrownBy(() -> agent(Slot.A).stage(http("/evil.tar", SimulatedNode.sha256(evil), "v3", StageRequest.Format.TAR), ProgressListener.NONE))
-        .isInstanceOfSatisfying(AgentException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.PAYLOAD_INVALID))
+    assertThatThrownBy(
+            () ->
+                agent(Slot.A)
+                    .stage(
+                        http(
+                            "/evil.tar", SimulatedNode.sha256(evil), "v3", StageRequest.Format.TAR),
+                        ProgressListener.NONE))
+        .isInstanceOfSatisfying(
+            AgentException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.PAYLOAD_INVALID))
         .hasMessageContaining("../../escape");
     // slot B still holds verified v2, untouched
     assertThat(agent(Slot.A).status().slots().get(Slot.B).version()).isEqualTo("v2");
@@ -153,7 +205,8 @@ class AgentFileIT {
     FileOperationLock other = new FileOperationLock(stateDir, Clock.systemUTC());
     try (OperationLock.Held held = other.acquire("stage v9")) {
       assertThatThrownBy(() -> agent(Slot.A).activate())
-          .isInstanceOfSatisfying(AgentException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.BUSY))
+          .isInstanceOfSatisfying(
+              AgentException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.BUSY))
           .hasMessageContaining("stage v9");
     }
     assertThat(agent(Slot.A).status().bootedSlot()).isEqualTo(Slot.A);
@@ -164,13 +217,17 @@ class AgentFileIT {
     Path blank = dir.resolve("blank.img");
     Files.write(blank, new byte[4 << 20]);
     assertThatThrownBy(() -> new AgentOptionsAgent(blank).status())
-        .isInstanceOfSatisfying(AgentException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.DISK_LAYOUT));
+        .isInstanceOfSatisfying(
+            AgentException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.DISK_LAYOUT));
     Path noB =
         TestDisks.create(
             dir.resolve("nob.img"),
-            List.of(new TestDisks.Spec("ESP", "EF00", 1, null), new TestDisks.Spec("ROOT-A", "8304", 4, null)));
+            List.of(
+                new TestDisks.Spec("ESP", "EF00", 1, null),
+                new TestDisks.Spec("ROOT-A", "8304", 4, null)));
     assertThatThrownBy(() -> new AgentOptionsAgent(noB).init())
-        .isInstanceOfSatisfying(AgentException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.DISK_LAYOUT))
+        .isInstanceOfSatisfying(
+            AgentException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.DISK_LAYOUT))
         .hasMessageContaining("ROOT-B");
   }
 
@@ -197,19 +254,27 @@ class AgentFileIT {
   }
 
   private String newestCopyListing() {
-    String a = TestDisks.run("grub-editenv", bootDir.resolve("kubeos/grubenv.0").toString(), "list");
-    String b = TestDisks.run("grub-editenv", bootDir.resolve("kubeos/grubenv.1").toString(), "list");
+    String a =
+        TestDisks.run("grub-editenv", bootDir.resolve("kubeos/grubenv.0").toString(), "list");
+    String b =
+        TestDisks.run("grub-editenv", bootDir.resolve("kubeos/grubenv.1").toString(), "list");
     return seq(a) > seq(b) ? a : b;
   }
 
   private static long seq(String listing) {
-    return listing.lines().filter(l -> l.startsWith("kubeos_seq=")).mapToLong(l -> Long.parseLong(l.substring(11))).findFirst().orElse(-1);
+    return listing
+        .lines()
+        .filter(l -> l.startsWith("kubeos_seq="))
+        .mapToLong(l -> Long.parseLong(l.substring(11)))
+        .findFirst()
+        .orElse(-1);
   }
 
   private String slotBytesDigest(Slot slot, int length) throws IOException {
     TestDisks.Part p = TestDisks.partition(disk, slot.partitionName());
     byte[] all = Files.readAllBytes(disk);
-    byte[] part = java.util.Arrays.copyOfRange(all, (int) p.offsetBytes(), (int) p.offsetBytes() + length);
+    byte[] part =
+        java.util.Arrays.copyOfRange(all, (int) p.offsetBytes(), (int) p.offsetBytes() + length);
     return SimulatedNode.sha256(part);
   }
 

@@ -1,6 +1,5 @@
 package dev.kubeos.agent;
 
-import dev.kubeos.agent.stage.ProgressListener;
 import static dev.kubeos.agent.AgentCrashIT.random;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -8,6 +7,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import dev.kubeos.agent.health.HealthConfig;
 import dev.kubeos.agent.payload.FetchOptions;
 import dev.kubeos.agent.port.CommandRunner;
+import dev.kubeos.agent.stage.ProgressListener;
 import dev.kubeos.api.agent.AgentException;
 import dev.kubeos.api.agent.AgentStatus;
 import dev.kubeos.api.agent.ErrorCode;
@@ -55,7 +55,10 @@ class AgentFlowIT {
 
   static StageRequest request(String name, byte[] content) {
     return new StageRequest(
-        URI.create("memory://" + name), SimulatedNode.sha256(content), name, StageRequest.Format.RAW,
+        URI.create("memory://" + name),
+        SimulatedNode.sha256(content),
+        name,
+        StageRequest.Format.RAW,
         FetchOptions.defaults());
   }
 
@@ -84,7 +87,8 @@ class AgentFlowIT {
   @Test
   void failedHealthCheckRecordsTheFailureAndFallsBack() throws IOException {
     node.commands = (argv, timeout) -> new CommandRunner.Result(1, "kubelet not ready", false);
-    node.health = new HealthConfig(1, 1, List.of(new HealthConfig.Command(List.of("check-kubelet"))));
+    node.health =
+        new HealthConfig(1, 1, List.of(new HealthConfig.Command(List.of("check-kubelet"))));
     agent().stage(request("v2", V2), ProgressListener.NONE);
     agent().activate();
     node.powerCycle();
@@ -98,7 +102,9 @@ class AgentFlowIT {
     assertThat(s.slots().get(Slot.B).state()).isEqualTo(SlotState.FAILED_TRIAL);
     assertThat(s.lastFailure()).contains("slot B", "v2", "kubelet not ready");
     assertThatThrownBy(() -> agent().rollback())
-        .isInstanceOfSatisfying(AgentException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.PRECONDITION_FAILED))
+        .isInstanceOfSatisfying(
+            AgentException.class,
+            e -> assertThat(e.code()).isEqualTo(ErrorCode.PRECONDITION_FAILED))
         .hasMessageContaining("FAILED_TRIAL");
   }
 
@@ -149,9 +155,12 @@ class AgentFlowIT {
   @Test
   void commitAndActivateRefuseOutsideTheirState() {
     assertThatThrownBy(() -> agent().commit())
-        .isInstanceOfSatisfying(AgentException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.PRECONDITION_FAILED))
+        .isInstanceOfSatisfying(
+            AgentException.class,
+            e -> assertThat(e.code()).isEqualTo(ErrorCode.PRECONDITION_FAILED))
         .hasMessageContaining("not a verified trial");
-    assertThatThrownBy(() -> agent().activate()).hasMessageContaining("nothing verified is staged in slot B");
+    assertThatThrownBy(() -> agent().activate())
+        .hasMessageContaining("nothing verified is staged in slot B");
     assertThatThrownBy(() -> agent().init("v1", null)).hasMessageContaining("already initialised");
   }
 
@@ -159,10 +168,15 @@ class AgentFlowIT {
   void wrongDigestLeavesABootableNodeAndAnEmptyTarget() throws IOException {
     byte[] envBefore = node.bootStore.readCopy(0);
     StageRequest wrong =
-        new StageRequest(URI.create("memory://v2"), SimulatedNode.sha256(V3), "v2", StageRequest.Format.RAW,
+        new StageRequest(
+            URI.create("memory://v2"),
+            SimulatedNode.sha256(V3),
+            "v2",
+            StageRequest.Format.RAW,
             FetchOptions.defaults());
     assertThatThrownBy(() -> agent().stage(wrong, ProgressListener.NONE))
-        .isInstanceOfSatisfying(AgentException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.CHECKSUM_MISMATCH));
+        .isInstanceOfSatisfying(
+            AgentException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.CHECKSUM_MISMATCH));
     AgentStatus s = agent().status();
     assertThat(s.slots().get(Slot.B).state()).isEqualTo(SlotState.EMPTY);
     assertThat(s.nextBootSlot()).isEqualTo(Slot.A);
@@ -179,10 +193,15 @@ class AgentFlowIT {
     byte[] env0 = node.bootStore.readCopy(0);
     byte[] env1 = node.bootStore.readCopy(1);
     StageRequest huge =
-        new StageRequest(URI.create("memory://huge"), SimulatedNode.sha256(new byte[5 << 20]), "v9",
-            StageRequest.Format.RAW, FetchOptions.defaults());
+        new StageRequest(
+            URI.create("memory://huge"),
+            SimulatedNode.sha256(new byte[5 << 20]),
+            "v9",
+            StageRequest.Format.RAW,
+            FetchOptions.defaults());
     assertThatThrownBy(() -> agent().stage(huge, ProgressListener.NONE))
-        .isInstanceOfSatisfying(AgentException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.PAYLOAD_TOO_LARGE));
+        .isInstanceOfSatisfying(
+            AgentException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.PAYLOAD_TOO_LARGE));
     assertThat(node.state()).isEqualTo(stateBefore);
     assertThat(node.bootStore.readCopy(0)).isEqualTo(env0);
     assertThat(node.bootStore.readCopy(1)).isEqualTo(env1);
@@ -203,14 +222,24 @@ class AgentFlowIT {
   @Test
   void invalidRequestsAreRefusedBeforeAnythingHappens() {
     StageRequest badDigest =
-        new StageRequest(URI.create("memory://v2"), "abc", "v2", StageRequest.Format.RAW,
+        new StageRequest(
+            URI.create("memory://v2"),
+            "abc",
+            "v2",
+            StageRequest.Format.RAW,
             FetchOptions.defaults());
     assertThatThrownBy(() -> agent().stage(badDigest, ProgressListener.NONE))
-        .isInstanceOfSatisfying(AgentException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.INVALID_REQUEST));
+        .isInstanceOfSatisfying(
+            AgentException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.INVALID_REQUEST));
     StageRequest badVersion =
-        new StageRequest(URI.create("memory://v2"), SimulatedNode.sha256(V2), "v 2; rm -rf /", StageRequest.Format.RAW,
+        new StageRequest(
+            URI.create("memory://v2"),
+            SimulatedNode.sha256(V2),
+            "v 2; rm -rf /",
+            StageRequest.Format.RAW,
             FetchOptions.defaults());
-    assertThatThrownBy(() -> agent().stage(badVersion, ProgressListener.NONE)).hasMessageContaining("invalid version");
+    assertThatThrownBy(() -> agent().stage(badVersion, ProgressListener.NONE))
+        .hasMessageContaining("invalid version");
     assertThat(node.state().slot(Slot.B).state()).isEqualTo(SlotState.EMPTY);
   }
 

@@ -4,9 +4,9 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * A kill switch shared by the crash-injecting ports of one simulated node: the agent process
- * "dies" at the N-th durable write point. After that, every further durable write dies too, as
- * nothing of a killed process runs on.
+ * A kill switch shared by the crash-injecting ports of one simulated node: the agent process "dies"
+ * at the N-th durable write point. After that, every further durable write dies too, as nothing of
+ * a killed process runs on.
  */
 final class Crash {
   /** Thrown at the kill point; an Error so the agent's own error handling cannot swallow it. */
@@ -23,8 +23,8 @@ final class Crash {
 
   /**
    * @param killAt the 0-based write point to die at, -1 for never
-   * @param tornAt when the kill point is a boot-env write: bytes of the new block that land, -1
-   *     for a clean kill before the write
+   * @param tornAt when the kill point is a boot-env write: bytes of the new block that land, -1 for
+   *     a clean kill before the write
    */
   Crash(int killAt, int tornAt) {
     this.remaining = killAt;

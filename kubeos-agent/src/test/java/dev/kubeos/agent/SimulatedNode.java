@@ -88,7 +88,8 @@ final class SimulatedNode {
   /** What GRUB does at power-on: select the slot, consume a trial, start it. */
   Slot powerCycle() throws IOException {
     BootDecision d =
-        BootSelector.select(bootStore.readCopy(0), bootStore.readCopy(1), bootStore.readBootRecord());
+        BootSelector.select(
+            bootStore.readCopy(0), bootStore.readCopy(1), bootStore.readBootRecord());
     if (d.trial()) {
       bootStore.writeBootRecord(
           GrubEnvBlock.encode(Map.of("kubeos_tried", Long.toString(d.consumedTrialId()))));
@@ -99,7 +100,8 @@ final class SimulatedNode {
 
   /** The slot GRUB would start now, without starting it. */
   Slot nextBoot() throws IOException {
-    return BootSelector.select(bootStore.readCopy(0), bootStore.readCopy(1), bootStore.readBootRecord())
+    return BootSelector.select(
+            bootStore.readCopy(0), bootStore.readCopy(1), bootStore.readBootRecord())
         .slot();
   }
 

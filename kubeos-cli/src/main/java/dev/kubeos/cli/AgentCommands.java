@@ -150,7 +150,7 @@ final class AgentCommands {
               "staged %s: %d bytes, %s, read back %s%s in %.1f s%n",
               version,
               r.bytes(),
-              r.sha256(),
+              r.actual(),
               r.readBackUncached() ? "from the device (O_DIRECT)" : "through the page cache",
               r.resumes() > 0 ? ", " + r.resumes() + " resumed downloads" : "",
               r.elapsed().toMillis() / 1000.0);

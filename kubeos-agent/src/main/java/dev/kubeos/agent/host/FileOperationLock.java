@@ -17,9 +17,9 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Semaphore;
 
 /**
- * Exclusive operations across processes (the daemon and a CLI call) with an advisory lock on
- * {@code <state-dir>/agent.lock}, and across threads of one process with a lock in memory. The
- * holder writes what it does into the file so that a BUSY answer can say it.
+ * Exclusive operations across processes (the daemon and a CLI call) with an advisory lock on {@code
+ * <state-dir>/agent.lock}, and across threads of one process with a lock in memory. The holder
+ * writes what it does into the file so that a BUSY answer can say it.
  */
 public final class FileOperationLock implements OperationLock {
   /** One permit per lock file: threads of this process (not reentrant, unlike file locks). */
@@ -43,14 +43,20 @@ public final class FileOperationLock implements OperationLock {
     try {
       Files.createDirectories(file.getParent());
       FileChannel ch =
-          FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.READ, StandardOpenOption.WRITE);
+          FileChannel.open(
+              file, StandardOpenOption.CREATE, StandardOpenOption.READ, StandardOpenOption.WRITE);
       FileLock lock = ch.tryLock();
       if (lock == null) {
         ch.close();
         throw busy();
       }
       String holder =
-          operation + " (pid " + ProcessHandle.current().pid() + ", since " + clock.instant() + ")\n";
+          operation
+              + " (pid "
+              + ProcessHandle.current().pid()
+              + ", since "
+              + clock.instant()
+              + ")\n";
       ch.truncate(0);
       ch.write(ByteBuffer.wrap(holder.getBytes(StandardCharsets.UTF_8)), 0);
       return () -> {
@@ -66,7 +72,8 @@ public final class FileOperationLock implements OperationLock {
       };
     } catch (IOException e) {
       permit.release();
-      throw new AgentException(ErrorCode.IO_ERROR, "cannot take the agent lock " + file + ": " + e.getMessage(), e);
+      throw new AgentException(
+          ErrorCode.IO_ERROR, "cannot take the agent lock " + file + ": " + e.getMessage(), e);
     } catch (RuntimeException e) {
       permit.release();
       throw e;

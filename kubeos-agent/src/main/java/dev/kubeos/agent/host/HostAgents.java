@@ -54,7 +54,9 @@ public final class HostAgents {
       return Json.mapper().readValue(file.toFile(), HealthConfig.class);
     } catch (IOException | IllegalArgumentException e) {
       throw new AgentException(
-          ErrorCode.INVALID_REQUEST, "health check file " + file + " is invalid: " + e.getMessage(), e);
+          ErrorCode.INVALID_REQUEST,
+          "health check file " + file + " is invalid: " + e.getMessage(),
+          e);
     }
   }
 }

@@ -90,7 +90,8 @@ public final class HostProbe {
           return slot.get();
         }
       } catch (IOException e) {
-        throw new AgentException(ErrorCode.IO_ERROR, "cannot read " + disk + ": " + e.getMessage(), e);
+        throw new AgentException(
+            ErrorCode.IO_ERROR, "cannot read " + disk + ": " + e.getMessage(), e);
       }
     }
     throw new AgentException(

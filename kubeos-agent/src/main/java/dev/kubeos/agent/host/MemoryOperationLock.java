@@ -14,7 +14,8 @@ public final class MemoryOperationLock implements OperationLock {
   public Held acquire(String operation) {
     if (!permit.tryAcquire()) {
       throw new AgentException(
-          ErrorCode.BUSY, "another agent operation is running: " + holder + "; retry when it has finished");
+          ErrorCode.BUSY,
+          "another agent operation is running: " + holder + "; retry when it has finished");
     }
     holder = operation;
     return permit::release;

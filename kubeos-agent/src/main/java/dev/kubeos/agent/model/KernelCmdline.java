@@ -4,7 +4,9 @@ import dev.kubeos.api.agent.Slot;
 import java.util.Optional;
 import java.util.UUID;
 
-/** Reads what the boot contract puts on the kernel command line (pure: takes /proc/cmdline text). */
+/**
+ * Reads what the boot contract puts on the kernel command line (pure: takes /proc/cmdline text).
+ */
 public final class KernelCmdline {
   /** Parameter that names the booted slot, written by grub.cfg. */
   public static final String SLOT_PARAM = "kubeos.slot";

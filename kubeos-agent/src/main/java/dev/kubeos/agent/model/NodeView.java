@@ -6,8 +6,8 @@ import dev.kubeos.api.agent.SlotState;
 import java.util.Optional;
 
 /**
- * Everything the agent derives from the booted slot, the bootloader env, GRUB's boot record and
- * its own slot records. Pure: the rules of the A/B state machine live here, the I/O elsewhere.
+ * Everything the agent derives from the booted slot, the bootloader env, GRUB's boot record and its
+ * own slot records. Pure: the rules of the A/B state machine live here, the I/O elsewhere.
  *
  * @param booted slot the running system was started from
  * @param boot newest valid agent copy of the bootloader env

@@ -36,6 +36,7 @@ public final class JsonStateStore implements StateStore {
 
   @Override
   public void save(AgentState state) throws IOException {
-    AtomicFiles.write(file, Json.mapper().writerWithDefaultPrettyPrinter().writeValueAsBytes(state));
+    AtomicFiles.write(
+        file, Json.mapper().writerWithDefaultPrettyPrinter().writeValueAsBytes(state));
   }
 }
