@@ -11,6 +11,7 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Comparator;
 import java.util.HashSet;
 import java.util.List;
@@ -81,7 +82,7 @@ public final class DiskLayout {
     }
     for (long lba : new long[] {1, sectors - 1}) {
       byte[] head = reader.read(lba * sectorSize, SIGNATURE.length);
-      if (java.util.Arrays.equals(head, SIGNATURE)) {
+      if (Arrays.equals(head, SIGNATURE)) {
         return true;
       }
     }

@@ -109,6 +109,21 @@ class FileBlockDeviceIT {
   }
 
   @Test
+  void withoutODirectUncachedReadsFallBackAndSaySo() throws IOException {
+    Path p = image(64 << 10);
+    byte[] data = random(64 << 10, 4);
+    Files.write(p, data);
+    try (FileBlockDevice dev = FileBlockDevice.open(p, false, false)) {
+      ByteBuffer b = ByteBuffer.allocate(5000);
+      dev.readUncached(333, b);
+      assertThat(b.array()).isEqualTo(Arrays.copyOfRange(data, 333, 5333));
+      assertThat(dev.uncachedReadsBypassCache()).isFalse();
+      assertThat(dev.slice(0, 10).uncachedReadsBypassCache()).isFalse();
+      assertThat(dev.directIoProblem()).isNotNull();
+    }
+  }
+
+  @Test
   void readOnlyDeviceRefusesWrites() throws IOException {
     try (FileBlockDevice dev = FileBlockDevice.open(image(4096), false)) {
       assertThatThrownBy(() -> dev.write(0, ByteBuffer.allocate(1)))
