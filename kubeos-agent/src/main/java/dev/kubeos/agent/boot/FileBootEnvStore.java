@@ -106,7 +106,11 @@ public final class FileBootEnvStore implements BootEnvStore {
             "the file system of " + dir + " cannot rename atomically; cannot update " + name, e);
       }
     } catch (IOException e) {
-      Files.deleteIfExists(tmp);
+      try {
+        Files.deleteIfExists(tmp);
+      } catch (IOException cleanup) {
+        e.addSuppressed(cleanup);
+      }
       throw e;
     }
     fsyncDirectory(dir);
