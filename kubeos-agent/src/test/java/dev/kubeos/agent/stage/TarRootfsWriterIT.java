@@ -1,0 +1,204 @@
+package dev.kubeos.agent.stage;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.kubeos.agent.host.ProcessCommandRunner;
+import dev.kubeos.agent.model.Sha256;
+import dev.kubeos.agent.payload.FetchOptions;
+import dev.kubeos.agent.payload.PayloadSources;
+import dev.kubeos.agent.port.CommandRunner;
+import dev.kubeos.api.agent.AgentException;
+import dev.kubeos.api.agent.ErrorCode;
+import dev.kubeos.testing.PayloadServer;
+import java.io.IOException;
+import java.io.RandomAccessFile;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class TarRootfsWriterIT {
+  private static final long MIB = 1 << 20;
+  private static final long SLOT_OFFSET = 3 * MIB;
+  private static final long SLOT_SIZE = 16 * MIB;
+  private static final FetchOptions INSECURE = FetchOptions.defaults().withInsecure(true);
+
+  @TempDir Path tmp;
+  private final CommandRunner runner = new ProcessCommandRunner();
+  private final TarRootfsWriter writer = new TarRootfsWriter(runner);
+
+  private static Sha256 sha(byte[] b) throws Exception {
+    return Sha256.of(MessageDigest.getInstance("SHA-256").digest(b));
+  }
+
+  private Path disk() throws IOException {
+    Path disk = tmp.resolve("disk.img");
+    byte[] fill = new byte[(int) (SLOT_OFFSET + SLOT_SIZE + MIB)];
+    Arrays.fill(fill, (byte) 0x5A);
+    Files.write(disk, fill);
+    return disk;
+  }
+
+  private static byte[] rootfs() throws IOException {
+    return new Tars()
+        .dir("./", 0755)
+        .dir("./etc", 0755)
+        .file("./etc/os-release", "NAME=KubeOS\nVERSION_ID=2.0\n", 0644)
+        .dir("./usr/bin", 0755)
+        .file("./usr/bin/su", "#!/bin/true\n", 04755)
+        .hardlink("./usr/bin/su2", "./usr/bin/su")
+        .symlink("./bin", "usr/bin")
+        .file("./var/lib/data", new byte[300_000])
+        .toGzip();
+  }
+
+  private String debugfs(Path fs, String request) throws IOException {
+    CommandRunner.Result r =
+        runner.run(List.of("debugfs", "-R", request, fs.toString()), Duration.ofSeconds(30));
+    assertThat(r.ok()).as(r.output()).isTrue();
+    return r.output();
+  }
+
+  /** Copies the slot region out of the disk (debugfs cannot open a file system at an offset). */
+  private Path slotImage(Path disk) throws IOException {
+    Path out = tmp.resolve("slot.img");
+    try (RandomAccessFile f = new RandomAccessFile(disk.toFile(), "r")) {
+      byte[] b = new byte[(int) SLOT_SIZE];
+      f.seek(SLOT_OFFSET);
+      f.readFully(b);
+      Files.write(out, b);
+    }
+    return out;
+  }
+
+  @Test
+  void stagesTarIntoExt4AtTheSlotOffset() throws Exception {
+    byte[] tar = rootfs();
+    Path disk = disk();
+    Path work = tmp.resolve("work");
+    try (PayloadServer server = PayloadServer.http()) {
+      server.serve("/rootfs.tar.gz", tar);
+      StageResult r =
+          writer.write(
+              PayloadSources.open(server.url("/rootfs.tar.gz"), INSECURE),
+              sha(tar),
+              disk,
+              SLOT_OFFSET,
+              SLOT_SIZE,
+              "ROOT-B",
+              work,
+              (a, b) -> {});
+      assertThat(r.bytes()).isEqualTo(tar.length);
+      assertThat(r.actual()).isEqualTo(sha(tar));
+    }
+    assertThat(work).doesNotExist();
+    byte[] all = Files.readAllBytes(disk);
+    assertUnchanged(all, 0, (int) SLOT_OFFSET);
+    assertUnchanged(all, (int) (SLOT_OFFSET + SLOT_SIZE), all.length);
+
+    Path fs = slotImage(disk);
+    CommandRunner.Result fsck =
+        runner.run(List.of("e2fsck", "-fn", fs.toString()), Duration.ofSeconds(30));
+    assertThat(fsck.ok()).as(fsck.output()).isTrue();
+    CommandRunner.Result label =
+        runner.run(List.of("e2label", fs.toString()), Duration.ofSeconds(10));
+    assertThat(label.output().strip()).isEqualTo("ROOT-B");
+    assertThat(debugfs(fs, "cat /etc/os-release")).contains("NAME=KubeOS", "VERSION_ID=2.0");
+    assertThat(debugfs(fs, "stat /usr/bin/su")).contains("Mode:  04755", "Links: 2");
+    assertThat(debugfs(fs, "stat /bin")).contains("Fast link dest: \"usr/bin\"");
+    assertThat(debugfs(fs, "ls -l /var/lib")).contains("300000");
+  }
+
+  private static void assertUnchanged(byte[] all, int from, int to) {
+    for (int i = from; i < to; i++) {
+      if (all[i] != 0x5A) {
+        throw new AssertionError("byte " + i + " outside the slot was modified");
+      }
+    }
+  }
+
+  @Test
+  void wrongDigestLeavesTheDiskUntouched() throws Exception {
+    byte[] tar = rootfs();
+    Path disk = disk();
+    Path src = Files.write(tmp.resolve("rootfs.tar.gz"), tar);
+    Path work = tmp.resolve("work");
+    Sha256 wrong = sha(new byte[] {42});
+    assertThatThrownBy(
+            () ->
+                writer.write(
+                    PayloadSources.open(src.toUri(), FetchOptions.defaults()),
+                    wrong,
+                    disk,
+                    SLOT_OFFSET,
+                    SLOT_SIZE,
+                    "ROOT-B",
+                    work,
+                    (a, b) -> {}))
+        .isInstanceOfSatisfying(
+            AgentException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.CHECKSUM_MISMATCH));
+    assertUnchanged(Files.readAllBytes(disk), 0, (int) (SLOT_OFFSET + SLOT_SIZE + MIB));
+    assertThat(work).doesNotExist();
+  }
+
+  @Test
+  void unsafeTarLeavesTheDiskUntouchedAndCleansUp() throws Exception {
+    byte[] tar =
+        new Tars().dir("etc", 0755).file("etc/a", "a", 0644).symlink("x", "../../etc").toBytes();
+    Path disk = disk();
+    Path src = Files.write(tmp.resolve("evil.tar"), tar);
+    Path work = tmp.resolve("work");
+    assertThatThrownBy(
+            () ->
+                writer.write(
+                    PayloadSources.open(src.toUri(), FetchOptions.defaults()),
+                    sha(tar),
+                    disk,
+                    SLOT_OFFSET,
+                    SLOT_SIZE,
+                    "ROOT-B",
+                    work,
+                    (a, b) -> {}))
+        .isInstanceOfSatisfying(
+            AgentException.class,
+            e -> {
+              assertThat(e.code()).isEqualTo(ErrorCode.PAYLOAD_INVALID);
+              assertThat(e.getMessage()).contains("'x'");
+            });
+    assertUnchanged(Files.readAllBytes(disk), 0, (int) (SLOT_OFFSET + SLOT_SIZE + MIB));
+    assertThat(work).doesNotExist();
+  }
+
+  @Test
+  void mkfsFailureIsAnIoErrorWithTheToolOutput() throws Exception {
+    byte[] big = new byte[1_000_000];
+    new java.util.Random(1).nextBytes(big); // zeros would become holes
+    byte[] tar = new Tars().file("big", big).toBytes();
+    Path disk = disk();
+    Path src = Files.write(tmp.resolve("big.tar"), tar);
+    // 1 MiB is too small for the file plus ext4 metadata: mkfs.ext4 -d fails
+    assertThatThrownBy(
+            () ->
+                writer.write(
+                    PayloadSources.open(src.toUri(), FetchOptions.defaults()),
+                    sha(tar),
+                    disk,
+                    SLOT_OFFSET,
+                    MIB,
+                    "ROOT-B",
+                    tmp.resolve("work"),
+                    (a, b) -> {}))
+        .isInstanceOfSatisfying(
+            AgentException.class,
+            e -> {
+              assertThat(e.code()).isEqualTo(ErrorCode.IO_ERROR);
+              assertThat(e.getMessage()).contains("mkfs.ext4").contains("exited with status");
+            });
+    assertThat(tmp.resolve("work")).doesNotExist();
+  }
+}
