@@ -23,6 +23,7 @@ import java.util.concurrent.atomic.AtomicLong;
  */
 public final class JsonRpcClient {
   private static final AtomicLong IDS = new AtomicLong();
+  private static final long MAX_ANSWER_BYTES = 16L << 20;
 
   private final Path socketPath;
   private final Duration timeout;
@@ -96,7 +97,7 @@ public final class JsonRpcClient {
 
   private JsonNode exchange(String method, ObjectNode request) {
     SocketChannel channel = connect();
-    try (JsonChannel json = new JsonChannel(channel, mapper, Long.MAX_VALUE)) {
+    try (JsonChannel json = new JsonChannel(channel, mapper, MAX_ANSWER_BYTES)) {
       json.write(mapper.writeValueAsBytes(request), timeout);
       JsonNode response = json.read(timeout);
       if (response == null) {

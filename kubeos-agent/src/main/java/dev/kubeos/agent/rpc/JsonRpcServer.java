@@ -156,6 +156,7 @@ public final class JsonRpcServer implements Closeable {
     try {
       json = new JsonChannel(connection, mapper, MAX_REQUEST_BYTES);
       open.add(json);
+      // close() sets closed before it closes what is in open: this catches a late registration
       while (!closed) {
         JsonNode request;
         try {

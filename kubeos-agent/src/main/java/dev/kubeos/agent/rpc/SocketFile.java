@@ -91,7 +91,8 @@ final class SocketFile {
               + " exists and is not a socket; the agent will not delete it: move it away or"
               + " configure another socket path");
     }
-    try (SocketChannel probe = SocketChannel.open(UnixDomainSocketAddress.of(path))) {
+    try {
+      SocketChannel.open(UnixDomainSocketAddress.of(path)).close();
       throw new AgentException(
           ErrorCode.PRECONDITION_FAILED,
           "another agent is already listening on "
