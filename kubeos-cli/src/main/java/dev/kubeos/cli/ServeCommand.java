@@ -5,7 +5,6 @@ import dev.kubeos.agent.host.ProcessCommandRunner;
 import dev.kubeos.agent.host.SystemdRebooter;
 import dev.kubeos.agent.rpc.JsonRpcServer;
 import dev.kubeos.agent.rpc.RpcDispatcher;
-import dev.kubeos.api.Json;
 import dev.kubeos.api.agent.AgentMethods;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -47,7 +46,7 @@ final class ServeCommand implements Callable<Integer> {
             new SystemdRebooter(new ProcessCommandRunner()),
             parent.certDir,
             Duration.ofSeconds(rebootDelaySeconds));
-    JsonRpcServer server = new JsonRpcServer(socket, new RpcDispatcher(service, Json.mapper()));
+    JsonRpcServer server = new JsonRpcServer(socket, new RpcDispatcher(service));
     server.start();
     // SIGTERM (systemctl stop): stop accepting, remove the socket file, then let the JVM exit
     CountDownLatch stopped = new CountDownLatch(1);

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.kubeos.api.Json;
 import dev.kubeos.api.agent.AgentException;
 import dev.kubeos.api.agent.ErrorCode;
 import java.io.IOException;
@@ -27,7 +28,7 @@ public final class JsonRpcClient {
 
   private final Path socketPath;
   private final Duration timeout;
-  private final ObjectMapper mapper = RpcJson.mapper();
+  private final ObjectMapper mapper = Json.mapper();
 
   /**
    * @param timeout longest wait for the answer of one call (prepare_upgrade may take minutes)

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.kubeos.api.Json;
 import dev.kubeos.api.agent.AgentException;
 import dev.kubeos.api.agent.AgentMethods;
 import dev.kubeos.api.agent.ConfigureRequest;
@@ -35,7 +36,7 @@ public final class RpcDispatcher {
   private final ObjectMapper mapper;
 
   public RpcDispatcher(AgentOperations operations) {
-    this(operations, RpcJson.mapper());
+    this(operations, Json.mapper());
   }
 
   public RpcDispatcher(AgentOperations operations, ObjectMapper mapper) {

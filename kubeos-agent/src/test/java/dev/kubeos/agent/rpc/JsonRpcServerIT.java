@@ -8,6 +8,7 @@ import static org.awaitility.Awaitility.await;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.kubeos.api.Json;
 import dev.kubeos.api.agent.AgentException;
 import dev.kubeos.api.agent.UpgradeRequest;
 import java.io.IOException;
@@ -32,7 +33,7 @@ class JsonRpcServerIT {
       "{\"method\":\"status\",\"params\":[],\"id\":1,\"jsonrpc\":\"2.0\"}";
 
   @TempDir Path dir;
-  private final ObjectMapper json = RpcJson.mapper();
+  private final ObjectMapper json = Json.mapper();
   private final FakeOperations ops = new FakeOperations();
   private Path socket;
   private JsonRpcServer server;

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.kubeos.api.Json;
 import dev.kubeos.api.agent.AgentException;
 import dev.kubeos.api.agent.AgentStatus;
 import dev.kubeos.api.agent.ConfigureRequest;
@@ -20,7 +21,7 @@ import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 class RpcDispatcherTest {
-  private final ObjectMapper json = RpcJson.mapper();
+  private final ObjectMapper json = Json.mapper();
   private final Recorder ops = new Recorder();
   private final RpcDispatcher dispatcher = new RpcDispatcher(ops);
 
