@@ -27,6 +27,13 @@ final class AgentCommands {
     @ParentCommand AgentCommand parent;
     @Spec CommandSpec spec;
 
+    // not the standard mixin: its -V/--version would clash with the --version VERSION option
+    @Option(
+        names = {"-h", "--help"},
+        usageHelp = true,
+        description = "Show this help message and exit.")
+    boolean help;
+
     PrintWriter out() {
       return spec.commandLine().getOut();
     }
@@ -48,7 +55,6 @@ final class AgentCommands {
 
   @Command(
       name = "init",
-      mixinStandardHelpOptions = true,
       description =
           "Set up the boot env and agent state for a disk whose booted slot holds VERSION.")
   static final class Init extends Base {
@@ -69,7 +75,6 @@ final class AgentCommands {
 
   @Command(
       name = "status",
-      mixinStandardHelpOptions = true,
       description = "Show the booted, default, trial and next-boot slots and what each slot holds.")
   static final class Status extends Base {
     @Option(
@@ -86,7 +91,6 @@ final class AgentCommands {
 
   @Command(
       name = "stage",
-      mixinStandardHelpOptions = true,
       description = "Write a payload into the slot that is not booted, verify it and record it.")
   static final class Stage extends Base {
     @Option(
@@ -159,10 +163,7 @@ final class AgentCommands {
     }
   }
 
-  @Command(
-      name = "activate",
-      mixinStandardHelpOptions = true,
-      description = "Arm a boot-once trial of the verified staged slot.")
+  @Command(name = "activate", description = "Arm a boot-once trial of the verified staged slot.")
   static final class Activate extends Base {
     @Override
     public Integer call() {
@@ -170,10 +171,7 @@ final class AgentCommands {
     }
   }
 
-  @Command(
-      name = "commit",
-      mixinStandardHelpOptions = true,
-      description = "Make the booted trial slot the committed default.")
+  @Command(name = "commit", description = "Make the booted trial slot the committed default.")
   static final class Commit extends Base {
     @Override
     public Integer call() {
@@ -183,7 +181,6 @@ final class AgentCommands {
 
   @Command(
       name = "rollback",
-      mixinStandardHelpOptions = true,
       description = "Make the other (verified, not failed) slot the default from the next boot.")
   static final class Rollback extends Base {
     @Override
@@ -194,7 +191,6 @@ final class AgentCommands {
 
   @Command(
       name = "health",
-      mixinStandardHelpOptions = true,
       description =
           "Run the post-boot checks; on a trial boot, pass commits and failure falls back (reboot).")
   static final class Health extends Base {
