@@ -58,7 +58,14 @@ final class ServeCommand implements Callable<Integer> {
                   stopped.countDown();
                 },
                 "kubeos-serve-stop"));
-    System.err.println("kubeos agent: listening on " + socket);
+    long startedMillis =
+        ProcessHandle.current()
+            .info()
+            .startInstant()
+            .map(t -> System.currentTimeMillis() - t.toEpochMilli())
+            .orElse(-1L);
+    System.err.println(
+        "kubeos agent: listening on " + socket + " (" + startedMillis + " ms after process start)");
     stopped.await();
     return 0;
   }

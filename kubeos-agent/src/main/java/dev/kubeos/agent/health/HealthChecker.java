@@ -18,13 +18,12 @@ public final class HealthChecker {
   private final HealthConfig config;
   private final CommandRunner commands;
   private final Clock clock;
-  private final HttpClient http;
+  private HttpClient http; // created on first use: building one loads TLS and costs start-up
 
   public HealthChecker(HealthConfig config, CommandRunner commands, Clock clock) {
     this.config = config;
     this.commands = commands;
     this.clock = clock;
-    this.http = HttpClient.newBuilder().connectTimeout(CHECK_TIMEOUT).build();
   }
 
   public HealthReport run() {
@@ -82,6 +81,9 @@ public final class HealthChecker {
             : (r.timedOut() ? "timed out" : "exit status " + r.exitStatus()) + tail(r.output());
       }
       HealthConfig.Http h = (HealthConfig.Http) check;
+      if (http == null) {
+        http = HttpClient.newBuilder().connectTimeout(CHECK_TIMEOUT).build();
+      }
       HttpResponse<Void> response =
           http.send(
               HttpRequest.newBuilder(h.url()).timeout(CHECK_TIMEOUT).GET().build(),

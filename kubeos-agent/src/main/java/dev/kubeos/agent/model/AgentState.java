@@ -4,6 +4,7 @@ import dev.kubeos.api.agent.Slot;
 import dev.kubeos.api.agent.SlotState;
 import dev.kubeos.api.agent.SlotStatus;
 import java.time.Instant;
+import java.util.Collections;
 import java.util.EnumMap;
 import java.util.Map;
 
@@ -21,7 +22,7 @@ public record AgentState(Map<Slot, SlotStatus> slots, String lastFailure) {
     for (Slot s : Slot.values()) {
       copy.put(s, slots == null ? SlotStatus.empty() : slots.getOrDefault(s, SlotStatus.empty()));
     }
-    slots = Map.copyOf(copy);
+    slots = Collections.unmodifiableMap(copy); // EnumMap: A before B, in JSON too
   }
 
   public static AgentState empty() {

@@ -1,6 +1,7 @@
 package dev.kubeos.agent.model;
 
 import dev.kubeos.api.agent.Slot;
+import java.util.Collections;
 import java.util.EnumMap;
 import java.util.Map;
 
@@ -24,7 +25,7 @@ public record BootState(
     for (Slot s : Slot.values()) {
       copy.put(s, cmdline == null ? "" : cmdline.getOrDefault(s, ""));
     }
-    cmdline = Map.copyOf(copy);
+    cmdline = Collections.unmodifiableMap(copy);
   }
 
   public static BootState initial(Slot defaultSlot) {
