@@ -1,8 +1,10 @@
 package dev.kubeos.bench;
 
+import dev.kubeos.agent.disk.FileBlockDevice;
 import dev.kubeos.agent.model.Sha256;
 import dev.kubeos.agent.payload.FetchOptions;
 import dev.kubeos.agent.payload.PayloadSources;
+import dev.kubeos.agent.port.BlockDevice;
 import dev.kubeos.agent.stage.ProgressListener;
 import dev.kubeos.agent.stage.RawImageWriter;
 import dev.kubeos.agent.stage.StageResult;
@@ -73,7 +75,7 @@ public final class StageBench {
           median(
               runs,
               () -> {
-                try (BenchFileDevice dev = new BenchFileDevice(slot)) {
+                try (BlockDevice dev = FileBlockDevice.open(slot, true)) {
                   StageResult r =
                       new RawImageWriter()
                           .write(
