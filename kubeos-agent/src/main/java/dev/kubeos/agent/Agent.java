@@ -24,6 +24,7 @@ import dev.kubeos.agent.stage.ProgressListener;
 import dev.kubeos.agent.stage.RawImageWriter;
 import dev.kubeos.agent.stage.StageResult;
 import dev.kubeos.agent.stage.TarRootfsWriter;
+import dev.kubeos.agent.stage.WorkDirs;
 import dev.kubeos.api.agent.AgentException;
 import dev.kubeos.api.agent.AgentStatus;
 import dev.kubeos.api.agent.ErrorCode;
@@ -213,6 +214,8 @@ public final class Agent {
                         new AgentException(
                             ErrorCode.UNSUPPORTED, "tar payloads need a disk path for mkfs.ext4"));
         CommandRunner guarded = FirstWriteGuard.commands(deps.commands(), beforeFirstWrite);
+        // the work dir is the agent's own scratch space: what a killed earlier stage left goes
+        WorkDirs.deleteRecursively(deps.workDir());
         return new TarRootfsWriter(guarded)
             .write(
                 source,

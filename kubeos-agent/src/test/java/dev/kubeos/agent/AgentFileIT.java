@@ -175,6 +175,7 @@ class AgentFileIT {
     assertThat(TestDisks.debugfs(disk, TestDisks.partition(disk, "ROOT-B"), "cat /etc/os-release"))
         .contains("KubeOS v3");
     assertThat(agent(Slot.A).status().slots().get(Slot.B).version()).isEqualTo("v3");
+    assertThat(stateDir.resolve("work")).doesNotExist();
   }
 
   @Test
