@@ -53,16 +53,21 @@ public final class TomlText {
     for (Section s : sections) {
       if (s.path().equals(parent) && !s.array()) {
         int at = s.header() + 1;
+        String pad =
+            s.header() < 0
+                ? ""
+                : lines.get(s.header()).substring(0, Lines.indent(lines.get(s.header())));
         for (int i = s.end() - 1; i > s.header(); i--) {
           if (Lines.content(lines.get(i), "#")) {
             at = i + 1;
+            pad = lines.get(i).substring(0, Lines.indent(lines.get(i)));
             break;
           }
         }
         if (s.header() < 0 && at == 0 && s.end() < lines.size()) {
           at = s.end();
         }
-        lines.insert(at, kv);
+        lines.insert(at, pad + kv);
         return lines.text();
       }
     }

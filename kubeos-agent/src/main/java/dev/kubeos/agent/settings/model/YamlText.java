@@ -18,6 +18,11 @@ public final class YamlText {
       Pattern.compile(
           "^( *)(\"(?:[^\"\\\\]|\\\\.)*\"|'[^']*'|[^\\s#'\"{\\[-][^:#]*?|-[^\\s:#][^:#]*?)\\s*:(?=\\s|$)(.*)$");
 
+  /** What a YAML 1.1 or 1.2 parser may read as a number (such strings are quoted). */
+  private static final String NUMERIC =
+      "[-+]?(\\.[0-9]+|[0-9][0-9_]*(\\.[0-9_]*)?)([eE][-+]?[0-9]+)?|[-+]?\\.(inf|Inf|INF)"
+          + "|\\.(nan|NaN|NAN)|0x[0-9a-fA-F_]+|0o?[0-7_]+|[-+]?[0-9][0-9_]*(:[0-5]?[0-9])+(\\.[0-9_]*)?";
+
   private YamlText() {}
 
   public static String apply(String model, String text, TreeEdit.Leaf leaf) {
@@ -106,8 +111,11 @@ public final class YamlText {
     m.matches();
     String rest = m.group(3);
     int hash = commentStart(rest);
-    String comment = hash < 0 ? "" : " " + rest.substring(hash);
-    lines.set(at, m.group(1) + m.group(2) + ": " + value + comment);
+    String old = hash < 0 ? rest : rest.substring(0, hash);
+    String lead = old.substring(0, old.length() - old.stripLeading().length());
+    String gap = hash < 0 ? "" : old.substring(old.stripTrailing().length());
+    String comment = hash < 0 ? "" : (gap.isEmpty() ? " " : gap) + rest.substring(hash);
+    lines.set(at, m.group(1) + m.group(2) + ":" + (lead.isEmpty() ? " " : lead) + value + comment);
   }
 
   private static void insert(Lines lines, int at, int indent, List<String> path, JsonNode value) {
@@ -169,8 +177,9 @@ public final class YamlText {
     }
     String s = v.asText();
     boolean plain =
-        s.matches("[A-Za-z_/.][A-Za-z0-9_./@%+-]*")
-            && !s.toLowerCase().matches("y|n|yes|no|on|off|true|false|null|~|\\.nan|\\.inf");
+        s.matches("[A-Za-z0-9_/.][A-Za-z0-9_./@%+-]*")
+            && !s.matches(NUMERIC)
+            && !s.toLowerCase().matches("y|n|yes|no|on|off|true|false|null|~");
     return plain ? s : v.toString();
   }
 
