@@ -232,12 +232,12 @@ public final class SettingsEngine {
       String label =
           e.kind() == Edit.Kind.CMDLINE ? e.target() : "/" + realRoot().relativize(e.path());
       String before =
-          e.kind() == Edit.Kind.CMDLINE && e.before() != null ? e.before() + "\n" : e.before();
+          e.kind() == Edit.Kind.CMDLINE && !e.before().isEmpty() ? e.before() + "\n" : e.before();
       String after =
-          e.kind() == Edit.Kind.CMDLINE && e.after() != null ? e.after() + "\n" : e.after();
+          e.kind() == Edit.Kind.CMDLINE && !e.after().isEmpty() ? e.after() + "\n" : e.after();
       out.add(
           new SettingsResult.Outcome(
-              e.model(), e.target(), e.changes() ? UnifiedDiff.of(label, before, after) : ""));
+              e.model(), label, e.changes() ? UnifiedDiff.of(label, before, after) : ""));
     }
     return new SettingsResult(version, dryRun, out);
   }

@@ -58,7 +58,8 @@ final class StructuredModel implements SettingsModel {
     JsonNode tree = parse(text, file, null, "does not parse as " + format() + " now");
     for (SettingChange c : settings.contents()) {
       List<String> path = KeyPath.parse(name, c.key());
-      if (c.operation() != Operation.DELETE && (c.value() == null || c.value().isMissingNode())) {
+      if (c.operation() != Operation.DELETE
+          && (c.value() == null || c.value().isNull() || c.value().isMissingNode())) {
         throw Invalid.of(name, c.key(), "value missing (use operation delete to remove a key)");
       }
       for (TreeEdit.Leaf leaf : TreeEdit.leaves(path, c.value(), c.operation())) {

@@ -7,8 +7,8 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.toml.TomlMapper;
 import org.junit.jupiter.api.Test;
 
-class TomlTextTest {
-  static final String CONTAINERD =
+public class TomlTextTest {
+  public static final String CONTAINERD =
       "# containerd config\n"
           + "version = 2\n"
           + "\n"

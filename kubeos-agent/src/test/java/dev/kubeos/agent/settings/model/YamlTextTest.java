@@ -10,8 +10,8 @@ import dev.kubeos.api.agent.AgentException;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
-class YamlTextTest {
-  static final String KUBELET =
+public class YamlTextTest {
+  public static final String KUBELET =
       "# written by kubeadm\n"
           + "apiVersion: kubelet.config.k8s.io/v1beta1\n"
           + "kind: KubeletConfiguration\n"
