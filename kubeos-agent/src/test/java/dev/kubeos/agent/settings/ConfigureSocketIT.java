@@ -84,7 +84,7 @@ class ConfigureSocketIT {
     JsonNode result = client.call("configure", request);
 
     assertThat(result.path("status").asText()).isEqualTo("Configured");
-    assertThat(node.read("etc/sysctl.conf")).endsWith("net.ipv4.ip_forward = 1\n");
+    assertThat(node.read("etc/sysctl.conf")).endsWith("net.ipv4.ip_forward=1\n");
     assertThat(node.read("var/lib/kubelet/config.yaml"))
         .contains("memory.available: 300Mi   # default");
     assertThat(node.cmdlines().get(Slot.B)).isEqualTo("nomodeset");

@@ -51,8 +51,7 @@ class SettingsEngineIT {
     assertThat(first.changed()).isTrue();
     assertThat(node.read("proc/sys/net/ipv4/ip_forward")).isEqualTo("1\n");
     assertThat(node.read("proc/sys/net/ipv4/tcp_rmem")).isEqualTo("4096\t131072\t6291456\n");
-    assertThat(node.read("etc/sysctl.conf"))
-        .isEqualTo("# from the image\nnet.ipv4.ip_forward = 1\n");
+    assertThat(node.read("etc/sysctl.conf")).isEqualTo("# from the image\nnet.ipv4.ip_forward=1\n");
     assertThat(node.cmdlines()).isEqualTo(Map.of(Slot.A, "quiet console=ttyS0", Slot.B, "audit=1"));
     assertThat(node.read("var/lib/kubelet/config.yaml"))
         .isEqualTo(
@@ -194,7 +193,7 @@ class SettingsEngineIT {
     assertThat(text)
         .contains("kernel.sysctl.persist /etc/sysctl.conf: would change")
         .contains("--- /etc/sysctl.conf\n+++ /etc/sysctl.conf\n")
-        .contains("-vm.swappiness = 10\n+net.ipv4.ip_forward = 1\n")
+        .contains("-vm.swappiness = 10\n+net.ipv4.ip_forward=1\n")
         .contains("--- kernel command line of slot A\n")
         .contains("+quiet console=ttyS0\n")
         .contains(

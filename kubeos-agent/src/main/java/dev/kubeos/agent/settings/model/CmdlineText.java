@@ -7,7 +7,8 @@ import java.util.List;
 /**
  * Edits a kernel command line (space-separated {@code key} or {@code key=value} parameters). Update
  * replaces every parameter with the key by one at the first one's place, or appends; delete removes
- * the key's parameters (with a value: only those whose value matches).
+ * the key's parameters whose value equals the given one (upstream: an empty value matches only a
+ * bare parameter). An empty value on update makes the parameter bare.
  */
 public final class CmdlineText {
   private CmdlineText() {}
@@ -42,7 +43,7 @@ public final class CmdlineText {
       if (!k.equals(key)) {
         out.add(token);
       } else if (c.operation() == Operation.DELETE) {
-        if (!value.isEmpty() && !v.equals(value)) {
+        if (!v.equals(value)) {
           out.add(token);
         }
       } else if (!placed) {

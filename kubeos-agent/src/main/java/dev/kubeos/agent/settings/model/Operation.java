@@ -4,16 +4,19 @@ import java.util.Locale;
 
 /** What a content entry does: upstream's {@code ""} (add/update) and {@code delete}, plus ours. */
 public enum Operation {
-  /** Add or update; arrays are appended to and maps merged (upstream's default). */
+  /** Add or update ({@code ""}, {@code add}, {@code update}); arrays are appended to. */
   UPDATE,
   /** Remove the key. */
   DELETE,
-  /** Ours: set the value as given, replacing a whole array or map instead of merging. */
+  /** Ours: set the value as given, replacing a whole array instead of appending to it. */
   REPLACE;
 
   /** Parses the wire value; null and {@code ""} mean add/update. */
   public static Operation parse(String model, String key, String text) {
-    if (text == null || text.isBlank() || text.equalsIgnoreCase("update")) {
+    if (text == null
+        || text.isBlank()
+        || text.equalsIgnoreCase("update")
+        || text.equalsIgnoreCase("add")) {
       return UPDATE;
     }
     switch (text.trim().toLowerCase(Locale.ROOT)) {

@@ -5,9 +5,9 @@ package dev.kubeos.agent.settings.model;
  * by line; every other line stays byte-for-byte.
  *
  * <p>Update rewrites the value of the last line setting the key (keeping its spacing around {@code
- * =}) and drops earlier duplicates' effect by leaving them alone (the last line wins for sysctl
- * too); a new key is appended as {@code key = value}. Delete follows upstream: with a value it
- * removes the key's lines only when their value matches; with no value (ours) it removes them.
+ * =}); earlier duplicates are left alone (the last line wins for sysctl too); a new key is appended
+ * as {@code key=value}, as upstream writes it. Delete follows upstream: it removes the key's lines
+ * only when their value equals the given one.
  */
 public final class SysctlText {
   public static final String MODEL = "kernel.sysctl.persist";
@@ -40,9 +40,7 @@ public final class SysctlText {
     if (c.operation() == Operation.DELETE) {
       for (int i = lines.size() - 1; i >= 0; i--) {
         String[] kv = split(lines.get(i));
-        if (kv != null
-            && kv[0].equals(c.key())
-            && (value.isEmpty() || normalize(kv[1]).equals(value))) {
+        if (kv != null && kv[0].equals(c.key()) && normalize(kv[1]).equals(value)) {
           lines.remove(i, i + 1);
         }
       }
@@ -64,7 +62,7 @@ public final class SysctlText {
         return lines.text();
       }
     }
-    lines.insert(lines.size(), c.key() + " = " + c.text().strip());
+    lines.insert(lines.size(), c.key() + "=" + c.text().strip());
     return lines.text();
   }
 

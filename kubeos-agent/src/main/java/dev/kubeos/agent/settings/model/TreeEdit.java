@@ -4,10 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import java.util.ArrayList;
-import java.util.Iterator;
 import java.util.List;
-import java.util.Map;
 
 /**
  * The meaning of a change to a YAML/TOML document, on its parsed tree. The line editors must
@@ -17,26 +14,12 @@ import java.util.Map;
 public final class TreeEdit {
   private TreeEdit() {}
 
-  /** One leaf change: UPDATE of a non-empty map is split into one leaf per field. */
+  /** One change at a path. */
   public record Leaf(List<String> path, JsonNode value, Operation operation) {}
 
+  /** The change as leaves (one: a map value replaces the map, as upstream does). */
   public static List<Leaf> leaves(List<String> path, JsonNode value, Operation op) {
-    List<Leaf> out = new ArrayList<>();
-    flatten(path, value, op, out);
-    return out;
-  }
-
-  private static void flatten(List<String> path, JsonNode value, Operation op, List<Leaf> out) {
-    if (op == Operation.UPDATE && value != null && value.isObject() && value.size() > 0) {
-      for (Iterator<Map.Entry<String, JsonNode>> it = value.fields(); it.hasNext(); ) {
-        Map.Entry<String, JsonNode> f = it.next();
-        List<String> child = new ArrayList<>(path);
-        child.add(f.getKey());
-        flatten(List.copyOf(child), f.getValue(), op, out);
-      }
-    } else {
-      out.add(new Leaf(path, value, op));
-    }
+    return List.of(new Leaf(path, value, op));
   }
 
   /** Applies one leaf to a copy of {@code root} (an object, or null for an absent document). */
@@ -71,7 +54,7 @@ public final class TreeEdit {
       case UPDATE:
         if (old != null && old.isArray() && leaf.value().isArray()) {
           ((ArrayNode) old).addAll((ArrayNode) leaf.value().deepCopy());
-        } else if (!(old != null && old.isObject() && leaf.value().isObject())) {
+        } else {
           parent.set(name, leaf.value().deepCopy());
         }
         break;

@@ -85,7 +85,7 @@ public class YamlTextTest {
   }
 
   @Test
-  void mergesMapsAndQuotesStringsThatWouldChangeType() throws Exception {
+  void writesMapsAndQuotesStringsThatWouldChangeType() throws Exception {
     String out =
         apply(
             KUBELET,
