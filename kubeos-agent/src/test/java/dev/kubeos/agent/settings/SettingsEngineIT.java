@@ -228,6 +228,55 @@ class SettingsEngineIT {
   }
 
   @Test
+  void filesAbsentAtFirstAreCreatedAndACommandLineTooLongForTheEnvIsRefused() throws Exception {
+    for (String f :
+        new String[] {
+          "etc/sysctl.conf",
+          "etc/security/limits.conf",
+          "etc/containerd/config.toml",
+          "var/lib/kubelet/config.yaml"
+        }) {
+      Files.delete(node.root.resolve(f));
+    }
+    node.engine()
+        .apply(
+            Node.request(
+                "{'version': 'v1', 'configs': ["
+                    + "{'model': 'kernel.sysctl.persist', 'contents': [{'key': 'a.b', 'value': 1}]},"
+                    + "{'model': 'pam.limits', 'contents': [{'key': '*', 'value': 'hard.core.0'}]},"
+                    + "{'model': 'container.containerd', 'contents': [{'key': 'version', 'value': 2},"
+                    + "  {'key': 'plugins.\\'io.containerd.grpc.v1.cri\\'.sandbox_image', 'value': 'p:1'}]},"
+                    + "{'model': 'kubernetes.kubelet', 'contents': [{'key': 'a.b', 'value': [1]}]}]}"),
+            false);
+    assertThat(node.read("etc/sysctl.conf")).isEqualTo("a.b=1\n");
+    assertThat(node.read("etc/security/limits.conf")).isEqualTo("* hard core 0\n");
+    assertThat(node.read("etc/containerd/config.toml"))
+        .isEqualTo(
+            "version = 2\n\n[plugins.\"io.containerd.grpc.v1.cri\"]\nsandbox_image = \"p:1\"\n");
+    assertThat(node.read("var/lib/kubelet/config.yaml")).isEqualTo("a:\n  b:\n  - 1\n");
+
+    Map<String, String> before = node.snapshot();
+    String longValue = "x".repeat(600);
+    assertThatThrownBy(
+            () ->
+                node.engine()
+                    .apply(
+                        Node.request(
+                            "{'version': 'v2', 'configs': [{'model': 'grub.cmdline.current',"
+                                + " 'contents': [{'key': 'a', 'value': '"
+                                + longValue
+                                + "'}]},"
+                                + "{'model': 'grub.cmdline.next', 'contents': [{'key': 'b',"
+                                + " 'value': '"
+                                + longValue
+                                + "'}]}]}"),
+                        false))
+        .hasMessageContaining("grub.cmdline.next")
+        .hasMessageContaining("would not fit the GRUB environment block");
+    assertThat(node.snapshot()).isEqualTo(before);
+  }
+
+  @Test
   void aLinkInsideTheAllowedDirectoriesIsWrittenThroughAndKept() throws Exception {
     node.write("etc/sysctl.d/99-kubeos.conf", "a.b = 1\n");
     Files.delete(node.root.resolve("etc/sysctl.conf"));
