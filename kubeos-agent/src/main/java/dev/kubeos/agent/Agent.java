@@ -20,6 +20,9 @@ import dev.kubeos.agent.port.PayloadOpener;
 import dev.kubeos.agent.port.PayloadSource;
 import dev.kubeos.agent.port.Rebooter;
 import dev.kubeos.agent.port.StateStore;
+import dev.kubeos.agent.settings.SettingsEngine;
+import dev.kubeos.agent.settings.SettingsResult;
+import dev.kubeos.agent.settings.model.SettingsRequest;
 import dev.kubeos.agent.stage.ProgressListener;
 import dev.kubeos.agent.stage.RawImageWriter;
 import dev.kubeos.agent.stage.StageResult;
@@ -65,6 +68,7 @@ public final class Agent {
    * @param payloads resolves payload URLs
    * @param workDir scratch space on PERSIST for tar extraction
    * @param health post-boot checks
+   * @param settings node settings (sysctl, kernel command line, kubelet, containerd, PAM limits)
    */
   public record Deps(
       DiskOpener disk,
@@ -77,7 +81,8 @@ public final class Agent {
       CommandRunner commands,
       PayloadOpener payloads,
       Path workDir,
-      HealthChecker health) {}
+      HealthChecker health,
+      SettingsEngine settings) {}
 
   public Agent(Deps deps) {
     this.deps = deps;
@@ -391,6 +396,39 @@ public final class Agent {
       throw ioError("health", e);
     }
     return report;
+  }
+
+  /**
+   * Applies node settings all-or-nothing (see {@link SettingsEngine}); with {@code dryRun} only
+   * validates and reports the diff. Applying the same request again changes nothing.
+   */
+  public SettingsResult configure(SettingsRequest request, boolean dryRun) {
+    requireVersion(request.version());
+    try (OperationLock.Held held = deps.lock().acquire("configure " + request.version())) {
+      SettingsResult result = settings().apply(request, dryRun);
+      log(
+          "configure %s: %s",
+          request.version(), dryRun ? "dry run" : result.changed() ? "applied" : "no change");
+      return result;
+    }
+  }
+
+  /** Restores the settings as they were before {@code version} was applied. */
+  public SettingsResult revertSettings(String version, boolean dryRun) {
+    requireVersion(version);
+    try (OperationLock.Held held = deps.lock().acquire("configure --revert " + version)) {
+      SettingsResult result = settings().revert(version, dryRun);
+      log("configure --revert %s: %s", version, dryRun ? "dry run" : "reverted");
+      return result;
+    }
+  }
+
+  private SettingsEngine settings() {
+    if (deps.settings() == null) {
+      throw new AgentException(
+          ErrorCode.UNSUPPORTED, "this agent was built without the settings engine");
+    }
+    return deps.settings();
   }
 
   /** Reads everything and records a failed trial GRUB reported, if any (needs the lock). */

@@ -3,6 +3,7 @@ package dev.kubeos.agent;
 import dev.kubeos.agent.payload.FetchOptions;
 import dev.kubeos.agent.port.Rebooter;
 import dev.kubeos.agent.rpc.AgentOperations;
+import dev.kubeos.agent.settings.model.SettingsRequest;
 import dev.kubeos.agent.stage.ProgressListener;
 import dev.kubeos.api.agent.AgentException;
 import dev.kubeos.api.agent.AgentStatus;
@@ -137,9 +138,8 @@ public final class AgentService implements AgentOperations {
 
   @Override
   public OperationResult configure(ConfigureRequest request) {
-    throw new AgentException(
-        ErrorCode.UNSUPPORTED,
-        "configure (node settings) is not supported by this agent version; no setting was changed");
+    agent.configure(SettingsRequest.fromSocket(request), false);
+    return OperationResult.CONFIGURED;
   }
 
   @Override

@@ -82,7 +82,8 @@ final class SimulatedNode {
             commands,
             (url, options) -> source(url.toString()),
             Path.of("unused-work-dir"),
-            new HealthChecker(health, commands, Clock.systemUTC())));
+            new HealthChecker(health, commands, Clock.systemUTC()),
+            null));
   }
 
   /** What GRUB does at power-on: select the slot, consume a trial, start it. */

@@ -22,6 +22,7 @@ import picocli.CommandLine.Option;
       AgentCommands.Commit.class,
       AgentCommands.Rollback.class,
       AgentCommands.Health.class,
+      ConfigureCommand.class,
       ServeCommand.class
     })
 public final class AgentCommand implements Runnable {

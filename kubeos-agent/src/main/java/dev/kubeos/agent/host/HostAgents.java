@@ -7,6 +7,8 @@ import dev.kubeos.agent.health.HealthChecker;
 import dev.kubeos.agent.health.HealthConfig;
 import dev.kubeos.agent.payload.PayloadSources;
 import dev.kubeos.agent.port.CommandRunner;
+import dev.kubeos.agent.settings.SettingsEngine;
+import dev.kubeos.agent.settings.SettingsWriter;
 import dev.kubeos.agent.state.JsonStateStore;
 import dev.kubeos.api.Json;
 import dev.kubeos.api.agent.AgentException;
@@ -28,12 +30,35 @@ public final class HostAgents {
       throw new AgentException(ErrorCode.INVALID_REQUEST, "disk " + disk + " does not exist");
     }
     Slot booted = options.bootedSlot() != null ? options.bootedSlot() : probe.bootedSlot(disk);
+    return create(options, clock, disk, booted, Path.of("/"));
+  }
+
+  /**
+   * An agent for {@code configure} only: settings paths re-based under {@code root}; the disk and
+   * the booted slot are used when they can be found (the grub models need the booted slot).
+   */
+  public static Agent forSettings(AgentOptions options, Clock clock, Path root) {
+    HostProbe probe = new HostProbe();
+    Path disk = options.disk();
+    Slot booted = options.bootedSlot();
+    try {
+      disk = disk != null ? disk : probe.rootDisk();
+      booted = booted != null ? booted : probe.bootedSlot(disk);
+    } catch (RuntimeException e) {
+      // configure does not touch the disk; grub models report the unknown booted slot
+    }
+    return create(options, clock, disk == null ? Path.of("/dev/null") : disk, booted, root);
+  }
+
+  private static Agent create(
+      AgentOptions options, Clock clock, Path disk, Slot booted, Path settingsRoot) {
     CommandRunner commands = new ProcessCommandRunner();
     Path stateDir = options.stateDir();
+    BootEnv bootEnv = new BootEnv(new FileBootEnvStore(options.bootDir()));
     return new Agent(
         new Agent.Deps(
             new FileDiskOpener(disk),
-            new BootEnv(new FileBootEnvStore(options.bootDir())),
+            bootEnv,
             new JsonStateStore(stateDir),
             new FileOperationLock(stateDir, clock),
             booted,
@@ -42,7 +67,9 @@ public final class HostAgents {
             commands,
             PayloadSources::open,
             stateDir.resolve("work"),
-            new HealthChecker(loadHealthConfig(options.healthConfig()), commands, clock)));
+            new HealthChecker(loadHealthConfig(options.healthConfig()), commands, clock),
+            new SettingsEngine(
+                settingsRoot, stateDir, bootEnv, booted, SettingsWriter.ATOMIC, clock)));
   }
 
   /** Reads the health check file; a missing file means no checks beyond "the agent runs". */

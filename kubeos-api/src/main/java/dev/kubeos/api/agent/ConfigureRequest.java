@@ -9,11 +9,19 @@ import java.util.Map;
 
 /**
  * Parameter of {@code configure}, in upstream KubeOS's wire shape: unlike the CR, {@code contents}
- * is a map from key to value and operation.
+ * is a map from key to value and operation. {@code version} is our optional addition (upstream's
+ * proxy does not send it): the settings version that {@code --revert} names; without it the agent
+ * derives {@code sha-<12 hex digits>} from the content.
  */
 @JsonIgnoreProperties(ignoreUnknown = true)
 @JsonInclude(JsonInclude.Include.NON_NULL)
-public record ConfigureRequest(@JsonProperty("configs") List<Sysconfig> configs) {
+public record ConfigureRequest(
+    @JsonProperty("version") String version, @JsonProperty("configs") List<Sysconfig> configs) {
+
+  /** Upstream's shape, without a version. */
+  public ConfigureRequest(List<Sysconfig> configs) {
+    this(null, configs);
+  }
 
   /** Settings of one model (kernel.sysctl, kubernetes.kubelet, ...). */
   @JsonIgnoreProperties(ignoreUnknown = true)

@@ -1,0 +1,108 @@
+package dev.kubeos.agent.settings;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.dataformat.toml.TomlMapper;
+import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
+import dev.kubeos.agent.settings.model.Invalid;
+import dev.kubeos.agent.settings.model.KeyPath;
+import dev.kubeos.agent.settings.model.ModelSettings;
+import dev.kubeos.agent.settings.model.Operation;
+import dev.kubeos.agent.settings.model.SettingChange;
+import dev.kubeos.agent.settings.model.TomlText;
+import dev.kubeos.agent.settings.model.TreeEdit;
+import dev.kubeos.agent.settings.model.YamlText;
+import java.nio.file.Path;
+import java.util.List;
+
+/**
+ * {@code kubernetes.kubelet} (YAML) and {@code container.containerd} (TOML): dotted keys into
+ * nested maps, edited at the line level. The file must parse before, and after each change it must
+ * parse to exactly the tree the change means ({@link TreeEdit}); otherwise nothing is written.
+ */
+final class StructuredModel implements SettingsModel {
+  static final String KUBELET = "kubernetes.kubelet";
+  static final String CONTAINERD = "container.containerd";
+
+  private final String name;
+  private final String defaultPath;
+  private final boolean yaml;
+  private final ObjectMapper mapper;
+
+  private StructuredModel(String name, String defaultPath, boolean yaml) {
+    this.name = name;
+    this.defaultPath = defaultPath;
+    this.yaml = yaml;
+    this.mapper = yaml ? new YAMLMapper() : new TomlMapper();
+  }
+
+  static StructuredModel kubelet() {
+    return new StructuredModel(KUBELET, "/var/lib/kubelet/config.yaml", true);
+  }
+
+  static StructuredModel containerd() {
+    return new StructuredModel(CONTAINERD, "/etc/containerd/config.toml", false);
+  }
+
+  @Override
+  public String name() {
+    return name;
+  }
+
+  @Override
+  public void plan(ModelSettings settings, Plan plan) {
+    Path file = PathPolicy.resolve(plan.root(), name, settings.configPath(), defaultPath);
+    String before = plan.read(Edit.Kind.FILE, file);
+    String text = before == null ? "" : before;
+    JsonNode tree = parse(text, file, null, "does not parse as " + format() + " now");
+    for (SettingChange c : settings.contents()) {
+      List<String> path = KeyPath.parse(name, c.key());
+      if (c.operation() != Operation.DELETE
+          && (c.value() == null || c.value().isNull() || c.value().isMissingNode())) {
+        throw Invalid.of(name, c.key(), "value missing (use operation delete to remove a key)");
+      }
+      for (TreeEdit.Leaf leaf : TreeEdit.leaves(path, c.value(), c.operation())) {
+        JsonNode expected = TreeEdit.apply(name, tree, leaf);
+        String next = yaml ? YamlText.apply(name, text, leaf) : TomlText.apply(name, text, leaf);
+        JsonNode got = parse(next, file, c.key(), "would not parse as " + format() + " after");
+        if (!TreeEdit.same(got, expected)) {
+          throw Invalid.of(
+              name,
+              c.key(),
+              "the file's layout at this key cannot be edited line by line without changing"
+                  + " other settings (expected "
+                  + expected
+                  + ", got "
+                  + got
+                  + "); edit it by hand or set the parent with operation replace");
+        }
+        text = next;
+        tree = expected;
+      }
+    }
+    plan.put(name, Edit.Kind.FILE, file, before == null && text.isEmpty() ? null : text);
+  }
+
+  private JsonNode parse(String text, Path file, String key, String what) {
+    if (text.isBlank()) {
+      return JsonNodeFactory.instance.objectNode();
+    }
+    try {
+      JsonNode n = mapper.readTree(text);
+      if (n == null || n.isMissingNode() || n.isNull()) {
+        return JsonNodeFactory.instance.objectNode();
+      }
+      if (!n.isObject()) {
+        throw Invalid.of(name, key, file + " " + what + ": the top level is not a map");
+      }
+      return n;
+    } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+      throw Invalid.of(name, key, file + " " + what + ": " + e.getOriginalMessage());
+    }
+  }
+
+  private String format() {
+    return yaml ? "YAML" : "TOML";
+  }
+}
