@@ -212,9 +212,15 @@ class RawImageWriterIT {
     StageResult r =
         writer.write(PayloadSources.open(server.url("/img"), INSECURE), sha(p), slot, (a, b) -> {});
     assertThat(r.resumes()).isEqualTo(1);
-    assertThat(server.requests("/img"))
-        .extracting(PayloadServer.Request::range)
-        .containsExactly(null, "bytes=3000001-");
+    // the cut may reset the connection: bytes still in flight are lost, so the resume starts at
+    // or before the cut, never after it
+    List<String> ranges =
+        server.requests("/img").stream().map(PayloadServer.Request::range).toList();
+    assertThat(ranges).hasSize(2);
+    assertThat(ranges.get(0)).isNull();
+    assertThat(ranges.get(1)).matches("bytes=\\d+-");
+    long resumedAt = Long.parseLong(ranges.get(1).replaceAll("\\D", ""));
+    assertThat(resumedAt).isPositive().isLessThanOrEqualTo(3_000_001);
     assertStaged(p);
   }
 
@@ -230,7 +236,11 @@ class RawImageWriterIT {
             AgentException.class,
             e -> {
               assertThat(e.code()).isEqualTo(ErrorCode.DOWNLOAD_FAILED);
-              assertThat(e.getMessage()).contains("2500000 of " + p.length + " bytes");
+              java.util.regex.Matcher m =
+                  java.util.regex.Pattern.compile("(\\d+) of " + p.length + " bytes")
+                      .matcher(e.getMessage());
+              assertThat(m.find()).as(e.getMessage()).isTrue();
+              assertThat(Long.parseLong(m.group(1))).isPositive().isLessThanOrEqualTo(2_500_000);
             });
     assertThat(server.requests("/img")).hasSize(1);
   }
