@@ -18,22 +18,29 @@ import java.util.TreeMap;
  * kubeos plan} and by the convergence property.
  *
  * @param batches nodes started together, in order
+ * @param batchStarts when each batch starts
  * @param skipped nodes never started, with the last reason the planner gave
  * @param finalPlan the plan in the last round
  */
-public record Simulation(List<List<String>> batches, Map<String, Skip> skipped, Plan finalPlan) {
+public record Simulation(
+    List<List<String>> batches,
+    List<Instant> batchStarts,
+    Map<String, Skip> skipped,
+    Plan finalPlan) {
 
   /** Simulates from {@code now}; each node takes {@code nodeTime} to finish. */
   public static Simulation run(OSSpec spec, List<NodeView> nodes, Instant now, Duration nodeTime) {
     Map<String, NodeView> fleet = new LinkedHashMap<>();
     nodes.forEach(n -> fleet.put(n.name(), n));
     List<List<String>> batches = new ArrayList<>();
+    List<Instant> starts = new ArrayList<>();
     Map<String, Instant> finishes = new HashMap<>();
     Instant t = now;
     Plan plan = RolloutPlanner.plan(spec, List.copyOf(fleet.values()), t);
     for (int round = 0; round < 4 * nodes.size() + 16; round++) {
       if (!plan.start().isEmpty()) {
         batches.add(plan.start());
+        starts.add(t);
         for (String name : plan.start()) {
           NodeView n = fleet.get(name);
           fleet.put(name, n.withInstance(started(n.instance(), plan, t)));
@@ -62,7 +69,7 @@ public record Simulation(List<List<String>> batches, Map<String, Skip> skipped, 
         skipped.put(e.getKey(), e.getValue());
       }
     }
-    return new Simulation(List.copyOf(batches), skipped, plan);
+    return new Simulation(List.copyOf(batches), List.copyOf(starts), skipped, plan);
   }
 
   private static InstanceView started(InstanceView i, Plan plan, Instant t) {
