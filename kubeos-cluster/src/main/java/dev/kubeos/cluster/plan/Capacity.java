@@ -26,6 +26,10 @@ final class Capacity {
   private long[] freeMem;
   private boolean[] inPool;
   private final Map<Integer, List<Resources>> placed = new HashMap<>();
+  // upper bounds of any pool node's free CPU and memory: a pod above either cannot fit anywhere,
+  // which turns the refusals of a full cluster into O(1) instead of a scan of every node
+  private long maxCpu;
+  private long maxMem;
 
   /** Pool: ready, schedulable nodes that are not being worked on. */
   Capacity(List<NodeView> nodes, java.util.Set<String> excluded) {
@@ -46,6 +50,18 @@ final class Capacity {
       freeCpu[i] = free.cpuMillis();
       freeMem[i] = free.memoryBytes();
       inPool[i] = true;
+    }
+    recomputeBounds();
+  }
+
+  private void recomputeBounds() {
+    maxCpu = Long.MIN_VALUE;
+    maxMem = Long.MIN_VALUE;
+    for (int i = 0; i < freeCpu.length; i++) {
+      if (inPool[i]) {
+        maxCpu = Math.max(maxCpu, freeCpu[i]);
+        maxMem = Math.max(maxMem, freeMem[i]);
+      }
     }
   }
 
@@ -71,7 +87,7 @@ final class Capacity {
     Resources total = Resources.ZERO;
     for (Resources pod : pods) {
       total = total.plus(pod);
-      int at = firstFit(pod);
+      int at = pod.cpuMillis() > maxCpu || pod.memoryBytes() > maxMem ? -1 : firstFit(pod);
       if (at < 0) {
         for (int[] undo : log) {
           Resources r = pods.get(undo[1]);
@@ -83,6 +99,7 @@ final class Capacity {
         if (self != null) {
           inPool[self] = true;
         }
+        recomputeBounds();
         return Optional.of(
             "its pods ("
                 + describe(pods)
