@@ -36,31 +36,9 @@ public final class RolloutPlanner {
     try {
       r = SpecRules.of(spec);
     } catch (IllegalArgumentException e) {
-      return invalid(spec, sorted, e.getMessage());
+      return InvalidSpec.plan(spec, sorted, e.getMessage());
     }
     return new Run(r, sorted, now).plan();
-  }
-
-  private static Plan invalid(OSSpec spec, List<NodeView> nodes, String message) {
-    Map<String, Skip> skipped = new TreeMap<>();
-    for (NodeView n : nodes) {
-      skipped.put(n.name(), new Skip(SkipReason.INVALID_SPEC, "rollout halted: " + message));
-    }
-    List<PlanCondition> conditions =
-        List.of(
-            new PlanCondition(PROGRESSING, false, "InvalidSpec", message),
-            new PlanCondition(COMPLETE, false, "InvalidSpec", message),
-            new PlanCondition(PAUSED, spec != null && spec.isPause(), "InvalidSpec", message),
-            new PlanCondition(HALTED, true, "InvalidSpec", message));
-    return new Plan(
-        spec == null ? null : spec.getOpstype(),
-        null,
-        List.of(),
-        List.of(),
-        skipped,
-        conditions,
-        new Counts(0, 0, 0, 0),
-        Optional.empty());
   }
 
   /** One planning pass; mutable scratch state lives here, not in the planner. */
@@ -305,7 +283,7 @@ public final class RolloutPlanner {
           return "Waiting:" + s.reason().name();
         }
       }
-      return "NothingToStart";
+      return "RemainingNodesUnavailable";
     }
 
     private void halt(String reason, String message) {
