@@ -7,6 +7,7 @@ import static dev.kubeos.api.crd.OSStatus.PROGRESSING;
 
 import dev.kubeos.api.crd.Labels;
 import dev.kubeos.api.crd.OSSpec;
+import dev.kubeos.api.crd.OpsType;
 import dev.kubeos.cluster.plan.Plan.Counts;
 import dev.kubeos.cluster.plan.Plan.PlanCondition;
 import dev.kubeos.cluster.plan.Plan.Skip;
@@ -208,7 +209,9 @@ public final class RolloutPlanner {
           if (capacity == null) {
             capacity = new Capacity(nodes, Set.copyOf(inProgress));
           }
-          Optional<String> refusal = capacity.drain(c);
+          // config applies settings in place; only upgrade and rollback drain and reboot
+          Optional<String> refusal =
+              r.ops() == OpsType.CONFIG ? Optional.empty() : capacity.drain(c);
           if (refusal.isPresent()) {
             skip(c, SkipReason.INSUFFICIENT_CAPACITY, refusal.get());
           } else {

@@ -175,6 +175,51 @@ class PlannerProperties {
         .isEqualTo(RolloutPlanner.plan(spec, fleet, NOW));
   }
 
+  @Provide
+  Arbitrary<List<NodeView>> crowdedFleets() {
+    return Arbitraries.longs()
+        .map(
+            seed -> {
+              Random rnd = new Random(seed);
+              List<NodeView> out = new ArrayList<>();
+              for (int i = 0, size = 2 + rnd.nextInt(12); i < size; i++) {
+                Fleet.N n = Fleet.node(String.format("n%02d", i));
+                n.allocatable(2000 + rnd.nextInt(2000), 4 * Fleet.GI + rnd.nextInt(4) * Fleet.GI);
+                for (int p = rnd.nextInt(5); p > 0; p--) {
+                  n.pod("p" + p, 100 + rnd.nextInt(700), (1 + rnd.nextInt(3)) * (Fleet.GI / 2));
+                }
+                if (rnd.nextInt(6) == 0) {
+                  n.daemonPod("ds", 100, Fleet.GI / 4);
+                }
+                out.add(n.build());
+              }
+              return out;
+            });
+  }
+
+  /**
+   * Independent of the planner's first-fit: the pods evicted from the started nodes never need more
+   * CPU or memory in total than the nodes left schedulable have free.
+   */
+  @Property(tries = 300)
+  void startedNodesLeaveRoomForTheirPods(
+      @ForAll("crowdedFleets") List<NodeView> fleet, @ForAll int max) {
+    OSSpec spec = Fleet.upgrade("v2", 1 + Math.floorMod(max, fleet.size()));
+    Plan plan = RolloutPlanner.plan(spec, fleet, NOW);
+    Resources evicted = Resources.ZERO;
+    Resources free = Resources.ZERO;
+    for (NodeView n : fleet) {
+      if (plan.start().contains(n.name())) {
+        for (PodView p : n.pods()) {
+          evicted = p.evictedByDrain() ? evicted.plus(p.requests()) : evicted;
+        }
+      } else {
+        free = free.plus(n.allocatable().minus(n.requested()));
+      }
+    }
+    assertThat(free.holds(evicted)).as("evicted %s, free %s", evicted, free).isTrue();
+  }
+
   @Property(tries = 150)
   void aHealthyFleetConvergesWhenEveryNodeSucceeds(
       @ForAll("specs") OSSpec spec, @ForAll long seed) {

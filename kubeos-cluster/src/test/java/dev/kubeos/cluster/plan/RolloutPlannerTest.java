@@ -242,6 +242,17 @@ class RolloutPlannerTest {
   }
 
   @Test
+  void configOpsDrainNothingSoNeedNoCapacity() {
+    OSSpec spec = upgrade("v1", 2);
+    spec.setOpstype(OpsType.CONFIG);
+    spec.setSysconfigs(new SysConfigs("c2"));
+    List<NodeView> full =
+        List.of(node("a").pod("p", 3900, GI).build(), node("b").pod("q", 3900, GI).build());
+    assertThat(RolloutPlanner.plan(spec, full, NOW).start()).containsExactly("a", "b");
+    assertThat(RolloutPlanner.plan(upgrade("v2", 2), full, NOW).start()).isEmpty();
+  }
+
+  @Test
   void configOpsCompareTheReportedConfigVersion() {
     OSSpec spec = upgrade("v1", 5);
     spec.setOpstype(OpsType.CONFIG);
