@@ -21,7 +21,7 @@ import net.jqwik.api.Property;
 import net.jqwik.api.Provide;
 
 /** Invariants of the planner over random fleets and specs. */
-class PlannerProperties {
+class PlannerPropertiesTest {
   static final String SEL = "upgrade.openeuler.org/node-selector";
 
   @Provide
@@ -214,7 +214,10 @@ class PlannerProperties {
           evicted = p.evictedByDrain() ? evicted.plus(p.requests()) : evicted;
         }
       } else {
-        free = free.plus(n.allocatable().minus(n.requested()));
+        Resources left = n.allocatable().minus(n.requested()); // overcommitted: no room
+        free =
+            free.plus(
+                new Resources(Math.max(0, left.cpuMillis()), Math.max(0, left.memoryBytes())));
       }
     }
     assertThat(free.holds(evicted)).as("evicted %s, free %s", evicted, free).isTrue();
