@@ -1,0 +1,40 @@
+package dev.kubeos.api.crd;
+
+import io.fabric8.crd.generator.annotation.AdditionalPrinterColumn;
+import io.fabric8.crd.generator.annotation.AdditionalPrinterColumn.Type;
+import io.fabric8.kubernetes.api.model.Namespaced;
+import io.fabric8.kubernetes.client.CustomResource;
+import io.fabric8.kubernetes.model.annotation.Group;
+import io.fabric8.kubernetes.model.annotation.Kind;
+import io.fabric8.kubernetes.model.annotation.Plural;
+import io.fabric8.kubernetes.model.annotation.Singular;
+import io.fabric8.kubernetes.model.annotation.Version;
+
+/**
+ * One node's upgrade record, named after the node and labelled {@link #NODE_LABEL}={@code <node>}:
+ * {@code upgrade.openeuler.org/v1alpha1}, kind {@code OSInstance}, namespaced.
+ */
+@Group(OS.GROUP)
+@Version(OS.VERSION)
+@Kind("OSInstance")
+@Plural("osinstances")
+@Singular("osinstance")
+@AdditionalPrinterColumn(name = "Node-Status", jsonPath = ".spec.nodestatus", type = Type.STRING)
+@AdditionalPrinterColumn(name = "Phase", jsonPath = ".status.phase", type = Type.STRING)
+@AdditionalPrinterColumn(name = "Target", jsonPath = ".status.target", type = Type.STRING)
+@AdditionalPrinterColumn(name = "Age", jsonPath = ".metadata.creationTimestamp", type = Type.DATE)
+public class OSInstance extends CustomResource<OSInstanceSpec, OSInstanceStatus>
+    implements Namespaced {
+  /** Label that names the node an OSInstance belongs to (upstream's key). */
+  public static final String NODE_LABEL = "upgrade.openeuler.org/osinstance-node";
+
+  @Override
+  protected OSInstanceSpec initSpec() {
+    return new OSInstanceSpec();
+  }
+
+  @Override
+  protected OSInstanceStatus initStatus() {
+    return new OSInstanceStatus();
+  }
+}

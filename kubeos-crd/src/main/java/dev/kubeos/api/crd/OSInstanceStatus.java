@@ -1,0 +1,81 @@
+package dev.kubeos.api.crd;
+
+/**
+ * What the node's proxy reports: the configurations in force (upstream fields {@code sysconfigs},
+ * {@code upgradeconfigs}) and, as additions, the step of its state machine ({@code phase}), a
+ * readable {@code message}, the {@code target} (version or config version) the phase refers to, and
+ * when the attempt started and ended (RFC 3339).
+ */
+public class OSInstanceStatus {
+  /** Phase of a node whose attempt at {@link #getTarget()} failed. */
+  public static final String FAILED = "Failed";
+
+  /** Phase of a node that reached {@link #getTarget()}. */
+  public static final String DONE = "Done";
+
+  private SysConfigs sysconfigs = new SysConfigs();
+  private SysConfigs upgradeconfigs = new SysConfigs();
+  private String phase;
+  private String message;
+  private String target;
+  private String starttime;
+  private String endtime;
+
+  public SysConfigs getSysconfigs() {
+    return sysconfigs;
+  }
+
+  public void setSysconfigs(SysConfigs sysconfigs) {
+    this.sysconfigs = sysconfigs;
+  }
+
+  public SysConfigs getUpgradeconfigs() {
+    return upgradeconfigs;
+  }
+
+  public void setUpgradeconfigs(SysConfigs upgradeconfigs) {
+    this.upgradeconfigs = upgradeconfigs;
+  }
+
+  /** Step of the proxy's state machine, e.g. {@code Draining}, {@code Done}, {@code Failed}. */
+  public String getPhase() {
+    return phase;
+  }
+
+  public void setPhase(String phase) {
+    this.phase = phase;
+  }
+
+  public String getMessage() {
+    return message;
+  }
+
+  public void setMessage(String message) {
+    this.message = message;
+  }
+
+  /** The OS version (upgrade, rollback) or sysconfigs version (config) being worked towards. */
+  public String getTarget() {
+    return target;
+  }
+
+  public void setTarget(String target) {
+    this.target = target;
+  }
+
+  public String getStarttime() {
+    return starttime;
+  }
+
+  public void setStarttime(String starttime) {
+    this.starttime = starttime;
+  }
+
+  public String getEndtime() {
+    return endtime;
+  }
+
+  public void setEndtime(String endtime) {
+    this.endtime = endtime;
+  }
+}
