@@ -8,4 +8,4 @@ cd "$here"
 ./mvnw -q -B -DskipTests -Dspotless.check.skip=true install
 scripts/build-agent-runtime.sh >/dev/null
 cp=$(./mvnw -q -B -pl bench dependency:build-classpath -Dmdep.outputFile=/dev/stdout)
-java -cp "bench/target/classes:$cp" dev.kubeos.bench.ServeBench kubeos-cli/target/kubeos.jar kubeos-cli/target/agent-runtime "${1:-5}"
+java -cp "bench/target/classes:$cp" dev.kubeos.bench.ServeBench kubeos-cli/target/kubeos-agent.jar kubeos-cli/target/agent-runtime "${1:-5}"

@@ -12,7 +12,7 @@ if [ -z "$jdk" ]; then
   if [ -x /usr/lib/jvm/temurin-25-jdk-amd64/bin/jlink ]; then jdk=/usr/lib/jvm/temurin-25-jdk-amd64
   else jdk=$(dirname "$(dirname "$(readlink -f "$(command -v javac)")")"); fi
 fi
-jar="$here/kubeos-cli/target/kubeos.jar"
+jar="$here/kubeos-cli/target/kubeos-agent.jar"
 [ -f "$jar" ] || { echo "build the jar first: ./mvnw -q -DskipTests install" >&2; exit 1; }
 # What the jar needs (jdeps), without java.desktop: Jackson only probes java.beans optionally.
 modules=java.base,java.logging,java.naming,java.net.http,java.sql,jdk.httpserver,jdk.unsupported

@@ -19,16 +19,25 @@ import picocli.CommandLine.Command;
 public final class Main implements Runnable {
 
   public static void main(String[] args) {
+    System.exit(run(commandLine(), args));
+  }
+
+  /** Runs a configured command line the way the {@code kubeos} launchers do. */
+  static int run(CommandLine cl, String[] args) {
     // one line per log record: time, level, message (journald adds the rest)
     if (System.getProperty("java.util.logging.SimpleFormatter.format") == null) {
       System.setProperty("java.util.logging.SimpleFormatter.format", "%1$tT %4$s %5$s%6$s%n");
     }
-    System.exit(commandLine().execute(args));
+    return cl.execute(args);
   }
 
   /** The configured command line (also used by the demo and tests to run commands in-process). */
   public static CommandLine commandLine() {
-    CommandLine cl = new CommandLine(new Main());
+    return withErrorHandling(new CommandLine(new Main()));
+  }
+
+  /** Typed agent errors become a message, the action to take and the code's exit status. */
+  static CommandLine withErrorHandling(CommandLine cl) {
     cl.setExecutionExceptionHandler(
         (e, cmd, parsed) -> {
           if (e instanceof AgentException) {
