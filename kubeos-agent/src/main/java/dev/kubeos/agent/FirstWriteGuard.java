@@ -2,6 +2,7 @@ package dev.kubeos.agent;
 
 import dev.kubeos.agent.port.BlockDevice;
 import dev.kubeos.agent.port.CommandRunner;
+import dev.kubeos.agent.port.ForwardingBlockDevice;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 
@@ -9,8 +10,7 @@ import java.nio.ByteBuffer;
  * Runs a hook once, right before the first byte is written to a slot, so that everything that fails
  * earlier (bad URL, 404, payload too large) leaves the node's records untouched.
  */
-final class FirstWriteGuard implements BlockDevice {
-  private final BlockDevice delegate;
+final class FirstWriteGuard extends ForwardingBlockDevice {
   private final Once once;
 
   FirstWriteGuard(BlockDevice delegate, Runnable hook) {
@@ -18,7 +18,7 @@ final class FirstWriteGuard implements BlockDevice {
   }
 
   private FirstWriteGuard(BlockDevice delegate, Once once) {
-    this.delegate = delegate;
+    super(delegate);
     this.once = once;
   }
 
@@ -32,44 +32,14 @@ final class FirstWriteGuard implements BlockDevice {
   }
 
   @Override
-  public long size() throws IOException {
-    return delegate.size();
-  }
-
-  @Override
-  public void read(long offset, ByteBuffer dst) throws IOException {
-    delegate.read(offset, dst);
-  }
-
-  @Override
   public void write(long offset, ByteBuffer src) throws IOException {
     once.run();
-    delegate.write(offset, src);
+    super.write(offset, src);
   }
 
   @Override
-  public void sync() throws IOException {
-    delegate.sync();
-  }
-
-  @Override
-  public void readUncached(long offset, ByteBuffer dst) throws IOException {
-    delegate.readUncached(offset, dst);
-  }
-
-  @Override
-  public boolean uncachedReadsBypassCache() {
-    return delegate.uncachedReadsBypassCache();
-  }
-
-  @Override
-  public BlockDevice slice(long offset, long length) throws IOException {
-    return new FirstWriteGuard(delegate.slice(offset, length), once);
-  }
-
-  @Override
-  public void close() throws IOException {
-    delegate.close();
+  protected BlockDevice decorate(BlockDevice slice) {
+    return new FirstWriteGuard(slice, once);
   }
 
   private static final class Once {

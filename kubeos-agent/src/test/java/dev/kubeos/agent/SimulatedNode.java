@@ -15,6 +15,7 @@ import dev.kubeos.agent.port.BlockDevice;
 import dev.kubeos.agent.port.BootEnvStore;
 import dev.kubeos.agent.port.CommandRunner;
 import dev.kubeos.agent.port.DiskOpener;
+import dev.kubeos.agent.port.ForwardingBlockDevice;
 import dev.kubeos.agent.port.PayloadSource;
 import dev.kubeos.agent.port.StateStore;
 import dev.kubeos.agent.state.MemoryStateStore;
@@ -157,40 +158,29 @@ final class SimulatedNode {
   }
 
   /** Disk writes and syncs are kill points; close does not close the shared memory disk. */
-  private static final class CrashingDevice implements BlockDevice {
-    private final BlockDevice d;
+  private static final class CrashingDevice extends ForwardingBlockDevice {
     private final Crash crash;
 
     CrashingDevice(BlockDevice d, Crash crash) {
-      this.d = d;
+      super(d);
       this.crash = crash;
-    }
-
-    @Override
-    public long size() throws IOException {
-      return d.size();
-    }
-
-    @Override
-    public void read(long offset, ByteBuffer dst) throws IOException {
-      d.read(offset, dst);
     }
 
     @Override
     public void write(long offset, ByteBuffer src) throws IOException {
       crash.point("disk write @" + offset);
-      d.write(offset, src);
+      super.write(offset, src);
     }
 
     @Override
     public void sync() throws IOException {
       crash.point("disk sync");
-      d.sync();
+      super.sync();
     }
 
     @Override
-    public BlockDevice slice(long offset, long length) throws IOException {
-      return new CrashingDevice(d.slice(offset, length), crash);
+    protected BlockDevice decorate(BlockDevice slice) {
+      return new CrashingDevice(slice, crash);
     }
 
     @Override

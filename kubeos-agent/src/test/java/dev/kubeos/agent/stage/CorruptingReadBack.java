@@ -1,33 +1,23 @@
 package dev.kubeos.agent.stage;
 
 import dev.kubeos.agent.port.BlockDevice;
+import dev.kubeos.agent.port.ForwardingBlockDevice;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 
 /** Reads back what was written, except one byte flipped at {@code badOffset}. */
-final class CorruptingReadBack implements BlockDevice {
-  private final BlockDevice d;
+final class CorruptingReadBack extends ForwardingBlockDevice {
   private final long badOffset;
 
   CorruptingReadBack(BlockDevice d, long badOffset) {
-    this.d = d;
+    super(d);
     this.badOffset = badOffset;
-  }
-
-  @Override
-  public long size() throws IOException {
-    return d.size();
-  }
-
-  @Override
-  public void read(long offset, ByteBuffer dst) throws IOException {
-    d.read(offset, dst);
   }
 
   @Override
   public void readUncached(long offset, ByteBuffer dst) throws IOException {
     int start = dst.position();
-    d.read(offset, dst);
+    delegate.read(offset, dst);
     if (badOffset >= offset && badOffset < offset + (dst.position() - start)) {
       int i = start + (int) (badOffset - offset);
       dst.put(i, (byte) ~dst.get(i));
@@ -35,18 +25,8 @@ final class CorruptingReadBack implements BlockDevice {
   }
 
   @Override
-  public void write(long offset, ByteBuffer src) throws IOException {
-    d.write(offset, src);
-  }
-
-  @Override
-  public void sync() throws IOException {
-    d.sync();
-  }
-
-  @Override
-  public BlockDevice slice(long offset, long length) throws IOException {
-    return d.slice(offset, length);
+  protected BlockDevice decorate(BlockDevice slice) {
+    return slice;
   }
 
   @Override
