@@ -4,7 +4,7 @@ package dev.kubeos.api.crd;
  * What the node's proxy reports: the configurations in force (upstream fields {@code sysconfigs},
  * {@code upgradeconfigs}) and, as additions, the step of its state machine ({@code phase}), a
  * readable {@code message}, the {@code target} (version or config version) the phase refers to, and
- * when the attempt started and ended (RFC 3339).
+ * when the attempt started and ended and when the current phase began (RFC 3339).
  */
 public class OSInstanceStatus {
   /** Phase of a node whose attempt at {@link #getTarget()} failed. */
@@ -20,6 +20,7 @@ public class OSInstanceStatus {
   private String target;
   private String starttime;
   private String endtime;
+  private String phasetime;
 
   public SysConfigs getSysconfigs() {
     return sysconfigs;
@@ -77,5 +78,17 @@ public class OSInstanceStatus {
 
   public void setEndtime(String endtime) {
     this.endtime = endtime;
+  }
+
+  /**
+   * When the proxy entered {@link #getPhase()} (RFC 3339): the drain timeout and the reboot timeout
+   * count from it, also across proxy restarts.
+   */
+  public String getPhasetime() {
+    return phasetime;
+  }
+
+  public void setPhasetime(String phasetime) {
+    this.phasetime = phasetime;
   }
 }

@@ -1,0 +1,113 @@
+package dev.kubeos.cluster.proxy;
+
+import dev.kubeos.api.crd.OSInstance;
+import dev.kubeos.api.crd.OSInstanceSpec;
+import dev.kubeos.api.crd.OSInstanceStatus;
+import dev.kubeos.cluster.proxy.model.Phase;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientException;
+import java.net.HttpURLConnection;
+import java.time.Clock;
+import java.util.function.Consumer;
+
+/**
+ * Reads the node's OSInstance and records the proxy's transitions in its status (phase, message,
+ * target, phasetime, starttime, endtime). Each write is a status update carrying the
+ * resourceVersion just read; a conflict (the operator changed the spec meanwhile) is redone on the
+ * fresh object.
+ */
+final class InstanceStatusWriter {
+  private final KubernetesClient client;
+  private final String namespace;
+  private final String name;
+  private final Clock clock;
+
+  InstanceStatusWriter(KubernetesClient client, String namespace, String name, Clock clock) {
+    this.client = client;
+    this.namespace = namespace;
+    this.name = name;
+    this.clock = clock;
+  }
+
+  String where() {
+    return namespace + "/" + name;
+  }
+
+  OSInstance read() {
+    return client.resources(OSInstance.class).inNamespace(namespace).withName(name).get();
+  }
+
+  /** Begins an attempt at {@code target} in {@code first}. */
+  void start(Phase first, String target, String message) {
+    String now = clock.instant().toString();
+    write(
+        s -> {
+          s.setTarget(target);
+          s.setStarttime(now);
+          s.setEndtime(null);
+          set(s, first, message, now);
+        });
+  }
+
+  /** Records entering {@code phase}; a terminal phase also ends the attempt. */
+  void record(Phase phase, String message) {
+    record(phase, message, s -> {});
+  }
+
+  void record(Phase phase, String message, Consumer<OSInstanceStatus> also) {
+    String now = clock.instant().toString();
+    write(
+        s -> {
+          also.accept(s);
+          set(s, phase, message, now);
+          if (phase.terminal()) {
+            s.setEndtime(now);
+          }
+        });
+  }
+
+  /** Updates only the message (a retried step keeps its phase and phasetime). */
+  void note(String message) {
+    write(s -> s.setMessage(message));
+  }
+
+  /** Hands the node back to the operator ({@code spec.nodestatus: idle}, as upstream). */
+  void setNodestatusIdle() {
+    client
+        .resources(OSInstance.class)
+        .inNamespace(namespace)
+        .withName(name)
+        .edit(
+            i -> {
+              i.getSpec().setNodestatus(OSInstanceSpec.IDLE);
+              return i;
+            });
+  }
+
+  private static void set(OSInstanceStatus s, Phase phase, String message, String now) {
+    s.setPhase(phase.wireName());
+    s.setMessage(message);
+    s.setPhasetime(now);
+  }
+
+  private void write(Consumer<OSInstanceStatus> change) {
+    for (int attempt = 0; ; attempt++) {
+      OSInstance i = read();
+      if (i == null) {
+        throw new IllegalStateException("OSInstance " + where() + " disappeared");
+      }
+      if (i.getStatus() == null) {
+        i.setStatus(new OSInstanceStatus());
+      }
+      change.accept(i.getStatus());
+      try {
+        client.resources(OSInstance.class).inNamespace(namespace).resource(i).updateStatus();
+        return;
+      } catch (KubernetesClientException e) {
+        if (e.getCode() != HttpURLConnection.HTTP_CONFLICT || attempt >= 5) {
+          throw e;
+        }
+      }
+    }
+  }
+}

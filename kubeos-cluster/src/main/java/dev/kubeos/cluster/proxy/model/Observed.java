@@ -1,0 +1,29 @@
+package dev.kubeos.cluster.proxy.model;
+
+import java.time.Duration;
+import java.time.Instant;
+
+/**
+ * What the proxy sees of its node on one pass.
+ *
+ * @param op the operation {@code spec.nodestatus} assigns, null for idle
+ * @param desiredTarget OS version (upgrade, rollback) or sysconfigs version (config) wanted; null
+ *     when it cannot be determined, then {@code problem} says why
+ * @param problem why {@code desiredTarget} is null (e.g. the OS resource is missing), or null
+ * @param phase {@code status.phase}
+ * @param statusTarget {@code status.target}: what {@code phase} refers to
+ * @param phaseSince {@code status.phasetime}, null if never recorded
+ * @param osImage the node's {@code status.nodeInfo.osImage}
+ * @param now the proxy's clock
+ * @param rebootTimeout how long a requested reboot may take before the attempt fails
+ */
+public record Observed(
+    Operation op,
+    String desiredTarget,
+    String problem,
+    Phase phase,
+    String statusTarget,
+    Instant phaseSince,
+    String osImage,
+    Instant now,
+    Duration rebootTimeout) {}
