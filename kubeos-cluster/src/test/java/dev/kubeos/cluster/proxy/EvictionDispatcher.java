@@ -1,0 +1,124 @@
+package dev.kubeos.cluster.proxy;
+
+import dev.kubeos.api.crd.OS;
+import dev.kubeos.api.crd.OSInstance;
+import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.api.model.PodList;
+import io.fabric8.kubernetes.api.model.policy.v1.PodDisruptionBudget;
+import io.fabric8.kubernetes.api.model.policy.v1.PodDisruptionBudgetList;
+import io.fabric8.kubernetes.client.dsl.base.CustomResourceDefinitionContext;
+import io.fabric8.kubernetes.client.server.mock.KubernetesCrudDispatcher;
+import io.fabric8.kubernetes.client.utils.KubernetesSerialization;
+import io.fabric8.mockwebserver.http.MockResponse;
+import io.fabric8.mockwebserver.http.RecordedRequest;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * fabric8's CRUD mock server does not implement the Eviction subresource (a POST to {@code
+ * pods/NAME/eviction} would be stored as an object). This dispatcher answers it the way the API
+ * server does: 429 when evicting would take the pods a PodDisruptionBudget selects below its {@code
+ * minAvailable} (or above {@code maxUnavailable: 0}), otherwise the pod is deleted and 201
+ * returned. Everything else is plain CRUD. Each eviction answer is recorded.
+ */
+final class EvictionDispatcher extends KubernetesCrudDispatcher {
+  private static final Pattern EVICTION =
+      Pattern.compile("^/api/v1/namespaces/([^/]+)/pods/([^/?]+)/eviction(\\?.*)?$");
+
+  /** One answered eviction. */
+  record Eviction(String pod, int code) {}
+
+  final List<Eviction> evictions = new CopyOnWriteArrayList<>();
+  private final KubernetesSerialization json = new KubernetesSerialization();
+
+  EvictionDispatcher() {
+    super(
+        List.of(
+            CustomResourceDefinitionContext.fromCustomResourceType(OS.class),
+            CustomResourceDefinitionContext.fromCustomResourceType(OSInstance.class)));
+  }
+
+  @Override
+  public MockResponse dispatch(RecordedRequest request) {
+    Matcher m = EVICTION.matcher(request.getPath());
+    if ("GET".equals(request.getMethod()) && request.getPath().contains("spec.nodeName")) {
+      // the mock cannot select pods by spec.nodeName (the API server can): answer the list
+      // without that selector; the proxy checks spec.nodeName itself as well
+      return handleGet(request.getPath().replaceAll("fieldSelector=spec\\.nodeName%3D[^&]*&?", ""));
+    }
+    if (!"POST".equals(request.getMethod()) || !m.matches()) {
+      return super.dispatch(request);
+    }
+    String ns = m.group(1);
+    String name = m.group(2);
+    String podPath = "/api/v1/namespaces/" + ns + "/pods/" + name;
+    MockResponse got = handleGet(podPath);
+    if (got.code() != 200) {
+      return answer(ns + "/" + name, 404, "pods \"" + name + "\" not found", "NotFound");
+    }
+    Pod pod = json.unmarshal(got.getBody().readUtf8(), Pod.class);
+    if (violatesBudget(ns, pod)) {
+      return answer(
+          ns + "/" + name,
+          429,
+          "Cannot evict pod as it would violate the pod's disruption budget.",
+          "TooManyRequests");
+    }
+    handleDelete(podPath);
+    return answer(ns + "/" + name, 201, "", null);
+  }
+
+  private boolean violatesBudget(String ns, Pod pod) {
+    MockResponse r = handleGet("/apis/policy/v1/namespaces/" + ns + "/poddisruptionbudgets");
+    if (r.code() != 200) {
+      return false;
+    }
+    var pdbs = json.unmarshal(r.getBody().readUtf8(), PodDisruptionBudgetList.class).getItems();
+    var pods =
+        json.unmarshal(
+                handleGet("/api/v1/namespaces/" + ns + "/pods").getBody().readUtf8(), PodList.class)
+            .getItems();
+    for (PodDisruptionBudget pdb : pdbs) {
+      Map<String, String> sel = pdb.getSpec().getSelector().getMatchLabels();
+      if (!matches(sel, pod)) {
+        continue;
+      }
+      long healthy = pods.stream().filter(p -> matches(sel, p)).count();
+      var min = pdb.getSpec().getMinAvailable();
+      var maxUnavailable = pdb.getSpec().getMaxUnavailable();
+      if (min != null && healthy - 1 < min.getIntVal()) {
+        return true;
+      }
+      if (maxUnavailable != null && maxUnavailable.getIntVal() == 0) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  private static boolean matches(Map<String, String> selector, Pod p) {
+    Map<String, String> labels = p.getMetadata().getLabels();
+    return selector != null && labels != null && labels.entrySet().containsAll(selector.entrySet());
+  }
+
+  private MockResponse answer(String pod, int code, String message, String reason) {
+    evictions.add(new Eviction(pod, code));
+    String status =
+        code == 201
+            ? "{\"kind\":\"Status\",\"apiVersion\":\"v1\",\"status\":\"Success\"}"
+            : "{\"kind\":\"Status\",\"apiVersion\":\"v1\",\"status\":\"Failure\",\"message\":\""
+                + message
+                + "\",\"reason\":\""
+                + reason
+                + "\",\"code\":"
+                + code
+                + "}";
+    return new MockResponse()
+        .setResponseCode(code)
+        .setHeader("Content-Type", "application/json")
+        .setBody(status);
+  }
+}

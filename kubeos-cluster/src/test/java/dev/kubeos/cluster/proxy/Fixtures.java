@@ -1,0 +1,148 @@
+package dev.kubeos.cluster.proxy;
+
+import dev.kubeos.api.crd.Content;
+import dev.kubeos.api.crd.NamespacedName;
+import dev.kubeos.api.crd.OS;
+import dev.kubeos.api.crd.OSInstance;
+import dev.kubeos.api.crd.OpsType;
+import dev.kubeos.api.crd.SysConfig;
+import dev.kubeos.api.crd.SysConfigs;
+import io.fabric8.kubernetes.api.model.Node;
+import io.fabric8.kubernetes.api.model.NodeBuilder;
+import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.api.model.PodBuilder;
+import io.fabric8.kubernetes.api.model.policy.v1.PodDisruptionBudget;
+import io.fabric8.kubernetes.api.model.policy.v1.PodDisruptionBudgetBuilder;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import java.util.List;
+import java.util.Map;
+
+/** Builders for the objects the proxy tests put into the mock API server. */
+final class Fixtures {
+  static final String NS = "default";
+
+  private Fixtures() {}
+
+  static Node node(KubernetesClient c, String name, String osImage, boolean unschedulable) {
+    Node n =
+        new NodeBuilder()
+            .withNewMetadata()
+            .withName(name)
+            .endMetadata()
+            .withNewSpec()
+            .withUnschedulable(unschedulable ? Boolean.TRUE : null)
+            .endSpec()
+            .withNewStatus()
+            .withNewNodeInfo()
+            .withOsImage(osImage)
+            .endNodeInfo()
+            .endStatus()
+            .build();
+    return c.nodes().resource(n).create();
+  }
+
+  /** A pod on {@code node}; {@code owner} is the controller kind or null; optional emptyDir. */
+  static Pod pod(
+      KubernetesClient c, String name, String node, String owner, boolean emptyDir, String app) {
+    PodBuilder b =
+        new PodBuilder()
+            .withNewMetadata()
+            .withName(name)
+            .withNamespace(NS)
+            .withLabels(Map.of("app", app))
+            .endMetadata()
+            .withNewSpec()
+            .withNodeName(node)
+            .addNewContainer()
+            .withName("c")
+            .withImage("registry.invalid/app:1")
+            .endContainer()
+            .endSpec()
+            .withNewStatus()
+            .withPhase("Running")
+            .endStatus();
+    if (owner != null) {
+      b.editMetadata()
+          .addNewOwnerReference()
+          .withApiVersion("apps/v1")
+          .withKind(owner)
+          .withName(name + "-owner")
+          .withUid("uid-" + name)
+          .withController(true)
+          .endOwnerReference()
+          .endMetadata();
+    }
+    if (emptyDir) {
+      b.editSpec()
+          .addNewVolume()
+          .withName("scratch")
+          .withNewEmptyDir()
+          .endEmptyDir()
+          .endVolume()
+          .endSpec();
+    }
+    return c.pods().resource(b.build()).create();
+  }
+
+  static void mirrorPod(KubernetesClient c, String name, String node) {
+    Pod p = pod(c, name, node, "Node", false, "static");
+    p.getMetadata().setAnnotations(Map.of("kubernetes.io/config.mirror", "abc"));
+    c.pods().resource(p).update();
+  }
+
+  static PodDisruptionBudget pdb(KubernetesClient c, String app, int minAvailable) {
+    return c.policy()
+        .v1()
+        .podDisruptionBudget()
+        .resource(
+            new PodDisruptionBudgetBuilder()
+                .withNewMetadata()
+                .withName(app + "-pdb")
+                .withNamespace(NS)
+                .endMetadata()
+                .withNewSpec()
+                .withNewMinAvailable(minAvailable)
+                .withNewSelector()
+                .withMatchLabels(Map.of("app", app))
+                .endSelector()
+                .endSpec()
+                .build())
+        .create();
+  }
+
+  static SysConfigs sysconfigs(String version, String key, String value) {
+    SysConfigs s = new SysConfigs(version);
+    SysConfig c = new SysConfig();
+    c.setModel("kernel.sysctl");
+    c.setContents(List.of(new Content(key, value, null)));
+    s.setConfigs(List.of(c));
+    return s;
+  }
+
+  static OS os(KubernetesClient c, OpsType ops, String version, Integer drainTimeout) {
+    OS os = new OS();
+    os.getMetadata().setName("os-" + ops.wireName());
+    os.getMetadata().setNamespace(NS);
+    os.getSpec().setOpstype(ops);
+    os.getSpec().setOsversion(version);
+    os.getSpec().setImagetype("disk");
+    os.getSpec().setImageurl("https://images.invalid/kubeos.tar");
+    os.getSpec().setChecksum("ab".repeat(32));
+    os.getSpec().setMaxunavailable(1);
+    os.getSpec().setDraintimeout(drainTimeout);
+    return c.resources(OS.class).resource(os).create();
+  }
+
+  /** The node's OSInstance with the operator's assignment ({@code nodestatus}) in its spec. */
+  static OSInstance instance(KubernetesClient c, String node, OS os, String nodestatus) {
+    OSInstance i = new OSInstance();
+    i.getMetadata().setName(node);
+    i.getMetadata().setNamespace(NS);
+    i.getMetadata().setLabels(Map.of(OSInstance.NODE_LABEL, node));
+    i.getSpec().setNodestatus(nodestatus);
+    i.getSpec().setNamespacedname(new NamespacedName(os.getMetadata().getName(), NS));
+    i.getSpec().setSysconfigs(os.getSpec().getSysconfigs());
+    i.getSpec().setUpgradeconfigs(os.getSpec().getUpgradeconfigs());
+    return c.resources(OSInstance.class).resource(i).create();
+  }
+}
