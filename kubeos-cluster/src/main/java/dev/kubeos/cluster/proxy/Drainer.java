@@ -113,16 +113,16 @@ final class Drainer {
       }
       if (!evicted) {
         try {
-          // false: 429, the eviction would violate a disruption budget (or the API is busy)
+          // false or 429: the eviction would violate a disruption budget (or the API is busy)
           evicted = client.pods().inNamespace(ns).withName(name).evict();
         } catch (KubernetesClientException e) {
           if (e.getCode() == 404) {
             return null;
           }
-          if (e.getCode() != 500 && e.getCode() != 503 && e.getCode() != 0) {
+          if (e.getCode() != 429 && e.getCode() != 500 && e.getCode() != 503 && e.getCode() != 0) {
             throw e;
           }
-          LOG.info("evicting " + ns + "/" + name + ": " + e.getMessage() + "; retrying");
+          LOG.fine("evicting " + ns + "/" + name + ": " + e.getMessage() + "; retrying");
         }
       }
       if (evicted) {
