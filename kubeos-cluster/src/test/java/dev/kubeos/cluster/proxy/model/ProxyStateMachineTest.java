@@ -1,0 +1,113 @@
+package dev.kubeos.cluster.proxy.model;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/** The proxy's decisions, one row per rule. */
+class ProxyStateMachineTest {
+  static final Instant NOW = Instant.parse("2026-03-02T10:00:00Z");
+  static final Duration REBOOT = Duration.ofMinutes(15);
+
+  static Observed obs(
+      Operation op, String want, Phase phase, String statusTarget, String osImage, int agoSec) {
+    return new Observed(
+        op,
+        want,
+        want == null ? "OS resource default/os missing" : null,
+        phase,
+        statusTarget,
+        NOW.minusSeconds(agoSec),
+        osImage,
+        NOW,
+        REBOOT);
+  }
+
+  static Stream<Arguments> table() {
+    Operation up = Operation.UPGRADE;
+    return Stream.of(
+        Arguments.of(obs(null, null, Phase.IDLE, null, "v1", 0), "Nothing"),
+        Arguments.of(obs(null, null, Phase.DONE, "v2", "v2", 0), "Nothing"),
+        Arguments.of(obs(null, null, Phase.DRAINING, "v2", "v1", 0), "Abort"),
+        Arguments.of(obs(up, null, Phase.IDLE, null, "v1", 0), "Wait"),
+        Arguments.of(obs(up, "v2", Phase.IDLE, null, "v1", 0), "Start"),
+        Arguments.of(obs(up, "v2", Phase.DONE, "v1", "v1", 0), "Start"),
+        Arguments.of(obs(up, "v3", Phase.DRAINING, "v2", "v1", 0), "Abort"),
+        Arguments.of(obs(up, "v2", Phase.STAGING, "v2", "v1", 0), "Act"),
+        Arguments.of(obs(up, "v2", Phase.CORDONING, "v2", "v1", 0), "Act"),
+        Arguments.of(obs(up, "v2", Phase.DRAINING, "v2", "v1", 0), "Act"),
+        Arguments.of(obs(up, "v2", Phase.REBOOTING, "v2", "v1", 60), "Wait"),
+        Arguments.of(obs(up, "v2", Phase.REBOOTING, "v2", "v1", 15 * 60), "Fail"),
+        Arguments.of(obs(up, "v2", Phase.REBOOTING, "v2", "v2", 60), "Advance"),
+        Arguments.of(obs(up, "v2", Phase.VERIFYING, "v2", "v2", 0), "Advance"),
+        Arguments.of(obs(up, "v2", Phase.VERIFYING, "v2", "v1", 0), "Fail"),
+        Arguments.of(obs(up, "v2", Phase.CONFIGURING, "v2", "v2", 0), "Act"),
+        Arguments.of(obs(up, "v2", Phase.UNCORDONING, "v2", "v2", 0), "Act"),
+        Arguments.of(obs(up, "v2", Phase.DONE, "v2", "v2", 0), "Release"),
+        Arguments.of(obs(up, "v2", Phase.FAILED, "v2", "v1", 0), "Release"),
+        Arguments.of(obs(Operation.CONFIG, "c1", Phase.STAGING, "c1", "v1", 0), "Abort"),
+        Arguments.of(obs(Operation.ROLLBACK, "v1", Phase.VERIFYING, "v1", "v1", 0), "Advance"));
+  }
+
+  @ParameterizedTest(name = "{0} -> {1}")
+  @MethodSource("table")
+  void decides(Observed o, String expected) {
+    assertThat(ProxyStateMachine.decide(o).getClass().getSimpleName()).isEqualTo(expected);
+  }
+
+  @Test
+  void aResumedRebootIsNeverRequestedAgain() {
+    // REBOOTING only ever observes: Wait, Advance or Fail, never an action that calls the agent
+    for (int ago : new int[] {0, 1, 899, 900, 10_000}) {
+      for (String image : new String[] {"v1", "v2", null}) {
+        Step s =
+            ProxyStateMachine.decide(
+                obs(Operation.UPGRADE, "v2", Phase.REBOOTING, "v2", image, ago));
+        assertThat(s).isNotInstanceOf(Step.Act.class);
+      }
+    }
+  }
+
+  @Test
+  void verifiedNodesGoOnToTheOperationsNextStep() {
+    assertThat(
+            ProxyStateMachine.decide(obs(Operation.UPGRADE, "v2", Phase.VERIFYING, "v2", "v2", 0)))
+        .isEqualTo(new Step.Advance(Phase.CONFIGURING));
+    assertThat(
+            ProxyStateMachine.decide(obs(Operation.ROLLBACK, "v1", Phase.VERIFYING, "v1", "v1", 0)))
+        .isEqualTo(new Step.Advance(Phase.UNCORDONING));
+  }
+
+  @Test
+  void operationsListTheirPhasesInOrder() {
+    assertThat(Operation.UPGRADE.steps())
+        .containsExactly(
+            Phase.STAGING,
+            Phase.CORDONING,
+            Phase.DRAINING,
+            Phase.REBOOTING,
+            Phase.VERIFYING,
+            Phase.CONFIGURING,
+            Phase.UNCORDONING,
+            Phase.DONE);
+    assertThat(Operation.CONFIG.steps()).containsExactly(Phase.CONFIGURING, Phase.DONE);
+    assertThat(Operation.ROLLBACK.first()).isEqualTo(Phase.CORDONING);
+    assertThat(Operation.UPGRADE.after(Phase.DRAINING)).isEqualTo(Phase.REBOOTING);
+    assertThat(Operation.of("idle")).isNull();
+    assertThat(Phase.parse("Draining")).isEqualTo(Phase.DRAINING);
+    assertThat(Phase.parse(null)).isEqualTo(Phase.IDLE);
+  }
+
+  @Test
+  void aFailedRebootSaysWhatTheNodeRuns() {
+    Step s =
+        ProxyStateMachine.decide(obs(Operation.UPGRADE, "v2", Phase.REBOOTING, "v2", "v1", 901));
+    assertThat(((Step.Fail) s).message()).contains("v2").contains("'v1'").contains("900 s");
+  }
+}
