@@ -1,0 +1,76 @@
+package dev.kubeos.cli;
+
+import dev.kubeos.agent.rpc.JsonRpcClient;
+import dev.kubeos.api.agent.AgentMethods;
+import dev.kubeos.cluster.proxy.NodeProxy;
+import dev.kubeos.cluster.proxy.ProxyConfig;
+import dev.kubeos.cluster.proxy.SocketAgentClient;
+import io.fabric8.kubernetes.client.Config;
+import io.fabric8.kubernetes.client.ConfigBuilder;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientBuilder;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code kubeos proxy}: the per-node proxy (run by the DaemonSet in deploy/proxy/). */
+@Command(
+    name = "proxy",
+    mixinStandardHelpOptions = true,
+    description =
+        "Drive this node's OSInstance: stage, cordon, drain, reboot through the agent, verify,"
+            + " configure, uncordon (docs/operator.md, section Proxy).")
+final class ProxyCommand implements Callable<Integer> {
+  @Option(
+      names = "--node",
+      defaultValue = "${env:NODE_NAME}",
+      description = "this node's name (default: env NODE_NAME, set by the DaemonSet)")
+  String node;
+
+  @Option(
+      names = "--namespace",
+      defaultValue = "default",
+      description = "namespace of the OSInstances (default: ${DEFAULT-VALUE}, as upstream)")
+  String namespace;
+
+  @Option(
+      names = "--socket",
+      defaultValue = AgentMethods.DEFAULT_SOCKET,
+      description = "the agent's socket (default: ${DEFAULT-VALUE})")
+  Path socket;
+
+  @Option(
+      names = "--agent-timeout",
+      defaultValue = "PT30M",
+      description = "longest wait for one agent call, ISO-8601 (default: ${DEFAULT-VALUE})")
+  Duration agentTimeout;
+
+  @Override
+  public Integer call() throws InterruptedException {
+    if (node == null || node.isBlank()) {
+      throw new IllegalArgumentException(
+          "no node name: pass --node or set NODE_NAME (the DaemonSet sets it from spec.nodeName)");
+    }
+    // few client-side retries: the drain does its own backoff against its deadline
+    Config config =
+        new ConfigBuilder(Config.autoConfigure(null))
+            .withRequestRetryBackoffLimit(2)
+            .withRequestRetryBackoffInterval(250)
+            .build();
+    try (KubernetesClient client = new KubernetesClientBuilder().withConfig(config).build()) {
+      NodeProxy proxy =
+          new NodeProxy(
+              client,
+              node,
+              namespace,
+              new SocketAgentClient(new JsonRpcClient(socket, agentTimeout)),
+              ProxyConfig.defaults(),
+              Clock.systemUTC());
+      proxy.run(() -> !Thread.currentThread().isInterrupted());
+    }
+    return 0;
+  }
+}
