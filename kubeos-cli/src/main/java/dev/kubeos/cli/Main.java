@@ -10,7 +10,12 @@ import picocli.CommandLine.Command;
     mixinStandardHelpOptions = true,
     versionProvider = Main.Version.class,
     description = "KubeOS for Java: atomic A/B OS upgrades for Kubernetes nodes.",
-    subcommands = {AgentCommand.class, DemoCommand.class, CommandLine.HelpCommand.class})
+    subcommands = {
+      AgentCommand.class,
+      ImageCommand.class,
+      DemoCommand.class,
+      CommandLine.HelpCommand.class
+    })
 public final class Main implements Runnable {
 
   public static void main(String[] args) {
