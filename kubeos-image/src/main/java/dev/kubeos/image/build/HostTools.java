@@ -23,9 +23,16 @@ public final class HostTools {
 
   private final List<Path> searchPath;
   private final Path grubEfiDir;
+  private final boolean root;
   private final Map<Tool, Path> found = new EnumMap<>(Tool.class);
 
-  public HostTools(String searchPath, Path grubEfiDir) {
+  /**
+   * @param searchPath directories separated by ':' (like $PATH)
+   * @param grubEfiDir where the GRUB x86_64-efi modules are
+   * @param root whether the build runs as root (debootstrap and chroot need it)
+   */
+  public HostTools(String searchPath, Path grubEfiDir, boolean root) {
+    this.root = root;
     this.searchPath = new ArrayList<>();
     for (String dir : searchPath.split(File.pathSeparator)) {
       if (!dir.isEmpty()) {
@@ -38,7 +45,7 @@ public final class HostTools {
   /** The tools of this machine: {@code $PATH} plus the sbin directories, Debian's GRUB modules. */
   public static HostTools system() {
     String path = System.getenv().getOrDefault("PATH", "/usr/bin:/bin");
-    return new HostTools(path + ":/usr/local/sbin:/usr/sbin:/sbin", DEFAULT_GRUB_EFI_DIR);
+    return new HostTools(path + ":/usr/local/sbin:/usr/sbin:/sbin", DEFAULT_GRUB_EFI_DIR, isRoot());
   }
 
   /**
@@ -92,6 +99,11 @@ public final class HostTools {
   /** Whether {@code t} is on the search path. */
   public boolean has(Tool t) {
     return lookup(t.command()) != null;
+  }
+
+  /** Whether the build runs as root. */
+  public boolean root() {
+    return root;
   }
 
   public Path grubEfiDir() {

@@ -68,8 +68,7 @@ public final class ImageBuilder {
     step(
         "check-host",
         () -> {
-          tools.require(requiredTools(plan, source, cached), true);
-          if (!cached && source.needsRoot() && !HostTools.isRoot()) {
+          if (!cached && source.needsRoot() && !tools.root()) {
             throw new AgentException(
                 ErrorCode.PRECONDITION_FAILED,
                 "building the root file system from "
@@ -78,6 +77,7 @@ public final class ImageBuilder {
                     + " root (sudo kubeos image build ...), or use a cached rootfs or a directory"
                     + " source");
           }
+          tools.require(requiredTools(plan, source, cached), true);
           for (BuildPlan.FileCopy f : plan.files()) {
             if (!Files.isRegularFile(f.source())) {
               throw new AgentException(

@@ -115,6 +115,9 @@ public record BuildPlan(
               p.sizeBytes() >> 20,
               p.partUuid()));
     }
+    b.append("  ids:        disk ").append(disk.diskGuid()).append(", ESP fs ");
+    b.append(disk.espFsUuid()).append(", root fs ").append(disk.rootFsUuid());
+    b.append(", PERSIST fs ").append(disk.persistFsUuid()).append('\n');
     b.append("  payloads:   ").append(rootfsImage()).append(", ").append(rootfsTar());
     b.append(" (+ .sha256)\n");
     if (qcow2) {
