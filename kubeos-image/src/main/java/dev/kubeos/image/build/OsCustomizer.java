@@ -108,6 +108,9 @@ public final class OsCustomizer {
       Files.writeString(f, text);
       Trees.chmod(f, 0644);
     }
+    Files.writeString(root.resolve("etc/issue"), "KubeOS " + v + " \\n \\l\n\n");
+    Files.writeString(root.resolve("etc/issue.net"), "KubeOS " + v + "\n");
+    Files.writeString(root.resolve("etc/hostname"), "kubeos\n");
   }
 
   private void fstab() throws IOException {
