@@ -9,7 +9,9 @@ PACKAGES=(
   fdisk                    # partx / sfdisk: cross-check of the pure-Java GPT reader
   e2fsprogs                # mkfs.ext4 -d: root file systems for slots
   dosfstools mtools        # FAT ESP images
-  grub-common              # grub-editenv: cross-check of the boot env blocks
+  grub-common              # grub-editenv: cross-check of the boot env blocks; grub-mkstandalone
+  grub-efi-amd64-bin       # GRUB x86_64-efi modules: the image builder's EFI loader
+  debootstrap              # image builder: Debian root file systems (only builds as root use it)
   curl coreutils           # benchmark baselines
 )
 

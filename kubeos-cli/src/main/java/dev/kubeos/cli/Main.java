@@ -12,6 +12,7 @@ import picocli.CommandLine.Command;
     description = "KubeOS for Java: atomic A/B OS upgrades for Kubernetes nodes.",
     subcommands = {
       AgentCommand.class,
+      ImageCommand.class,
       DemoCommand.class,
       PlanCommand.class,
       ProxyCommand.class,

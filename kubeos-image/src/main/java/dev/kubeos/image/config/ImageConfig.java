@@ -1,0 +1,139 @@
+package dev.kubeos.image.config;
+
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.PropertyNamingStrategies;
+import com.fasterxml.jackson.dataformat.toml.TomlMapper;
+import dev.kubeos.api.agent.AgentException;
+import dev.kubeos.api.agent.ErrorCode;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.List;
+
+/**
+ * The image builder's input, a TOML file (see docs/image-builder.md). Keys are snake_case; unknown
+ * keys are errors, so a typo never silently drops a setting. Absent sections are {@code null}; the
+ * {@link dev.kubeos.image.plan.Planner} applies the defaults and checks the values.
+ *
+ * @param version the OS version the image holds (os-release, agent state, payload names)
+ * @param distribution where the root file system comes from
+ * @param users root password and extra accounts
+ * @param files files copied into the image
+ * @param systemd units to enable
+ * @param partitions partition sizes
+ * @param kernel extra kernel command line
+ * @param agent the agent runtime to install
+ * @param output optional outputs
+ */
+public record ImageConfig(
+    String version,
+    Distribution distribution,
+    Users users,
+    List<FileEntry> files,
+    Systemd systemd,
+    Partitions partitions,
+    Kernel kernel,
+    Agent agent,
+    Output output) {
+
+  /**
+   * @param source {@code debootstrap} (default) or {@code directory}
+   * @param suite Debian suite (default bookworm)
+   * @param mirror Debian mirror URL (default http://deb.debian.org/debian)
+   * @param variant debootstrap variant (default minbase)
+   * @param packages packages installed on top (default: kernel, systemd, udev, initramfs-tools)
+   * @param path directory source: a rootfs directory or a rootfs tarball (relative to the config)
+   */
+  public record Distribution(
+      String source,
+      String suite,
+      String mirror,
+      String variant,
+      List<String> packages,
+      String path) {}
+
+  /**
+   * @param rootPasswordHash crypt(3) hash for root (e.g. from {@code openssl passwd -6}); absent:
+   *     root keeps the distribution's entry (locked on Debian)
+   * @param accounts extra accounts
+   */
+  public record Users(String rootPasswordHash, List<Account> accounts) {}
+
+  /** An extra account: {@code name}, {@code uid} (also its group id), hash, shell, groups. */
+  public record Account(
+      String name, Integer uid, String passwordHash, String shell, List<String> groups) {}
+
+  /**
+   * @param source file on the build host (relative to the config file)
+   * @param target absolute path in the image
+   * @param mode octal mode (default 0644)
+   */
+  public record FileEntry(String source, String target, String mode) {}
+
+  /**
+   * @param enable units enabled in addition to the agent's own
+   */
+  public record Systemd(List<String> enable) {}
+
+  /** Sizes in MiB; defaults 64 / 1024 / 512. */
+  public record Partitions(Integer espMib, Integer rootMib, Integer persistMib) {}
+
+  /**
+   * @param cmdline appended to the boot contract's command line (e.g. console=ttyS0,115200)
+   */
+  public record Kernel(String cmdline) {}
+
+  /**
+   * @param runtime directory made by scripts/build-agent-runtime.sh (bin/java + kubeos.jar),
+   *     relative to the config file
+   */
+  public record Agent(String runtime) {}
+
+  /**
+   * @param qcow2 also write disk.qcow2 (needs qemu-img)
+   */
+  public record Output(Boolean qcow2) {}
+
+  private static final TomlMapper MAPPER = mapper();
+
+  private static TomlMapper mapper() {
+    TomlMapper m = new TomlMapper();
+    m.setPropertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE);
+    m.enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
+    m.enable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES);
+    return m;
+  }
+
+  /** Parses TOML text ({@code origin} names it in messages). */
+  public static ImageConfig parse(String toml, String origin) {
+    try {
+      ImageConfig c = MAPPER.readValue(toml, ImageConfig.class);
+      if (c == null) {
+        throw new AgentException(ErrorCode.INVALID_REQUEST, origin + " is empty");
+      }
+      return c;
+    } catch (IOException e) {
+      throw new AgentException(
+          ErrorCode.INVALID_REQUEST,
+          "image config "
+              + origin
+              + " is not valid: "
+              + e.getMessage().lines().findFirst().orElse("")
+              + "; see docs/image-builder.md for the keys",
+          e);
+    }
+  }
+
+  /** Reads and parses a TOML file. */
+  public static ImageConfig load(Path file) {
+    try {
+      return parse(Files.readString(file), file.toString());
+    } catch (NoSuchFileException e) {
+      throw new AgentException(ErrorCode.INVALID_REQUEST, "image config " + file + " not found");
+    } catch (IOException e) {
+      throw new AgentException(
+          ErrorCode.IO_ERROR, "cannot read image config " + file + ": " + e.getMessage(), e);
+    }
+  }
+}

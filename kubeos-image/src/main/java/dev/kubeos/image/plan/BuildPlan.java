@@ -1,0 +1,129 @@
+package dev.kubeos.image.plan;
+
+import java.nio.file.Path;
+import java.util.List;
+
+/**
+ * Everything a build does, decided before anything runs. Immutable; {@link #describe()} is what
+ * {@code kubeos image build --dry-run} prints.
+ *
+ * @param version OS version V
+ * @param source base root file system
+ * @param cacheKey hex SHA-256 of the source's inputs: the rootfs step's tarball is cached under it
+ * @param rootPasswordHash crypt(3) hash for root, or null to keep the distribution's
+ * @param accounts extra accounts
+ * @param files files copied into the image
+ * @param units units enabled in the image (the agent's first)
+ * @param disk the GPT layout
+ * @param extraCmdline image-wide kernel command line after the contract's part
+ * @param agentRuntime the jlink'd agent runtime directory (bin/java, kubeos.jar)
+ * @param outputDir where disk.img and the payloads go
+ * @param cacheDir where rootfs tarballs are cached
+ * @param qcow2 also write disk.qcow2
+ * @param steps the step names, in order
+ */
+public record BuildPlan(
+    String version,
+    SourceSpec source,
+    String cacheKey,
+    String rootPasswordHash,
+    List<AccountSpec> accounts,
+    List<FileCopy> files,
+    List<String> units,
+    DiskGeometry disk,
+    String extraCmdline,
+    Path agentRuntime,
+    Path outputDir,
+    Path cacheDir,
+    boolean qcow2,
+    List<String> steps) {
+
+  /** Kernel and initrd inside each root file system (Debian's symlinks). */
+  public static final String KERNEL = "/vmlinuz";
+
+  public static final String INITRD = "/initrd.img";
+
+  /** An extra account; its group has the same id and name. */
+  public record AccountSpec(
+      String name, int uid, String passwordHash, String shell, List<String> groups) {
+    public AccountSpec {
+      groups = List.copyOf(groups);
+    }
+  }
+
+  /** A host file copied to {@code target} in the image with {@code mode} (octal). */
+  public record FileCopy(Path source, String target, int mode) {}
+
+  public BuildPlan {
+    accounts = List.copyOf(accounts);
+    files = List.copyOf(files);
+    units = List.copyOf(units);
+    steps = List.copyOf(steps);
+  }
+
+  public Path diskImage() {
+    return outputDir.resolve("disk.img");
+  }
+
+  public Path qcow2Image() {
+    return outputDir.resolve("disk.qcow2");
+  }
+
+  public Path rootfsImage() {
+    return outputDir.resolve("rootfs-" + version + ".img");
+  }
+
+  public Path rootfsTar() {
+    return outputDir.resolve("rootfs-" + version + ".tar");
+  }
+
+  public Path cachedRootfs() {
+    return cacheDir.resolve("rootfs-" + cacheKey + ".tar");
+  }
+
+  /** Human-readable plan, one fact per line, deterministic. */
+  public String describe() {
+    StringBuilder b = new StringBuilder();
+    b.append("KubeOS image plan for version ").append(version).append('\n');
+    b.append("  source:     ").append(source.describe()).append('\n');
+    b.append("  cache key:  ").append(cacheKey).append(" (").append(cachedRootfs()).append(")\n");
+    b.append("  root:       ")
+        .append(rootPasswordHash == null ? "password unchanged" : "password hash set")
+        .append('\n');
+    for (AccountSpec a : accounts) {
+      b.append("  account:    ").append(a.name()).append(" uid ").append(a.uid());
+      b.append(" shell ").append(a.shell()).append(" groups ").append(a.groups()).append('\n');
+    }
+    for (FileCopy f : files) {
+      b.append("  file:       ").append(f.source()).append(" -> ").append(f.target());
+      b.append(String.format(" (%04o)%n", f.mode()));
+    }
+    b.append("  units:      ").append(String.join(" ", units)).append('\n');
+    b.append("  agent:      ").append(agentRuntime).append(" -> /usr/lib/kubeos/runtime\n");
+    b.append("  cmdline:    root=PARTUUID=<slot> ro panic=10 kubeos.slot=<A|B> ");
+    b.append(extraCmdline).append('\n');
+    b.append(String.format("  disk:       %s (%d MiB)%n", diskImage(), disk.sizeBytes() >> 20));
+    for (DiskGeometry.Partition p : disk.partitions()) {
+      b.append(
+          String.format(
+              "    %d %-8s %s sectors %d..%d (%d MiB) partuuid %s%n",
+              p.number(),
+              p.name(),
+              p.typeCode(),
+              p.firstSector(),
+              p.lastSector(),
+              p.sizeBytes() >> 20,
+              p.partUuid()));
+    }
+    b.append("  ids:        disk ").append(disk.diskGuid()).append(", ESP fs ");
+    b.append(disk.espFsUuid()).append(", root fs ").append(disk.rootFsUuid());
+    b.append(", PERSIST fs ").append(disk.persistFsUuid()).append('\n');
+    b.append("  payloads:   ").append(rootfsImage()).append(", ").append(rootfsTar());
+    b.append(" (+ .sha256)\n");
+    if (qcow2) {
+      b.append("  qcow2:      ").append(qcow2Image()).append('\n');
+    }
+    b.append("  steps:      ").append(String.join(" -> ", steps)).append('\n');
+    return b.toString();
+  }
+}
