@@ -1,0 +1,99 @@
+package dev.kubeos.cluster.operator;
+
+import dev.kubeos.api.crd.OS;
+import dev.kubeos.api.crd.OSInstance;
+import dev.kubeos.api.crd.OSStatus;
+import io.fabric8.kubernetes.api.model.Event;
+import io.fabric8.kubernetes.api.model.EventBuilder;
+import io.fabric8.kubernetes.api.model.Node;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.dsl.base.PatchContext;
+import io.fabric8.kubernetes.client.dsl.base.PatchType;
+import java.time.Instant;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.UUID;
+
+/**
+ * Every write the operator makes, one method per remote operation. All writes are JSON merge
+ * patches of the fields the operator owns (no read-modify-write, so they never conflict with the
+ * proxy writing {@code OSInstance.status}), and each touches exactly one object, so a crash between
+ * two of them leaves a state the next reconcile completes.
+ */
+public final class ClusterWriter {
+  private static final PatchContext MERGE = PatchContext.of(PatchType.JSON_MERGE);
+  private final KubernetesClient client;
+  private final String component;
+
+  public ClusterWriter(KubernetesClient client, String component) {
+    this.client = client;
+    this.component = component;
+  }
+
+  /** Writes the operator-owned part of an OSInstance spec; returns the object as stored. */
+  public OSInstance assign(OSInstance instance, Map<String, Object> specPatch) {
+    String json = client.getKubernetesSerialization().asJson(Map.of("spec", specPatch));
+    return client
+        .resources(OSInstance.class)
+        .inNamespace(instance.getMetadata().getNamespace())
+        .withName(instance.getMetadata().getName())
+        .patch(MERGE, json);
+  }
+
+  /** Sets (value non-null) or removes (value null) node labels and annotations. */
+  public Node markNode(String node, Map<String, String> labels, Map<String, String> annotations) {
+    Map<String, Object> meta = new LinkedHashMap<>();
+    if (!labels.isEmpty()) {
+      meta.put("labels", labels);
+    }
+    if (!annotations.isEmpty()) {
+      meta.put("annotations", annotations);
+    }
+    String json = client.getKubernetesSerialization().asJson(Map.of("metadata", meta));
+    return client.nodes().withName(node).patch(MERGE, json);
+  }
+
+  /** Replaces {@code OS.status} through the status subresource. */
+  public OS status(OS os, OSStatus status) {
+    // a merge patch replaces the conditions list as a whole, which is what we want
+    String json = client.getKubernetesSerialization().asJson(Map.of("status", status));
+    return client
+        .resources(OS.class)
+        .inNamespace(os.getMetadata().getNamespace())
+        .withName(os.getMetadata().getName())
+        .status()
+        .patch(MERGE, json);
+  }
+
+  /** Records a core/v1 Event about an OS resource. */
+  public void event(OS os, String type, String reason, String message, Instant now) {
+    String ns = os.getMetadata().getNamespace();
+    String name = os.getMetadata().getName() + "." + UUID.randomUUID().toString().substring(0, 8);
+    Event e =
+        new EventBuilder()
+            .withNewMetadata()
+            .withName(name)
+            .withNamespace(ns)
+            .endMetadata()
+            .withNewInvolvedObject()
+            .withApiVersion(os.getApiVersion())
+            .withKind(os.getKind())
+            .withName(os.getMetadata().getName())
+            .withNamespace(ns)
+            .withUid(os.getMetadata().getUid())
+            .withResourceVersion(os.getMetadata().getResourceVersion())
+            .endInvolvedObject()
+            .withType(type)
+            .withReason(reason)
+            .withMessage(message.length() > 1000 ? message.substring(0, 997) + "..." : message)
+            .withFirstTimestamp(now.toString())
+            .withLastTimestamp(now.toString())
+            .withCount(1)
+            .withNewSource()
+            .withComponent(component)
+            .endSource()
+            .withReportingComponent(component)
+            .build();
+    client.v1().events().inNamespace(ns).resource(e).create();
+  }
+}
