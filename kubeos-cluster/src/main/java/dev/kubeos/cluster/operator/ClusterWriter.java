@@ -10,7 +10,9 @@ import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.dsl.base.PatchContext;
 import io.fabric8.kubernetes.client.dsl.base.PatchType;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 
@@ -53,16 +55,52 @@ public final class ClusterWriter {
     return client.nodes().withName(node).patch(MERGE, json);
   }
 
+  /**
+   * Removes node labels and annotations with a JSON patch (a merge patch with nulls is not honoured
+   * by every server, fabric8's mock included); only keys present in {@code cached} are named, and
+   * if one is gone meanwhile the server refuses the patch and the next reconcile retries.
+   */
+  public Node unmarkNode(Node cached, List<String> labels, List<String> annotations) {
+    List<Map<String, String>> ops = new ArrayList<>();
+    Map<String, String> l = cached.getMetadata().getLabels();
+    Map<String, String> a = cached.getMetadata().getAnnotations();
+    labels.stream()
+        .filter(k -> l != null && l.containsKey(k))
+        .forEach(k -> ops.add(remove("/metadata/labels/" + escape(k))));
+    annotations.stream()
+        .filter(k -> a != null && a.containsKey(k))
+        .forEach(k -> ops.add(remove("/metadata/annotations/" + escape(k))));
+    if (ops.isEmpty()) {
+      return cached;
+    }
+    String json = client.getKubernetesSerialization().asJson(ops);
+    return client
+        .nodes()
+        .withName(cached.getMetadata().getName())
+        .patch(PatchContext.of(PatchType.JSON), json);
+  }
+
+  private static Map<String, String> remove(String path) {
+    return Map.of("op", "remove", "path", path);
+  }
+
+  private static String escape(String key) {
+    return key.replace("~", "~0").replace("/", "~1");
+  }
+
   /** Replaces {@code OS.status} through the status subresource. */
   public OS status(OS os, OSStatus status) {
-    // a merge patch replaces the conditions list as a whole, which is what we want
-    String json = client.getKubernetesSerialization().asJson(Map.of("status", status));
+    // a JSON patch "add" of the whole status replaces it, conditions list included
+    String json =
+        client
+            .getKubernetesSerialization()
+            .asJson(List.of(Map.of("op", "add", "path", "/status", "value", status)));
     return client
         .resources(OS.class)
         .inNamespace(os.getMetadata().getNamespace())
         .withName(os.getMetadata().getName())
         .status()
-        .patch(MERGE, json);
+        .patch(PatchContext.of(PatchType.JSON), json);
   }
 
   /** Records a core/v1 Event about an OS resource. */

@@ -164,16 +164,15 @@ public final class Reconciler {
 
   private void unmark(String node) {
     Node before = cache.node(node);
-    Map<String, String> labels = new HashMap<>();
-    labels.put(Labels.UPGRADING, null);
-    labels.put(Labels.CONFIGURING, null);
-    Map<String, String> annotations = new HashMap<>();
-    annotations.put(SCALE_DOWN_DISABLED, null);
-    annotations.put(ROLLOUT, null);
-    Node after = writer.markNode(node, labels, annotations);
-    if (before != null) {
-      cache.wrote(before, after);
+    if (before == null) {
+      return;
     }
+    Node after =
+        writer.unmarkNode(
+            before,
+            List.of(Labels.UPGRADING, Labels.CONFIGURING),
+            List.of(SCALE_DOWN_DISABLED, ROLLOUT));
+    cache.wrote(before, after);
   }
 
   private void finish(OS os, Plan plan, NodeView v, Instant now) {
