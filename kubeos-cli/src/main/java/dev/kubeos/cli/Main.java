@@ -14,6 +14,7 @@ import picocli.CommandLine.Command;
       AgentCommand.class,
       DemoCommand.class,
       PlanCommand.class,
+      OperatorCommand.class,
       CommandLine.HelpCommand.class
     })
 public final class Main implements Runnable {
