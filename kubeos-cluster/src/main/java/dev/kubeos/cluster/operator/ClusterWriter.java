@@ -38,12 +38,12 @@ public final class ClusterWriter {
     return client
         .resources(OSInstance.class)
         .inNamespace(instance.getMetadata().getNamespace())
-        .withName(instance.getMetadata().getName())
+        .resource(instance) // names the object: no GET before the patch
         .patch(MERGE, json);
   }
 
   /** Sets (value non-null) or removes (value null) node labels and annotations. */
-  public Node markNode(String node, Map<String, String> labels, Map<String, String> annotations) {
+  public Node markNode(Node node, Map<String, String> labels, Map<String, String> annotations) {
     Map<String, Object> meta = new LinkedHashMap<>();
     if (!labels.isEmpty()) {
       meta.put("labels", labels);
@@ -52,7 +52,7 @@ public final class ClusterWriter {
       meta.put("annotations", annotations);
     }
     String json = client.getKubernetesSerialization().asJson(Map.of("metadata", meta));
-    return client.nodes().withName(node).patch(MERGE, json);
+    return client.nodes().resource(node).patch(MERGE, json);
   }
 
   /**
@@ -74,10 +74,7 @@ public final class ClusterWriter {
       return cached;
     }
     String json = client.getKubernetesSerialization().asJson(ops);
-    return client
-        .nodes()
-        .withName(cached.getMetadata().getName())
-        .patch(PatchContext.of(PatchType.JSON), json);
+    return client.nodes().resource(cached).patch(PatchContext.of(PatchType.JSON), json);
   }
 
   private static Map<String, String> remove(String path) {
@@ -98,7 +95,7 @@ public final class ClusterWriter {
     return client
         .resources(OS.class)
         .inNamespace(os.getMetadata().getNamespace())
-        .withName(os.getMetadata().getName())
+        .resource(os)
         .status()
         .patch(PatchContext.of(PatchType.JSON), json);
   }

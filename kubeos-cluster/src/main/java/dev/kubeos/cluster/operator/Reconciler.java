@@ -155,11 +155,11 @@ public final class Reconciler {
   private void mark(String node, OS os, OpsType op) {
     String label = op == OpsType.CONFIG ? Labels.CONFIGURING : Labels.UPGRADING;
     Node before = cache.node(node);
-    Map<String, String> annotations = Map.of(SCALE_DOWN_DISABLED, "true", ROLLOUT, key(os));
-    Node after = writer.markNode(node, Map.of(label, ""), annotations);
-    if (before != null) {
-      cache.wrote(before, after);
+    if (before == null) {
+      return;
     }
+    Map<String, String> annotations = Map.of(SCALE_DOWN_DISABLED, "true", ROLLOUT, key(os));
+    cache.wrote(before, writer.markNode(before, Map.of(label, ""), annotations));
   }
 
   private void unmark(String node) {

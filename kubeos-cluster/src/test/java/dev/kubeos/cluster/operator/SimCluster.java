@@ -52,6 +52,11 @@ final class SimCluster implements AutoCloseable {
   final Map<String, AtomicInteger> assignments = new ConcurrentHashMap<>();
   final Set<String> annotatedWhileWorking = ConcurrentHashMap.newKeySet();
   final AtomicInteger maxAssigned = new AtomicInteger();
+
+  /** System.nanoTime() of every idle write (a node finished) and every assignment seen. */
+  final java.util.Queue<Long> idles = new java.util.concurrent.ConcurrentLinkedQueue<>();
+
+  final java.util.Queue<Long> starts = new java.util.concurrent.ConcurrentLinkedQueue<>();
   private final Set<String> working = ConcurrentHashMap.newKeySet();
   private final Map<String, Boolean> assigned = new ConcurrentHashMap<>();
   private final ScheduledExecutorService actors = Executors.newScheduledThreadPool(8);
@@ -184,6 +189,7 @@ final class SimCluster implements AutoCloseable {
         (int) assigned.values().stream().filter(b -> b).count(), Math::max);
     if (busy && working.add(node)) {
       assignments.computeIfAbsent(node, k -> new AtomicInteger()).incrementAndGet();
+      starts.add(System.nanoTime());
       actors.execute(logged(() -> begin(node)));
     }
   }
@@ -228,6 +234,7 @@ final class SimCluster implements AutoCloseable {
         .inNamespace(NS)
         .withName(node)
         .patch(MERGE, "{\"spec\":{\"nodestatus\":\"idle\"}}");
+    idles.add(System.nanoTime());
   }
 
   private void status(
@@ -285,7 +292,12 @@ final class SimCluster implements AutoCloseable {
           @Override
           public void before(BasicBuilder b, HttpRequest r, Interceptor.RequestTags tags) {
             String path = r.uri().getPath();
-            String kind = path.contains("leases") ? "lease" : r.method();
+            String[] seg = path.split("/");
+            String res = seg.length > 2 && path.contains("/namespaces/") ? kindAfterNs(seg) : "";
+            if (res.isEmpty()) {
+              res = seg.length > 4 && seg[1].equals("api") ? seg[3] : seg.length > 5 ? seg[4] : "";
+            }
+            String kind = path.contains("leases") ? "lease" : r.method() + " " + res;
             requests.computeIfAbsent(kind, k -> new AtomicInteger()).incrementAndGet();
           }
         };
@@ -301,6 +313,15 @@ final class SimCluster implements AutoCloseable {
                 Duration.ofMillis(20),
                 Duration.ofSeconds(5));
     return new Operator(c, cfg, m, Clock.systemUTC());
+  }
+
+  private static String kindAfterNs(String[] seg) {
+    for (int i = 0; i + 2 < seg.length; i++) {
+      if (seg[i].equals("namespaces")) {
+        return seg[i + 2];
+      }
+    }
+    return "";
   }
 
   @Override
