@@ -16,6 +16,7 @@ import picocli.CommandLine.Command;
       DemoCommand.class,
       PlanCommand.class,
       ProxyCommand.class,
+      OperatorCommand.class,
       CommandLine.HelpCommand.class
     })
 public final class Main implements Runnable {

@@ -1,0 +1,134 @@
+package dev.kubeos.cluster.operator;
+
+import dev.kubeos.api.crd.OS;
+import dev.kubeos.api.crd.OSInstance;
+import dev.kubeos.api.crd.OSStatus;
+import io.fabric8.kubernetes.api.model.Event;
+import io.fabric8.kubernetes.api.model.EventBuilder;
+import io.fabric8.kubernetes.api.model.Node;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.dsl.base.PatchContext;
+import io.fabric8.kubernetes.client.dsl.base.PatchType;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+
+/**
+ * Every write the operator makes, one method per remote operation. All writes are JSON merge
+ * patches of the fields the operator owns (no read-modify-write, so they never conflict with the
+ * proxy writing {@code OSInstance.status}), and each touches exactly one object, so a crash between
+ * two of them leaves a state the next reconcile completes.
+ */
+public final class ClusterWriter {
+  private static final PatchContext MERGE = PatchContext.of(PatchType.JSON_MERGE);
+  private final KubernetesClient client;
+  private final String component;
+
+  public ClusterWriter(KubernetesClient client, String component) {
+    this.client = client;
+    this.component = component;
+  }
+
+  /** Writes the operator-owned part of an OSInstance spec; returns the object as stored. */
+  public OSInstance assign(OSInstance instance, Map<String, Object> specPatch) {
+    String json = client.getKubernetesSerialization().asJson(Map.of("spec", specPatch));
+    return client
+        .resources(OSInstance.class)
+        .inNamespace(instance.getMetadata().getNamespace())
+        .resource(instance) // names the object: no GET before the patch
+        .patch(MERGE, json);
+  }
+
+  /** Sets (value non-null) or removes (value null) node labels and annotations. */
+  public Node markNode(Node node, Map<String, String> labels, Map<String, String> annotations) {
+    Map<String, Object> meta = new LinkedHashMap<>();
+    if (!labels.isEmpty()) {
+      meta.put("labels", labels);
+    }
+    if (!annotations.isEmpty()) {
+      meta.put("annotations", annotations);
+    }
+    String json = client.getKubernetesSerialization().asJson(Map.of("metadata", meta));
+    return client.nodes().resource(node).patch(MERGE, json);
+  }
+
+  /**
+   * Removes node labels and annotations with a JSON patch (a merge patch with nulls is not honoured
+   * by every server, fabric8's mock included); only keys present in {@code cached} are named, and
+   * if one is gone meanwhile the server refuses the patch and the next reconcile retries.
+   */
+  public Node unmarkNode(Node cached, List<String> labels, List<String> annotations) {
+    List<Map<String, String>> ops = new ArrayList<>();
+    Map<String, String> l = cached.getMetadata().getLabels();
+    Map<String, String> a = cached.getMetadata().getAnnotations();
+    labels.stream()
+        .filter(k -> l != null && l.containsKey(k))
+        .forEach(k -> ops.add(remove("/metadata/labels/" + escape(k))));
+    annotations.stream()
+        .filter(k -> a != null && a.containsKey(k))
+        .forEach(k -> ops.add(remove("/metadata/annotations/" + escape(k))));
+    if (ops.isEmpty()) {
+      return cached;
+    }
+    String json = client.getKubernetesSerialization().asJson(ops);
+    return client.nodes().resource(cached).patch(PatchContext.of(PatchType.JSON), json);
+  }
+
+  private static Map<String, String> remove(String path) {
+    return Map.of("op", "remove", "path", path);
+  }
+
+  private static String escape(String key) {
+    return key.replace("~", "~0").replace("/", "~1");
+  }
+
+  /** Replaces {@code OS.status} through the status subresource. */
+  public OS status(OS os, OSStatus status) {
+    // a JSON patch "add" of the whole status replaces it, conditions list included
+    String json =
+        client
+            .getKubernetesSerialization()
+            .asJson(List.of(Map.of("op", "add", "path", "/status", "value", status)));
+    return client
+        .resources(OS.class)
+        .inNamespace(os.getMetadata().getNamespace())
+        .resource(os)
+        .status()
+        .patch(PatchContext.of(PatchType.JSON), json);
+  }
+
+  /** Records a core/v1 Event about an OS resource. */
+  public void event(OS os, String type, String reason, String message, Instant now) {
+    String ns = os.getMetadata().getNamespace();
+    String name = os.getMetadata().getName() + "." + UUID.randomUUID().toString().substring(0, 8);
+    Event e =
+        new EventBuilder()
+            .withNewMetadata()
+            .withName(name)
+            .withNamespace(ns)
+            .endMetadata()
+            .withNewInvolvedObject()
+            .withApiVersion(os.getApiVersion())
+            .withKind(os.getKind())
+            .withName(os.getMetadata().getName())
+            .withNamespace(ns)
+            .withUid(os.getMetadata().getUid())
+            .withResourceVersion(os.getMetadata().getResourceVersion())
+            .endInvolvedObject()
+            .withType(type)
+            .withReason(reason)
+            .withMessage(message.length() > 1000 ? message.substring(0, 997) + "..." : message)
+            .withFirstTimestamp(now.toString())
+            .withLastTimestamp(now.toString())
+            .withCount(1)
+            .withNewSource()
+            .withComponent(component)
+            .endSource()
+            .withReportingComponent(component)
+            .build();
+    client.v1().events().inNamespace(ns).resource(e).create();
+  }
+}

@@ -1,0 +1,310 @@
+package dev.kubeos.cluster.operator;
+
+import dev.kubeos.api.crd.Labels;
+import dev.kubeos.api.crd.OS;
+import dev.kubeos.api.crd.OSInstance;
+import dev.kubeos.api.crd.OSSpec;
+import dev.kubeos.api.crd.OSStatus;
+import dev.kubeos.api.crd.OpsType;
+import dev.kubeos.cluster.plan.NodeView;
+import dev.kubeos.cluster.plan.NodeViews;
+import dev.kubeos.cluster.plan.OsConflicts;
+import dev.kubeos.cluster.plan.Plan;
+import dev.kubeos.cluster.plan.RolloutPlanner;
+import dev.kubeos.cluster.plan.SkipReason;
+import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.api.model.Node;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.logging.Logger;
+
+/**
+ * One reconcile pass: read the caches, plan every OS resource, apply the plan, report. The
+ * decisions are the planner's; this class only turns a {@link Plan} into API writes:
+ *
+ * <ol>
+ *   <li>reject OS resources that overlap an earlier one ({@link OsConflicts});
+ *   <li>for each started node: write the OSInstance spec (the commit point), then mark the node
+ *       (upstream's upgrading/configuring label, the cluster-autoscaler scale-down-disabled
+ *       annotation and {@link #ROLLOUT} naming the OS);
+ *   <li>for each marked node that is no longer in progress: record completion or failure, unmark;
+ *   <li>write {@code OS.status} when it changed, with Events for halts and completion.
+ * </ol>
+ *
+ * Everything it needs to resume is in the cluster (OSInstance specs, node marks), so a restarted or
+ * newly elected operator continues without repeating or skipping a node.
+ */
+public final class Reconciler {
+  /** Tells the cluster autoscaler not to remove a node under upgrade. */
+  public static final String SCALE_DOWN_DISABLED =
+      "cluster-autoscaler.kubernetes.io/scale-down-disabled";
+
+  /** Node annotation: the OS ({@code namespace/name}) whose rollout started the node. */
+  public static final String ROLLOUT = "upgrade.openeuler.org/rollout";
+
+  private static final Logger LOG = Logger.getLogger(Reconciler.class.getName());
+  private final ClusterCache cache;
+  private final ClusterWriter writer;
+  private final OperatorMetrics metrics;
+  private final Clock clock;
+
+  public Reconciler(
+      ClusterCache cache, ClusterWriter writer, OperatorMetrics metrics, Clock clock) {
+    this.cache = cache;
+    this.writer = writer;
+    this.metrics = metrics;
+    this.clock = clock;
+  }
+
+  /** Runs one pass; returns the earliest instant a time-based wait of any plan ends. */
+  public Optional<Instant> reconcile() {
+    Instant now = clock.instant();
+    List<OS> all = new ArrayList<>(cache.osResources());
+    all.removeIf(o -> o.getMetadata().getDeletionTimestamp() != null);
+    all.sort(Comparator.comparing(Reconciler::key));
+    Map<String, String> rejected = OsConflicts.rejected(all);
+    Set<String> active = new HashSet<>();
+    Instant next = null;
+    for (OS os : all) {
+      if (rejected.containsKey(key(os))) {
+        reject(os, rejected.get(key(os)), now);
+        continue;
+      }
+      active.add(key(os));
+      Optional<Instant> retry = reconcile(os, cache.clusterItems(), now);
+      if (retry.isPresent() && (next == null || retry.get().isBefore(next))) {
+        next = retry.get();
+      }
+    }
+    releaseOrphans(active);
+    versions();
+    metrics.reconciled(Duration.between(now, clock.instant()));
+    return Optional.ofNullable(next);
+  }
+
+  private Optional<Instant> reconcile(OS os, List<HasMetadata> items, Instant now) {
+    OSSpec spec = os.getSpec();
+    String ns = instanceNamespace(spec);
+    List<NodeView> views = NodeViews.of(items, ns);
+    Plan plan = RolloutPlanner.plan(spec, views, now);
+    Map<String, OSInstance> instances = new HashMap<>();
+    for (HasMetadata i : items) {
+      if (i instanceof OSInstance && ns.equals(i.getMetadata().getNamespace())) {
+        Map<String, String> l = i.getMetadata().getLabels();
+        String node = l == null ? null : l.get(OSInstance.NODE_LABEL);
+        instances.put(node == null ? i.getMetadata().getName() : node, (OSInstance) i);
+      }
+    }
+    start(os, plan, instances, now);
+    Set<String> busy = new HashSet<>(plan.inProgress());
+    busy.addAll(plan.start());
+    for (String n : plan.inProgress()) {
+      if (!marked(cache.node(n), os)) {
+        mark(n, os, plan.operation()); // repairs a crash between the OSInstance and node writes
+      }
+    }
+    for (NodeView v : views) {
+      if (!busy.contains(v.name()) && marked(cache.node(v.name()), os)) {
+        finish(os, plan, v, now);
+      }
+    }
+    status(os, plan, views, now);
+    metrics.nodes(key(os), states(plan));
+    return plan.retryAt();
+  }
+
+  private void start(OS os, Plan plan, Map<String, OSInstance> instances, Instant now) {
+    if (plan.start().isEmpty()) {
+      return;
+    }
+    Map<String, Object> spec = new LinkedHashMap<>();
+    spec.put("nodestatus", plan.operation().wireName());
+    spec.put("namespacedname", Map.of("name", os.getMetadata().getName(), "namespace", ns(os)));
+    if (os.getSpec().getSysconfigs() != null) {
+      spec.put("sysconfigs", os.getSpec().getSysconfigs());
+    }
+    if (os.getSpec().getUpgradeconfigs() != null && plan.operation() != OpsType.CONFIG) {
+      spec.put("upgradeconfigs", os.getSpec().getUpgradeconfigs());
+    }
+    for (String n : plan.start()) {
+      OSInstance before = instances.get(n);
+      cache.wrote(before, writer.assign(before, spec));
+      mark(n, os, plan.operation());
+    }
+    metrics.nodesStarted(key(os), plan.start().size());
+    writer.event(
+        os,
+        "Normal",
+        "NodesStarted",
+        plan.operation().wireName() + " to " + plan.target() + " started on " + plan.start(),
+        now);
+    LOG.info(() -> key(os) + ": started " + plan.operation().wireName() + " on " + plan.start());
+  }
+
+  private void mark(String node, OS os, OpsType op) {
+    String label = op == OpsType.CONFIG ? Labels.CONFIGURING : Labels.UPGRADING;
+    Node before = cache.node(node);
+    if (before == null) {
+      return;
+    }
+    Map<String, String> annotations = Map.of(SCALE_DOWN_DISABLED, "true", ROLLOUT, key(os));
+    cache.wrote(before, writer.markNode(before, Map.of(label, ""), annotations));
+  }
+
+  private void unmark(String node) {
+    Node before = cache.node(node);
+    if (before == null) {
+      return;
+    }
+    Node after =
+        writer.unmarkNode(
+            before,
+            List.of(Labels.UPGRADING, Labels.CONFIGURING),
+            List.of(SCALE_DOWN_DISABLED, ROLLOUT));
+    cache.wrote(before, after);
+  }
+
+  private void finish(OS os, Plan plan, NodeView v, Instant now) {
+    Plan.Skip skip = plan.skipped().get(v.name());
+    SkipReason why = skip == null ? null : skip.reason();
+    if (why == SkipReason.FAILED) {
+      String msg = v.instance() == null ? null : v.instance().phase();
+      metrics.nodeFailed(key(os));
+      writer.event(os, "Warning", "NodeFailed", v.name() + ": " + skip.message(), now);
+      LOG.warning(() -> key(os) + ": node " + v.name() + " failed (" + msg + ")");
+    } else if (why == SkipReason.AT_TARGET) {
+      if (v.instance() != null && v.instance().startTime() != null) {
+        Instant end = v.instance().endTime() == null ? now : v.instance().endTime();
+        metrics.nodeDone(
+            key(os), plan.operation().wireName(), Duration.between(v.instance().startTime(), end));
+      }
+      writer.event(os, "Normal", "NodeCompleted", v.name() + " reached " + plan.target(), now);
+    } else {
+      writer.event(
+          os,
+          "Warning",
+          "NodeReleased",
+          v.name() + " is idle without reaching " + plan.target() + "; it will be planned again",
+          now);
+    }
+    unmark(v.name());
+  }
+
+  private void status(OS os, Plan plan, List<NodeView> views, Instant now) {
+    OSStatus old = os.getStatus();
+    OSStatus next = Statuses.of(plan, old, os.getMetadata().getGeneration(), now);
+    if (!Statuses.differ(old, next)) {
+      return;
+    }
+    cache.wrote(os, writer.status(os, next));
+    boolean halted = Statuses.isTrue(next, OSStatus.HALTED);
+    if (halted && !Statuses.isTrue(old, OSStatus.HALTED)) {
+      Plan.PlanCondition c = plan.condition(OSStatus.HALTED);
+      writer.event(os, "Warning", "Halted", c.reason() + ": " + c.message(), now);
+    }
+    if (Statuses.isTrue(next, OSStatus.COMPLETE) && !Statuses.isTrue(old, OSStatus.COMPLETE)) {
+      views.stream()
+          .filter(v -> v.instance() != null && plan.target().equals(v.instance().target()))
+          .map(v -> v.instance().startTime())
+          .filter(t -> t != null)
+          .min(Comparator.naturalOrder())
+          .ifPresent(first -> metrics.rolloutComplete(key(os), Duration.between(first, now)));
+      writer.event(os, "Normal", "Complete", "every selected node is at " + plan.target(), now);
+    }
+  }
+
+  private void reject(OS os, String message, Instant now) {
+    OSStatus old = os.getStatus();
+    OSStatus next = Statuses.conflict(message, old, os.getMetadata().getGeneration(), now);
+    if (Statuses.differ(old, next)) {
+      cache.wrote(os, writer.status(os, next));
+      writer.event(os, "Warning", Statuses.CONFLICT, message, now);
+    }
+  }
+
+  /** Unmarks nodes started by an OS resource that is gone or rejected, once they are idle. */
+  private void releaseOrphans(Set<String> active) {
+    Set<String> busy = new HashSet<>();
+    for (HasMetadata i : cache.clusterItems()) {
+      if (i instanceof OSInstance o && o.getSpec() != null) {
+        String s = o.getSpec().getNodestatus();
+        if (s != null && !s.isBlank() && !"idle".equals(s)) {
+          Map<String, String> l = o.getMetadata().getLabels();
+          busy.add(
+              l != null && l.containsKey(OSInstance.NODE_LABEL)
+                  ? l.get(OSInstance.NODE_LABEL)
+                  : o.getMetadata().getName());
+        }
+      }
+    }
+    for (HasMetadata i : cache.clusterItems()) {
+      if (i instanceof Node n) {
+        String owner = annotation(n, ROLLOUT);
+        if (owner != null && !active.contains(owner) && !busy.contains(n.getMetadata().getName())) {
+          unmark(n.getMetadata().getName());
+        }
+      }
+    }
+  }
+
+  private void versions() {
+    Map<String, Integer> counts = new TreeMap<>();
+    for (HasMetadata i : cache.clusterItems()) {
+      if (i instanceof Node n) {
+        String v =
+            n.getStatus() == null || n.getStatus().getNodeInfo() == null
+                ? null
+                : n.getStatus().getNodeInfo().getOsImage();
+        counts.merge(v == null ? "unknown" : v, 1, Integer::sum);
+      }
+    }
+    metrics.versions(counts);
+  }
+
+  /** Nodes per state for the metrics: in_progress, or the lower-case skip reason. */
+  static Map<String, Integer> states(Plan plan) {
+    Map<String, Integer> m = new TreeMap<>();
+    m.put("in_progress", plan.inProgress().size() + plan.start().size());
+    for (Plan.Skip s : plan.skipped().values()) {
+      if (s.reason() != SkipReason.OUTSIDE_SELECTOR
+          && s.reason() != SkipReason.CONTROL_PLANE_EXCLUDED) {
+        m.merge(s.reason().name().toLowerCase(java.util.Locale.ROOT), 1, Integer::sum);
+      }
+    }
+    return m;
+  }
+
+  private static boolean marked(Node n, OS os) {
+    return n != null && key(os).equals(annotation(n, ROLLOUT));
+  }
+
+  private static String annotation(Node n, String key) {
+    Map<String, String> a = n.getMetadata().getAnnotations();
+    return a == null ? null : a.get(key);
+  }
+
+  static String instanceNamespace(OSSpec spec) {
+    String ns = spec == null ? null : spec.getOsinstancenamespace();
+    return ns == null || ns.isBlank() ? "default" : ns;
+  }
+
+  private static String ns(OS os) {
+    String ns = os.getMetadata().getNamespace();
+    return ns == null ? "default" : ns;
+  }
+
+  static String key(OS os) {
+    return ns(os) + "/" + os.getMetadata().getName();
+  }
+}

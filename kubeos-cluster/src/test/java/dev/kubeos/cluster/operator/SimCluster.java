@@ -1,0 +1,336 @@
+package dev.kubeos.cluster.operator;
+
+import dev.kubeos.api.crd.Labels;
+import dev.kubeos.api.crd.OS;
+import dev.kubeos.api.crd.OSInstance;
+import dev.kubeos.api.crd.OSInstanceSpec;
+import dev.kubeos.api.crd.OSInstanceStatus;
+import dev.kubeos.api.crd.OSSpec;
+import dev.kubeos.api.crd.OpsType;
+import io.fabric8.kubernetes.api.model.NodeBuilder;
+import io.fabric8.kubernetes.api.model.PodBuilder;
+import io.fabric8.kubernetes.api.model.Quantity;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.dsl.base.PatchContext;
+import io.fabric8.kubernetes.client.dsl.base.PatchType;
+import io.fabric8.kubernetes.client.http.BasicBuilder;
+import io.fabric8.kubernetes.client.http.HttpRequest;
+import io.fabric8.kubernetes.client.http.Interceptor;
+import io.fabric8.kubernetes.client.informers.ResourceEventHandler;
+import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
+import io.fabric8.kubernetes.client.server.mock.KubernetesMixedDispatcher;
+import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
+import io.fabric8.mockwebserver.Context;
+import io.fabric8.mockwebserver.MockWebServer;
+import io.fabric8.mockwebserver.ServerRequest;
+import io.fabric8.mockwebserver.ServerResponse;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * A simulated cluster on fabric8's mock server in CRUD mode: nodes with pods running {@code KubeOS
+ * v1}, an idle OSInstance per node (as each node's proxy registers it), and one actor that plays
+ * every node's proxy and agent: on assignment it reports {@code Upgrading}, after {@code work} it
+ * either fails (nodes in {@code failing}) or changes the node's osImage to the target, reports
+ * {@code Done} and sets its OSInstance idle. A monitor counts assigned OSInstances on every watch
+ * event (one ordered stream from the server) and keeps the maximum.
+ */
+final class SimCluster implements AutoCloseable {
+  static final String NS = "default";
+  final KubernetesMockServer server;
+  final KubernetesClient client;
+  final Set<String> failing = ConcurrentHashMap.newKeySet();
+  final Map<String, AtomicInteger> assignments = new ConcurrentHashMap<>();
+  final Set<String> annotatedWhileWorking = ConcurrentHashMap.newKeySet();
+  final AtomicInteger maxAssigned = new AtomicInteger();
+
+  /** System.nanoTime() of every idle write (a node finished) and every assignment seen. */
+  final java.util.Queue<Long> idles = new java.util.concurrent.ConcurrentLinkedQueue<>();
+
+  final java.util.Queue<Long> starts = new java.util.concurrent.ConcurrentLinkedQueue<>();
+  private final Set<String> working = ConcurrentHashMap.newKeySet();
+  private final Map<String, Boolean> assigned = new ConcurrentHashMap<>();
+  private final ScheduledExecutorService actors = Executors.newScheduledThreadPool(8);
+  private static final PatchContext MERGE = PatchContext.of(PatchType.JSON_MERGE);
+  private final Duration work;
+  private SharedIndexInformer<OSInstance> watch;
+
+  // held in a field: java.util.logging keeps loggers weakly, a level set on a dropped one is lost
+  private static final java.util.logging.Logger QUIET =
+      java.util.logging.Logger.getLogger("io.fabric8.mockwebserver");
+
+  static {
+    QUIET.setLevel(java.util.logging.Level.WARNING);
+  }
+
+  SimCluster(Duration work) {
+    var responses = new java.util.HashMap<ServerRequest, java.util.Queue<ServerResponse>>();
+    server =
+        new KubernetesMockServer(
+            new Context(),
+            new MockWebServer(),
+            responses,
+            new KubernetesMixedDispatcher(responses),
+            false);
+    server.init(java.net.InetAddress.getLoopbackAddress(), 0);
+    client = server.createClient();
+    this.work = work;
+    for (String f : new String[] {"os", "osinstances"}) {
+      Path crd = Path.of("..", "deploy", "crds", f + ".upgrade.openeuler.org-v1.yml");
+      client.apiextensions().v1().customResourceDefinitions().load(crd.toFile()).create();
+    }
+  }
+
+  /** Creates {@code n} nodes {@code n000..}: 4 CPU / 8 GiB, two 100m/128Mi pods each. */
+  SimCluster nodes(int n, String selectorLabel, boolean ready) {
+    int base = client.nodes().list().getItems().size();
+    for (int i = base; i < base + n; i++) {
+      String name = String.format("n%03d", i);
+      var b =
+          new NodeBuilder()
+              .withNewMetadata()
+              .withName(name)
+              .endMetadata()
+              .withNewStatus()
+              .addNewCondition()
+              .withType("Ready")
+              .withStatus(ready ? "True" : "False")
+              .endCondition()
+              .withNewNodeInfo()
+              .withOsImage("KubeOS v1")
+              .endNodeInfo()
+              .addToAllocatable("cpu", new Quantity("4"))
+              .addToAllocatable("memory", new Quantity("8Gi"))
+              .addToAllocatable("pods", new Quantity("110"))
+              .endStatus();
+      if (selectorLabel != null) {
+        b.editMetadata().addToLabels(Labels.NODE_SELECTOR, selectorLabel).endMetadata();
+      }
+      client.nodes().resource(b.build()).create();
+      for (int p = 0; p < 2; p++) {
+        client
+            .pods()
+            .inNamespace("apps")
+            .resource(
+                new PodBuilder()
+                    .withNewMetadata()
+                    .withName(name + "-app-" + p)
+                    .withNamespace("apps")
+                    .endMetadata()
+                    .withNewSpec()
+                    .withNodeName(name)
+                    .addNewContainer()
+                    .withName("app")
+                    .withImage("app")
+                    .withNewResources()
+                    .addToRequests("cpu", new Quantity("100m"))
+                    .addToRequests("memory", new Quantity("128Mi"))
+                    .endResources()
+                    .endContainer()
+                    .endSpec()
+                    .withNewStatus()
+                    .withPhase("Running")
+                    .endStatus()
+                    .build())
+            .create();
+      }
+      OSInstance inst = new OSInstance();
+      inst.getMetadata().setName(name);
+      inst.getMetadata().setNamespace(NS);
+      inst.getMetadata().setLabels(Map.of(OSInstance.NODE_LABEL, name));
+      inst.getSpec().setNodestatus(OSInstanceSpec.IDLE);
+      client.resources(OSInstance.class).inNamespace(NS).resource(inst).create();
+    }
+    return this;
+  }
+
+  /** Starts the actor and the monitor. */
+  SimCluster start() {
+    watch =
+        client
+            .resources(OSInstance.class)
+            .inNamespace(NS)
+            .inform(
+                new ResourceEventHandler<>() {
+                  @Override
+                  public void onAdd(OSInstance i) {
+                    seen(i);
+                  }
+
+                  @Override
+                  public void onUpdate(OSInstance o, OSInstance i) {
+                    seen(i);
+                  }
+
+                  @Override
+                  public void onDelete(OSInstance i, boolean unknown) {}
+                },
+                0);
+    return this;
+  }
+
+  private void seen(OSInstance i) {
+    String node = i.getMetadata().getName();
+    boolean busy = !OSInstanceSpec.IDLE.equals(i.getSpec().getNodestatus());
+    assigned.put(node, busy);
+    if (!busy) {
+      working.remove(node); // only once the idle write is seen, so stale events do not count
+    }
+    maxAssigned.accumulateAndGet(
+        (int) assigned.values().stream().filter(b -> b).count(), Math::max);
+    if (busy && working.add(node)) {
+      assignments.computeIfAbsent(node, k -> new AtomicInteger()).incrementAndGet();
+      starts.add(System.nanoTime());
+      actors.execute(logged(() -> begin(node)));
+    }
+  }
+
+  private static Runnable logged(Runnable r) {
+    return () -> {
+      try {
+        r.run();
+      } catch (RuntimeException e) {
+        e.printStackTrace();
+        throw e;
+      }
+    };
+  }
+
+  private void begin(String node) {
+    String target = os().getSpec().getOsversion();
+    status(node, "Upgrading", target, Instant.now().toString(), null, "staging");
+    actors.schedule(logged(() -> end(node, target)), work.toMillis(), TimeUnit.MILLISECONDS);
+  }
+
+  private void end(String node, String target) {
+    var n = client.nodes().withName(node).get();
+    var a = n.getMetadata().getAnnotations();
+    if (a != null && "true".equals(a.get(Reconciler.SCALE_DOWN_DISABLED))) {
+      annotatedWhileWorking.add(node);
+    }
+    var st = instance(node).getStatus();
+    String start = st == null ? null : st.getStarttime();
+    if (failing.contains(node)) {
+      status(node, OSInstanceStatus.FAILED, target, start, Instant.now().toString(), "boom");
+    } else {
+      client
+          .nodes()
+          .withName(node)
+          .status()
+          .patch(MERGE, "{\"status\":{\"nodeInfo\":{\"osImage\":\"" + target + "\"}}}");
+      status(node, OSInstanceStatus.DONE, target, start, Instant.now().toString(), "done");
+    }
+    client
+        .resources(OSInstance.class)
+        .inNamespace(NS)
+        .withName(node)
+        .patch(MERGE, "{\"spec\":{\"nodestatus\":\"idle\"}}");
+    idles.add(System.nanoTime());
+  }
+
+  private void status(
+      String node, String phase, String target, String start, String end, String msg) {
+    Map<String, Object> st = new java.util.HashMap<>();
+    st.put("phase", phase);
+    st.put("target", target);
+    st.put("starttime", start);
+    st.put("endtime", end);
+    st.put("message", msg);
+    client
+        .resources(OSInstance.class)
+        .inNamespace(NS)
+        .withName(node)
+        .status()
+        .patch(MERGE, client.getKubernetesSerialization().asJson(Map.of("status", st)));
+  }
+
+  /** Sets {@code spec.pause} of os-v2 (a merge patch, as kubectl patch --type merge). */
+  void pause(boolean pause) {
+    client
+        .resources(OS.class)
+        .inNamespace(NS)
+        .withName("os-v2")
+        .patch(MERGE, "{\"spec\":{\"pause\":" + pause + "}}");
+  }
+
+  OSInstance instance(String node) {
+    return client.resources(OSInstance.class).inNamespace(NS).withName(node).get();
+  }
+
+  OS os() {
+    return client.resources(OS.class).inNamespace(NS).withName("os-v2").get();
+  }
+
+  static OS os(String name, String version, int maxUnavailable) {
+    OS os = new OS();
+    os.getMetadata().setName(name);
+    os.getMetadata().setNamespace(NS);
+    OSSpec s = os.getSpec();
+    s.setOsversion(version);
+    s.setOpstype(OpsType.UPGRADE);
+    s.setImagetype("docker");
+    s.setContainerimage("registry.example/kubeos:v2");
+    s.setMaxunavailable(maxUnavailable);
+    s.setTimeinterval(0);
+    return os;
+  }
+
+  /** An operator on its own client, counting its API requests by method. */
+  Operator operator(
+      String identity, String leaseNs, Map<String, AtomicInteger> requests, OperatorMetrics m) {
+    Interceptor counter =
+        new Interceptor() {
+          @Override
+          public void before(BasicBuilder b, HttpRequest r, Interceptor.RequestTags tags) {
+            String path = r.uri().getPath();
+            String[] seg = path.split("/");
+            String res = seg.length > 2 && path.contains("/namespaces/") ? kindAfterNs(seg) : "";
+            if (res.isEmpty()) {
+              res = seg.length > 4 && seg[1].equals("api") ? seg[3] : seg.length > 5 ? seg[4] : "";
+            }
+            String kind = path.contains("leases") ? "lease" : r.method() + " " + res;
+            requests.computeIfAbsent(kind, k -> new AtomicInteger()).incrementAndGet();
+          }
+        };
+    KubernetesClient c =
+        server.createClient(
+            b -> b.withHttpClientBuilderConsumer(h -> h.addOrReplaceInterceptor("count", counter)));
+    OperatorConfig cfg =
+        OperatorConfig.of(null, leaseNs, identity)
+            .withTimings(
+                Duration.ofSeconds(2),
+                Duration.ofMillis(1500),
+                Duration.ofMillis(200),
+                Duration.ofMillis(20),
+                Duration.ofSeconds(5));
+    return new Operator(c, cfg, m, Clock.systemUTC());
+  }
+
+  private static String kindAfterNs(String[] seg) {
+    for (int i = 0; i + 2 < seg.length; i++) {
+      if (seg[i].equals("namespaces")) {
+        return seg[i + 2];
+      }
+    }
+    return "";
+  }
+
+  @Override
+  public void close() {
+    actors.shutdownNow();
+    if (watch != null) {
+      watch.stop();
+    }
+    client.close();
+    server.destroy();
+  }
+}
