@@ -7,7 +7,7 @@ import java.nio.file.Path;
 import java.nio.file.SimpleFileVisitor;
 import java.nio.file.attribute.BasicFileAttributes;
 
-/** Removes extraction work directories (never following symlinks). */
+/** Removes work trees (extraction dirs, image build trees), never following symlinks. */
 public final class WorkDirs {
   private WorkDirs() {}
 

@@ -1,15 +1,12 @@
 package dev.kubeos.image.build;
 
+import dev.kubeos.agent.stage.WorkDirs;
 import dev.kubeos.api.agent.AgentException;
 import dev.kubeos.api.agent.ErrorCode;
 import java.io.IOException;
 import java.io.InputStream;
-import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
-import java.nio.file.LinkOption;
 import java.nio.file.Path;
-import java.nio.file.SimpleFileVisitor;
-import java.nio.file.attribute.BasicFileAttributes;
 import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.security.DigestInputStream;
@@ -63,36 +60,8 @@ public final class Trees {
 
   /** Deletes a tree (making directories writable first), never following symlinks. */
   public static void delete(Path root) {
-    if (!Files.exists(root, LinkOption.NOFOLLOW_LINKS)) {
-      return;
-    }
     try {
-      Files.walkFileTree(
-          root,
-          new SimpleFileVisitor<>() {
-            @Override
-            public FileVisitResult preVisitDirectory(Path dir, BasicFileAttributes a)
-                throws IOException {
-              dir.toFile().setWritable(true, true);
-              dir.toFile().setExecutable(true, true);
-              return FileVisitResult.CONTINUE;
-            }
-
-            @Override
-            public FileVisitResult visitFile(Path file, BasicFileAttributes a) throws IOException {
-              Files.delete(file);
-              return FileVisitResult.CONTINUE;
-            }
-
-            @Override
-            public FileVisitResult postVisitDirectory(Path dir, IOException e) throws IOException {
-              if (e != null) {
-                throw e;
-              }
-              Files.delete(dir);
-              return FileVisitResult.CONTINUE;
-            }
-          });
+      WorkDirs.deleteRecursively(root);
     } catch (IOException e) {
       throw io("cannot delete " + root, e);
     }
