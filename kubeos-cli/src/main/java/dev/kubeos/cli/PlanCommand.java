@@ -10,6 +10,10 @@ import dev.kubeos.cluster.plan.Plan;
 import dev.kubeos.cluster.plan.Simulation;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.KubernetesList;
+import io.fabric8.kubernetes.client.Config;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientBuilder;
+import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.fabric8.kubernetes.client.utils.KubernetesSerialization;
 import java.io.IOException;
 import java.io.InputStream;
@@ -19,6 +23,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.format.DateTimeParseException;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -30,16 +35,17 @@ import picocli.CommandLine.Spec;
 
 /**
  * {@code kubeos plan}: the batches the operator's planner would run for an OS resource, assuming
- * each batch succeeds, and why every other node is skipped. Offline: reads the cluster from a file.
- * Changes nothing.
+ * each batch succeeds, and why every other node is skipped. Reads the cluster from a file ({@code
+ * --nodes}) or, without one, from the live cluster through list calls. Changes nothing.
  */
 @Command(
     name = "plan",
     mixinStandardHelpOptions = true,
     description = {
       "Print the batches the rollout planner would run for an OS resource, assuming each batch",
-      "succeeds, and why every other node is skipped. Offline: the cluster is read from the",
-      "output of 'kubectl get nodes,pods,poddisruptionbudgets,osinstances -A -o yaml'."
+      "succeeds, and why every other node is skipped. The cluster is read live (--kubeconfig,",
+      "read-only) or offline from the output of",
+      "'kubectl get nodes,pods,poddisruptionbudgets,osinstances -A -o yaml' (--nodes)."
     })
 final class PlanCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
@@ -53,11 +59,20 @@ final class PlanCommand implements Callable<Integer> {
 
   @Option(
       names = "--nodes",
-      required = true,
+      paramLabel = "FILE",
+      description = {
+        "Offline: a List of nodes, pods, poddisruptionbudgets and osinstances (kubectl -o yaml).",
+        "Without it the live cluster is read (read-only)."
+      })
+  Path nodesFile;
+
+  @Option(
+      names = "--kubeconfig",
       paramLabel = "FILE",
       description =
-          "A List of nodes, pods, poddisruptionbudgets and osinstances (kubectl -o yaml).")
-  Path nodesFile;
+          "kubeconfig of the live cluster (default: in-cluster service account, then"
+              + " ~/.kube/config). Ignored with --nodes.")
+  Path kubeconfig;
 
   @Option(
       names = "--now",
@@ -77,8 +92,13 @@ final class PlanCommand implements Callable<Integer> {
     if (os == null || os.getSpec() == null) {
       throw new IllegalArgumentException(osFile + " holds no OS resource with a spec");
     }
-    KubernetesList list = read(serialization, nodesFile, KubernetesList.class);
-    List<HasMetadata> items = list == null || list.getItems() == null ? List.of() : list.getItems();
+    List<HasMetadata> items;
+    if (nodesFile != null) {
+      KubernetesList list = read(serialization, nodesFile, KubernetesList.class);
+      items = list == null || list.getItems() == null ? List.of() : list.getItems();
+    } else {
+      items = readLive(instanceNamespace(os));
+    }
     List<NodeView> nodes = NodeViews.of(items, instanceNamespace(os));
     Instant at = now == null ? Instant.now() : parseNow(now);
     Simulation sim = Simulation.run(os.getSpec(), nodes, at, Duration.ZERO);
@@ -125,6 +145,40 @@ final class PlanCommand implements Callable<Integer> {
       if (c.status()) {
         out.printf("then: %s (%s) %s%n", c.type(), c.reason(), c.message());
       }
+    }
+  }
+
+  /**
+   * The live cluster's nodes, pods (all namespaces), PodDisruptionBudgets (all namespaces) and the
+   * OSInstances of {@code namespace}: list calls only, the same objects {@code kubectl get
+   * nodes,pods,poddisruptionbudgets,osinstances -A} returns.
+   */
+  private List<HasMetadata> readLive(String namespace) throws IOException {
+    Config config;
+    if (kubeconfig == null) {
+      config = Config.autoConfigure(null);
+    } else {
+      if (!Files.isRegularFile(kubeconfig)) {
+        throw new IllegalArgumentException(
+            "--kubeconfig " + kubeconfig + " does not exist or is not a file");
+      }
+      config = Config.fromKubeconfig(Files.readString(kubeconfig));
+    }
+    try (KubernetesClient client = new KubernetesClientBuilder().withConfig(config).build()) {
+      List<HasMetadata> items = new ArrayList<>();
+      items.addAll(client.nodes().list().getItems());
+      items.addAll(client.pods().inAnyNamespace().list().getItems());
+      items.addAll(client.policy().v1().podDisruptionBudget().inAnyNamespace().list().getItems());
+      items.addAll(client.resources(OSInstance.class).inNamespace(namespace).list().getItems());
+      return items;
+    } catch (KubernetesClientException e) {
+      throw new IllegalArgumentException(
+          "cannot read the cluster at "
+              + config.getMasterUrl()
+              + ": "
+              + e.getMessage()
+              + " (check --kubeconfig, or pass --nodes FILE to plan offline)",
+          e);
     }
   }
 
