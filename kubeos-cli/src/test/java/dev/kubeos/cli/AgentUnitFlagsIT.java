@@ -1,0 +1,83 @@
+package dev.kubeos.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.kubeos.testing.TestDisks;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The JVM flags the shipped systemd unit gives the agent daemon are enough for its heaviest work:
+ * staging (whose ring of direct buffers does not fit the heap-sized default direct-memory limit).
+ * Runs the slim node jar in a separate JVM with exactly those flags.
+ */
+class AgentUnitFlagsIT {
+  private static final Path UNIT = Path.of("../deploy/systemd/kubeos-agent.service");
+  private static final Path JAR = Path.of("target/kubeos-agent.jar");
+
+  @TempDir Path dir;
+
+  @Test
+  void theDaemonsFlagsCanStageAPayload() throws Exception {
+    Path disk = TestDisks.create(dir.resolve("disk.img"), 2, 96, 8);
+    byte[] payload = new byte[12 << 20];
+    new Random(3).nextBytes(payload);
+    Path file = Files.write(dir.resolve("v2.img"), payload);
+    String sha = HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(payload));
+    String[] agent = {
+      "agent",
+      "--disk",
+      disk.toString(),
+      "--boot-dir",
+      dir.resolve("esp").toString(),
+      "--state-dir",
+      dir.resolve("state").toString(),
+      "--booted-slot",
+      "A"
+    };
+    assertThat(run(agent, "init", "--version", "v1")).contains("slot A");
+    String out =
+        run(agent, "stage", "--url", file.toUri().toString(), "--sha256", sha, "--version", "v2");
+    assertThat(out).contains("staged v2: " + payload.length + " bytes");
+    assertThat(run(agent, "status", "--json")).contains("\"v2\"", "VERIFIED");
+  }
+
+  /** The unit's JVM options, without the CDS archive whose path only exists on a node. */
+  private static List<String> unitJvmFlags() throws IOException {
+    String exec =
+        Files.readAllLines(UNIT).stream()
+            .filter(l -> l.startsWith("ExecStart="))
+            .findFirst()
+            .orElseThrow();
+    List<String> flags = new ArrayList<>();
+    for (String token : exec.split("\\s+")) {
+      if (token.startsWith("-X") && !token.contains("SharedArchive")) {
+        flags.add(token);
+      }
+    }
+    assertThat(flags).anyMatch(f -> f.startsWith("-Xmx"));
+    return flags;
+  }
+
+  private static String run(String[] agent, String... command) throws Exception {
+    List<String> argv = new ArrayList<>();
+    argv.add(ProcessHandle.current().info().command().orElse("java"));
+    argv.addAll(unitJvmFlags());
+    argv.addAll(List.of("-jar", JAR.toString()));
+    argv.addAll(Arrays.asList(agent));
+    argv.addAll(Arrays.asList(command));
+    Process p = new ProcessBuilder(argv).redirectErrorStream(true).start();
+    String out = new String(p.getInputStream().readAllBytes());
+    assertThat(p.waitFor()).as(String.join(" ", command) + ":\n" + out).isZero();
+    return out;
+  }
+}
