@@ -1,15 +1,12 @@
 package dev.kubeos.cluster.operator;
 
-import dev.kubeos.api.crd.Labels;
 import dev.kubeos.api.crd.OS;
 import dev.kubeos.api.crd.OSInstance;
 import dev.kubeos.api.crd.OSInstanceSpec;
 import dev.kubeos.api.crd.OSInstanceStatus;
 import dev.kubeos.api.crd.OSSpec;
 import dev.kubeos.api.crd.OpsType;
-import io.fabric8.kubernetes.api.model.NodeBuilder;
-import io.fabric8.kubernetes.api.model.PodBuilder;
-import io.fabric8.kubernetes.api.model.Quantity;
+import dev.kubeos.cluster.FleetFixtures;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.dsl.base.PatchContext;
 import io.fabric8.kubernetes.client.dsl.base.PatchType;
@@ -95,60 +92,14 @@ final class SimCluster implements AutoCloseable {
     int base = client.nodes().list().getItems().size();
     for (int i = base; i < base + n; i++) {
       String name = String.format("n%03d", i);
-      var b =
-          new NodeBuilder()
-              .withNewMetadata()
-              .withName(name)
-              .endMetadata()
-              .withNewStatus()
-              .addNewCondition()
-              .withType("Ready")
-              .withStatus(ready ? "True" : "False")
-              .endCondition()
-              .withNewNodeInfo()
-              .withOsImage("KubeOS v1")
-              .endNodeInfo()
-              .addToAllocatable("cpu", new Quantity("4"))
-              .addToAllocatable("memory", new Quantity("8Gi"))
-              .addToAllocatable("pods", new Quantity("110"))
-              .endStatus();
-      if (selectorLabel != null) {
-        b.editMetadata().addToLabels(Labels.NODE_SELECTOR, selectorLabel).endMetadata();
-      }
-      client.nodes().resource(b.build()).create();
+      client.nodes().resource(FleetFixtures.node(name, "KubeOS v1", ready, selectorLabel)).create();
       for (int p = 0; p < 2; p++) {
         client
             .pods()
-            .inNamespace("apps")
-            .resource(
-                new PodBuilder()
-                    .withNewMetadata()
-                    .withName(name + "-app-" + p)
-                    .withNamespace("apps")
-                    .endMetadata()
-                    .withNewSpec()
-                    .withNodeName(name)
-                    .addNewContainer()
-                    .withName("app")
-                    .withImage("app")
-                    .withNewResources()
-                    .addToRequests("cpu", new Quantity("100m"))
-                    .addToRequests("memory", new Quantity("128Mi"))
-                    .endResources()
-                    .endContainer()
-                    .endSpec()
-                    .withNewStatus()
-                    .withPhase("Running")
-                    .endStatus()
-                    .build())
+            .resource(FleetFixtures.appPod(name + "-app-" + p, "apps", name, false))
             .create();
       }
-      OSInstance inst = new OSInstance();
-      inst.getMetadata().setName(name);
-      inst.getMetadata().setNamespace(NS);
-      inst.getMetadata().setLabels(Map.of(OSInstance.NODE_LABEL, name));
-      inst.getSpec().setNodestatus(OSInstanceSpec.IDLE);
-      client.resources(OSInstance.class).inNamespace(NS).resource(inst).create();
+      FleetFixtures.createIdleInstance(client, NS, name);
     }
     return this;
   }

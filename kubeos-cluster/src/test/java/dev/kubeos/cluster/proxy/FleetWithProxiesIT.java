@@ -7,13 +7,11 @@ import dev.kubeos.api.crd.OS;
 import dev.kubeos.api.crd.OSInstance;
 import dev.kubeos.api.crd.OSInstanceSpec;
 import dev.kubeos.api.crd.OpsType;
+import dev.kubeos.cluster.FleetFixtures;
 import dev.kubeos.cluster.operator.Operator;
 import dev.kubeos.cluster.operator.OperatorConfig;
 import dev.kubeos.cluster.operator.OperatorMetrics;
 import io.fabric8.kubernetes.api.model.Node;
-import io.fabric8.kubernetes.api.model.NodeBuilder;
-import io.fabric8.kubernetes.api.model.PodBuilder;
-import io.fabric8.kubernetes.api.model.Quantity;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.informers.ResourceEventHandler;
 import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
@@ -185,67 +183,11 @@ class FleetWithProxiesIT {
 
   /** A ready 4 CPU / 8 GiB node at v1 with two replicated app pods and its idle OSInstance. */
   private static void createNode(KubernetesClient c, String name) {
-    c.nodes()
-        .resource(
-            new NodeBuilder()
-                .withNewMetadata()
-                .withName(name)
-                .endMetadata()
-                .withNewSpec()
-                .endSpec()
-                .withNewStatus()
-                .addNewCondition()
-                .withType("Ready")
-                .withStatus("True")
-                .endCondition()
-                .withNewNodeInfo()
-                .withOsImage(V1)
-                .endNodeInfo()
-                .addToAllocatable("cpu", new Quantity("4"))
-                .addToAllocatable("memory", new Quantity("8Gi"))
-                .addToAllocatable("pods", new Quantity("110"))
-                .endStatus()
-                .build())
-        .create();
+    c.nodes().resource(FleetFixtures.node(name, V1, true, null)).create();
     for (int p = 0; p < 2; p++) {
-      c.pods()
-          .resource(
-              new PodBuilder()
-                  .withNewMetadata()
-                  .withName(name + "-app-" + p)
-                  .withNamespace(NS)
-                  .withLabels(Map.of("app", "app-" + name))
-                  .addNewOwnerReference()
-                  .withApiVersion("apps/v1")
-                  .withKind("ReplicaSet")
-                  .withName("rs-" + name)
-                  .withUid("uid-" + name)
-                  .withController(true)
-                  .endOwnerReference()
-                  .endMetadata()
-                  .withNewSpec()
-                  .withNodeName(name)
-                  .addNewContainer()
-                  .withName("app")
-                  .withImage("registry.invalid/app:1")
-                  .withNewResources()
-                  .addToRequests("cpu", new Quantity("100m"))
-                  .addToRequests("memory", new Quantity("128Mi"))
-                  .endResources()
-                  .endContainer()
-                  .endSpec()
-                  .withNewStatus()
-                  .withPhase("Running")
-                  .endStatus()
-                  .build())
-          .create();
+      c.pods().resource(FleetFixtures.appPod(name + "-app-" + p, NS, name, true)).create();
     }
-    OSInstance inst = new OSInstance();
-    inst.getMetadata().setName(name);
-    inst.getMetadata().setNamespace(NS);
-    inst.getMetadata().setLabels(Map.of(OSInstance.NODE_LABEL, name));
-    inst.getSpec().setNodestatus(OSInstanceSpec.IDLE);
-    c.resources(OSInstance.class).inNamespace(NS).resource(inst).create();
+    FleetFixtures.createIdleInstance(c, NS, name);
   }
 
   /** Unavailability as the planner counts it, recomputed on every watch event. */
