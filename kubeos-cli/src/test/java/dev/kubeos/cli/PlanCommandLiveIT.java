@@ -104,15 +104,7 @@ class PlanCommandLiveIT {
     methodsSince(0); // drop the set-up requests
     int before = server.getRequestCount();
     String[] live =
-        PlanCommandIT.run(
-            "plan",
-            "-f",
-            PlanCommandIT.fixture("os.yaml").toString(),
-            "--kubeconfig",
-            kubeconfig.toString(),
-            "--now",
-            "2026-03-02T23:00:00Z",
-            "--json");
+        plan("--kubeconfig", kubeconfig.toString(), "--now", "2026-03-02T23:00:00Z", "--json");
     assertThat(live[0]).as(live[2]).isEqualTo("0");
     List<String> requests = methodsSince(before);
     assertThat(requests).hasSize(4).allMatch(r -> r.startsWith("GET "));
@@ -123,10 +115,7 @@ class PlanCommandLiveIT {
         .contains("/apis/upgrade.openeuler.org/v1alpha1/namespaces/default/osinstances");
 
     String[] offline =
-        PlanCommandIT.run(
-            "plan",
-            "-f",
-            PlanCommandIT.fixture("os.yaml").toString(),
+        plan(
             "--nodes",
             PlanCommandIT.fixture("cluster.yaml").toString(),
             "--now",
@@ -139,20 +128,9 @@ class PlanCommandLiveIT {
 
   @Test
   void liveTextPlanEqualsOfflineTextPlan() throws Exception {
-    String[] live =
-        PlanCommandIT.run(
-            "plan",
-            "-f",
-            PlanCommandIT.fixture("os.yaml").toString(),
-            "--kubeconfig",
-            kubeconfig.toString(),
-            "--now",
-            "2026-03-02T23:00:00Z");
+    String[] live = plan("--kubeconfig", kubeconfig.toString(), "--now", "2026-03-02T23:00:00Z");
     String[] offline =
-        PlanCommandIT.run(
-            "plan",
-            "-f",
-            PlanCommandIT.fixture("os.yaml").toString(),
+        plan(
             "--nodes",
             PlanCommandIT.fixture("cluster.yaml").toString(),
             "--now",
@@ -163,14 +141,18 @@ class PlanCommandLiveIT {
 
   @Test
   void missingKubeconfigIsReportedReadably(@TempDir Path dir) throws Exception {
-    String[] r =
-        PlanCommandIT.run(
-            "plan",
-            "-f",
-            PlanCommandIT.fixture("os.yaml").toString(),
-            "--kubeconfig",
-            dir.resolve("absent").toString());
+    String[] r = plan("--kubeconfig", dir.resolve("absent").toString());
     assertThat(r[0]).isEqualTo("2");
     assertThat(r[2]).contains("--kubeconfig").contains("does not exist");
+  }
+
+  /** {@code kubeos plan -f os.yaml ARGS} on the shared fixture. */
+  private static String[] plan(String... args) throws Exception {
+    String[] all = new String[args.length + 3];
+    all[0] = "plan";
+    all[1] = "-f";
+    all[2] = PlanCommandIT.fixture("os.yaml").toString();
+    System.arraycopy(args, 0, all, 3, args.length);
+    return PlanCommandIT.run(all);
   }
 }
