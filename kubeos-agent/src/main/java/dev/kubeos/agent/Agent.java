@@ -28,6 +28,7 @@ import dev.kubeos.agent.stage.RawImageWriter;
 import dev.kubeos.agent.stage.StageResult;
 import dev.kubeos.agent.stage.TarRootfsWriter;
 import dev.kubeos.agent.stage.WorkDirs;
+import dev.kubeos.agent.trust.TrustGate;
 import dev.kubeos.api.agent.AgentException;
 import dev.kubeos.api.agent.AgentStatus;
 import dev.kubeos.api.agent.ErrorCode;
@@ -69,6 +70,7 @@ public final class Agent {
    * @param workDir scratch space on PERSIST for tar extraction
    * @param health post-boot checks
    * @param settings node settings (sysctl, kernel command line, kubelet, containerd, PAM limits)
+   * @param trust the node's trust policy for payloads (signatures)
    */
   public record Deps(
       DiskOpener disk,
@@ -82,7 +84,39 @@ public final class Agent {
       PayloadOpener payloads,
       Path workDir,
       HealthChecker health,
-      SettingsEngine settings) {}
+      SettingsEngine settings,
+      TrustGate trust) {
+
+    /** Deps without a trust policy: payload signatures are not checked. */
+    public Deps(
+        DiskOpener disk,
+        BootEnv bootEnv,
+        StateStore stateStore,
+        OperationLock lock,
+        Slot bootedSlot,
+        Clock clock,
+        Rebooter rebooter,
+        CommandRunner commands,
+        PayloadOpener payloads,
+        Path workDir,
+        HealthChecker health,
+        SettingsEngine settings) {
+      this(
+          disk,
+          bootEnv,
+          stateStore,
+          lock,
+          bootedSlot,
+          clock,
+          rebooter,
+          commands,
+          payloads,
+          workDir,
+          health,
+          settings,
+          TrustGate.NONE);
+    }
+  }
 
   public Agent(Deps deps) {
     this.deps = deps;
@@ -147,6 +181,8 @@ public final class Agent {
                 + " first, or run 'kubeos agent rollback' again to undo the pending rollback.");
       }
       PayloadSource source = deps.payloads().open(request.url(), request.fetch());
+      // signatures are checked before the disk is opened: a refused payload writes nothing
+      log("stage %s: %s", request.version(), deps.trust().check(request));
       log(
           "stage %s: %s -> slot %s (%s)",
           request.version(), source.describe(), target, request.format());

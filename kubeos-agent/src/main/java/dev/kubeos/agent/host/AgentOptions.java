@@ -12,11 +12,30 @@ import java.nio.file.Path;
  * @param bootedSlot override of the booted slot; null = from the kernel command line
  * @param healthConfig health check file; a missing file means no checks
  * @param certDir where upstream's cacert/clientcert/clientkey file names are resolved
+ * @param trustDir the trust policy for payload signatures (docs/signatures.md); no policy file
+ *     there means signatures are not checked
  */
 public record AgentOptions(
-    Path disk, Path bootDir, Path stateDir, Slot bootedSlot, Path healthConfig, Path certDir) {
+    Path disk,
+    Path bootDir,
+    Path stateDir,
+    Slot bootedSlot,
+    Path healthConfig,
+    Path certDir,
+    Path trustDir) {
   public static final Path DEFAULT_BOOT_DIR = Path.of("/boot/efi");
   public static final Path DEFAULT_STATE_DIR = Path.of("/persist/kubeos");
   public static final Path DEFAULT_HEALTH_CONFIG = Path.of("/etc/KubeOS/health.json");
   public static final Path DEFAULT_CERT_DIR = Path.of("/etc/KubeOS/certs");
+  public static final Path DEFAULT_TRUST_DIR = Path.of("/etc/KubeOS/trust");
+
+  public AgentOptions {
+    trustDir = trustDir == null ? DEFAULT_TRUST_DIR : trustDir;
+  }
+
+  /** Options with the default trust directory, {@code /etc/KubeOS/trust}. */
+  public AgentOptions(
+      Path disk, Path bootDir, Path stateDir, Slot bootedSlot, Path healthConfig, Path certDir) {
+    this(disk, bootDir, stateDir, bootedSlot, healthConfig, certDir, null);
+  }
 }

@@ -10,6 +10,8 @@ import dev.kubeos.agent.port.CommandRunner;
 import dev.kubeos.agent.settings.SettingsEngine;
 import dev.kubeos.agent.settings.SettingsWriter;
 import dev.kubeos.agent.state.JsonStateStore;
+import dev.kubeos.agent.trust.DetachedSignatureSource;
+import dev.kubeos.agent.trust.PolicyTrustGate;
 import dev.kubeos.api.Json;
 import dev.kubeos.api.agent.AgentException;
 import dev.kubeos.api.agent.ErrorCode;
@@ -69,7 +71,8 @@ public final class HostAgents {
             stateDir.resolve("work"),
             new HealthChecker(loadHealthConfig(options.healthConfig()), commands, clock),
             new SettingsEngine(
-                settingsRoot, stateDir, bootEnv, booted, SettingsWriter.ATOMIC, clock)));
+                settingsRoot, stateDir, bootEnv, booted, SettingsWriter.ATOMIC, clock),
+            new PolicyTrustGate(options.trustDir(), new DetachedSignatureSource())));
   }
 
   /** Reads the health check file; a missing file means no checks beyond "the agent runs". */

@@ -17,6 +17,11 @@ public enum ErrorCode {
   PAYLOAD_TOO_LARGE(-32012, 65, Action.ROLL_BACK),
   /** The payload is not what its format says (bad tar entry, unsafe path, device node, ...). */
   PAYLOAD_INVALID(-32013, 65, Action.ROLL_BACK),
+  /**
+   * The node's trust policy requires signatures and the payload has none that is valid: unsigned,
+   * signed by a key the node does not trust, or signed for another digest or version.
+   */
+  SIGNATURE_REJECTED(-32015, 77, Action.ROLL_BACK),
   /** What was written could not be read back identically. */
   VERIFY_FAILED(-32014, 74, Action.RETRY),
   /**

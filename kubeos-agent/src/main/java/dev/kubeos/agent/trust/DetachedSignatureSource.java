@@ -1,0 +1,127 @@
+package dev.kubeos.agent.trust;
+
+import dev.kubeos.agent.StageRequest;
+import dev.kubeos.agent.payload.FetchOptions;
+import dev.kubeos.agent.payload.TlsContexts;
+import dev.kubeos.agent.trust.model.DetachedSignature;
+import dev.kubeos.agent.trust.model.SignedPayload;
+import dev.kubeos.api.agent.AgentException;
+import dev.kubeos.api.agent.ErrorCode;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.HttpURLConnection;
+import java.net.URI;
+import java.net.URISyntaxException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Locale;
+import javax.net.ssl.HttpsURLConnection;
+
+/**
+ * Detached signatures of http/https/file payloads: the file {@code <payload URL>.sig} (format in
+ * {@link DetachedSignature}), fetched with the payload's own TLS options. A missing file (404, 410,
+ * no such file) means "not signed"; other failures are errors.
+ */
+public final class DetachedSignatureSource implements SignatureSource {
+
+  @Override
+  public List<SignedPayload> fetch(StageRequest request) throws IOException {
+    URI sig = signatureUri(request.url());
+    String origin = redact(sig);
+    byte[] bytes =
+        "file".equalsIgnoreCase(sig.getScheme()) ? readFile(Path.of(sig)) : get(sig, request);
+    return bytes == null ? List.of() : DetachedSignature.parse(bytes, origin);
+  }
+
+  @Override
+  public String describe(StageRequest request) {
+    return redact(signatureUri(request.url()));
+  }
+
+  /** {@code <url>.sig}: ".sig" appended to the path, the query kept. */
+  static URI signatureUri(URI payload) {
+    try {
+      return new URI(
+          payload.getScheme(),
+          payload.getRawAuthority() == null ? null : payload.getAuthority(),
+          payload.getPath() + ".sig",
+          payload.getQuery(),
+          null);
+    } catch (URISyntaxException e) {
+      throw new AgentException(ErrorCode.INVALID_REQUEST, "bad payload URL " + payload, e);
+    }
+  }
+
+  private static byte[] readFile(Path file) throws IOException {
+    if (!Files.exists(file)) {
+      return null;
+    }
+    if (Files.size(file) > DetachedSignature.MAX_BYTES) {
+      throw tooLarge(file.toString());
+    }
+    return Files.readAllBytes(file);
+  }
+
+  private static byte[] get(URI sig, StageRequest request) throws IOException {
+    FetchOptions opts = request.fetch();
+    HttpURLConnection c = (HttpURLConnection) sig.toURL().openConnection();
+    try {
+      if (c instanceof HttpsURLConnection https) {
+        https.setSSLSocketFactory(TlsContexts.build(opts).getSocketFactory());
+      }
+      c.setConnectTimeout(Math.toIntExact(opts.connectTimeout().toMillis()));
+      c.setReadTimeout(Math.toIntExact(opts.readTimeout().toMillis()));
+      c.setUseCaches(false);
+      int status;
+      try {
+        status = c.getResponseCode();
+      } catch (IOException e) {
+        throw new AgentException(
+            ErrorCode.DOWNLOAD_FAILED,
+            "GET " + redact(sig) + " (the payload's signature) failed: " + e,
+            e);
+      }
+      if (status == 404 || status == 410) {
+        return null;
+      }
+      if (status != 200) {
+        throw new AgentException(
+            ErrorCode.DOWNLOAD_FAILED,
+            "GET "
+                + redact(sig)
+                + " (the payload's signature) answered "
+                + status
+                + (status >= 500 ? " (server-side error; retry later)" : ""));
+      }
+      try (InputStream in = c.getInputStream()) {
+        byte[] bytes = in.readNBytes(DetachedSignature.MAX_BYTES + 1);
+        if (bytes.length > DetachedSignature.MAX_BYTES) {
+          throw tooLarge(redact(sig));
+        }
+        return bytes;
+      }
+    } finally {
+      c.disconnect();
+    }
+  }
+
+  private static AgentException tooLarge(String where) {
+    return new AgentException(
+        ErrorCode.SIGNATURE_REJECTED,
+        where + " is larger than " + DetachedSignature.MAX_BYTES + " bytes: not a signature file");
+  }
+
+  /** Scheme, host, port and path only: user info and query may carry credentials. */
+  static String redact(URI u) {
+    if ("file".equalsIgnoreCase(u.getScheme())) {
+      return u.toString();
+    }
+    return u.getScheme().toLowerCase(Locale.ROOT)
+        + "://"
+        + u.getHost()
+        + (u.getPort() >= 0 ? ":" + u.getPort() : "")
+        + (u.getRawPath() == null ? "" : u.getRawPath())
+        + (u.getQuery() != null ? "?..." : "");
+  }
+}
