@@ -24,6 +24,7 @@ import org.bouncycastle.asn1.x509.AlgorithmIdentifier;
 import org.bouncycastle.asn1.x509.SubjectPublicKeyInfo;
 import org.bouncycastle.asn1.x9.ECNamedCurveTable;
 import org.bouncycastle.asn1.x9.X9ObjectIdentifiers;
+import org.bouncycastle.jce.provider.BouncyCastleProvider;
 import org.bouncycastle.openssl.PEMKeyPair;
 import org.bouncycastle.openssl.PEMParser;
 import org.bouncycastle.openssl.jcajce.JcaPEMKeyConverter;
@@ -47,6 +48,9 @@ import org.bouncycastle.util.io.pem.PemReader;
 public final class Keys {
   private static final ASN1ObjectIdentifier P256 = SECObjectIdentifiers.secp256r1;
   private static final JcaPEMKeyConverter CONVERTER = new JcaPEMKeyConverter();
+
+  /** For PKCS#8 encryption (AES-CBC with PKCS#7 padding); not registered globally. */
+  private static final BouncyCastleProvider BC = new BouncyCastleProvider();
 
   /** PBKDF2-HMAC-SHA256 rounds for encrypted PKCS#8 keys written by {@code image keygen}. */
   static final int PBKDF2_ITERATIONS = 600_000;
@@ -177,7 +181,7 @@ public final class Keys {
           }
           try {
             return enc.decryptPrivateKeyInfo(
-                new JceOpenSSLPKCS8DecryptorProviderBuilder().build(passphrase));
+                new JceOpenSSLPKCS8DecryptorProviderBuilder().setProvider(BC).build(passphrase));
           } catch (PKCSException | OperatorCreationException e) {
             throw new AgentException(
                 ErrorCode.INVALID_REQUEST,
@@ -217,6 +221,7 @@ public final class Keys {
       }
       JceOpenSSLPKCS8EncryptorBuilder enc =
           new JceOpenSSLPKCS8EncryptorBuilder(JcaPKCS8Generator.AES_256_CBC)
+              .setProvider(BC)
               .setPRF(JcaPKCS8Generator.PRF_HMACSHA256)
               .setIterationCount(PBKDF2_ITERATIONS)
               .setPassword(passphrase);
