@@ -41,6 +41,10 @@ public final class DetachedSignatureSource implements SignatureSource {
 
   /** {@code <url>.sig}: ".sig" appended to the path, the query kept. */
   static URI signatureUri(URI payload) {
+    if ("file".equalsIgnoreCase(payload.getScheme())) {
+      Path file = Path.of(payload);
+      return file.resolveSibling(file.getFileName() + ".sig").toUri();
+    }
     try {
       return new URI(
           payload.getScheme(),
