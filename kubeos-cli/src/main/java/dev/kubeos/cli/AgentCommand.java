@@ -71,12 +71,21 @@ public final class AgentCommand implements Runnable {
       defaultValue = "/etc/KubeOS/certs")
   Path certDir;
 
+  @Option(
+      names = "--trust-dir",
+      paramLabel = "DIR",
+      description =
+          "Trust policy for payload signatures: policy.json and the keys it names"
+              + " (default: ${DEFAULT-VALUE}; no policy.json: signatures not checked).",
+      defaultValue = "/etc/KubeOS/trust")
+  Path trustDir;
+
   Agent agent() {
     return HostAgents.create(options(), Clock.systemUTC());
   }
 
   AgentOptions options() {
-    return new AgentOptions(disk, bootDir, stateDir, bootedSlot, healthConfig, certDir);
+    return new AgentOptions(disk, bootDir, stateDir, bootedSlot, healthConfig, certDir, trustDir);
   }
 
   @Override

@@ -21,8 +21,13 @@ import picocli.CommandLine.Spec;
 @Command(
     name = "image",
     mixinStandardHelpOptions = true,
-    description = "Build KubeOS disk images and upgrade payloads.",
-    subcommands = {ImageCommand.Build.class})
+    description = "Build KubeOS disk images and upgrade payloads; sign payloads.",
+    subcommands = {
+      ImageCommand.Build.class,
+      SignCommands.Keygen.class,
+      SignCommands.Sign.class,
+      SignCommands.Verify.class
+    })
 public final class ImageCommand implements Runnable {
 
   @Override
