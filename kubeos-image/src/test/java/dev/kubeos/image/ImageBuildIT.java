@@ -101,6 +101,10 @@ class ImageBuildIT {
     assertThat(debugfs(disk, a, "cat /etc/shadow")).contains("root:$6$salt$roothash:", "ops:!:");
     assertThat(debugfs(disk, a, "cat /etc/group")).contains("wheel:x:10:ops", "ops:x:1001:");
     assertThat(debugfs(disk, a, "cat /etc/KubeOS/health.json")).contains("demo.service");
+    assertThat(debugfs(disk, a, "cat /etc/KubeOS/trust/policy.json"))
+        .contains("\"require_signatures\" : true", "\"release.pub\"");
+    assertThat(debugfs(disk, a, "cat /etc/KubeOS/trust/release.pub"))
+        .contains(Files.readString(dir.resolve("keys/release.pub")).trim());
     assertThat(run("dumpe2fs", "-h", disk + "?offset=" + a)).contains("volume name:   ROOT-A");
     // ROOT-B is left empty: no file system
     assertThat(DiskGeometry.SECTOR).isEqualTo(512);

@@ -70,6 +70,21 @@ class PlannerTest {
   }
 
   @Test
+  void trustKeysArePlannedAndAPolicyThatCouldNotWorkIsRefused() {
+    String ok = "version = \"1\"\n[agent]\nruntime = \"rt\"\n";
+    assertThat(plan(ok).trust()).isEqualTo(BuildPlan.TrustSpec.NONE);
+    assertThat(plan(ok).describe()).doesNotContain("trust:");
+    BuildPlan p = plan(ok + "[trust]\nkeys = [\"k/a.pub\", \"b.pub\"]\n");
+    assertThat(p.trust().keys()).containsExactly(DIR.resolve("k/a.pub"), DIR.resolve("b.pub"));
+    assertThat(p.trust().policy().toJson()).contains("\"require_signatures\" : false");
+    assertThat(p.describe()).contains("signatures checked, not required");
+    assertRefused(ok + "[trust]\nrequire_signatures = true\n", "no key is trusted");
+    assertRefused(ok + "[trust]\nkeys = [\"a/r.pub\", \"b/r.pub\"]\n", "listed twice");
+    assertRefused(ok + "[trust]\nkeys = [\"release.key\"]\n", "like release.pub");
+    assertRefused(ok + "[trust]\nrequire_signature = true\n", "require_signature");
+  }
+
+  @Test
   void badValuesAreRefusedWithTheKeyNamed() {
     String ok = "version = \"1\"\n[agent]\nruntime = \"rt\"\n";
     assertRefused(ok.replace("\"1\"", "\"1 0\""), "version");

@@ -35,6 +35,10 @@ final class TinyImage {
     Files.writeString(rt.resolve("kubeos.jar"), "agent jar bytes");
     Files.createDirectories(dir.resolve("files"));
     Files.writeString(dir.resolve("files/health.json"), "{\"units\":[\"demo.service\"]}\n");
+    Files.createDirectories(dir.resolve("keys"));
+    Files.writeString(
+        dir.resolve("keys/release.pub"),
+        dev.kubeos.agent.trust.Keys.publicPem(dev.kubeos.agent.trust.Keys.generate().getPublic()));
     List<String> toml = new ArrayList<>();
     toml.add("version = \"" + version + "\"");
     toml.add("[distribution]\nsource = \"directory\"\npath = \"tree\"");
@@ -45,6 +49,7 @@ final class TinyImage {
     toml.add("[partitions]\nesp_mib = 16\nroot_mib = 16\npersist_mib = 8");
     toml.add("[kernel]\ncmdline = \"console=ttyS0,115200\"");
     toml.add("[agent]\nruntime = \"runtime\"");
+    toml.add("[trust]\nkeys = [\"keys/release.pub\"]\nrequire_signatures = true");
     Path config = dir.resolve("kubeos.toml");
     Files.writeString(config, String.join("\n", toml) + "\n", StandardCharsets.UTF_8);
     return config;

@@ -78,6 +78,7 @@ public final class OsCustomizer {
       Trees.chmod(target, f.mode());
     }
     agent();
+    trust();
     new UnitEnabler(root).enable(plan.units());
     if (!Files.exists(root.resolve(BuildPlan.KERNEL.substring(1)))
         || !Files.exists(root.resolve(BuildPlan.INITRD.substring(1)))) {
@@ -169,6 +170,28 @@ public final class OsCustomizer {
       Files.writeString(units.resolve(unit), resource("systemd/" + unit));
       Trees.chmod(units.resolve(unit), 0644);
     }
+  }
+
+  /**
+   * The trust policy: each key checked to be a P-256 public key, copied to /etc/KubeOS/trust, and
+   * policy.json naming them. Without keys nothing is written (the agent then checks nothing).
+   */
+  private void trust() throws IOException {
+    BuildPlan.TrustSpec trust = plan.trust();
+    if (trust.keys().isEmpty()) {
+      return;
+    }
+    Path dir = root.resolve(BuildPlan.TRUST_DIR.substring(1));
+    Files.createDirectories(dir);
+    for (Path key : trust.keys()) {
+      dev.kubeos.agent.trust.Keys.readPublic(key); // refuses private keys, other curves, junk
+      Path target = dir.resolve(key.getFileName().toString());
+      Files.copy(key, target, StandardCopyOption.REPLACE_EXISTING);
+      Trees.chmod(target, 0644);
+    }
+    Path policy = dir.resolve(dev.kubeos.agent.trust.model.TrustPolicy.FILE);
+    Files.writeString(policy, trust.policy().toJson());
+    Trees.chmod(policy, 0644);
   }
 
   static String resource(String name) {

@@ -25,6 +25,7 @@ import java.util.List;
  * @param kernel extra kernel command line
  * @param agent the agent runtime to install
  * @param output optional outputs
+ * @param trust the node's trust policy for payload signatures
  */
 public record ImageConfig(
     String version,
@@ -35,7 +36,8 @@ public record ImageConfig(
     Partitions partitions,
     Kernel kernel,
     Agent agent,
-    Output output) {
+    Output output,
+    Trust trust) {
 
   /**
    * @param source {@code debootstrap} (default) or {@code directory}
@@ -94,6 +96,13 @@ public record ImageConfig(
    * @param qcow2 also write disk.qcow2 (needs qemu-img)
    */
   public record Output(Boolean qcow2) {}
+
+  /**
+   * @param keys PEM public keys (ECDSA P-256) the node trusts, relative to the config file; each
+   *     lands in /etc/KubeOS/trust under its file name
+   * @param requireSignatures refuse payloads without a valid signature by one of the keys
+   */
+  public record Trust(List<String> keys, Boolean requireSignatures) {}
 
   private static final TomlMapper MAPPER = mapper();
 

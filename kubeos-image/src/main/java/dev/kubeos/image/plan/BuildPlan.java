@@ -20,6 +20,7 @@ import java.util.List;
  * @param outputDir where disk.img and the payloads go
  * @param cacheDir where rootfs tarballs are cached
  * @param qcow2 also write disk.qcow2
+ * @param trust the trust policy baked into /etc/KubeOS/trust
  * @param steps the step names, in order
  */
 public record BuildPlan(
@@ -36,6 +37,7 @@ public record BuildPlan(
     Path outputDir,
     Path cacheDir,
     boolean qcow2,
+    TrustSpec trust,
     List<String> steps) {
 
   /** Kernel and initrd inside each root file system (Debian's symlinks). */
@@ -53,6 +55,27 @@ public record BuildPlan(
 
   /** A host file copied to {@code target} in the image with {@code mode} (octal). */
   public record FileCopy(Path source, String target, int mode) {}
+
+  /** Where the agent reads the trust policy in the image. */
+  public static final String TRUST_DIR = "/etc/KubeOS/trust";
+
+  /**
+   * The node's trust policy: the public keys copied into {@link #TRUST_DIR} and whether signatures
+   * are required.
+   */
+  public record TrustSpec(List<Path> keys, boolean requireSignatures) {
+    public static final TrustSpec NONE = new TrustSpec(List.of(), false);
+
+    public TrustSpec {
+      keys = List.copyOf(keys);
+    }
+
+    /** The policy.json the image gets (key names are the files' names). */
+    public dev.kubeos.agent.trust.model.TrustPolicy policy() {
+      return new dev.kubeos.agent.trust.model.TrustPolicy(
+          requireSignatures, keys.stream().map(k -> k.getFileName().toString()).toList());
+    }
+  }
 
   public BuildPlan {
     accounts = List.copyOf(accounts);
@@ -99,6 +122,19 @@ public record BuildPlan(
       b.append(String.format(" (%04o)%n", f.mode()));
     }
     b.append("  units:      ").append(String.join(" ", units)).append('\n');
+    if (!trust.keys().isEmpty()) {
+      b.append("  trust:      ")
+          .append(
+              trust.requireSignatures()
+                  ? "signatures required"
+                  : "signatures checked, not required")
+          .append(", keys -> ")
+          .append(TRUST_DIR)
+          .append('\n');
+      for (Path k : trust.keys()) {
+        b.append("    key:      ").append(k).append('\n');
+      }
+    }
     b.append("  agent:      ").append(agentRuntime).append(" -> /usr/lib/kubeos/runtime\n");
     b.append("  cmdline:    root=PARTUUID=<slot> ro panic=10 kubeos.slot=<A|B> ");
     b.append(extraCmdline).append('\n');

@@ -106,6 +106,7 @@ public final class Planner {
             c.agent() == null ? null : c.agent().runtime(),
             "agent.runtime (the directory scripts/build-agent-runtime.sh makes)");
     boolean qcow2 = c.output() != null && Boolean.TRUE.equals(c.output().qcow2());
+    BuildPlan.TrustSpec trust = trust(c.trust(), configDir);
     List<String> steps = new ArrayList<>(STEPS);
     if (qcow2) {
       steps.add("qcow2");
@@ -124,7 +125,26 @@ public final class Planner {
         outputDir.toAbsolutePath().normalize(),
         cacheDir.toAbsolutePath().normalize(),
         qcow2,
+        trust,
         steps);
+  }
+
+  private static BuildPlan.TrustSpec trust(ImageConfig.Trust t, Path configDir) {
+    if (t == null) {
+      return BuildPlan.TrustSpec.NONE;
+    }
+    List<Path> keys = new ArrayList<>();
+    for (String k : orEmpty(t.keys())) {
+      keys.add(abs(configDir, require(k, "trust.keys")));
+    }
+    BuildPlan.TrustSpec spec =
+        new BuildPlan.TrustSpec(keys, Boolean.TRUE.equals(t.requireSignatures()));
+    try {
+      spec.policy(); // names are NAME.pub, unique, and required signatures have a key
+    } catch (IllegalArgumentException e) {
+      throw new AgentException(ErrorCode.INVALID_REQUEST, "trust: " + e.getMessage());
+    }
+    return spec;
   }
 
   private static SourceSpec source(ImageConfig.Distribution d, Path configDir) {
