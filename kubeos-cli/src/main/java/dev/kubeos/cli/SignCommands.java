@@ -2,9 +2,11 @@ package dev.kubeos.cli;
 
 import dev.kubeos.agent.model.Sha256;
 import dev.kubeos.agent.trust.Keys;
+import dev.kubeos.agent.trust.OciLayouts;
 import dev.kubeos.agent.trust.Signatures;
 import dev.kubeos.agent.trust.TrustedKey;
 import dev.kubeos.agent.trust.model.DetachedSignature;
+import dev.kubeos.agent.trust.model.SignatureManifest;
 import dev.kubeos.agent.trust.model.SignedPayload;
 import dev.kubeos.api.agent.AgentException;
 import dev.kubeos.api.agent.ErrorCode;
@@ -150,14 +152,40 @@ final class SignCommands {
 
   @Command(
       name = "sign",
-      description =
-          "Sign a payload file: writes PAYLOAD.sig (a cosign simple-signing statement of the"
-              + " payload's SHA-256, signed with ECDSA P-256). Publish it next to the payload.")
+      description = {
+        "Sign a payload file: writes PAYLOAD.sig (a cosign simple-signing statement of the"
+            + " payload's SHA-256, signed with ECDSA P-256). Publish it next to the payload.",
+        "With --oci-digest: sign an OCI image manifest digest instead and write cosign's"
+            + " signature image (tag sha256-<hex>.sig) as an OCI layout directory to push with"
+            + " e.g. skopeo."
+      })
   static final class Sign implements Callable<Integer> {
     @Spec CommandSpec spec;
 
-    @Parameters(index = "0", paramLabel = "PAYLOAD", description = "The payload file.")
+    @Parameters(
+        index = "0",
+        arity = "0..1",
+        paramLabel = "PAYLOAD",
+        description = "The payload file (not with --oci-digest).")
     Path payload;
+
+    @Option(
+        names = "--oci-digest",
+        paramLabel = "sha256:HEX",
+        description = "Sign this OCI manifest digest (needs --oci-layout and --reference).")
+    String ociDigest;
+
+    @Option(
+        names = "--reference",
+        paramLabel = "REPO",
+        description = "The image repository the digest is published in (informative).")
+    String reference;
+
+    @Option(
+        names = "--oci-layout",
+        paramLabel = "DIR",
+        description = "Where to write the signature image as an OCI image layout.")
+    Path ociLayout;
 
     @Option(
         names = "--key",
@@ -192,7 +220,14 @@ final class SignCommands {
     boolean help;
 
     @Override
-    public Integer call() {
+    public Integer call() throws IOException {
+      if (ociDigest != null) {
+        return signOci();
+      }
+      if (payload == null) {
+        throw new AgentException(
+            ErrorCode.INVALID_REQUEST, "give the PAYLOAD file to sign (or --oci-digest)");
+      }
       PrivateKey privateKey = Keys.readPrivate(key, passphrase(passphraseEnv));
       Sha256 digest = sha256(payload);
       String reference = payload.getFileName().toString();
@@ -205,6 +240,26 @@ final class SignCommands {
       out.printf(
           "signed %s (%s%s) -> %s%n",
           payload, digest, version == null ? "" : ", version " + version, target);
+      out.flush();
+      return 0;
+    }
+
+    private int signOci() throws IOException {
+      if (payload != null || ociLayout == null || reference == null) {
+        throw new AgentException(
+            ErrorCode.INVALID_REQUEST,
+            "--oci-digest needs --oci-layout DIR and --reference REPO, and no PAYLOAD file");
+      }
+      PrivateKey privateKey = Keys.readPrivate(key, passphrase(passphraseEnv));
+      Sha256 digest = Sha256.parse(ociDigest);
+      SignedPayload signed =
+          Signatures.signDigest(privateKey, digest, reference, version, reference);
+      String tag = OciLayouts.write(ociLayout, digest, SignatureManifest.build(List.of(signed)));
+      PrintWriter out = spec.commandLine().getOut();
+      out.printf(
+          "signed %s@%s -> %s (OCI layout, tag %s); push it with%n"
+              + "  skopeo copy oci:%s:%s docker://%s:%s%n",
+          reference, digest, ociLayout, tag, ociLayout, tag, reference, tag);
       out.flush();
       return 0;
     }
