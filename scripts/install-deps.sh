@@ -13,6 +13,8 @@ PACKAGES=(
   grub-efi-amd64-bin       # GRUB x86_64-efi modules: the image builder's EFI loader
   debootstrap              # image builder: Debian root file systems (only builds as root use it)
   curl coreutils           # benchmark baselines
+  openssl                  # KeysIT: keys made by openssl must be readable by the signing code
+  docker-registry skopeo   # OciSignatureIT: a cosign signature image pushed to a 127.0.0.1 registry
 )
 
 missing=()
