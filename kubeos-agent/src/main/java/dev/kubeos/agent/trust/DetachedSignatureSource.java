@@ -27,6 +27,7 @@ public final class DetachedSignatureSource implements SignatureSource {
 
   @Override
   public List<SignedPayload> fetch(StageRequest request) throws IOException {
+    requireSupported(request.url());
     URI sig = signatureUri(request.url());
     String origin = redact(sig);
     byte[] bytes =
@@ -36,7 +37,26 @@ public final class DetachedSignatureSource implements SignatureSource {
 
   @Override
   public String describe(StageRequest request) {
-    return redact(signatureUri(request.url()));
+    URI url = request.url();
+    return url == null || !supported(url)
+        ? "(no detached signature for this payload)"
+        : redact(signatureUri(url));
+  }
+
+  private static boolean supported(URI url) {
+    String scheme = url.getScheme() == null ? "" : url.getScheme().toLowerCase(Locale.ROOT);
+    return scheme.equals("http") || scheme.equals("https") || scheme.equals("file");
+  }
+
+  /** Other payload kinds (OCI images) have their own signature source; fail closed here. */
+  private static void requireSupported(URI url) {
+    if (url == null || !supported(url)) {
+      throw new AgentException(
+          ErrorCode.UNSUPPORTED,
+          "no detached signature source for payload "
+              + (url == null ? "without a URL" : "scheme '" + url.getScheme() + "'")
+              + "; detached signatures (URL.sig) exist for http, https and file payloads");
+    }
   }
 
   /** {@code <url>.sig}: ".sig" appended to the path, the query kept. */

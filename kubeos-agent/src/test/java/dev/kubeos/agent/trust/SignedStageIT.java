@@ -284,4 +284,23 @@ class SignedStageIT {
     agent().stage(r, ProgressListener.NONE);
     assertThat(agent().status().slots().get(Slot.B).state()).isEqualTo(SlotState.VERIFIED);
   }
+
+  @Test
+  void payloadKindsWithoutADetachedSignatureFailClosedWhenRequired() throws IOException {
+    StageRequest oci =
+        new StageRequest(
+            java.net.URI.create("oci://127.0.0.1:5000/kubeos/os"),
+            v2Digest.hex(),
+            "v2",
+            StageRequest.Format.RAW,
+            FetchOptions.defaults());
+    PolicyTrustGate gate = new PolicyTrustGate(trustDir, new DetachedSignatureSource());
+    assertThatThrownBy(() -> gate.check(oci))
+        .isInstanceOfSatisfying(
+            AgentException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.UNSUPPORTED))
+        .hasMessageContaining("refusing to stage v2")
+        .hasMessageContaining("scheme 'oci'");
+    trust(false, RELEASE);
+    assertThat(gate.check(oci)).contains("not checked (audit mode)", "scheme 'oci'");
+  }
 }
