@@ -15,6 +15,7 @@ import dev.kubeos.agent.model.Sha256;
 import dev.kubeos.agent.port.BlockDevice;
 import dev.kubeos.agent.port.CommandRunner;
 import dev.kubeos.agent.port.DiskOpener;
+import dev.kubeos.agent.port.ImageOpener;
 import dev.kubeos.agent.port.OperationLock;
 import dev.kubeos.agent.port.PayloadOpener;
 import dev.kubeos.agent.port.PayloadSource;
@@ -26,6 +27,7 @@ import dev.kubeos.agent.settings.model.SettingsRequest;
 import dev.kubeos.agent.stage.ProgressListener;
 import dev.kubeos.agent.stage.RawImageWriter;
 import dev.kubeos.agent.stage.StageResult;
+import dev.kubeos.agent.stage.TarPayload;
 import dev.kubeos.agent.stage.TarRootfsWriter;
 import dev.kubeos.agent.stage.WorkDirs;
 import dev.kubeos.api.agent.AgentException;
@@ -69,6 +71,7 @@ public final class Agent {
    * @param workDir scratch space on PERSIST for tar extraction
    * @param health post-boot checks
    * @param settings node settings (sysctl, kernel command line, kubelet, containerd, PAM limits)
+   * @param images resolves container images into their {@code /os.tar}; null = not supported
    */
   public record Deps(
       DiskOpener disk,
@@ -82,7 +85,39 @@ public final class Agent {
       PayloadOpener payloads,
       Path workDir,
       HealthChecker health,
-      SettingsEngine settings) {}
+      SettingsEngine settings,
+      ImageOpener images) {
+
+    /** Deps without container-image support. */
+    public Deps(
+        DiskOpener disk,
+        BootEnv bootEnv,
+        StateStore stateStore,
+        OperationLock lock,
+        Slot bootedSlot,
+        Clock clock,
+        Rebooter rebooter,
+        CommandRunner commands,
+        PayloadOpener payloads,
+        Path workDir,
+        HealthChecker health,
+        SettingsEngine settings) {
+      this(
+          disk,
+          bootEnv,
+          stateStore,
+          lock,
+          bootedSlot,
+          clock,
+          rebooter,
+          commands,
+          payloads,
+          workDir,
+          health,
+          settings,
+          null);
+    }
+  }
 
   public Agent(Deps deps) {
     this.deps = deps;
@@ -146,10 +181,14 @@ public final class Agent {
                 + target
                 + " first, or run 'kubeos agent rollback' again to undo the pending rollback.");
       }
-      PayloadSource source = deps.payloads().open(request.url(), request.fetch());
+      boolean image = request.format() == StageRequest.Format.IMAGE;
+      PayloadSource source = image ? null : deps.payloads().open(request.url(), request.fetch());
       log(
           "stage %s: %s -> slot %s (%s)",
-          request.version(), source.describe(), target, request.format());
+          request.version(),
+          image ? "image " + request.image() : source.describe(),
+          target,
+          request.format());
       // Everything before the first write leaves the node exactly as it was. The guard marks the
       // slot STAGING (not bootable) and disarms a trial of it right before the first byte lands.
       AtomicBoolean touched = new AtomicBoolean();
@@ -231,8 +270,47 @@ public final class Agent {
                 target.partitionName(),
                 deps.workDir(),
                 progress);
+      case IMAGE:
+        return writeImage(request, expected, disk, layout, target, beforeFirstWrite, progress);
       default:
         throw new AgentException(INVALID_REQUEST, "unknown format " + request.format());
+    }
+  }
+
+  /** The image's /os.tar, laid into the slot like a tar payload once every digest matched. */
+  private StageResult writeImage(
+      StageRequest request,
+      Sha256 expected,
+      BlockDevice disk,
+      DiskLayout layout,
+      Slot target,
+      Runnable beforeFirstWrite,
+      ProgressListener progress)
+      throws IOException {
+    if (deps.images() == null) {
+      throw new AgentException(
+          ErrorCode.UNSUPPORTED, "this agent was built without container-image payloads");
+    }
+    Path diskPath =
+        deps.disk()
+            .path()
+            .orElseThrow(
+                () ->
+                    new AgentException(
+                        ErrorCode.UNSUPPORTED, "image payloads need a disk path for mkfs.ext4"));
+    // manifest digest checked here, before any blob is fetched or anything is written
+    try (TarPayload payload = deps.images().open(request.image(), expected, request.fetch())) {
+      CommandRunner guarded = FirstWriteGuard.commands(deps.commands(), beforeFirstWrite);
+      WorkDirs.deleteRecursively(deps.workDir());
+      return new TarRootfsWriter(guarded)
+          .write(
+              payload,
+              diskPath,
+              layout.slotOffset(target),
+              layout.slotSize(target),
+              target.partitionName(),
+              deps.workDir(),
+              progress);
     }
   }
 

@@ -23,10 +23,10 @@ import org.bouncycastle.openssl.PEMParser;
 import org.bouncycastle.openssl.jcajce.JcaPEMKeyConverter;
 
 /** Builds the TLS context for https payloads from PEM files. */
-final class TlsContexts {
+public final class TlsContexts {
   private TlsContexts() {}
 
-  static SSLContext build(FetchOptions opts) {
+  public static SSLContext build(FetchOptions opts) {
     try {
       TrustManagerFactory tmf = null;
       if (opts.caCert() != null) {
