@@ -68,7 +68,7 @@ final class OsTarPayload implements TarPayload {
     for (int i = layers.size() - 1; i >= 0; i--) {
       openLayer(layers.get(i));
       boolean deleted = false;
-      for (TarArchiveEntry e = tar.getNextEntry(); e != null; e = tar.getNextEntry()) {
+      for (TarArchiveEntry e = next(); e != null; e = next()) {
         String name = normalize(e.getName());
         if (name.equals("os.tar")) {
           if (!e.isFile()) {
@@ -81,6 +81,15 @@ final class OsTarPayload implements TarPayload {
               System.Logger.Level.INFO,
               "image " + ref + ": /os.tar (" + osTarSize + " bytes) in layer " + layer.digest());
           return new FilterInputStream(tar) {
+            @Override
+            public int read(byte[] b, int off, int len) throws IOException {
+              try {
+                return super.read(b, off, len);
+              } catch (IOException ex) {
+                throw unreadable(ex);
+              }
+            }
+
             @Override
             public void close() {
               // the layer stays open: verify() reads the rest of it
@@ -105,6 +114,14 @@ final class OsTarPayload implements TarPayload {
             + " holds no /os.tar in its "
             + layers.size()
             + " layer(s); an OS image is built FROM scratch with 'COPY os.tar /'");
+  }
+
+  private TarArchiveEntry next() {
+    try {
+      return tar.getNextEntry();
+    } catch (IOException e) {
+      throw unreadable(e);
+    }
   }
 
   private void openLayer(Descriptor d) throws IOException {
@@ -136,9 +153,28 @@ final class OsTarPayload implements TarPayload {
     tar = new TarArchiveInputStream(content, "UTF-8");
   }
 
+  /**
+   * A layer that does not read as tar(+gzip). Network failures arrive as AgentException
+   * (DOWNLOAD_FAILED) and digest failures as CHECKSUM_MISMATCH, so an IOException here is the
+   * content's format (or the cache file's disk).
+   */
+  private AgentException unreadable(IOException e) {
+    return new AgentException(
+        ErrorCode.PAYLOAD_INVALID,
+        "layer " + layer.digest() + " of " + ref + " does not read as tar or tar+gzip: " + e,
+        e);
+  }
+
   /** Reads the current layer to its end, which verifies (and caches) it. */
   private void finishLayer() throws IOException {
-    tar.transferTo(OutputStream.nullOutputStream());
+    try {
+      tar.transferTo(OutputStream.nullOutputStream());
+      while (tar.getNextEntry() != null) {
+        // rest of the layer
+      }
+    } catch (IOException e) {
+      throw unreadable(e);
+    }
     bufferedRaw.transferTo(OutputStream.nullOutputStream());
     if (!raw.verified()) {
       throw new AgentException(
