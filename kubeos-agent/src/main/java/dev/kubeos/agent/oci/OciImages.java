@@ -7,7 +7,7 @@ import dev.kubeos.agent.oci.model.ManifestDocument;
 import dev.kubeos.agent.oci.model.MediaTypes;
 import dev.kubeos.agent.payload.FetchOptions;
 import dev.kubeos.agent.port.ImageOpener;
-import dev.kubeos.agent.stage.TarPayload;
+import dev.kubeos.agent.port.TarPayload;
 import dev.kubeos.api.agent.AgentException;
 import dev.kubeos.api.agent.ErrorCode;
 import java.util.Locale;

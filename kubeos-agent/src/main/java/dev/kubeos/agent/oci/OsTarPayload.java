@@ -4,7 +4,7 @@ import dev.kubeos.agent.model.Sha256;
 import dev.kubeos.agent.oci.model.Descriptor;
 import dev.kubeos.agent.oci.model.ImageReference;
 import dev.kubeos.agent.payload.ResumingInputStream;
-import dev.kubeos.agent.stage.TarPayload;
+import dev.kubeos.agent.port.TarPayload;
 import dev.kubeos.api.agent.AgentException;
 import dev.kubeos.api.agent.ErrorCode;
 import java.io.BufferedInputStream;

@@ -2,7 +2,6 @@ package dev.kubeos.agent.port;
 
 import dev.kubeos.agent.model.Sha256;
 import dev.kubeos.agent.payload.FetchOptions;
-import dev.kubeos.agent.stage.TarPayload;
 
 /** Resolves a container image reference into the rootfs tar it carries ({@code /os.tar}). */
 @FunctionalInterface

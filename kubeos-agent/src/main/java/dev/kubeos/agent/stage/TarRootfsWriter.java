@@ -4,6 +4,7 @@ import dev.kubeos.agent.model.Sha256;
 import dev.kubeos.agent.payload.ResumingInputStream;
 import dev.kubeos.agent.port.CommandRunner;
 import dev.kubeos.agent.port.PayloadSource;
+import dev.kubeos.agent.port.TarPayload;
 import dev.kubeos.api.agent.AgentException;
 import dev.kubeos.api.agent.ErrorCode;
 import java.io.FilterInputStream;

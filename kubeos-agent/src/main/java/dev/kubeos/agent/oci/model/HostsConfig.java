@@ -55,18 +55,18 @@ public final class HostsConfig {
     for (Iterator<Map.Entry<String, JsonNode>> it = hosts.fields(); it.hasNext(); ) {
       Map.Entry<String, JsonNode> h = it.next();
       JsonNode n = h.getValue();
-      Path[] client = client(n.get("client"), dir);
+      ClientPair client = client(n.get("client"), dir);
       out.add(
           new RegistryEndpoint(
               RegistryEndpoint.apiRoot(url(h.getKey(), dir), n.path("override_path").asBoolean()),
               capabilities(n.get("capabilities"), dir),
               paths(n.get("ca"), dir),
-              client[0],
-              client[1],
+              client.cert(),
+              client.key(),
               n.path("skip_verify").asBoolean(false),
               true));
     }
-    Path[] client = client(root.get("client"), dir);
+    ClientPair client = client(root.get("client"), dir);
     String server = root.hasNonNull("server") ? url(root.get("server").asText(), dir) : null;
     out.add(
         upstream(
@@ -74,8 +74,8 @@ public final class HostsConfig {
             insecure,
             server,
             paths(root.get("ca"), dir),
-            client[0],
-            client[1],
+            client.cert(),
+            client.key(),
             root.path("skip_verify").asBoolean(false)));
     return List.copyOf(out);
   }
@@ -143,22 +143,21 @@ public final class HostsConfig {
   }
 
   /** {@code client = "both.pem"}, {@code ["both.pem"]} or {@code [["cert.pem", "key.pem"]]}. */
-  private static Path[] client(JsonNode n, Path dir) {
-    if (n == null) {
-      return new Path[2];
-    }
-    JsonNode first = n.isArray() ? n.get(0) : n;
+  private record ClientPair(Path cert, Path key) {}
+
+  private static ClientPair client(JsonNode n, Path dir) {
+    JsonNode first = n == null ? null : n.isArray() ? n.get(0) : n;
     if (first == null) {
-      return new Path[2];
+      return new ClientPair(null, null);
     }
     if (first.isArray()) {
       if (first.size() != 2) {
         throw invalid(dir, "client pairs are [\"cert.pem\", \"key.pem\"]");
       }
-      return new Path[] {dir.resolve(first.get(0).asText()), dir.resolve(first.get(1).asText())};
+      return new ClientPair(dir.resolve(first.get(0).asText()), dir.resolve(first.get(1).asText()));
     }
     Path both = dir.resolve(first.asText());
-    return new Path[] {both, both};
+    return new ClientPair(both, both);
   }
 
   private static AgentException invalid(Path dir, String why) {

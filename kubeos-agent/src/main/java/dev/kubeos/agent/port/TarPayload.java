@@ -1,4 +1,4 @@
-package dev.kubeos.agent.stage;
+package dev.kubeos.agent.port;
 
 import dev.kubeos.agent.model.Sha256;
 import java.io.Closeable;
@@ -6,9 +6,9 @@ import java.io.IOException;
 import java.io.InputStream;
 
 /**
- * A rootfs tar stream together with the check that must pass before the slot is written: {@link
- * TarRootfsWriter} extracts {@link #open()} into its work dir, then calls {@link #verify()}, and
- * formats the slot only when that returned.
+ * A rootfs tar stream together with the check that must pass before the slot is written: the tar
+ * writer extracts {@link #open()} into its work dir, then calls {@link #verify()}, and formats the
+ * slot only when that returned.
  */
 public interface TarPayload extends Closeable {
 
