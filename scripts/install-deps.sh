@@ -13,6 +13,7 @@ PACKAGES=(
   grub-efi-amd64-bin       # GRUB x86_64-efi modules: the image builder's EFI loader
   debootstrap              # image builder: Debian root file systems (only builds as root use it)
   curl coreutils           # benchmark baselines
+  docker-registry          # OCI payload tests: CNCF distribution 2.8 on 127.0.0.1 (RegistryServer)
 )
 
 missing=()
