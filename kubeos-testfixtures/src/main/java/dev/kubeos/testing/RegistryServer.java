@@ -37,23 +37,30 @@ public final class RegistryServer implements AutoCloseable {
   private final Path dir;
   private final String user;
   private final String password;
+  private final TestPki tls;
   private int port;
   private Process process;
 
-  private RegistryServer(Path dir, String user, String password) {
+  private RegistryServer(Path dir, String user, String password, TestPki tls) {
     this.dir = dir;
     this.user = user;
     this.password = password;
+    this.tls = tls;
   }
 
-  /** Starts an open registry (no auth) storing under {@code dir}. */
+  /** Starts an open registry (no auth, plain http) storing under {@code dir}. */
   public static RegistryServer start(Path dir) {
-    return new RegistryServer(dir, null, null).startProcess();
+    return new RegistryServer(dir, null, null, null).startProcess();
   }
 
   /** Starts a registry that demands Basic auth of {@code user}/{@code password} (htpasswd). */
   public static RegistryServer startWithHtpasswd(Path dir, String user, String password) {
-    return new RegistryServer(dir, user, password).startProcess();
+    return new RegistryServer(dir, user, password, null).startProcess();
+  }
+
+  /** Starts an open registry serving https with the server certificate of {@code pki}. */
+  public static RegistryServer startTls(Path dir, TestPki pki) {
+    return new RegistryServer(dir, null, null, pki).startProcess();
   }
 
   private RegistryServer startProcess() {
@@ -69,6 +76,14 @@ public final class RegistryServer implements AutoCloseable {
           .append("http:\n  addr: 127.0.0.1:")
           .append(port)
           .append("\n  headers:\n    X-Content-Type-Options: [nosniff]\n");
+      if (tls != null) {
+        config
+            .append("  tls:\n    certificate: ")
+            .append(tls.serverCertPem())
+            .append("\n    key: ")
+            .append(tls.serverKeyPem())
+            .append("\n");
+      }
       if (user != null) {
         Path htpasswd = dir.resolve("htpasswd");
         byte[] salt = new byte[16];
@@ -105,7 +120,7 @@ public final class RegistryServer implements AutoCloseable {
         HttpURLConnection c =
             (HttpURLConnection) URI.create("http://" + host() + "/v2/").toURL().openConnection();
         c.setConnectTimeout(500);
-        c.getResponseCode();
+        c.getResponseCode(); // an https registry answers plain http with 400: it is up
         c.disconnect();
         return;
       } catch (IOException notYet) {

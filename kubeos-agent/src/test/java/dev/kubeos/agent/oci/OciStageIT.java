@@ -8,6 +8,9 @@ import dev.kubeos.agent.AgentService;
 import dev.kubeos.agent.StageRequest;
 import dev.kubeos.agent.host.AgentOptions;
 import dev.kubeos.agent.host.HostAgents;
+import dev.kubeos.agent.model.Sha256;
+import dev.kubeos.agent.oci.model.ImageReference;
+import dev.kubeos.agent.oci.model.MediaTypes;
 import dev.kubeos.agent.payload.FetchOptions;
 import dev.kubeos.agent.stage.ProgressListener;
 import dev.kubeos.agent.stage.StageResult;
@@ -21,6 +24,7 @@ import dev.kubeos.api.agent.UpgradeRequest;
 import dev.kubeos.testing.CuttingProxy;
 import dev.kubeos.testing.RegistryServer;
 import dev.kubeos.testing.TestDisks;
+import dev.kubeos.testing.TestPki;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -385,6 +389,75 @@ class OciStageIT {
     assertThat(osRelease("ROOT-B")).contains("KubeOS v2");
     assertThat(registry.requests())
         .anyMatch(r -> r.path().equals("/v2/kubeos/os/manifests/v2") && r.status() == 200);
+  }
+
+  @Test
+  void anImageIndexResolvesToTheLinuxAmd64Manifest() {
+    registry = RegistryServer.start(dir.resolve("registry"));
+    RegistryClient pusher = TestImage.pusher(registry.host(), pushOptions);
+    TestImage amd64 =
+        TestImage.of("v2", 16).push(pusher, "kubeos/os", "v2-amd64", TestImage.Kind.DOCKER);
+    TestImage arm64 =
+        TestImage.of("v2-arm", 16).push(pusher, "kubeos/os", "v2-arm64", TestImage.Kind.DOCKER);
+    String index =
+        "{\"schemaVersion\":2,\"mediaType\":\""
+            + MediaTypes.OCI_INDEX
+            + "\",\"manifests\":["
+            + entry(arm64, "arm64")
+            + ","
+            + entry(amd64, "amd64")
+            + "]}";
+    Sha256 indexDigest =
+        pusher.pushManifest(
+            "kubeos/os", "v2", index.getBytes(StandardCharsets.UTF_8), MediaTypes.OCI_INDEX);
+
+    StageResult result = stage(registry.host() + "/kubeos/os:v2", indexDigest.hex());
+
+    assertThat(result.actual()).isEqualTo(indexDigest);
+    assertThat(osRelease("ROOT-B")).contains("KubeOS v2\"");
+    assertThat(registry.requests())
+        .noneMatch(r -> r.path().endsWith(arm64.layerDescriptors.get(0).digest().toString()));
+  }
+
+  private static String entry(TestImage image, String arch) {
+    return "{\"mediaType\":\""
+        + MediaTypes.DOCKER_MANIFEST
+        + "\",\"digest\":\""
+        + image.digest
+        + "\",\"size\":"
+        + image.manifest.length
+        + ",\"platform\":{\"os\":\"linux\",\"architecture\":\""
+        + arch
+        + "\"}}";
+  }
+
+  @Test
+  void httpsRegistryIsTrustedThroughTheCaInHostsToml() throws IOException {
+    TestPki pki = TestPki.create(dir.resolve("pki"), TestPki.KeyFormat.EC);
+    registry = RegistryServer.startTls(dir.resolve("registry"), pki);
+    RegistryClient pusher =
+        RegistryClient.forImage(
+            ImageReference.parse(registry.host() + "/x/y"),
+            pushOptions,
+            FetchOptions.defaults().withCaCert(pki.caCertPem()));
+    TestImage image = TestImage.of("v2", 16).push(pusher, "kubeos/os", "v2", TestImage.Kind.DOCKER);
+    String ref = registry.host() + "/kubeos/os:v2";
+    StageRequest https = StageRequest.image(ref, image.digest.hex(), "v2", FetchOptions.defaults());
+
+    assertThatThrownBy(() -> agent().stage(https, ProgressListener.NONE))
+        .hasMessageContaining("TLS")
+        .extracting(e -> ((AgentException) e).code())
+        .isEqualTo(ErrorCode.DOWNLOAD_FAILED);
+
+    Path hostDir = Files.createDirectories(hostsDir.resolve(registry.host()));
+    Files.copy(pki.caCertPem(), hostDir.resolve("registry-ca.pem"));
+    Files.writeString(
+        hostDir.resolve("hosts.toml"),
+        "server = \"https://" + registry.host() + "\"\nca = \"registry-ca.pem\"\n");
+
+    agent().stage(https, ProgressListener.NONE);
+
+    assertThat(osRelease("ROOT-B")).contains("KubeOS v2");
   }
 
   void writeDockerConfig(String json) throws IOException {
