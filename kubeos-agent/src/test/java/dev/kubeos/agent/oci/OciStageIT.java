@@ -415,8 +415,13 @@ class OciStageIT {
 
     assertThat(result.actual()).isEqualTo(indexDigest);
     assertThat(osRelease("ROOT-B")).contains("KubeOS v2\"");
+    String armLayer = arm64.layerDescriptors.get(0).digest().toString();
     assertThat(registry.requests())
-        .noneMatch(r -> r.path().endsWith(arm64.layerDescriptors.get(0).digest().toString()));
+        .noneMatch(r -> r.method().equals("GET") && r.path().endsWith(armLayer))
+        .anyMatch(
+            r ->
+                r.method().equals("GET")
+                    && r.path().endsWith(amd64.layerDescriptors.get(0).digest().toString()));
   }
 
   private static String entry(TestImage image, String arch) {
