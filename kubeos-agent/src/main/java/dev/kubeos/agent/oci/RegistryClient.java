@@ -62,7 +62,7 @@ public final class RegistryClient {
 
   private final String registry;
   private final List<RegistryEndpoint> endpoints;
-  private final RegistryCredentials credentials;
+  private final DockerConfig docker;
   private final FetchOptions fetch;
   private final RegistryOptions options;
   private final Map<String, String> authorization = new ConcurrentHashMap<>();
@@ -71,12 +71,12 @@ public final class RegistryClient {
   RegistryClient(
       String registry,
       List<RegistryEndpoint> endpoints,
-      RegistryCredentials credentials,
+      DockerConfig docker,
       FetchOptions fetch,
       RegistryOptions options) {
     this.registry = registry;
     this.endpoints = endpoints;
-    this.credentials = credentials;
+    this.docker = docker;
     this.fetch = fetch;
     this.options = options;
   }
@@ -103,8 +103,7 @@ public final class RegistryClient {
         Files.isRegularFile(options.dockerConfig())
             ? DockerConfig.parse(read(options.dockerConfig()), options.dockerConfig().toString())
             : DockerConfig.empty();
-    return new RegistryClient(
-        ref.registry(), endpoints, docker.credentialsFor(ref.registry()), fetch, options);
+    return new RegistryClient(ref.registry(), endpoints, docker, fetch, options);
   }
 
   private static String read(Path file) {
@@ -429,7 +428,7 @@ public final class RegistryClient {
           AuthChallenge.parse(c.getHeaderField("WWW-Authenticate")).orElse(null);
       c.disconnect();
       if (attempt > 0 || challenge == null) {
-        throw unauthorized(ep, scope, attempt > 0);
+        throw unauthorized(ep, scope);
       }
       authorization.put(key, authorize(ep, challenge, scope));
     }
@@ -544,6 +543,7 @@ public final class RegistryClient {
   /** The Authorization header value answering {@code challenge}. */
   private String authorize(RegistryEndpoint ep, AuthChallenge challenge, String scope)
       throws IOException {
+    RegistryCredentials credentials = credentials(ep);
     if (credentials.helper() != null && !credentials.present()) {
       throw new AgentException(
           ErrorCode.UNSUPPORTED,
@@ -554,14 +554,14 @@ public final class RegistryClient {
               + " delegates them to the credential helper docker-credential-"
               + credentials.helper()
               + ", which this agent does not run; put an 'auths' entry for "
-              + registry
+              + credentialsKey(ep)
               + " into the docker config instead");
     }
     if (!challenge.bearer()) {
       if (!credentials.present()) {
-        throw unauthorized(ep, scope, false);
+        throw unauthorized(ep, scope);
       }
-      return basic();
+      return basic(credentials);
     }
     String realm = challenge.param("realm");
     if (realm == null || realm.isBlank()) {
@@ -590,7 +590,7 @@ public final class RegistryClient {
     c.setReadTimeout(Math.toIntExact(fetch.readTimeout().toMillis()));
     c.setInstanceFollowRedirects(false);
     if (credentials.present()) {
-      c.setRequestProperty("Authorization", basic());
+      c.setRequestProperty("Authorization", basic(credentials));
     }
     try {
       int status = c.getResponseCode();
@@ -607,7 +607,9 @@ public final class RegistryClient {
                 + "' "
                 + (credentials.present()
                     ? "with " + credentials
-                    : "without credentials (no entry for " + registry + " in the docker config)"));
+                    : "without credentials (no entry for "
+                        + credentialsKey(ep)
+                        + " in the docker config)"));
       }
       JsonNode json = JSON.readTree(readLimited(c.getInputStream(), 1 << 20, "token"));
       String token = json.path("token").asText(json.path("access_token").asText(""));
@@ -622,12 +624,25 @@ public final class RegistryClient {
     }
   }
 
-  private String basic() {
+  /**
+   * The credentials for an endpoint: the registry's own for the registry, the mirror host's for a
+   * mirror (a mirror never sees the registry's password).
+   */
+  private RegistryCredentials credentials(RegistryEndpoint ep) {
+    return docker.credentialsFor(credentialsKey(ep));
+  }
+
+  private String credentialsKey(RegistryEndpoint ep) {
+    return ep.mirror() ? ep.host() : registry;
+  }
+
+  private static String basic(RegistryCredentials credentials) {
     String pair = credentials.username() + ":" + credentials.password();
     return "Basic " + Base64.getEncoder().encodeToString(pair.getBytes(StandardCharsets.UTF_8));
   }
 
-  private AgentException unauthorized(RegistryEndpoint ep, String scope, boolean retried) {
+  private AgentException unauthorized(RegistryEndpoint ep, String scope) {
+    RegistryCredentials credentials = credentials(ep);
     String msg =
         "registry "
             + ep.host()
@@ -637,7 +652,7 @@ public final class RegistryClient {
             + (credentials.present()
                 ? "it refused the " + credentials
                 : "no credentials for "
-                    + registry
+                    + credentialsKey(ep)
                     + " in "
                     + options.dockerConfig()
                     + "; add an auths entry (auth = base64 of user:password) for it");
