@@ -392,6 +392,44 @@ class OciStageIT {
   }
 
   @Test
+  void aMirrorGetsItsOwnCredentialsNotTheRegistrys() throws IOException {
+    registry = RegistryServer.startWithHtpasswd(dir.resolve("registry"), "mirror-user", "m-pw");
+    int closed;
+    try (java.net.ServerSocket s = new java.net.ServerSocket(0)) {
+      closed = s.getLocalPort();
+    }
+    String upstream = "127.0.0.1:" + closed;
+    Path hostDir = Files.createDirectories(hostsDir.resolve(upstream));
+    Files.writeString(
+        hostDir.resolve("hosts.toml"),
+        "server = \"http://" + upstream + "\"\n[host.\"http://" + registry.host() + "\"]\n");
+    writeDockerConfig(
+        "{\"auths\":{\"" + upstream + "\":{\"username\":\"mirror-user\",\"password\":\"m-pw\"}}}");
+    String ref = upstream + "/kubeos/os:v2";
+    // the registry's credentials are not sent to the mirror: it answers 401, then the registry
+    // itself is unreachable
+    assertThatThrownBy(() -> stage(ref, "ab".repeat(32)))
+        .hasMessageContaining("mirrors tried first: " + registry.host())
+        .hasMessageContaining("no credentials for " + registry.host());
+
+    writeDockerConfig(
+        "{\"auths\":{\""
+            + registry.host()
+            + "\":{\"username\":\"mirror-user\",\"password\":\"m-pw\"}}}");
+    TestImage image =
+        TestImage.of("v2", 16)
+            .push(
+                TestImage.pusher(registry.host(), pushOptions),
+                "kubeos/os",
+                "v2",
+                TestImage.Kind.DOCKER);
+
+    stage(ref, image.digest.hex());
+
+    assertThat(osRelease("ROOT-B")).contains("KubeOS v2");
+  }
+
+  @Test
   void anImageIndexResolvesToTheLinuxAmd64Manifest() {
     registry = RegistryServer.start(dir.resolve("registry"));
     RegistryClient pusher = TestImage.pusher(registry.host(), pushOptions);
