@@ -14,6 +14,7 @@ PACKAGES=(
   debootstrap              # image builder: Debian root file systems (only builds as root use it)
   curl coreutils           # benchmark baselines
   docker-registry          # OCI payload tests: CNCF distribution 2.8 on 127.0.0.1 (RegistryServer)
+  skopeo                   # benchmark baseline of bench/oci-bench.sh (skopeo copy docker://... dir:)
 )
 
 missing=()
