@@ -14,7 +14,8 @@ PACKAGES=(
   debootstrap              # image builder: Debian root file systems (only builds as root use it)
   curl coreutils           # benchmark baselines
   openssl                  # KeysIT: keys made by openssl must be readable by the signing code
-  docker-registry skopeo   # OciSignatureIT: a cosign signature image pushed to a 127.0.0.1 registry
+  docker-registry          # OCI payload tests: CNCF distribution 2.8 on 127.0.0.1 (RegistryServer)
+  skopeo                   # OciSignatureIT pushes with it; baseline of bench/oci-bench.sh
 )
 
 missing=()

@@ -15,11 +15,13 @@ import dev.kubeos.agent.model.Sha256;
 import dev.kubeos.agent.port.BlockDevice;
 import dev.kubeos.agent.port.CommandRunner;
 import dev.kubeos.agent.port.DiskOpener;
+import dev.kubeos.agent.port.ImageOpener;
 import dev.kubeos.agent.port.OperationLock;
 import dev.kubeos.agent.port.PayloadOpener;
 import dev.kubeos.agent.port.PayloadSource;
 import dev.kubeos.agent.port.Rebooter;
 import dev.kubeos.agent.port.StateStore;
+import dev.kubeos.agent.port.TarPayload;
 import dev.kubeos.agent.settings.SettingsEngine;
 import dev.kubeos.agent.settings.SettingsResult;
 import dev.kubeos.agent.settings.model.SettingsRequest;
@@ -71,6 +73,7 @@ public final class Agent {
    * @param health post-boot checks
    * @param settings node settings (sysctl, kernel command line, kubelet, containerd, PAM limits)
    * @param trust the node's trust policy for payloads (signatures)
+   * @param images resolves container images into their {@code /os.tar}; null = not supported
    */
   public record Deps(
       DiskOpener disk,
@@ -85,9 +88,10 @@ public final class Agent {
       Path workDir,
       HealthChecker health,
       SettingsEngine settings,
-      TrustGate trust) {
+      TrustGate trust,
+      ImageOpener images) {
 
-    /** Deps without a trust policy: payload signatures are not checked. */
+    /** Deps without a trust policy (signatures are not checked) nor container-image support. */
     public Deps(
         DiskOpener disk,
         BootEnv bootEnv,
@@ -114,7 +118,8 @@ public final class Agent {
           workDir,
           health,
           settings,
-          TrustGate.NONE);
+          TrustGate.NONE,
+          null);
     }
   }
 
@@ -180,12 +185,16 @@ public final class Agent {
                 + target
                 + " first, or run 'kubeos agent rollback' again to undo the pending rollback.");
       }
-      PayloadSource source = deps.payloads().open(request.url(), request.fetch());
+      boolean image = request.format() == StageRequest.Format.IMAGE;
+      PayloadSource source = image ? null : deps.payloads().open(request.url(), request.fetch());
       // signatures are checked before the disk is opened: a refused payload writes nothing
       log("stage %s: %s", request.version(), deps.trust().check(request));
       log(
           "stage %s: %s -> slot %s (%s)",
-          request.version(), source.describe(), target, request.format());
+          request.version(),
+          image ? "image " + request.image() : source.describe(),
+          target,
+          request.format());
       // Everything before the first write leaves the node exactly as it was. The guard marks the
       // slot STAGING (not bootable) and disarms a trial of it right before the first byte lands.
       AtomicBoolean touched = new AtomicBoolean();
@@ -267,8 +276,47 @@ public final class Agent {
                 target.partitionName(),
                 deps.workDir(),
                 progress);
+      case IMAGE:
+        return writeImage(request, expected, disk, layout, target, beforeFirstWrite, progress);
       default:
         throw new AgentException(INVALID_REQUEST, "unknown format " + request.format());
+    }
+  }
+
+  /** The image's /os.tar, laid into the slot like a tar payload once every digest matched. */
+  private StageResult writeImage(
+      StageRequest request,
+      Sha256 expected,
+      BlockDevice disk,
+      DiskLayout layout,
+      Slot target,
+      Runnable beforeFirstWrite,
+      ProgressListener progress)
+      throws IOException {
+    if (deps.images() == null) {
+      throw new AgentException(
+          ErrorCode.UNSUPPORTED, "this agent was built without container-image payloads");
+    }
+    Path diskPath =
+        deps.disk()
+            .path()
+            .orElseThrow(
+                () ->
+                    new AgentException(
+                        ErrorCode.UNSUPPORTED, "image payloads need a disk path for mkfs.ext4"));
+    // manifest digest checked here, before any blob is fetched or anything is written
+    try (TarPayload payload = deps.images().open(request.image(), expected, request.fetch())) {
+      CommandRunner guarded = FirstWriteGuard.commands(deps.commands(), beforeFirstWrite);
+      WorkDirs.deleteRecursively(deps.workDir());
+      return new TarRootfsWriter(guarded)
+          .write(
+              payload,
+              diskPath,
+              layout.slotOffset(target),
+              layout.slotSize(target),
+              target.partitionName(),
+              deps.workDir(),
+              progress);
     }
   }
 

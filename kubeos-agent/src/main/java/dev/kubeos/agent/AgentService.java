@@ -69,12 +69,7 @@ public final class AgentService implements AgentOperations {
         break;
       case "docker":
       case "containerd":
-        throw new AgentException(
-            ErrorCode.UNSUPPORTED,
-            "image_type '"
-                + type
-                + "' (payloads from container images) is not supported by this agent yet; publish"
-                + " the version as a rootfs tar (image_type disk) or raw image (image_type raw)");
+        return imageRequest(r, type);
       default:
         throw new AgentException(
             ErrorCode.INVALID_REQUEST,
@@ -93,6 +88,24 @@ public final class AgentService implements AgentOperations {
       throw new AgentException(
           ErrorCode.INVALID_REQUEST, "image_url is not a URL: " + e.getMessage());
     }
+    return new StageRequest(url, r.checkSum(), r.version(), format, fetchOptions(r));
+  }
+
+  /**
+   * Upstream's container-image types: {@code container_image} is pulled by the agent itself (no
+   * docker or ctr on the node), {@code check_sum} is its manifest digest, {@code flag_safe} allows
+   * a plain-http registry, {@code certs.ca_cert} is trusted where hosts.toml names no CA.
+   */
+  private StageRequest imageRequest(UpgradeRequest r, String type) {
+    if (r.containerImage() == null || r.containerImage().isBlank()) {
+      throw new AgentException(
+          ErrorCode.INVALID_REQUEST, "container_image is required for image_type " + type);
+    }
+    FetchOptions fetch = fetchOptions(r);
+    return StageRequest.image(r.containerImage().trim(), r.checkSum(), r.version(), fetch);
+  }
+
+  private FetchOptions fetchOptions(UpgradeRequest r) {
     UpgradeRequest.Certs certs = r.certs();
     Path ca = certs == null ? null : cert(certs.caCert());
     Path clientCert = r.mtls() && certs != null ? cert(certs.clientCert()) : null;
@@ -102,12 +115,7 @@ public final class AgentService implements AgentOperations {
           ErrorCode.INVALID_REQUEST,
           "mtls is set but certs.client_cert or certs.client_key is missing");
     }
-    return new StageRequest(
-        url,
-        r.checkSum(),
-        r.version(),
-        format,
-        new FetchOptions(r.flagSafe(), ca, clientCert, clientKey, null, null));
+    return new FetchOptions(r.flagSafe(), ca, clientCert, clientKey, null, null);
   }
 
   private Path cert(String name) {

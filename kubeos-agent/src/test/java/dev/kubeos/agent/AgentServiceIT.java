@@ -115,7 +115,8 @@ class AgentServiceIT {
     assertThatThrownBy(
             () -> client.call("prepare_upgrade", upstreamRequest("docker", "", "00".repeat(32))))
         .isInstanceOfSatisfying(
-            AgentException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.UNSUPPORTED));
+            AgentException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.INVALID_REQUEST))
+        .hasMessageContaining("container_image is required for image_type docker");
     assertThatThrownBy(() -> client.call("upgrade"))
         .isInstanceOfSatisfying(
             AgentException.class,

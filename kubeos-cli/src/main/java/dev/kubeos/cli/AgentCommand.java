@@ -80,12 +80,37 @@ public final class AgentCommand implements Runnable {
       defaultValue = "/etc/KubeOS/trust")
   Path trustDir;
 
+  @Option(
+      names = "--registry-hosts-dir",
+      paramLabel = "DIR",
+      description =
+          "containerd registry host configuration, <DIR>/<registry>/hosts.toml: mirrors, CA,"
+              + " client certificates (default: ${DEFAULT-VALUE}).",
+      defaultValue = "/etc/containerd/certs.d")
+  Path registryHostsDir;
+
+  @Option(
+      names = "--docker-config",
+      paramLabel = "FILE",
+      description = "docker config.json with registry credentials (default: ${DEFAULT-VALUE}).",
+      defaultValue = "/root/.docker/config.json")
+  Path dockerConfig;
+
+  @Option(
+      names = "--blob-cache-size",
+      paramLabel = "MIB",
+      description =
+          "Size bound of the layer cache under <state-dir>/blobs in MiB (default: ${DEFAULT-VALUE}).",
+      defaultValue = "2048")
+  long blobCacheMiB;
+
   Agent agent() {
     return HostAgents.create(options(), Clock.systemUTC());
   }
 
   AgentOptions options() {
-    return new AgentOptions(disk, bootDir, stateDir, bootedSlot, healthConfig, certDir, trustDir);
+    return new AgentOptions(disk, bootDir, stateDir, bootedSlot, healthConfig, certDir, trustDir)
+        .withRegistry(registryHostsDir, dockerConfig, blobCacheMiB << 20);
   }
 
   @Override

@@ -95,14 +95,28 @@ final class AgentCommands {
   static final class Stage extends Base {
     @Option(
         names = "--url",
-        required = true,
         description = "https://, file:// or (with --insecure) http:// URL of the payload.")
     URI url;
 
     @Option(
+        names = "--image",
+        paramLabel = "REF",
+        description =
+            "Container image [registry/]repository[:tag][@digest] whose file system holds /os.tar"
+                + " (upstream's docker/containerd image types); instead of --url.")
+    String image;
+
+    @Option(
+        names = "--insecure-registry",
+        description = "Talk plain http to the --image registry (hosts.toml may say so instead).")
+    boolean insecureRegistry;
+
+    @Option(
         names = "--sha256",
         required = true,
-        description = "Expected SHA-256 of the payload (hex, optionally sha256:-prefixed).")
+        description =
+            "Expected SHA-256 of the payload (hex, optionally sha256:-prefixed); for --image the"
+                + " manifest digest.")
     String sha256;
 
     @Option(names = "--version", required = true, description = "OS version the payload holds.")
@@ -139,25 +153,48 @@ final class AgentCommands {
         throw new AgentException(
             ErrorCode.INVALID_REQUEST, "--client-cert and --client-key go together");
       }
+      if ((url == null) == (image == null)) {
+        throw new AgentException(
+            ErrorCode.INVALID_REQUEST, "give exactly one of --url and --image");
+      }
       StageRequest request =
-          new StageRequest(
-              url,
-              sha256,
-              version,
-              StageRequest.Format.parse(format),
-              new FetchOptions(insecure, caCert, clientCert, clientKey, null, null));
+          image != null
+              ? StageRequest.image(
+                  image,
+                  sha256,
+                  version,
+                  new FetchOptions(insecureRegistry, caCert, clientCert, clientKey, null, null))
+              : new StageRequest(
+                  url,
+                  sha256,
+                  version,
+                  StageRequest.Format.parse(format),
+                  new FetchOptions(insecure, caCert, clientCert, clientKey, null, null));
       Progress progress = new Progress(err(), "stage " + version);
       StageResult r = parent.agent().stage(request, progress);
       progress.done();
-      out()
-          .printf(
-              "staged %s: %d bytes, %s, read back %s%s in %.1f s%n",
-              version,
-              r.bytes(),
-              r.actual(),
-              r.readBackUncached() ? "from the device (O_DIRECT)" : "through the page cache",
-              r.resumes() > 0 ? ", " + r.resumes() + " resumed downloads" : "",
-              r.elapsed().toMillis() / 1000.0);
+      if (image != null) {
+        out()
+            .printf(
+                "staged %s from image %s: manifest %s, %d layer bytes (downloaded or from the"
+                    + " blob cache)%s in %.1f s%n",
+                version,
+                image,
+                r.actual(),
+                r.bytes(),
+                r.resumes() > 0 ? ", " + r.resumes() + " resumed downloads" : "",
+                r.elapsed().toMillis() / 1000.0);
+      } else {
+        out()
+            .printf(
+                "staged %s: %d bytes, %s, read back %s%s in %.1f s%n",
+                version,
+                r.bytes(),
+                r.actual(),
+                r.readBackUncached() ? "from the device (O_DIRECT)" : "through the page cache",
+                r.resumes() > 0 ? ", " + r.resumes() + " resumed downloads" : "",
+                r.elapsed().toMillis() / 1000.0);
+      }
       out().flush();
       return 0;
     }

@@ -40,7 +40,8 @@ import org.bouncycastle.util.io.pem.PemObject;
 
 /**
  * A throw-away PKI for TLS tests: a CA, a server certificate for 127.0.0.1/localhost and a client
- * certificate, written as PEM files into a directory.
+ * certificate, written as PEM files into a directory (ca.pem, server.pem, server-key.pem,
+ * client.pem, client-key.pem).
  */
 public final class TestPki {
   /** How the client private key is written. */
@@ -60,12 +61,17 @@ public final class TestPki {
   private final Path clientCertPem;
   private final Path clientKeyPem;
   private final SSLContext serverContext;
+  private final Path serverCertPem;
+  private final Path serverKeyPem;
 
-  private TestPki(Path ca, Path cert, Path key, SSLContext server) {
+  private TestPki(
+      Path ca, Path cert, Path key, SSLContext server, Path serverCert, Path serverKey) {
     this.caCertPem = ca;
     this.clientCertPem = cert;
     this.clientKeyPem = key;
     this.serverContext = server;
+    this.serverCertPem = serverCert;
+    this.serverKeyPem = serverKey;
   }
 
   /** Generates the PKI into {@code dir} (ca.pem, client.pem, client-key.pem). */
@@ -104,6 +110,10 @@ public final class TestPki {
       Path keyPem = dir.resolve("client-key.pem");
       pem(caPem, ca);
       pem(clientPem, client);
+      Path serverPem = dir.resolve("server.pem");
+      Path serverKeyPem = dir.resolve("server-key.pem");
+      pem(serverPem, server);
+      pem(serverKeyPem, new JcaPKCS8Generator(serverKey.getPrivate(), null));
       pem(
           keyPem,
           switch (clientKeyFormat) {
@@ -125,7 +135,7 @@ public final class TestPki {
       tmf.init(ts);
       SSLContext ctx = SSLContext.getInstance("TLS");
       ctx.init(kmf.getKeyManagers(), tmf.getTrustManagers(), null);
-      return new TestPki(caPem, clientPem, keyPem, ctx);
+      return new TestPki(caPem, clientPem, keyPem, ctx, serverPem, serverKeyPem);
     } catch (GeneralSecurityException | OperatorCreationException e) {
       throw new IOException("cannot generate test PKI: " + e, e);
     }
@@ -203,6 +213,16 @@ public final class TestPki {
 
   public Path clientKeyPem() {
     return clientKeyPem;
+  }
+
+  /** The server certificate (127.0.0.1, localhost) as PEM, for servers started as processes. */
+  public Path serverCertPem() {
+    return serverCertPem;
+  }
+
+  /** The server's private key as unencrypted PKCS#8 PEM. */
+  public Path serverKeyPem() {
+    return serverKeyPem;
   }
 
   /** Server-side TLS context: the server certificate, trusting client certificates of the CA. */

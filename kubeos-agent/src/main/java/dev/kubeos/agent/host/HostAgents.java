@@ -5,6 +5,7 @@ import dev.kubeos.agent.boot.BootEnv;
 import dev.kubeos.agent.boot.FileBootEnvStore;
 import dev.kubeos.agent.health.HealthChecker;
 import dev.kubeos.agent.health.HealthConfig;
+import dev.kubeos.agent.oci.OciImages;
 import dev.kubeos.agent.payload.PayloadSources;
 import dev.kubeos.agent.port.CommandRunner;
 import dev.kubeos.agent.settings.SettingsEngine;
@@ -72,7 +73,8 @@ public final class HostAgents {
             new HealthChecker(loadHealthConfig(options.healthConfig()), commands, clock),
             new SettingsEngine(
                 settingsRoot, stateDir, bootEnv, booted, SettingsWriter.ATOMIC, clock),
-            new PolicyTrustGate(options.trustDir(), new DetachedSignatureSource())));
+            new PolicyTrustGate(options.trustDir(), new DetachedSignatureSource()),
+            new OciImages(options.registry(), options.blobCache())));
   }
 
   /** Reads the health check file; a missing file means no checks beyond "the agent runs". */

@@ -4,6 +4,7 @@ import dev.kubeos.agent.model.Sha256;
 import dev.kubeos.agent.payload.ResumingInputStream;
 import dev.kubeos.agent.port.CommandRunner;
 import dev.kubeos.agent.port.PayloadSource;
+import dev.kubeos.agent.port.TarPayload;
 import dev.kubeos.api.agent.AgentException;
 import dev.kubeos.api.agent.ErrorCode;
 import java.io.FilterInputStream;
@@ -60,6 +61,25 @@ public final class TarRootfsWriter {
       Path workDir,
       ProgressListener progress)
       throws IOException {
+    try (DigestedPayload payload = new DigestedPayload(src, expected, maxResumes)) {
+      return write(payload, diskPath, slotOffset, slotSize, label, workDir, progress);
+    }
+  }
+
+  /**
+   * Stages the tar of {@code payload}: extracts it into {@code workDir}, lets the payload {@link
+   * TarPayload#verify() verify} itself, and only then formats the slot. Same parameters and errors
+   * as {@link #write(PayloadSource, Sha256, Path, long, long, String, Path, ProgressListener)}.
+   */
+  public StageResult write(
+      TarPayload payload,
+      Path diskPath,
+      long slotOffset,
+      long slotSize,
+      String label,
+      Path workDir,
+      ProgressListener progress)
+      throws IOException {
     long start = System.nanoTime();
     if (slotOffset < 0 || slotSize <= 0 || slotSize % 1024 != 0) {
       throw new AgentException(
@@ -83,14 +103,54 @@ public final class TarRootfsWriter {
             "work directory " + workDir + " is not empty; remove it and retry");
       }
     }
-    try (ResumingInputStream in =
-        new ResumingInputStream(src, maxResumes, Duration.ofMillis(200))) {
-      long total = in.totalLength().orElse(-1);
-      MessageDigest md = RawImageWriter.sha256();
-      InputStream counted = new Progress(new DigestInputStream(in, md), progress, total);
-      SafeTarExtractor.extract(counted, workDir, slotSize);
+    try {
+      InputStream in = payload.open();
+      long total = payload.length();
+      SafeTarExtractor.extract(new Progress(in, progress, total), workDir, slotSize);
+      Sha256 actual = payload.verify(); // throws unless every digest matched; nothing written yet
+      mkfs(diskPath, slotOffset, slotSize, label, workDir);
+      long bytes = payload.bytes();
+      progress.progress(bytes, total);
+      return new StageResult(
+          bytes, actual, false, Duration.ofNanos(System.nanoTime() - start), payload.resumes());
+    } finally {
+      WorkDirs.deleteRecursively(workDir);
+    }
+  }
+
+  /** A payload whose bytes as a whole must hash to the expected digest. */
+  private static final class DigestedPayload implements TarPayload {
+    private final PayloadSource src;
+    private final Sha256 expected;
+    private final int maxResumes;
+    private final MessageDigest md = RawImageWriter.sha256();
+    private ResumingInputStream in;
+
+    DigestedPayload(PayloadSource src, Sha256 expected, int maxResumes) {
+      this.src = src;
+      this.expected = expected;
+      this.maxResumes = maxResumes;
+    }
+
+    @Override
+    public String describe() {
+      return src.describe();
+    }
+
+    @Override
+    public InputStream open() throws IOException {
+      in = new ResumingInputStream(src, maxResumes, Duration.ofMillis(200));
+      return new DigestInputStream(in, md);
+    }
+
+    @Override
+    public long length() {
+      return in.totalLength().orElse(-1);
+    }
+
+    @Override
+    public Sha256 verify() {
       Sha256 actual = Sha256.of(md.digest());
-      long bytes = in.position();
       if (!actual.equals(expected)) {
         throw new AgentException(
             ErrorCode.CHECKSUM_MISMATCH,
@@ -98,17 +158,29 @@ public final class TarRootfsWriter {
                 + ": expected "
                 + expected
                 + " but the "
-                + bytes
+                + in.position()
                 + " bytes received hash to "
                 + actual
                 + "; the slot was not touched");
       }
-      mkfs(diskPath, slotOffset, slotSize, label, workDir);
-      progress.progress(bytes, total);
-      return new StageResult(
-          bytes, actual, false, Duration.ofNanos(System.nanoTime() - start), in.resumes());
-    } finally {
-      WorkDirs.deleteRecursively(workDir);
+      return actual;
+    }
+
+    @Override
+    public long bytes() {
+      return in == null ? 0 : in.position();
+    }
+
+    @Override
+    public int resumes() {
+      return in == null ? 0 : in.resumes();
+    }
+
+    @Override
+    public void close() throws IOException {
+      if (in != null) {
+        in.close();
+      }
     }
   }
 
