@@ -31,13 +31,18 @@ import java.util.regex.Pattern;
  */
 public final class QemuDemo {
   private static final Duration HEARTBEAT = Duration.ofSeconds(30);
-  private static final String HEALTH = "KubeOS post-boot health check";
+  private static final Pattern SPINNER =
+      Pattern.compile("\\] (A stop job|Job .*) is running|\\] Job .* running \\(");
+
+  /** systemd's status line for the health unit (ellipsized to the console's width). */
+  private static final String HEALTH = "kubeos-health\\.ser";
+
   private static final Pattern MILESTONE =
       Pattern.compile(
-          "BdsDxe: (loading|starting) Boot|Linux version|Run /init as init process|Welcome to "
-              + "|Reached target .*Multi-User|"
+          "BdsDxe: starting Boot|Welcome to GRUB|Linux version|Run /init as init process"
+              + "|Welcome to |"
               + HEALTH
-              + "|reboot: (Restarting|Power down)|^PROBE-");
+              + "|reboot: (Restarting|Power down)|PROBE-");
 
   /**
    * What the demo needs.
@@ -69,6 +74,7 @@ public final class QemuDemo {
   private volatile Supplier<String> activity = () -> null;
   private final List<QemuGuest.Boot> boots = new java.util.ArrayList<>();
   private final List<BuildResult> builds = new java.util.ArrayList<>();
+  private final Map<String, String> sizes = new LinkedHashMap<>();
   private QemuGuest guest;
 
   public QemuDemo(Options options, PrintStream out) {
@@ -162,26 +168,31 @@ public final class QemuDemo {
       }
 
       // Boot 1: v1 from ROOT-A; the job stages v2 into ROOT-B, arms the trial and reboots.
-      Path job =
-          GuestJobs.disk(
-              work.resolve("jobs"),
-              v[1].rootfsImage(),
-              List.of(
-                  "echo 'PROBE-JOB start'",
-                  "echo \"written under v1 at $(date -u +%FT%TZ)\" > /persist/kubeos-demo-marker",
-                  GuestJobs.stage(v[1].rootfsImageSha256(), "2.0.0")
-                      + " && kubeos agent activate && echo 'PROBE-ACTIVATED ok'",
-                  "systemctl reboot; exit 0"));
+      Path[] jobDisk = new Path[1];
+      step(
+          "job disk (v2 payload + job.sh, mkfs.ext4 -d)",
+          () ->
+              jobDisk[0] =
+                  GuestJobs.disk(
+                      work.resolve("jobs"),
+                      v[1].rootfsImage(),
+                      List.of(
+                          "echo 'PROBE-JOB start'",
+                          "echo \"written under v1 at $(date -u +%FT%TZ)\" > /persist/kubeos-demo-marker",
+                          GuestJobs.stage(v[1].rootfsImageSha256(), "2.0.0")
+                              + " && kubeos agent activate && echo 'PROBE-ACTIVATED ok'",
+                          "systemctl reboot; exit 0")));
+      Path job = jobDisk[0];
       QemuGuest vm = guest = new QemuGuest(v[0].disk(), work.resolve("qemu"), work.resolve("logs"));
       long boot1Start = System.nanoTime();
       say("==> boot v1 under QEMU (console: " + work.resolve("logs/boot-1.log") + ")");
       QemuGuest.Boot b1 = boot(vm, job, "boot v1");
-      Duration healthy1 = require(b1, b1.firstAt("^PROBE-STATUS "), "the agent's status");
+      Duration healthy1 = require(b1, b1.firstAt("PROBE-STATUS "), "the agent's status");
       JsonNode s1 = GuestJobs.status(b1.console());
-      Duration jobStart = require(b1, b1.firstAt("^PROBE-JOB start"), "the job's start");
-      Duration staged = require(b1, b1.firstAt("^PROBE-STAGED ok"), "PROBE-STAGED (stage failed?)");
+      Duration jobStart = require(b1, b1.firstAt("PROBE-JOB start"), "the job's start");
+      Duration staged = require(b1, b1.firstAt("PROBE-STAGED ok"), "PROBE-STAGED (stage failed?)");
       Duration activated =
-          require(b1, b1.firstAt("^PROBE-ACTIVATED ok"), "PROBE-ACTIVATED (activate failed?)");
+          require(b1, b1.firstAt("PROBE-ACTIVATED ok"), "PROBE-ACTIVATED (activate failed?)");
       record("boot v1 (QEMU start to agent status)", healthy1);
       record("stage v2 (1 GiB raw, in the guest)", staged.minus(jobStart));
       record("activate (arm the boot-once trial)", activated.minus(staged));
@@ -190,14 +201,15 @@ public final class QemuDemo {
       long boot2Start = System.nanoTime();
       say("==> reboot into the v2 trial (console: " + work.resolve("logs/boot-2.log") + ")");
       QemuGuest.Boot b2 = boot(vm, null, "boot v2");
+      // The health unit's start is on the console; its end is not (the serial getty has taken
+      // over by then), but the probe runs right after it (After=kubeos-health.service), so its
+      // first line marks the end of the health check and its commit.
+      Duration healthEnd = require(b2, b2.firstAt("PROBE-BOOT "), "the probe's boot line");
       Duration healthStart = b2.firstAt("Starting .*" + HEALTH);
-      Duration healthEnd = b2.firstAt("(Finished|Started) .*" + HEALTH);
-      Duration status2 = require(b2, b2.firstAt("^PROBE-STATUS "), "the agent's status");
-      if (healthStart == null || healthEnd == null) {
-        // systemd did not print unit status: fall back to the probe's first line
-        healthStart = require(b2, b2.firstAt("^PROBE-BOOT "), "the probe's boot line");
-        healthEnd = healthStart;
+      if (healthStart == null) {
+        healthStart = healthEnd;
       }
+      Duration status2 = require(b2, b2.firstAt("PROBE-STATUS "), "the agent's status");
       Duration reboot =
           Duration.ofNanos(boot2Start - boot1Start).plus(healthStart).minus(activated);
       record("reboot (activate done to health check start)", reboot);
@@ -243,7 +255,7 @@ public final class QemuDemo {
               versionAfter,
               defaultAfter,
               v[0].rootfsFromCache());
-      printSummary(summary, v[0], v[1], work);
+      printSummary(summary, work);
       return summary;
     } finally {
       beat.shutdownNow();
@@ -284,6 +296,17 @@ public final class QemuDemo {
               }
             });
     activity = () -> null;
+    sizes.keySet().removeIf(k -> k.startsWith("rootfs-"));
+    sizes.putIfAbsent(
+        "disk.img",
+        mib(Files.size(r.disk())) + " apparent / " + mib(allocated(r.disk())) + " allocated");
+    sizes.put(
+        r.rootfsImage().getFileName().toString(),
+        mib(Files.size(r.rootfsImage()))
+            + " apparent / "
+            + mib(allocated(r.rootfsImage()))
+            + " allocated");
+    sizes.put(r.rootfsTar().getFileName().toString(), mib(Files.size(r.rootfsTar())));
     say(
         "    "
             + r.disk()
@@ -313,8 +336,11 @@ public final class QemuDemo {
               if (!line.isBlank()) {
                 last[0] = clip(line.strip(), 100);
               }
-              if (line.startsWith("PROBE-JOB")) {
+              if (line.contains("PROBE-JOB")) {
                 inJob[0] = true;
+              }
+              if (SPINNER.matcher(line).find()) {
+                return; // systemd's "A stop job is running" spinner, redrawn twice a second
               }
               if (MILESTONE.matcher(line).find()) {
                 say("    guest +" + secs(at) + "  " + clip(line.strip(), 140));
@@ -339,8 +365,7 @@ public final class QemuDemo {
     return at;
   }
 
-  private void printSummary(Summary s, BuildResult v1, BuildResult v2, Path work)
-      throws IOException {
+  private void printSummary(Summary s, Path work) {
     say("");
     say("Summary");
     say(
@@ -360,21 +385,10 @@ public final class QemuDemo {
     for (Map.Entry<String, Duration> e : s.steps().entrySet()) {
       say(String.format(Locale.ROOT, "  %-46s %8s", e.getKey(), secs(e.getValue())));
     }
-    say(
-        "  sizes: disk.img "
-            + mib(Files.size(v1.disk()))
-            + " apparent / "
-            + mib(allocated(v1.disk()))
-            + " allocated, "
-            + v2.rootfsImage().getFileName()
-            + " "
-            + mib(Files.size(v2.rootfsImage()))
-            + " ("
-            + mib(allocated(v2.rootfsImage()))
-            + " allocated), "
-            + v2.rootfsTar().getFileName()
-            + " "
-            + mib(Files.size(v2.rootfsTar())));
+    say("  sizes as built (disk.img of v1, payloads of v2):");
+    for (Map.Entry<String, String> e : sizes.entrySet()) {
+      say(String.format(Locale.ROOT, "    %-20s %s", e.getKey(), e.getValue()));
+    }
     say("  files: " + work + " (images, job disk, console logs in logs/)");
   }
 

@@ -25,8 +25,9 @@ public final class QemuGuest {
   public static final Path OVMF_CODE = Path.of("/usr/share/OVMF/OVMF_CODE_4M.fd");
   public static final Path OVMF_VARS = Path.of("/usr/share/OVMF/OVMF_VARS_4M.fd");
 
+  /** Terminal control sequences: CSI, charset selection, single-character ones like ESC M. */
   private static final Pattern ANSI =
-      Pattern.compile("\u001B\\[[0-9;?]*[A-Za-z]|\u001B[()][A-Z0-9]");
+      Pattern.compile("\u001B(\\[[0-9;?]*[ -/]*[@-~]|[()][A-Z0-9]|[@-Z\\\\-_])");
 
   /** Receives console lines as they appear. */
   @FunctionalInterface
