@@ -189,6 +189,14 @@ public final class QemuDemo {
       QemuGuest.Boot b1 = boot(vm, job, "boot v1");
       Duration healthy1 = require(b1, b1.firstAt("PROBE-STATUS "), "the agent's status");
       JsonNode s1 = GuestJobs.status(b1.console());
+      if (!"A".equals(s1.path("bootedSlot").asText())
+          || !"1.0.0".equals(s1.path("slots").path("A").path("version").asText())) {
+        throw new IllegalStateException(
+            "expected v1 to boot from slot A = 1.0.0; the agent says "
+                + s1.toString()
+                + "; console: "
+                + b1.log());
+      }
       Duration jobStart = require(b1, b1.firstAt("PROBE-JOB start"), "the job's start");
       Duration staged = require(b1, b1.firstAt("PROBE-STAGED ok"), "PROBE-STAGED (stage failed?)");
       Duration activated =
