@@ -18,7 +18,7 @@ fi
   echo "# $(date -u +%FT%TZ) $(nproc) cores, load before: $(uptime)"
   "$here/kubeos" demo "${args[@]}"
   echo "# load after: $(uptime)"
-  echo "# sizes (apparent / allocated, MiB):"
+  echo "# sizes now (apparent / allocated, MiB; v1's disk.img after the upgrade, ROOT-B written):"
   for f in "$here"/.work/demo/v1.0.0/out/disk.img "$here"/.work/demo/v2.0.0/out/rootfs-2.0.0.img \
            "$here"/.work/demo/v2.0.0/out/rootfs-2.0.0.tar; do
     echo "#   $(basename "$f"): $(du -m --apparent-size "$f" | cut -f1) / $(du -m "$f" | cut -f1)"
