@@ -16,8 +16,12 @@ jar="$here/kubeos-cli/target/kubeos-agent.jar"
 [ -f "$jar" ] || { echo "build the jar first: ./mvnw -q -DskipTests install" >&2; exit 1; }
 # What the jar needs (jdeps), without java.desktop: Jackson only probes java.beans optionally.
 modules=java.base,java.logging,java.naming,java.net.http,java.sql,jdk.httpserver,jdk.unsupported
+# Compression syntax: JDK 21+ takes zip-0..zip-9 (and deprecates 0|1|2); JDK 17 (Debian 12's
+# OpenJDK) only knows 0|1|2, where 2 is ZIP. --generate-cds-archive exists in both.
+major=$("$jdk/bin/jlink" --version | cut -d. -f1)
+if [ "$major" -ge 21 ]; then compress=zip-6; else compress=2; fi
 rm -rf "$out"
 "$jdk/bin/jlink" --add-modules "$modules" --strip-debug --no-header-files --no-man-pages \
-  --compress=zip-6 --generate-cds-archive --output "$out"
+  --compress="$compress" --generate-cds-archive --output "$out"
 cp "$jar" "$out/kubeos.jar"
 echo "agent runtime: $out ($(du -sh "$out" | cut -f1), $("$out/bin/java" -version 2>&1 | head -1))"

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Installs the Debian 12 packages KubeOS for Java needs to build, test and run its demo.
 # Idempotent: does nothing when everything is already present. Needs root (or sudo).
+# Usage: scripts/install-deps.sh [--with-qemu]   (--with-qemu: also what the QEMU demo and the e2e
+# tier need; ./kubeos demo and scripts/test.sh pass it, ./kubeos demo --quick does not)
 set -euo pipefail
 
 PACKAGES=(
@@ -17,6 +19,12 @@ PACKAGES=(
   docker-registry          # OCI payload tests: CNCF distribution 2.8 on 127.0.0.1 (RegistryServer)
   skopeo                   # OciSignatureIT pushes with it; baseline of bench/oci-bench.sh
 )
+if [ "${1:-}" = "--with-qemu" ]; then
+  PACKAGES+=(
+    qemu-system-x86        # QEMU (TCG) boots the built disk images: ./kubeos demo, QemuBootE2E
+    ovmf                   # UEFI firmware for those boots (GRUB EFI from the ESP)
+  )
+fi
 
 missing=()
 for p in "${PACKAGES[@]}"; do

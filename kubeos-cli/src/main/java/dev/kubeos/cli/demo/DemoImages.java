@@ -1,0 +1,86 @@
+package dev.kubeos.cli.demo;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+
+/**
+ * The image config of the QEMU demo and the e2e test: Debian bookworm via debootstrap (the
+ * builder's defaults, so every version shares one cached rootfs), the agent runtime, the probe
+ * unit, a serial console, small partitions.
+ */
+public final class DemoImages {
+  /** The image builder's default rootfs cache (same as {@code kubeos image build}). */
+  public static final Path DEFAULT_CACHE_DIR =
+      Path.of(System.getProperty("user.home"), ".cache", "kubeos", "image");
+
+  private DemoImages() {}
+
+  /**
+   * Writes {@code dir/kubeos.toml} for {@code version} (with the probe files next to it) and
+   * returns its path.
+   */
+  public static Path writeConfig(Path dir, String version, Path agentRuntime) throws IOException {
+    Files.createDirectories(dir);
+    for (String f : List.of("kubeos-probe", "kubeos-probe.service")) {
+      try (InputStream in = DemoImages.class.getResourceAsStream(f)) {
+        if (in == null) {
+          throw new IOException("resource " + f + " missing from the kubeos jar");
+        }
+        Files.write(dir.resolve(f), in.readAllBytes());
+      }
+    }
+    Path config = dir.resolve("kubeos.toml");
+    Files.writeString(
+        config,
+        "# KubeOS "
+            + version
+            + " for the QEMU demo / e2e: Debian bookworm (builder defaults) + the probe unit\n"
+            + "version = \""
+            + version
+            + "\"\n"
+            + "[[files]]\nsource = \"kubeos-probe\"\ntarget = \"/usr/local/sbin/kubeos-probe\"\n"
+            + "mode = \"0755\"\n"
+            + "[[files]]\nsource = \"kubeos-probe.service\"\n"
+            + "target = \"/etc/systemd/system/kubeos-probe.service\"\n"
+            + "[systemd]\nenable = [\"kubeos-probe.service\"]\n"
+            + "[partitions]\nesp_mib = 32\nroot_mib = 1024\npersist_mib = 256\n"
+            + "[kernel]\ncmdline = \"console=ttyS0,115200\"\n"
+            + "[agent]\nruntime = \""
+            + agentRuntime.toAbsolutePath()
+            + "\"\n");
+    return config;
+  }
+
+  /**
+   * Makes sure {@code runtime} holds a jlink'd runtime with the current {@code
+   * kubeos-cli/target/kubeos-agent.jar} of {@code repo}: runs {@code
+   * scripts/build-agent-runtime.sh} when the runtime is missing or its jar differs. Returns whether
+   * it built.
+   */
+  public static boolean ensureAgentRuntime(Path repo, Path runtime, PrintStream log)
+      throws IOException, InterruptedException {
+    Path jar = repo.resolve("kubeos-cli/target/kubeos-agent.jar");
+    Path script = repo.resolve("scripts/build-agent-runtime.sh");
+    Path current = runtime.resolve("kubeos.jar");
+    if (Files.isExecutable(runtime.resolve("bin/java"))
+        && Files.isRegularFile(current)
+        && (!Files.isRegularFile(jar) || Files.mismatch(jar, current) == -1)) {
+      return false;
+    }
+    if (!Files.isRegularFile(script) || !Files.isRegularFile(jar)) {
+      throw new IOException(
+          "no agent runtime at "
+              + runtime
+              + " and no "
+              + (Files.isRegularFile(script) ? jar : script)
+              + " to build one: run from a checkout after ./mvnw -DskipTests install, or pass"
+              + " --agent-runtime DIR (output of scripts/build-agent-runtime.sh)");
+    }
+    log.println(Host.run(List.of(script.toString(), runtime.toString())).strip());
+    return true;
+  }
+}
