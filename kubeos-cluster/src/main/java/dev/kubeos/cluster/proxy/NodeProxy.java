@@ -40,6 +40,10 @@ public final class NodeProxy {
   private final NodeCordon cordon;
   private final Drainer drainer;
   private final NodeEvents events;
+  private final String namespace;
+
+  /** Set by a pass whose agent call is to be retried: the next pass waits a poll interval. */
+  private boolean retrying;
 
   /** The node as read at the start of the current pass (the Events' involved object). */
   private Node node;
@@ -64,20 +68,32 @@ public final class NodeProxy {
     this.cordon = new NodeCordon(client, nodeName);
     this.drainer = new Drainer(client, nodeName, config, clock);
     this.events = new NodeEvents(client, namespace, clock);
+    this.namespace = namespace;
   }
 
-  /** Runs passes until {@code running} turns false, pausing while there is nothing to do. */
+  /**
+   * Runs passes until {@code running} turns false. After a pass with nothing to do, or one that
+   * waits (for the reboot, a missing resource, a retried agent call), it waits for its Node or
+   * OSInstance to change ({@link ChangeSignal}), at most {@link ProxyConfig#resync()}; a retried
+   * agent call waits at least {@link ProxyConfig#pollInterval()}.
+   */
   public void run(BooleanSupplier running) throws InterruptedException {
-    while (running.getAsBoolean()) {
-      Step s;
-      try {
-        s = runOnce();
-      } catch (KubernetesClientException | IllegalStateException e) {
-        LOG.warning(nodeName + ": pass failed, retrying: " + e.getMessage());
-        s = new Step.Wait(e.getMessage());
-      }
-      if (s instanceof Step.Nothing || s instanceof Step.Wait) {
-        Thread.sleep(config.pollInterval().toMillis());
+    try (ChangeSignal changes = ChangeSignal.watch(client, namespace, nodeName)) {
+      while (running.getAsBoolean()) {
+        Step s;
+        retrying = false;
+        try {
+          s = runOnce();
+        } catch (KubernetesClientException | IllegalStateException e) {
+          LOG.warning(nodeName + ": pass failed, retrying: " + e.getMessage());
+          s = new Step.Wait(e.getMessage());
+          retrying = true;
+        }
+        if (retrying) {
+          Thread.sleep(config.pollInterval().toMillis());
+        } else if (s instanceof Step.Nothing || s instanceof Step.Wait) {
+          changes.await(config.resync());
+        }
       }
     }
   }
@@ -240,6 +256,7 @@ public final class NodeProxy {
     boolean expired = !clock.instant().isBefore(since.plus(config.rebootTimeout()));
     if (e.code().action() == Action.RETRY && !expired) {
       status.note(message + "; retrying " + phase.wireName());
+      retrying = true;
       return;
     }
     fail(NodeEvents.FAILED, phase.wireName() + " failed: " + message);

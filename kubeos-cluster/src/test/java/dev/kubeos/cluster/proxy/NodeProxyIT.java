@@ -194,7 +194,8 @@ class NodeProxyIT {
         Driver.FAST.defaultDrainTimeout(),
         3,
         Driver.FAST.evictionBackoff(),
-        Driver.FAST.evictionBackoffMax());
+        Driver.FAST.evictionBackoffMax(),
+        Driver.FAST.resync());
   }
 
   @Test

@@ -21,6 +21,7 @@ import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -79,6 +80,10 @@ final class ProxyFleet implements AutoCloseable {
   final Map<String, MemoryAgent> agents = new LinkedHashMap<>();
   final FleetMonitor monitor;
 
+  /** The proxies' API requests, by "METHOD resource" ("WATCH" for watches). */
+  final Map<String, java.util.concurrent.atomic.AtomicInteger> proxyRequests =
+      new java.util.concurrent.ConcurrentSkipListMap<>();
+
   /** Exceptions that ended a proxy thread other than a simulated kill. */
   final List<Throwable> crashes = new CopyOnWriteArrayList<>();
 
@@ -94,7 +99,8 @@ final class ProxyFleet implements AutoCloseable {
   private final long t0 = System.nanoTime();
 
   /**
-   * @param poll the proxies' poll interval (also their eviction backoff)
+   * @param poll the proxies' poll interval (evicted pods gone? also their eviction backoff); they
+   *     watch their Node and OSInstance and look again at the latest after a 5 s resync
    * @param rebootDelayMs how long a node takes to "reboot" after the agent's {@code upgrade}
    */
   ProxyFleet(int selectedNodes, int outsideNodes, Duration poll, long rebootDelayMs) {
@@ -122,8 +128,14 @@ final class ProxyFleet implements AutoCloseable {
         admin.resources(OSInstance.class).inNamespace(NS).inform(monitor.instances(), 0);
     config =
         new ProxyConfig(
-            poll, Duration.ofSeconds(60), Duration.ofSeconds(60), 5, poll, poll.multipliedBy(4));
-    proxyClient = newClient();
+            poll,
+            Duration.ofSeconds(60),
+            Duration.ofSeconds(60),
+            5,
+            poll,
+            poll.multipliedBy(4),
+            Duration.ofSeconds(5));
+    proxyClient = newProxyClient();
   }
 
   /** The OS resource {@link #OS_NAME} to {@link #V2}, timeinterval 0, changed by {@code spec}. */
@@ -192,13 +204,18 @@ final class ProxyFleet implements AutoCloseable {
     proxies.put(name, h);
   }
 
-  /** Stops the node's proxy after its current step and waits for it to end. */
-  void stopProxy(String name) throws InterruptedException {
-    Handle h = proxies.get(name);
-    h.running.set(false);
-    h.thread.join(30_000);
-    if (h.thread.isAlive()) {
-      throw new IllegalStateException("the proxy of " + name + " did not stop");
+  /**
+   * Stops the nodes' proxies after their current step (a waiting proxy wakes at its next resync or
+   * change) and waits for them to end.
+   */
+  void stopProxies(Collection<String> names) throws InterruptedException {
+    names.forEach(n -> proxies.get(n).running.set(false));
+    for (String n : names) {
+      Thread t = proxies.get(n).thread;
+      t.join(30_000);
+      if (t.isAlive()) {
+        throw new IllegalStateException("the proxy of " + n + " did not stop");
+      }
     }
   }
 
@@ -208,7 +225,68 @@ final class ProxyFleet implements AutoCloseable {
 
   /** Later proxy starts use a new client, as new proxy processes would. */
   void newProxyGeneration() {
-    proxyClient = newClient();
+    proxyClient = newProxyClient();
+  }
+
+  int proxyRequestCount() {
+    return proxyRequests.values().stream().mapToInt(a -> a.get()).sum();
+  }
+
+  /** The proxies' requests per node that reached the target, and their breakdown. */
+  String proxyRequestsPerNode(int upgraded) {
+    int total = proxyRequests.values().stream().mapToInt(a -> a.get()).sum();
+    return String.format(
+        java.util.Locale.ROOT,
+        "%.1f (%d requests: %s)",
+        (double) total / upgraded,
+        total,
+        proxyRequests);
+  }
+
+  private KubernetesClient newProxyClient() {
+    io.fabric8.kubernetes.client.http.Interceptor counter =
+        new io.fabric8.kubernetes.client.http.Interceptor() {
+          @Override
+          public void before(
+              io.fabric8.kubernetes.client.http.BasicBuilder b,
+              io.fabric8.kubernetes.client.http.HttpRequest r,
+              RequestTags tags) {
+            proxyRequests
+                .computeIfAbsent(kind(r), k -> new java.util.concurrent.atomic.AtomicInteger())
+                .incrementAndGet();
+          }
+        };
+    KubernetesClient c =
+        cluster.server.createClient(
+            b ->
+                b.editOrNewConfig()
+                    .withRequestRetryBackoffLimit(0)
+                    .withRequestTimeout(MockCluster.REQUEST_TIMEOUT_MS)
+                    .endConfig()
+                    .withHttpClientBuilderConsumer(
+                        h -> h.addOrReplaceInterceptor("count", counter)));
+    clients.add(c);
+    return c;
+  }
+
+  /** "GET nodes", "PUT osinstances/status", "POST pods/eviction", "WATCH nodes", ... */
+  static String kind(io.fabric8.kubernetes.client.http.HttpRequest r) {
+    String path = r.uri().getPath();
+    String query = r.uri().getQuery() == null ? "" : r.uri().getQuery();
+    String[] seg = path.split("/");
+    String res = "";
+    for (String k : new String[] {"nodes", "pods", "osinstances", "os", "events"}) {
+      for (int i = 0; i < seg.length; i++) {
+        if (seg[i].equals(k)) {
+          res = k + (i + 2 < seg.length ? "/" + seg[i + 2] : "");
+        }
+      }
+      if (!res.isEmpty()) {
+        break;
+      }
+    }
+    String method = query.contains("watch=true") ? "WATCH" : r.method();
+    return method + " " + res;
   }
 
   // ---- operator ----
