@@ -392,8 +392,13 @@ final class ProxyFleet implements AutoCloseable {
 
   /** Every selected node at V2, Done, idle and schedulable, and the OS counting them at target. */
   boolean converged() {
+    return converged(Set.of());
+  }
+
+  /** As {@link #converged()} for the selected nodes other than {@code failed}. */
+  boolean converged(Set<String> failed) {
     OS os = os();
-    if (os.getStatus() == null || os.getStatus().getAtTarget() != selected.size()) {
+    if (os.getStatus() == null || os.getStatus().getAtTarget() != selected.size() - failed.size()) {
       return false;
     }
     Map<String, OSInstance> inst = instances();
@@ -401,6 +406,9 @@ final class ProxyFleet implements AutoCloseable {
         admin.nodes().list().getItems().stream()
             .collect(Collectors.toMap(ProxyFleet::name, Function.identity()));
     for (String name : selected) {
+      if (failed.contains(name)) {
+        continue;
+      }
       OSInstance i = inst.get(name);
       Node n = nodes.get(name);
       if (!OSInstanceSpec.IDLE.equals(i.getSpec().getNodestatus())
