@@ -94,6 +94,7 @@ final class ProxyFleet implements AutoCloseable {
   private final SharedIndexInformer<OSInstance> instanceWatch;
   private KubernetesClient proxyClient;
   private Operator operator;
+  private KubernetesClient operatorClient;
   private OperatorMetrics metrics;
   private int operators;
   private final long t0 = System.nanoTime();
@@ -304,14 +305,20 @@ final class ProxyFleet implements AutoCloseable {
                 Duration.ofMillis(20),
                 Duration.ofSeconds(2));
     metrics = new OperatorMetrics();
-    operator = new Operator(newClient(), cfg, metrics, Clock.systemUTC());
+    operatorClient = cluster.client();
+    operator = new Operator(operatorClient, cfg, metrics, Clock.systemUTC());
     operator.start();
   }
 
-  /** Stops the operator at once (its informers and loop end; nothing is handed over). */
+  /**
+   * Stops the operator at once (its informers and loop end; nothing is handed over) and drops its
+   * connections, as a killed process would. (Closing only its watches can leave the mock writing a
+   * watch event into a half-closed websocket, which blocks the mock's single thread for 30 s.)
+   */
   void killOperator() {
     operator.close();
     metrics.close();
+    operatorClient.close();
     operator = null;
   }
 
