@@ -61,7 +61,7 @@ class FleetWithProxiesIT {
    *   <li>a time window two hours ahead: nothing is written;
    *   <li>the window moved around now: the rollout starts; six nodes of the first batch fail in the
    *       three ways a node can (the agent cannot stage, the trial boot falls back to v1 with a new
-   *       bootID, a PodDisruptionBudget refuses every eviction until the 10 s drain timeout); the
+   *       bootID, a PodDisruptionBudget refuses every eviction until the 40 s drain timeout); the
    *       failure budget of 5 halts the rollout and no node starts after the halt;
    *   <li>the budget raised: the rollout continues; pause stops new nodes while those in flight
    *       finish;
@@ -91,7 +91,8 @@ class FleetWithProxiesIT {
           20,
           s -> {
             s.setFailurebudget(5);
-            s.setDraintimeout(10);
+            // long enough that a drain survives the mock's 30 s stall (see ProxyFleet.killOperator)
+            s.setDraintimeout(40);
             s.setTimewindow(new dev.kubeos.api.crd.TimeWindow(hms(now, 2), hms(now, 3)));
           });
       fleet.startOperator();

@@ -312,8 +312,10 @@ final class ProxyFleet implements AutoCloseable {
 
   /**
    * Stops the operator at once (its informers and loop end; nothing is handed over) and drops its
-   * connections, as a killed process would. (Closing only its watches can leave the mock writing a
-   * watch event into a half-closed websocket, which blocks the mock's single thread for 30 s.)
+   * connections, as a killed process would. Killing watchers (the operator's or proxies' informers)
+   * can leave the mock writing a watch event into a closing websocket, which blocks its single
+   * thread for up to 30 s ("VertxMockWebSocket write did not complete within 30s"); the fleet
+   * test's drain timeout is longer than that, and every request may wait 60 s.
    */
   void killOperator() {
     operator.close();
