@@ -62,7 +62,8 @@ class FleetWithProxiesIT {
    *   <li>the window moved around now: the rollout starts; six nodes of the first batch fail in the
    *       three ways a node can (the agent cannot stage, the trial boot falls back to v1 with a new
    *       bootID, a PodDisruptionBudget refuses every eviction until the 40 s drain timeout); the
-   *       failure budget of 5 halts the rollout and no node starts after the halt;
+   *       failure budget of 4 halts the rollout, the nodes in flight (the PDB-blocked ones among
+   *       them) finish, and no node starts after the halt;
    *   <li>the budget raised: the rollout continues; pause stops new nodes while those in flight
    *       finish;
    *   <li>resume; the operator and 20 proxies are killed mid-rollout (5 right after requesting
@@ -90,7 +91,8 @@ class FleetWithProxiesIT {
       fleet.createOs(
           20,
           s -> {
-            s.setFailurebudget(5);
+            // the four quick failures halt; the PDB-blocked drains fail later, while halted
+            s.setFailurebudget(4);
             // long enough that a drain survives the mock's 30 s stall (see ProxyFleet.killOperator)
             s.setDraintimeout(40);
             s.setTimewindow(new dev.kubeos.api.crd.TimeWindow(hms(now, 2), hms(now, 3)));
@@ -119,7 +121,7 @@ class FleetWithProxiesIT {
       fleet.log("halted");
       Condition halted = fleet.condition(OSStatus.HALTED);
       assertThat(halted.getReason()).isEqualTo("FailureBudgetExhausted");
-      assertThat(halted.getMessage()).contains("spec.failurebudget is 5");
+      assertThat(halted.getMessage()).contains("spec.failurebudget is 4");
       Set<String> startedAtHalt = fleet.started(); // nodes in flight may finish
       await().atMost(LONG).pollInterval(poll()).until(() -> idle(fleet));
       awaitPasses(fleet, 3);
