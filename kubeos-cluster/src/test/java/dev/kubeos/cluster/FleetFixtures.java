@@ -31,6 +31,7 @@ public final class FleetFixtures {
             .endCondition()
             .withNewNodeInfo()
             .withOsImage(osImage)
+            .withBootID("boot-" + name + "-0")
             .endNodeInfo()
             .addToAllocatable("cpu", new Quantity("4"))
             .addToAllocatable("memory", new Quantity("8Gi"))

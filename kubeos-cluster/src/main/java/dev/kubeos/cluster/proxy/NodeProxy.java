@@ -39,6 +39,14 @@ public final class NodeProxy {
   private final InstanceStatusWriter status;
   private final NodeCordon cordon;
   private final Drainer drainer;
+  private final NodeEvents events;
+  private final String namespace;
+
+  /** Set by a pass whose agent call is to be retried: the next pass waits a poll interval. */
+  private boolean retrying;
+
+  /** The node as read at the start of the current pass (the Events' involved object). */
+  private Node node;
 
   /**
    * @param namespace namespace of the OSInstances (the OS resource's {@code osinstancenamespace};
@@ -59,20 +67,33 @@ public final class NodeProxy {
     this.status = new InstanceStatusWriter(client, namespace, nodeName, clock);
     this.cordon = new NodeCordon(client, nodeName);
     this.drainer = new Drainer(client, nodeName, config, clock);
+    this.events = new NodeEvents(client, namespace, clock);
+    this.namespace = namespace;
   }
 
-  /** Runs passes until {@code running} turns false, pausing while there is nothing to do. */
+  /**
+   * Runs passes until {@code running} turns false. After a pass with nothing to do, or one that
+   * waits (for the reboot, a missing resource, a retried agent call), it waits for its Node or
+   * OSInstance to change ({@link ChangeSignal}), at most {@link ProxyConfig#resync()}; a retried
+   * agent call waits at least {@link ProxyConfig#pollInterval()}.
+   */
   public void run(BooleanSupplier running) throws InterruptedException {
-    while (running.getAsBoolean()) {
-      Step s;
-      try {
-        s = runOnce();
-      } catch (KubernetesClientException | IllegalStateException e) {
-        LOG.warning(nodeName + ": pass failed, retrying: " + e.getMessage());
-        s = new Step.Wait(e.getMessage());
-      }
-      if (s instanceof Step.Nothing || s instanceof Step.Wait) {
-        Thread.sleep(config.pollInterval().toMillis());
+    try (ChangeSignal changes = ChangeSignal.watch(client, namespace, nodeName)) {
+      while (running.getAsBoolean()) {
+        Step s;
+        retrying = false;
+        try {
+          s = runOnce();
+        } catch (KubernetesClientException | IllegalStateException e) {
+          LOG.warning(nodeName + ": pass failed, retrying: " + e.getMessage());
+          s = new Step.Wait(e.getMessage());
+          retrying = true;
+        }
+        if (retrying) {
+          Thread.sleep(config.pollInterval().toMillis());
+        } else if (s instanceof Step.Nothing || s instanceof Step.Wait) {
+          changes.await(config.resync());
+        }
       }
     }
   }
@@ -96,11 +117,10 @@ public final class NodeProxy {
         problem = "no target: the OS resource has no osversion / sysconfigs.version";
       }
     }
-    Node node = cordon.node();
-    String osImage =
-        node.getStatus() == null || node.getStatus().getNodeInfo() == null
-            ? null
-            : node.getStatus().getNodeInfo().getOsImage();
+    node = cordon.node();
+    var info = node.getStatus() == null ? null : node.getStatus().getNodeInfo();
+    String osImage = info == null ? null : info.getOsImage();
+    String bootId = info == null ? null : info.getBootID();
     var st = inst.getStatus();
     Observed o =
         new Observed(
@@ -111,6 +131,8 @@ public final class NodeProxy {
             st == null ? null : st.getTarget(),
             st == null || st.getPhasetime() == null ? null : Instant.parse(st.getPhasetime()),
             osImage,
+            bootId,
+            st == null ? null : st.getBootid(),
             clock.instant(),
             config.rebootTimeout());
     Step step = ProxyStateMachine.decide(o);
@@ -125,13 +147,17 @@ public final class NodeProxy {
       act(a.op(), a.phase(), o, inst, os.getSpec());
     } else if (step instanceof Step.Advance a) {
       status.record(a.to(), "node came back at " + o.osImage());
+      if (a.to() == Phase.VERIFYING) {
+        events.normal(node, NodeEvents.REBOOTED, "the node came back at " + o.osImage());
+      }
     } else if (step instanceof Step.Fail f) {
-      fail(f.message());
+      fail(NodeEvents.FAILED, f.message());
     } else if (step instanceof Step.Release) {
       status.setNodestatusIdle();
     } else if (step instanceof Step.Abort a) {
       cordon.uncordon();
       status.record(Phase.IDLE, a.why());
+      events.warning(node, NodeEvents.ABORTED, a.why());
     }
     if (!(step instanceof Step.Nothing)) {
       LOG.info(nodeName + ": " + step);
@@ -150,14 +176,16 @@ public final class NodeProxy {
             agent.configure(AgentRequests.configure(before));
           }
           status.record(next, "staged " + os.getOsversion(), s -> s.setUpgradeconfigs(before));
+          events.normal(node, NodeEvents.STAGED, "staged " + os.getOsversion());
         }
         case CORDONING -> {
           boolean ours = cordon.cordon();
-          status.record(
-              next,
+          String msg =
               ours
                   ? "cordoned"
-                  : "the node was already cordoned by someone else: left so, not uncordoned later");
+                  : "the node was already cordoned by someone else: left so, not uncordoned later";
+          status.record(next, msg);
+          events.normal(node, NodeEvents.DRAINING, msg + "; draining");
         }
         case DRAINING -> drainThenReboot(op, o, os);
         case CONFIGURING -> {
@@ -166,10 +194,15 @@ public final class NodeProxy {
             agent.configure(AgentRequests.configure(sys));
           }
           status.record(next, "sysconfigs applied", s -> s.setSysconfigs(sys));
+          if (next == Phase.DONE) {
+            events.normal(node, doneReason(op), op.nodestatus() + " to " + o.desiredTarget());
+          }
         }
         case UNCORDONING -> {
           cordon.uncordon();
-          status.record(next, op.nodestatus() + " to " + o.desiredTarget() + " done");
+          String msg = op.nodestatus() + " to " + o.desiredTarget() + " done";
+          status.record(next, msg);
+          events.normal(node, doneReason(op), msg);
         }
         default -> throw new IllegalStateException(phase + " has no action");
       }
@@ -186,10 +219,13 @@ public final class NodeProxy {
             : Duration.ofSeconds(os.getDraintimeout());
     Drainer.Result r = drainer.drain(os.isEvictpodforce(), since.plus(timeout));
     if (!r.complete()) {
-      fail(r.message()); // the agent is never asked to reboot an undrained node
+      fail(NodeEvents.DRAIN_FAILED, r.message()); // never reboot an undrained node
       return;
     }
-    status.record(Phase.REBOOTING, r.message() + "; reboot requested");
+    // the bootID before the request: a new one afterwards proves the reboot happened
+    String msg = r.message() + "; reboot requested";
+    status.record(Phase.REBOOTING, msg, s -> s.setBootid(o.bootId()));
+    events.normal(node, NodeEvents.REBOOTING, msg + " into " + o.desiredTarget());
     try {
       if (op == Operation.ROLLBACK) {
         agent.rollback();
@@ -204,6 +240,7 @@ public final class NodeProxy {
         return;
       }
       fail(
+          NodeEvents.FAILED,
           "the agent refused to "
               + op.nodestatus()
               + ": "
@@ -219,14 +256,24 @@ public final class NodeProxy {
     boolean expired = !clock.instant().isBefore(since.plus(config.rebootTimeout()));
     if (e.code().action() == Action.RETRY && !expired) {
       status.note(message + "; retrying " + phase.wireName());
+      retrying = true;
       return;
     }
-    fail(phase.wireName() + " failed: " + message);
+    fail(NodeEvents.FAILED, phase.wireName() + " failed: " + message);
   }
 
-  private void fail(String message) {
+  private void fail(String reason, String message) {
     cordon.uncordon();
     status.record(Phase.FAILED, message);
+    events.warning(node, reason, message);
+  }
+
+  private static String doneReason(Operation op) {
+    return switch (op) {
+      case UPGRADE -> NodeEvents.UPGRADED;
+      case CONFIG -> NodeEvents.CONFIGURED;
+      case ROLLBACK -> NodeEvents.ROLLED_BACK;
+    };
   }
 
   private OS os(OSInstanceSpec spec) {

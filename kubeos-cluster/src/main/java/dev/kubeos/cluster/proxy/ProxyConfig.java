@@ -12,6 +12,9 @@ import java.time.Duration;
  * @param evictionParallelism most evictions in flight at once
  * @param evictionBackoff first wait after a refused (429) eviction; doubles per refusal
  * @param evictionBackoffMax longest wait between two eviction attempts of one pod
+ * @param resync longest pause between two passes while nothing changes: the proxy watches its Node
+ *     and OSInstance and looks again as soon as either changes, so this only bounds how late a
+ *     timeout (reboot) or a change to the OS resource (not watched) is noticed
  */
 public record ProxyConfig(
     Duration pollInterval,
@@ -19,9 +22,13 @@ public record ProxyConfig(
     Duration defaultDrainTimeout,
     int evictionParallelism,
     Duration evictionBackoff,
-    Duration evictionBackoffMax) {
+    Duration evictionBackoffMax,
+    Duration resync) {
 
-  /** Production defaults: 5 s polls, 15 min reboot, 10 min drain, 5 parallel evictions. */
+  /**
+   * Production defaults: 5 s polls (evicted pods gone, retried agent calls), 15 min reboot, 10 min
+   * drain, 5 parallel evictions, 60 s resync.
+   */
   public static ProxyConfig defaults() {
     return new ProxyConfig(
         Duration.ofSeconds(5),
@@ -29,6 +36,7 @@ public record ProxyConfig(
         Duration.ofMinutes(10),
         5,
         Duration.ofSeconds(1),
-        Duration.ofSeconds(30));
+        Duration.ofSeconds(30),
+        Duration.ofSeconds(60));
   }
 }

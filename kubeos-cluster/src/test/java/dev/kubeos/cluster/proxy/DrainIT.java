@@ -59,6 +59,11 @@ class DrainIT {
     assertThat(refused).as("429 retried with backoff").isBetween(3L, 40L);
     assertThat(ms).as("drain timeout of 3 s honoured").isBetween(3000L, 9000L);
     assertThat(driver.instance().getSpec().getNodestatus()).isEqualTo("idle");
+    assertThat(Fixtures.nodeEvents(c, "n1"))
+        .containsExactlyInAnyOrder("Staged", "Draining", "Warning: DrainFailed");
+    assertThat(Fixtures.eventMessage(c, "n1", "DrainFailed"))
+        .contains("default/db-0")
+        .doesNotContain("web-1");
   }
 
   @Test

@@ -17,7 +17,8 @@ final class Driver {
           Duration.ofSeconds(5),
           3,
           Duration.ofMillis(50),
-          Duration.ofMillis(400));
+          Duration.ofMillis(400),
+          Duration.ofMillis(20));
 
   final List<String> phases = new ArrayList<>();
   private final KubernetesClient client;

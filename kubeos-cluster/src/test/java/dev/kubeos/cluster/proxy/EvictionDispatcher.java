@@ -2,6 +2,8 @@ package dev.kubeos.cluster.proxy;
 
 import dev.kubeos.api.crd.OS;
 import dev.kubeos.api.crd.OSInstance;
+import io.fabric8.kubernetes.api.model.Event;
+import io.fabric8.kubernetes.api.model.EventList;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.PodList;
 import io.fabric8.kubernetes.api.model.policy.v1.PodDisruptionBudget;
@@ -22,9 +24,12 @@ import java.util.regex.Pattern;
  * pods/NAME/eviction} would be stored as an object). This dispatcher answers it the way the API
  * server does: 429 when evicting would take the pods a PodDisruptionBudget selects below its {@code
  * minAvailable} (or above {@code maxUnavailable: 0}), otherwise the pod is deleted and 201
- * returned. Everything else is plain CRUD. Each eviction answer is recorded.
+ * returned. Everything else is plain CRUD (Events in a list of their own, see {@code events}). Each
+ * eviction answer is recorded.
  */
 final class EvictionDispatcher extends KubernetesCrudDispatcher {
+  private static final Pattern EVENTS =
+      Pattern.compile("^/api/v1/namespaces/([^/]+)/events(\\?.*)?$");
   private static final Pattern EVICTION =
       Pattern.compile("^/api/v1/namespaces/([^/]+)/pods/([^/?]+)/eviction(\\?.*)?$");
 
@@ -32,6 +37,16 @@ final class EvictionDispatcher extends KubernetesCrudDispatcher {
   record Eviction(String pod, int code) {}
 
   final List<Eviction> evictions = new CopyOnWriteArrayList<>();
+
+  /**
+   * Events, kept apart from the CRUD store: the mock scans every stored object on each request, and
+   * a 200-node rollout writes over a thousand Events that only the tests read back. They are
+   * answered as the API server does: POST creates (201), GET lists a namespace's Events.
+   */
+  private final List<Event> events = new CopyOnWriteArrayList<>();
+
+  private final java.util.concurrent.atomic.AtomicLong eventVersion =
+      new java.util.concurrent.atomic.AtomicLong();
   private final KubernetesSerialization json = new KubernetesSerialization();
 
   EvictionDispatcher() {
@@ -43,6 +58,24 @@ final class EvictionDispatcher extends KubernetesCrudDispatcher {
 
   @Override
   public MockResponse dispatch(RecordedRequest request) {
+    Matcher ev = EVENTS.matcher(request.getPath());
+    if (ev.matches() && "POST".equals(request.getMethod())) {
+      Event e = json.unmarshal(request.getBody().readUtf8(), Event.class);
+      e.getMetadata().setNamespace(ev.group(1));
+      e.getMetadata().setResourceVersion(Long.toString(eventVersion.incrementAndGet()));
+      e.getMetadata().setUid(java.util.UUID.randomUUID().toString());
+      events.add(e);
+      return json(201, json.asJson(e));
+    }
+    if (ev.matches() && "GET".equals(request.getMethod())) {
+      List<Event> in =
+          events.stream().filter(e -> ev.group(1).equals(e.getMetadata().getNamespace())).toList();
+      EventList list = new EventList();
+      list.setItems(new java.util.ArrayList<>(in));
+      list.setMetadata(new io.fabric8.kubernetes.api.model.ListMeta());
+      list.getMetadata().setResourceVersion(Long.toString(eventVersion.get()));
+      return json(200, json.asJson(list));
+    }
     Matcher m = EVICTION.matcher(request.getPath());
     if ("GET".equals(request.getMethod()) && request.getPath().contains("spec.nodeName")) {
       // the mock cannot select pods by spec.nodeName (the API server can): answer the list
@@ -102,6 +135,13 @@ final class EvictionDispatcher extends KubernetesCrudDispatcher {
   private static boolean matches(Map<String, String> selector, Pod p) {
     Map<String, String> labels = p.getMetadata().getLabels();
     return selector != null && labels != null && labels.entrySet().containsAll(selector.entrySet());
+  }
+
+  private static MockResponse json(int code, String body) {
+    return new MockResponse()
+        .setResponseCode(code)
+        .setHeader("Content-Type", "application/json")
+        .setBody(body);
   }
 
   private MockResponse answer(String pod, int code, String message, String reason) {

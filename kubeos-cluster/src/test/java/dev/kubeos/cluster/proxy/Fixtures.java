@@ -35,6 +35,7 @@ final class Fixtures {
             .withNewStatus()
             .withNewNodeInfo()
             .withOsImage(osImage)
+            .withBootID("boot-" + name + "-0")
             .endNodeInfo()
             .endStatus()
             .build();
@@ -108,6 +109,29 @@ final class Fixtures {
                 .endSpec()
                 .build())
         .create();
+  }
+
+  /** Reasons of the Events recorded about node {@code node}, with their type ("Warning: X"). */
+  static List<String> nodeEvents(KubernetesClient c, String node) {
+    return c.v1().events().inNamespace(NS).list().getItems().stream()
+        .filter(e -> "Node".equals(e.getInvolvedObject().getKind()))
+        .filter(e -> node.equals(e.getInvolvedObject().getName()))
+        .map(e -> ("Warning".equals(e.getType()) ? "Warning: " : "") + e.getReason())
+        .toList();
+  }
+
+  /** Message of the node's one Event with {@code reason}. */
+  static String eventMessage(KubernetesClient c, String node, String reason) {
+    return c.v1().events().inNamespace(NS).list().getItems().stream()
+        .filter(e -> node.equals(e.getInvolvedObject().getName()))
+        .filter(e -> reason.equals(e.getReason()))
+        .map(io.fabric8.kubernetes.api.model.Event::getMessage)
+        .reduce(
+            (a, b) -> {
+              throw new AssertionError(
+                  "two " + reason + " Events for " + node + ": " + a + " / " + b);
+            })
+        .orElseThrow(() -> new AssertionError("no " + reason + " Event for " + node));
   }
 
   static SysConfigs sysconfigs(String version, String key, String value) {

@@ -1,272 +1,372 @@
 package dev.kubeos.cluster.proxy;
 
+import static dev.kubeos.cluster.proxy.ProxyFleet.V1;
+import static dev.kubeos.cluster.proxy.ProxyFleet.V2;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import dev.kubeos.api.crd.OS;
+import dev.kubeos.api.agent.ErrorCode;
 import dev.kubeos.api.crd.OSInstance;
-import dev.kubeos.api.crd.OSInstanceSpec;
-import dev.kubeos.api.crd.OpsType;
-import dev.kubeos.cluster.FleetFixtures;
-import dev.kubeos.cluster.operator.Operator;
-import dev.kubeos.cluster.operator.OperatorConfig;
-import dev.kubeos.cluster.operator.OperatorMetrics;
-import io.fabric8.kubernetes.api.model.Node;
-import io.fabric8.kubernetes.client.KubernetesClient;
-import io.fabric8.kubernetes.client.informers.ResourceEventHandler;
-import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
-import java.nio.file.Path;
-import java.time.Clock;
+import dev.kubeos.api.crd.OSStatus;
+import io.fabric8.kubernetes.api.model.Condition;
 import java.time.Duration;
+import java.time.LocalTime;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
-import java.util.HashMap;
+import java.util.Collection;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicInteger;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.function.IntSupplier;
 import org.junit.jupiter.api.Test;
 
 /**
- * The real operator with one real {@link NodeProxy} per node (each with a {@link MemoryAgent} that
- * "reboots" by changing the node's osImage after a delay) on fabric8's CRUD mock server with the
- * Eviction subresource. A monitor watches nodes and OSInstances and, on every event, counts the
- * selected nodes that are unavailable (cordoned, NotReady, or assigned an operation).
+ * The real operator with one real {@link NodeProxy} per node, each with a {@link MemoryAgent} that
+ * "reboots" 100 ms after {@code upgrade} by changing the node's osImage and bootID, on fabric8's
+ * CRUD mock server with the Eviction subresource ({@link ProxyFleet}). In every scenario the {@link
+ * FleetMonitor} checks on every watch event that no more than {@code maxunavailable} selected nodes
+ * are unavailable.
  */
 class FleetWithProxiesIT {
-  private static final String NS = Fixtures.NS;
-  private static final String V1 = "KubeOS v1";
-  private static final String V2 = "KubeOS v2";
+  private static final Duration POLL = Duration.ofMillis(200);
+  private static final long REBOOT_MS = 100;
+  private static final Duration LONG = Duration.ofMinutes(2);
 
-  // held in a field: java.util.logging keeps loggers weakly
-  private static final java.util.logging.Logger QUIET =
-      java.util.logging.Logger.getLogger("io.fabric8.mockwebserver");
-
-  static {
-    QUIET.setLevel(java.util.logging.Level.WARNING);
-  }
-
+  /** The happy path, small enough to read its log: 20 nodes, maxunavailable 5. */
   @Test
   void twentyNodesConvergeWithinMaxUnavailable() throws Exception {
-    rollout(20, 5, Duration.ofMillis(200), Duration.ofSeconds(60));
+    try (ProxyFleet fleet = new ProxyFleet(20, 0, Duration.ofSeconds(1), REBOOT_MS)) {
+      fleet.startProxies();
+      fleet.createOs(5, s -> {});
+      fleet.startOperator();
+      await().atMost(Duration.ofSeconds(120)).pollInterval(poll()).until(fleet::converged);
+      fleet.log("converged");
+      System.out.println(
+          "FleetWithProxiesIT 20 nodes: proxy requests per upgraded node: "
+              + fleet.proxyRequestsPerNode(20));
+      assertThat(fleet.monitor.maxUnavailable.get()).isBetween(1, 5);
+      assertUpgradedExactlyOnce(fleet, fleet.selected);
+      assertEvictedOnce(fleet, fleet.selected);
+      assertThat(fleet.crashes).isEmpty();
+    }
   }
 
-  /** 200 nodes, maxunavailable 20, 1 s proxy polls: about 40 s on a 2-core machine. */
+  /**
+   * One run of 200 selected nodes (and 10 outside the node selector) through every situation, in
+   * order, each checked when it happens:
+   *
+   * <ol>
+   *   <li>a time window two hours ahead: nothing is written;
+   *   <li>the window moved around now: the rollout starts; six nodes of the first batch fail in the
+   *       three ways a node can (the agent cannot stage, the trial boot falls back to v1 with a new
+   *       bootID, a PodDisruptionBudget refuses every eviction until the 40 s drain timeout); the
+   *       failure budget of 4 halts the rollout, the nodes in flight (the PDB-blocked ones among
+   *       them) finish, and no node starts after the halt;
+   *   <li>the budget raised: the rollout continues; pause stops new nodes while those in flight
+   *       finish;
+   *   <li>resume; the operator and 20 proxies are killed mid-rollout (5 right after requesting
+   *       their node's reboot, 15 between two steps) and started again as new processes;
+   *   <li>every other selected node reaches v2, staged once and rebooted once; the six failed nodes
+   *       are never tried again; the outside nodes are never written.
+   * </ol>
+   */
   @Test
-  void twoHundredNodesConvergeWithinMaxUnavailable() throws Exception {
-    rollout(200, 20, Duration.ofMillis(1000), Duration.ofSeconds(150));
+  void twoHundredProxiesThroughWindowFailuresHaltPauseAndRestarts() throws Exception {
+    List<String> stageFails = List.of("n002", "n009");
+    List<String> fallsBack = List.of("n005", "n013");
+    List<String> pdbBlocked = List.of("n007", "n016");
+    List<String> failing = new ArrayList<>();
+    failing.addAll(stageFails);
+    failing.addAll(fallsBack);
+    failing.addAll(pdbBlocked);
+    try (ProxyFleet fleet = new ProxyFleet(200, 10, POLL, REBOOT_MS)) {
+      stageFails.forEach(n -> fleet.agents.get(n).stageFails = ErrorCode.CHECKSUM_MISMATCH);
+      fallsBack.forEach(n -> fleet.agents.get(n).bootsInto = V1);
+      pdbBlocked.forEach(fleet::blockDrain);
+      Map<String, String> before = fleet.versions();
+      fleet.startProxies();
+      LocalTime now = LocalTime.now(ZoneOffset.UTC);
+      fleet.createOs(
+          20,
+          s -> {
+            // the four quick failures halt; the PDB-blocked drains fail later, while halted
+            s.setFailurebudget(4);
+            // long enough that a drain survives the mock's 30 s stall (see ProxyFleet.killOperator)
+            s.setDraintimeout(40);
+            s.setTimewindow(new dev.kubeos.api.crd.TimeWindow(hms(now, 2), hms(now, 3)));
+          });
+      fleet.startOperator();
+
+      // 1. outside the time window: the operator plans, reports why, and writes nothing else
+      await()
+          .atMost(LONG)
+          .pollInterval(poll())
+          .until(() -> reason(fleet, OSStatus.PROGRESSING).equals("Waiting:OUTSIDE_TIME_WINDOW"));
+      awaitPasses(fleet, 2);
+      fleet.log("outside the window: nothing written");
+      assertThat(fleet.versions()).as("no node or OSInstance written").isEqualTo(before);
+      assertThat(fleet.agents.values()).allMatch(a -> a.calls.isEmpty());
+      assertThat(fleet.cluster.dispatcher.evictions).isEmpty();
+
+      // 2. the window opens (now within it); the failures halt the rollout
+      fleet.patchOsSpec(
+          "{\"timewindow\":{\"starttime\":\""
+              + hms(now, -1)
+              + "\",\"endtime\":\""
+              + hms(now, 1)
+              + "\"}}");
+      await().atMost(LONG).pollInterval(poll()).until(() -> fleet.isTrue(OSStatus.HALTED));
+      fleet.log("halted");
+      Condition halted = fleet.condition(OSStatus.HALTED);
+      assertThat(halted.getReason()).isEqualTo("FailureBudgetExhausted");
+      assertThat(halted.getMessage()).contains("spec.failurebudget is 4");
+      Set<String> startedAtHalt = fleet.started(); // nodes in flight may finish
+      await().atMost(LONG).pollInterval(poll()).until(() -> idle(fleet));
+      awaitPasses(fleet, 3);
+      fleet.log("halted, nodes in flight finished");
+      assertThat(fleet.started()).as("no node started after the halt").isEqualTo(startedAtHalt);
+      assertThat(startedAtHalt).containsAll(failing).hasSizeLessThan(200);
+      assertThat(fleet.isTrue(OSStatus.HALTED)).isTrue();
+      assertThat(failedNodes(fleet)).as("failed nodes").isEqualTo(sorted(failing));
+      assertThat(fleet.os().getStatus().getFailed()).isEqualTo(failing.size());
+      assertThat(fleet.osEvents()).contains("Halted");
+      assertFailures(fleet, stageFails, fallsBack, pdbBlocked);
+      for (String n : fleet.selected) {
+        if (!startedAtHalt.contains(n)) {
+          assertThat(fleet.agents.get(n).calls).as(n + " untouched").isEmpty();
+          assertThat(fleet.monitor.everCordoned(n)).as(n).isFalse();
+        }
+      }
+
+      // 3. the budget raised: the rollout continues; then pause
+      fleet.patchOsSpec("{\"failurebudget\":10}");
+      await()
+          .atMost(LONG)
+          .pollInterval(poll())
+          .until(() -> atTarget(fleet) >= startedAtHalt.size() - failing.size() + 20);
+      assertThat(fleet.isTrue(OSStatus.HALTED)).isFalse();
+      fleet.patchOsSpec("{\"pause\":true}");
+      await().atMost(LONG).pollInterval(poll()).until(() -> fleet.isTrue(OSStatus.PAUSED));
+      fleet.log("paused");
+      Set<String> startedAtPause = fleet.started();
+      await().atMost(LONG).pollInterval(poll()).until(() -> idle(fleet));
+      awaitPasses(fleet, 3);
+      fleet.log("paused, nodes in flight finished");
+      assertThat(fleet.started()).as("no node started while paused").isEqualTo(startedAtPause);
+      assertThat(startedAtPause).hasSizeBetween(startedAtHalt.size() + 20, 199);
+      for (String n : startedAtPause) {
+        assertThat(fleet.instance(n).getStatus().getPhase())
+            .as(n + " finished")
+            .isEqualTo(failing.contains(n) ? "Failed" : "Done");
+      }
+
+      // 4. resume; the next five nodes' proxies die right after requesting the reboot
+      List<String> dying = new ArrayList<>();
+      for (String n : fleet.selected) {
+        if (!startedAtPause.contains(n) && dying.size() < 5) {
+          dying.add(n);
+          fleet.agents.get(n).dieAfterReboot = true;
+        }
+      }
+      fleet.patchOsSpec("{\"pause\":false}");
+      await()
+          .atMost(LONG)
+          .pollInterval(poll())
+          .until(() -> dying.stream().noneMatch(fleet::proxyRunning));
+      fleet.log("5 proxies died after requesting the reboot");
+
+      // kill the operator and 15 proxies of nodes in flight (between two of their steps)
+      fleet.killOperator();
+      List<String> killed = new ArrayList<>();
+      for (String n : fleet.inFlight()) {
+        if (!dying.contains(n) && killed.size() < 15) {
+          killed.add(n);
+        }
+      }
+      fleet.stopProxies(killed);
+      List<String> stopped = new ArrayList<>(dying);
+      stopped.addAll(killed);
+      Map<String, String> phasesAtKill = phases(fleet, stopped);
+      fleet.newProxyGeneration();
+      stopped.forEach(fleet::startProxy);
+      fleet.startOperator();
+      fleet.log("operator and " + stopped.size() + " proxies restarted");
+
+      // 5. every other selected node reaches v2
+      List<String> upgraded = new ArrayList<>(fleet.selected);
+      upgraded.removeAll(failing);
+      await()
+          .atMost(Duration.ofMinutes(5))
+          .pollInterval(poll())
+          .until(() -> fleet.converged(Set.copyOf(failing)));
+      fleet.log("converged");
+      System.out.printf(
+          "FleetWithProxiesIT: proxies killed in phases %s; at most %d of 200 unavailable%n",
+          new TreeSet<>(phasesAtKill.values()), fleet.monitor.maxUnavailable.get());
+      System.out.println(
+          "FleetWithProxiesIT 200+10 nodes: proxy requests per upgraded node: "
+              + fleet.proxyRequestsPerNode(upgraded.size()));
+      assertThat(phasesAtKill).containsValue("Rebooting");
+      assertUpgradedExactlyOnce(fleet, upgraded);
+      List<String> drained = new ArrayList<>(upgraded);
+      drained.addAll(fallsBack); // drained before their trial boot fell back
+      assertEvictedOnce(fleet, drained);
+      // the failed nodes were not tried again (not after the budget was raised, nor the restarts)
+      assertThat(failedNodes(fleet)).isEqualTo(sorted(failing));
+      assertFailures(fleet, stageFails, fallsBack, pdbBlocked);
+      assertThat(fleet.os().getStatus().getAtTarget()).isEqualTo(upgraded.size());
+      assertThat(fleet.os().getStatus().getFailed()).isEqualTo(failing.size());
+      Map<String, String> after = fleet.versions();
+      for (String n : fleet.outside) {
+        assertThat(fleet.agents.get(n).calls).as(n + " agent").isEmpty();
+        assertThat(after.get("node/" + n)).as(n + " node").isEqualTo(before.get("node/" + n));
+        assertThat(after.get("osinstance/" + n))
+            .as(n + " OSInstance")
+            .isEqualTo(before.get("osinstance/" + n));
+      }
+      assertThat(fleet.monitor.maxUnavailable.get()).isBetween(1, 20);
+      assertThat(fleet.crashes).isEmpty();
+    }
   }
 
-  private void rollout(int n, int maxUnavailable, Duration poll, Duration limit) throws Exception {
-    try (MockCluster cluster = new MockCluster();
-        KubernetesClient admin = cluster.client();
-        KubernetesClient proxies = cluster.client();
-        KubernetesClient operatorClient = cluster.client();
-        OperatorMetrics metrics = new OperatorMetrics()) {
-      for (String f : new String[] {"os", "osinstances"}) {
-        Path crd = Path.of("..", "deploy", "crds", f + ".upgrade.openeuler.org-v1.yml");
-        admin.apiextensions().v1().customResourceDefinitions().load(crd.toFile()).create();
-      }
-      List<String> names = new ArrayList<>();
-      for (int i = 0; i < n; i++) {
-        String name = String.format("n%03d", i);
-        names.add(name);
-        createNode(admin, name);
-      }
-      Monitor monitor = new Monitor(names);
-      SharedIndexInformer<Node> nodeWatch = admin.nodes().inform(monitor.nodes(), 0);
-      SharedIndexInformer<OSInstance> instWatch =
-          admin.resources(OSInstance.class).inNamespace(NS).inform(monitor.instances(), 0);
-
-      OS os = new OS();
-      os.getMetadata().setName("os-v2");
-      os.getMetadata().setNamespace(NS);
-      os.getSpec().setOsversion(V2);
-      os.getSpec().setOpstype(OpsType.UPGRADE);
-      os.getSpec().setImagetype("disk");
-      os.getSpec().setImageurl("https://images.invalid/kubeos.tar");
-      os.getSpec().setChecksum("ab".repeat(32));
-      os.getSpec().setMaxunavailable(maxUnavailable);
-      os.getSpec().setTimeinterval(0);
-
-      ProxyConfig config =
-          new ProxyConfig(
-              poll, Duration.ofSeconds(60), Duration.ofSeconds(60), 5, poll, poll.multipliedBy(4));
-      AtomicBoolean running = new AtomicBoolean(true);
-      Map<String, MemoryAgent> agents = new HashMap<>();
-      List<Thread> threads = new ArrayList<>();
-      long t0 = System.nanoTime();
-      for (String name : names) {
-        MemoryAgent agent = new MemoryAgent(proxies, name, 200);
-        agents.put(name, agent);
-        NodeProxy proxy = new NodeProxy(proxies, name, NS, agent, config, Clock.systemUTC());
-        Thread t =
-            new Thread(
-                () -> {
-                  try {
-                    proxy.run(running::get);
-                  } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                  }
-                },
-                "proxy-" + name);
-        t.setDaemon(true);
-        t.start();
-        threads.add(t);
-      }
-      OperatorConfig cfg =
-          OperatorConfig.of(null, null, "fleet")
-              .withTimings(
-                  Duration.ofSeconds(2),
-                  Duration.ofMillis(1500),
-                  Duration.ofMillis(200),
-                  Duration.ofMillis(20),
-                  Duration.ofSeconds(5));
-      try (Operator operator = new Operator(operatorClient, cfg, metrics, Clock.systemUTC())) {
-        admin.resource(os).create();
-        operator.start();
-        await().atMost(limit).pollInterval(Duration.ofMillis(250)).until(() -> converged(admin, n));
-        double seconds = (System.nanoTime() - t0) / 1e9;
-        running.set(false);
-        for (Thread t : threads) {
-          t.join(5_000);
-        }
-        nodeWatch.close();
-        instWatch.close();
-        System.out.printf(
-            "FleetWithProxiesIT: %d nodes, maxunavailable %d, poll %d ms: converged in %.1f s,"
-                + " at most %d unavailable at once, %d evictions%n",
-            n,
-            maxUnavailable,
-            poll.toMillis(),
-            seconds,
-            monitor.maxUnavailable.get(),
-            cluster.dispatcher.evictions.size());
-        assertThat(monitor.maxUnavailable.get()).isBetween(1, maxUnavailable);
-        for (String name : names) {
-          MemoryAgent agent = agents.get(name);
-          assertThat(agent.count("upgrade")).as(name + " reboots").isEqualTo(1);
-          assertThat(agent.count("prepare_upgrade " + V2)).as(name + " staged").isEqualTo(1);
-          assertThat(monitor.imageChanges.get(name).get()).as(name + " osImage").isEqualTo(1);
-        }
-        // every app pod was evicted (201) exactly once; none refused
-        assertThat(cluster.dispatcher.evictions)
-            .hasSize(2 * n)
-            .allMatch(e -> e.code() == 201)
-            .extracting(EvictionDispatcher.Eviction::pod)
-            .doesNotHaveDuplicates();
-      } finally {
-        running.set(false);
-      }
+  /** Each failing node failed at v2 once, the way it was made to, and was left uncordoned at v1. */
+  private static void assertFailures(
+      ProxyFleet fleet, List<String> stageFails, List<String> fallsBack, List<String> pdbBlocked) {
+    Map<String, OSInstance> inst = fleet.instances();
+    List<String> failing = new ArrayList<>(stageFails);
+    failing.addAll(fallsBack);
+    failing.addAll(pdbBlocked);
+    for (String n : failing) {
+      assertThat(inst.get(n).getStatus().getPhase()).as(n).isEqualTo("Failed");
+      assertThat(inst.get(n).getStatus().getTarget()).as(n).isEqualTo(V2);
+      assertThat(fleet.node(n).getSpec().getUnschedulable()).as(n + " uncordoned").isNull();
+      assertThat(fleet.node(n).getStatus().getNodeInfo().getOsImage()).as(n).isEqualTo(V1);
+      assertThat(fleet.monitor.assignments(n)).as(n + " assigned").isEqualTo(1);
+    }
+    for (String n : stageFails) {
+      assertThat(inst.get(n).getStatus().getMessage())
+          .contains("Staging failed")
+          .contains("CHECKSUM_MISMATCH");
+      assertThat(fleet.agents.get(n).calls).as(n).containsExactly("prepare_upgrade " + V2);
+      assertThat(fleet.monitor.everCordoned(n)).as(n + " never cordoned").isFalse();
+      assertThat(fleet.nodeEvents(n)).containsExactly("Warning: Failed");
+    }
+    for (String n : fallsBack) {
+      assertThat(inst.get(n).getStatus().getMessage())
+          .contains("rebooted (bootID boot-" + n + "-0 -> boot-" + n + "-1)")
+          .contains("fell back");
+      assertThat(fleet.agents.get(n).count("upgrade")).as(n).isEqualTo(1);
+      assertThat(fleet.agents.get(n).boots.get()).as(n).isEqualTo(1);
+      assertThat(fleet.nodeEvents(n))
+          .containsExactlyInAnyOrder("Staged", "Draining", "Rebooting", "Warning: Failed");
+    }
+    for (String n : pdbBlocked) {
+      assertThat(inst.get(n).getStatus().getMessage())
+          .contains("drain did not finish by the drain timeout")
+          .contains(NS + "/" + n + "-app-0")
+          .contains(NS + "/" + n + "-app-1");
+      assertThat(fleet.agents.get(n).count("upgrade")).as(n + ": never rebooted").isZero();
+      assertThat(fleet.monitor.everCordoned(n)).as(n + " was cordoned").isTrue();
+      assertThat(fleet.nodeEvents(n))
+          .containsExactlyInAnyOrder("Staged", "Draining", "Warning: DrainFailed");
+      assertThat(fleet.cluster.dispatcher.evictions)
+          .filteredOn(e -> e.pod().startsWith(NS + "/" + n + "-"))
+          .isNotEmpty()
+          .allMatch(e -> e.code() == 429);
     }
   }
 
-  private static boolean converged(KubernetesClient c, int n) {
-    OS os = c.resources(OS.class).inNamespace(NS).withName("os-v2").get();
-    if (os.getStatus() == null || os.getStatus().getAtTarget() != n) {
-      return false;
-    }
-    for (OSInstance i : c.resources(OSInstance.class).inNamespace(NS).list().getItems()) {
-      if (!OSInstanceSpec.IDLE.equals(i.getSpec().getNodestatus())
-          || i.getStatus() == null
-          || !"Done".equals(i.getStatus().getPhase())) {
-        return false;
-      }
-    }
-    for (Node node : c.nodes().list().getItems()) {
-      if (Boolean.TRUE.equals(node.getSpec().getUnschedulable())
-          || !V2.equals(node.getStatus().getNodeInfo().getOsImage())) {
-        return false;
-      }
-    }
-    return true;
+  private static List<String> sorted(Collection<String> c) {
+    return c.stream().sorted().toList();
   }
 
-  /** A ready 4 CPU / 8 GiB node at v1 with two replicated app pods and its idle OSInstance. */
-  private static void createNode(KubernetesClient c, String name) {
-    c.nodes().resource(FleetFixtures.node(name, V1, true, null)).create();
-    for (int p = 0; p < 2; p++) {
-      c.pods().resource(FleetFixtures.appPod(name + "-app-" + p, NS, name, true)).create();
+  private static final String NS = ProxyFleet.NS;
+
+  /** Staged once, rebooted once (one bootID and one osImage change), assigned once, at V2. */
+  private static void assertUpgradedExactlyOnce(ProxyFleet fleet, Collection<String> nodes) {
+    Map<String, List<String>> events = fleet.allNodeEvents();
+    for (String n : nodes) {
+      MemoryAgent agent = fleet.agents.get(n);
+      assertThat(agent.count("prepare_upgrade " + V2)).as(n + " staged").isEqualTo(1);
+      assertThat(agent.count("upgrade")).as(n + " asked to reboot").isEqualTo(1);
+      assertThat(agent.boots.get()).as(n + " rebooted").isEqualTo(1);
+      assertThat(fleet.monitor.imageChanges(n)).as(n + " osImage changes").isEqualTo(1);
+      assertThat(fleet.monitor.assignments(n)).as(n + " assigned").isEqualTo(1);
+      assertThat(fleet.node(n).getStatus().getNodeInfo().getOsImage()).as(n).isEqualTo(V2);
+      assertThat(events.get(n)).as(n + " Events").containsOnlyOnce("Upgraded");
     }
-    FleetFixtures.createIdleInstance(c, NS, name);
   }
 
-  /** Unavailability as the planner counts it, recomputed on every watch event. */
-  static final class Monitor {
-    final AtomicInteger maxUnavailable = new AtomicInteger();
-    final Map<String, AtomicInteger> imageChanges = new HashMap<>();
-    private final Map<String, Boolean> cordonedOrNotReady = new HashMap<>();
-    private final Map<String, Boolean> assigned = new HashMap<>();
-    private final Map<String, String> image = new HashMap<>();
-
-    Monitor(List<String> names) {
-      for (String n : names) {
-        imageChanges.put(n, new AtomicInteger());
-      }
+  /** Every app pod of the nodes evicted exactly once (201), and no other pod. */
+  private static void assertEvictedOnce(ProxyFleet fleet, Collection<String> nodes) {
+    List<String> expected = new ArrayList<>();
+    for (String n : nodes) {
+      expected.add(NS + "/" + n + "-app-0");
+      expected.add(NS + "/" + n + "-app-1");
     }
+    assertThat(fleet.cluster.dispatcher.evictions)
+        .filteredOn(e -> e.code() == 201)
+        .extracting(EvictionDispatcher.Eviction::pod)
+        .containsExactlyInAnyOrderElementsOf(expected);
+  }
 
-    private synchronized void node(Node n) {
-      String name = n.getMetadata().getName();
-      boolean notReady =
-          n.getStatus().getConditions().stream()
-              .noneMatch(c -> "Ready".equals(c.getType()) && "True".equals(c.getStatus()));
-      cordonedOrNotReady.put(name, notReady || Boolean.TRUE.equals(n.getSpec().getUnschedulable()));
-      String img = n.getStatus().getNodeInfo().getOsImage();
-      String before = image.put(name, img);
-      if (before != null && !before.equals(img)) {
-        imageChanges.get(name).incrementAndGet();
-      }
-      count();
+  /** Failed nodes, sorted; their messages printed. */
+  private static List<String> failedNodes(ProxyFleet fleet) {
+    List<String> failed = new ArrayList<>();
+    fleet
+        .instances()
+        .forEach(
+            (n, i) -> {
+              if (i.getStatus() != null && "Failed".equals(i.getStatus().getPhase())) {
+                failed.add(n);
+                System.out.println("failed: " + n + ": " + i.getStatus().getMessage());
+              }
+            });
+    return failed.stream().sorted().toList();
+  }
+
+  private static boolean idle(ProxyFleet fleet) {
+    return fleet.inFlight().isEmpty();
+  }
+
+  private static int atTarget(ProxyFleet fleet) {
+    var s = fleet.os().getStatus();
+    return s == null ? 0 : s.getAtTarget();
+  }
+
+  /** Waits until the operator ran {@code n} more reconcile passes. */
+  private static void awaitPasses(ProxyFleet fleet, int n) {
+    int from = fleet.operatorPasses();
+    IntSupplier passes = fleet::operatorPasses;
+    await()
+        .atMost(Duration.ofSeconds(120))
+        .pollInterval(poll())
+        .until(() -> passes.getAsInt() >= from + n);
+  }
+
+  private static String reason(ProxyFleet fleet, String type) {
+    Condition c = fleet.condition(type);
+    return c == null || c.getReason() == null ? "" : c.getReason();
+  }
+
+  private static Map<String, String> phases(ProxyFleet fleet, List<String> nodes) {
+    Map<String, OSInstance> inst = fleet.instances();
+    Map<String, String> p = new java.util.TreeMap<>();
+    for (String n : nodes) {
+      var st = inst.get(n).getStatus();
+      p.put(n, st == null ? "(not begun)" : st.getPhase());
     }
+    return p;
+  }
 
-    private synchronized void instance(OSInstance i) {
-      assigned.put(
-          i.getMetadata().getName(), !OSInstanceSpec.IDLE.equals(i.getSpec().getNodestatus()));
-      count();
-    }
+  /** {@code now} plus {@code hours}, as a daily time window's HH:MM:SS. */
+  private static String hms(LocalTime now, int hours) {
+    return now.plusHours(hours).format(DateTimeFormatter.ofPattern("HH:mm:ss"));
+  }
 
-    private void count() {
-      int down = 0;
-      for (String n : imageChanges.keySet()) {
-        if (Boolean.TRUE.equals(cordonedOrNotReady.get(n))
-            || Boolean.TRUE.equals(assigned.get(n))) {
-          down++;
-        }
-      }
-      maxUnavailable.accumulateAndGet(down, Math::max);
-    }
-
-    ResourceEventHandler<Node> nodes() {
-      return new ResourceEventHandler<>() {
-        @Override
-        public void onAdd(Node n) {
-          node(n);
-        }
-
-        @Override
-        public void onUpdate(Node o, Node n) {
-          node(n);
-        }
-
-        @Override
-        public void onDelete(Node n, boolean unknown) {}
-      };
-    }
-
-    ResourceEventHandler<OSInstance> instances() {
-      return new ResourceEventHandler<>() {
-        @Override
-        public void onAdd(OSInstance i) {
-          instance(i);
-        }
-
-        @Override
-        public void onUpdate(OSInstance o, OSInstance i) {
-          instance(i);
-        }
-
-        @Override
-        public void onDelete(OSInstance i, boolean unknown) {}
-      };
-    }
+  private static Duration poll() {
+    return Duration.ofMillis(500);
   }
 }

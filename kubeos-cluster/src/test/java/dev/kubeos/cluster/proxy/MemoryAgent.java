@@ -9,9 +9,10 @@ import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 
 /**
- * An agent in memory whose node "reboots" by changing {@code status.nodeInfo.osImage} after a
- * delay: into the staged version on {@code upgrade}, into {@code otherSlot} on {@code rollback}.
- * Its slots survive proxy restarts (one instance per node, shared by successive proxies).
+ * An agent in memory whose node "reboots" by changing {@code status.nodeInfo.osImage} and {@code
+ * bootID} after a delay: into the staged version on {@code upgrade}, into {@code otherSlot} on
+ * {@code rollback}. Its slots survive proxy restarts (one instance per node, shared by successive
+ * proxies: the node's "disk").
  */
 final class MemoryAgent implements AgentClient {
   final List<String> calls = new CopyOnWriteArrayList<>();
@@ -28,6 +29,16 @@ final class MemoryAgent implements AgentClient {
   /** When set, the reboot lands on this version instead (a trial boot that fell back). */
   volatile String bootsInto;
 
+  /** When set, {@code upgrade} is accepted but the node never reboots. */
+  volatile boolean neverReboots;
+
+  /** When set, {@code prepare_upgrade} fails with this code (e.g. a bad checksum). */
+  volatile ErrorCode stageFails;
+
+  /** Reboots that happened (bootID changed). */
+  final java.util.concurrent.atomic.AtomicInteger boots =
+      new java.util.concurrent.atomic.AtomicInteger();
+
   MemoryAgent(KubernetesClient client, String node, long rebootDelayMs) {
     this.client = client;
     this.node = node;
@@ -37,6 +48,10 @@ final class MemoryAgent implements AgentClient {
   @Override
   public void prepareUpgrade(UpgradeRequest request) {
     calls.add("prepare_upgrade " + request.version());
+    if (stageFails != null) {
+      throw new AgentException(
+          stageFails, "staging " + request.version() + " failed: the payload's checksum differs");
+    }
     staged = request.version();
   }
 
@@ -69,6 +84,9 @@ final class MemoryAgent implements AgentClient {
   }
 
   private void reboot(String version) {
+    if (neverReboots) {
+      return;
+    }
     Thread t =
         new Thread(
             () -> {
@@ -83,6 +101,9 @@ final class MemoryAgent implements AgentClient {
                   .editStatus(
                       n -> {
                         n.getStatus().getNodeInfo().setOsImage(version);
+                        n.getStatus()
+                            .getNodeInfo()
+                            .setBootID("boot-" + node + "-" + boots.incrementAndGet());
                         return n;
                       });
             });

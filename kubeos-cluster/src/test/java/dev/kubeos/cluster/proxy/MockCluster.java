@@ -19,11 +19,22 @@ final class MockCluster implements AutoCloseable {
     server.init(InetAddress.getLoopbackAddress(), 0);
   }
 
-  /** A new client, as a new proxy process would have (no retries inside the client). */
+  /**
+   * A new client, as a new proxy process would have (no retries inside the client). The mock serves
+   * every request on one thread, scanning all stored objects, so under a 200-node rollout on a
+   * loaded machine a request may queue for more than fabric8's default 10 s: the timeout is 60 s,
+   * as for a slow API server.
+   */
   KubernetesClient client() {
     return server.createClient(
-        b -> b.editOrNewConfig().withRequestRetryBackoffLimit(0).endConfig());
+        b ->
+            b.editOrNewConfig()
+                .withRequestRetryBackoffLimit(0)
+                .withRequestTimeout(REQUEST_TIMEOUT_MS)
+                .endConfig());
   }
+
+  static final int REQUEST_TIMEOUT_MS = 60_000;
 
   @Override
   public void close() {

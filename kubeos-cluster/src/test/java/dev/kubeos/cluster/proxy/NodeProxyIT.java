@@ -73,6 +73,22 @@ class NodeProxyIT {
     assertThat(i.getStatus().getUpgradeconfigs().getVersion()).isEqualTo("u1");
     assertThat(i.getStatus().getStarttime()).isNotNull();
     assertThat(i.getStatus().getEndtime()).isGreaterThanOrEqualTo(i.getStatus().getStarttime());
+    // the bootID before the reboot request is recorded; the reboot changed it
+    assertThat(i.getStatus().getBootid()).isEqualTo("boot-n1-0");
+    assertThat(n.getStatus().getNodeInfo().getBootID()).isEqualTo("boot-n1-1");
+    assertThat(Fixtures.nodeEvents(c, "n1"))
+        .containsExactlyInAnyOrder("Staged", "Draining", "Rebooting", "Rebooted", "Upgraded");
+    var e =
+        c.v1().events().inNamespace("default").list().getItems().stream()
+            .filter(x -> "Upgraded".equals(x.getReason()))
+            .findFirst()
+            .orElseThrow();
+    assertThat(e.getInvolvedObject().getUid()).isEqualTo(n.getMetadata().getUid()).isNotNull();
+    assertThat(e.getSource().getComponent()).isEqualTo("kubeos-proxy");
+    assertThat(e.getMessage()).isEqualTo("upgrade to KubeOS v2 done");
+    assertThat(Fixtures.eventMessage(c, "n1", "Rebooting"))
+        .contains("drained 2 pods")
+        .contains("into KubeOS v2");
   }
 
   @Test
@@ -98,6 +114,7 @@ class NodeProxyIT {
     assertThat(i.getStatus().getTarget()).isEqualTo("c2");
     assertThat(i.getStatus().getSysconfigs().getVersion()).isEqualTo("c2");
     assertThat(i.getSpec().getNodestatus()).isEqualTo("idle");
+    assertThat(Fixtures.nodeEvents(c, "n1")).containsExactly("Configured");
   }
 
   @Test
@@ -118,33 +135,67 @@ class NodeProxyIT {
     assertThat(c.nodes().withName("n1").get().getSpec().getUnschedulable())
         .isNotEqualTo(Boolean.TRUE);
     assertThat(driver.instance().getStatus().getTarget()).isEqualTo("KubeOS v1");
+    assertThat(Fixtures.nodeEvents(c, "n1"))
+        .containsExactlyInAnyOrder("Draining", "Rebooting", "Rebooted", "RolledBack");
   }
 
+  /** A new bootID with the old version: the trial fell back; known at once, no timeout needed. */
   @Test
-  void aTrialBootThatFellBackFailsTheNodeAndUncordonsIt() throws Exception {
+  void aTrialBootThatFellBackFailsTheNodeAtOnceAndUncordonsIt() throws Exception {
     Fixtures.node(c, "n1", "KubeOS v1", false);
     OS os = Fixtures.os(c, OpsType.UPGRADE, "KubeOS v2", 5);
     Fixtures.instance(c, "n1", os, "upgrade");
     MemoryAgent agent = new MemoryAgent(c, "n1", 100);
     agent.bootsInto = "KubeOS v1";
-    ProxyConfig shortReboot =
-        new ProxyConfig(
-            Driver.FAST.pollInterval(),
-            java.time.Duration.ofMillis(800),
-            Driver.FAST.defaultDrainTimeout(),
-            3,
-            Driver.FAST.evictionBackoff(),
-            Driver.FAST.evictionBackoffMax());
+    // a reboot timeout longer than the driver runs: only the bootID can end the wait
+    ProxyConfig longReboot = withRebootTimeout(java.time.Duration.ofMinutes(5));
+
+    driver.run(driver.proxy(c, agent, longReboot), 100);
+
+    assertThat(driver.phases).endsWith("Rebooting", "Failed");
+    assertThat(driver.instance().getStatus().getMessage())
+        .contains("rebooted (bootID boot-n1-0 -> boot-n1-1)")
+        .contains("came back at 'KubeOS v1', expected 'KubeOS v2'")
+        .contains("fell back");
+    assertThat(agent.count("upgrade")).isEqualTo(1);
+    assertThat(agent.boots.get()).isEqualTo(1);
+    assertThat(c.nodes().withName("n1").get().getSpec().getUnschedulable())
+        .isNotEqualTo(Boolean.TRUE);
+    assertThat(Fixtures.nodeEvents(c, "n1")).contains("Warning: Failed").doesNotContain("Rebooted");
+  }
+
+  /** The same bootID: the reboot has not happened; the proxy waits, then fails saying so. */
+  @Test
+  void aRebootThatNeverHappensIsAwaitedUntilTheRebootTimeout() throws Exception {
+    Fixtures.node(c, "n1", "KubeOS v1", false);
+    OS os = Fixtures.os(c, OpsType.UPGRADE, "KubeOS v2", 5);
+    Fixtures.instance(c, "n1", os, "upgrade");
+    MemoryAgent agent = new MemoryAgent(c, "n1", 100);
+    agent.neverReboots = true;
+    ProxyConfig shortReboot = withRebootTimeout(java.time.Duration.ofMillis(800));
 
     driver.run(driver.proxy(c, agent, shortReboot), 100);
 
     assertThat(driver.phases).endsWith("Rebooting", "Failed");
     assertThat(driver.instance().getStatus().getMessage())
-        .contains("did not come back at KubeOS v2")
-        .contains("KubeOS v1");
+        .contains("did not reboot within 0.8 s")
+        .contains("bootID still boot-n1-0")
+        .doesNotContain("fell back");
     assertThat(agent.count("upgrade")).isEqualTo(1);
+    assertThat(agent.boots.get()).isZero();
     assertThat(c.nodes().withName("n1").get().getSpec().getUnschedulable())
         .isNotEqualTo(Boolean.TRUE);
+  }
+
+  private static ProxyConfig withRebootTimeout(java.time.Duration timeout) {
+    return new ProxyConfig(
+        Driver.FAST.pollInterval(),
+        timeout,
+        Driver.FAST.defaultDrainTimeout(),
+        3,
+        Driver.FAST.evictionBackoff(),
+        Driver.FAST.evictionBackoffMax(),
+        Driver.FAST.resync());
   }
 
   @Test

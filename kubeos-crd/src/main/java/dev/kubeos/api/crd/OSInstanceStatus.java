@@ -21,6 +21,7 @@ public class OSInstanceStatus {
   private String starttime;
   private String endtime;
   private String phasetime;
+  private String bootid;
 
   public SysConfigs getSysconfigs() {
     return sysconfigs;
@@ -90,5 +91,18 @@ public class OSInstanceStatus {
 
   public void setPhasetime(String phasetime) {
     this.phasetime = phasetime;
+  }
+
+  /**
+   * The node's {@code status.nodeInfo.bootID} when the proxy asked the agent to reboot it: a
+   * different bootID afterwards proves the reboot happened, so a node back at the old version fell
+   * back from its trial boot, while the same bootID means the reboot has not happened yet.
+   */
+  public String getBootid() {
+    return bootid;
+  }
+
+  public void setBootid(String bootid) {
+    this.bootid = bootid;
   }
 }

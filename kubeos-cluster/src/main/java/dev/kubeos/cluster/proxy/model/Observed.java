@@ -14,6 +14,10 @@ import java.time.Instant;
  * @param statusTarget {@code status.target}: what {@code phase} refers to
  * @param phaseSince {@code status.phasetime}, null if never recorded
  * @param osImage the node's {@code status.nodeInfo.osImage}
+ * @param bootId the node's {@code status.nodeInfo.bootID} (changes with every boot), null if
+ *     unknown
+ * @param bootIdAtReboot {@code status.bootid}: the bootID recorded when the reboot was requested,
+ *     null if none was recorded
  * @param now the proxy's clock
  * @param rebootTimeout how long a requested reboot may take before the attempt fails
  */
@@ -25,5 +29,7 @@ public record Observed(
     String statusTarget,
     Instant phaseSince,
     String osImage,
+    String bootId,
+    String bootIdAtReboot,
     Instant now,
     Duration rebootTimeout) {}

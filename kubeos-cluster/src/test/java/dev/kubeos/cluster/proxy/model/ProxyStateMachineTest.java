@@ -17,6 +17,18 @@ class ProxyStateMachineTest {
 
   static Observed obs(
       Operation op, String want, Phase phase, String statusTarget, String osImage, int agoSec) {
+    return obs(op, want, phase, statusTarget, osImage, agoSec, null, null);
+  }
+
+  static Observed obs(
+      Operation op,
+      String want,
+      Phase phase,
+      String statusTarget,
+      String osImage,
+      int agoSec,
+      String bootId,
+      String bootIdAtReboot) {
     return new Observed(
         op,
         want,
@@ -25,6 +37,8 @@ class ProxyStateMachineTest {
         statusTarget,
         NOW.minusSeconds(agoSec),
         osImage,
+        bootId,
+        bootIdAtReboot,
         NOW,
         REBOOT);
   }
@@ -45,6 +59,13 @@ class ProxyStateMachineTest {
         Arguments.of(obs(up, "v2", Phase.REBOOTING, "v2", "v1", 60), "Wait"),
         Arguments.of(obs(up, "v2", Phase.REBOOTING, "v2", "v1", 15 * 60), "Fail"),
         Arguments.of(obs(up, "v2", Phase.REBOOTING, "v2", "v2", 60), "Advance"),
+        // bootID: the same one = the reboot is still to come; a new one at v1 = it fell back
+        Arguments.of(obs(up, "v2", Phase.REBOOTING, "v2", "v1", 60, "b0", "b0"), "Wait"),
+        Arguments.of(obs(up, "v2", Phase.REBOOTING, "v2", "v1", 15 * 60, "b0", "b0"), "Fail"),
+        Arguments.of(obs(up, "v2", Phase.REBOOTING, "v2", "v1", 1, "b1", "b0"), "Fail"),
+        Arguments.of(obs(up, "v2", Phase.REBOOTING, "v2", "v2", 1, "b1", "b0"), "Advance"),
+        Arguments.of(obs(up, "v2", Phase.REBOOTING, "v2", "v1", 60, "b1", null), "Wait"),
+        Arguments.of(obs(up, "v2", Phase.REBOOTING, "v2", "v1", 60, null, "b0"), "Wait"),
         Arguments.of(obs(up, "v2", Phase.VERIFYING, "v2", "v2", 0), "Advance"),
         Arguments.of(obs(up, "v2", Phase.VERIFYING, "v2", "v1", 0), "Fail"),
         Arguments.of(obs(up, "v2", Phase.CONFIGURING, "v2", "v2", 0), "Act"),
@@ -109,5 +130,27 @@ class ProxyStateMachineTest {
     Step s =
         ProxyStateMachine.decide(obs(Operation.UPGRADE, "v2", Phase.REBOOTING, "v2", "v1", 901));
     assertThat(((Step.Fail) s).message()).contains("v2").contains("'v1'").contains("900 s");
+  }
+
+  @Test
+  void aNewBootIdAtTheOldVersionMeansTheTrialFellBack() {
+    Step s =
+        ProxyStateMachine.decide(
+            obs(Operation.UPGRADE, "v2", Phase.REBOOTING, "v2", "v1", 1, "b1", "b0"));
+    assertThat(((Step.Fail) s).message())
+        .contains("rebooted (bootID b0 -> b1)")
+        .contains("'v1'")
+        .contains("fell back");
+  }
+
+  @Test
+  void theSameBootIdAfterTheTimeoutMeansTheRebootDidNotHappen() {
+    Step s =
+        ProxyStateMachine.decide(
+            obs(Operation.UPGRADE, "v2", Phase.REBOOTING, "v2", "v1", 900, "b0", "b0"));
+    assertThat(((Step.Fail) s).message())
+        .contains("did not reboot within 900 s")
+        .contains("bootID still b0")
+        .doesNotContain("fell back");
   }
 }

@@ -1,0 +1,60 @@
+package dev.kubeos.cluster.proxy;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.kubeos.api.crd.OS;
+import dev.kubeos.api.crd.OSInstance;
+import dev.kubeos.api.crd.OpsType;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import java.time.Duration;
+import org.junit.jupiter.api.Test;
+
+/** The proxy's wake-up: a change to its own Node or OSInstance, not to another node's. */
+class ChangeSignalIT {
+  @Test
+  void wakesOnItsOwnNodeAndOsInstanceOnly() throws Exception {
+    try (MockCluster cluster = new MockCluster();
+        KubernetesClient c = cluster.client()) {
+      Fixtures.node(c, "n1", "KubeOS v1", false);
+      Fixtures.node(c, "n2", "KubeOS v1", false);
+      OS os = Fixtures.os(c, OpsType.UPGRADE, "KubeOS v2", 5);
+      Fixtures.instance(c, "n1", os, "idle");
+      Fixtures.instance(c, "n2", os, "idle");
+      try (ChangeSignal s = ChangeSignal.watch(c, Fixtures.NS, "n1")) {
+        s.await(Duration.ofSeconds(2)); // the initial list
+        assertThat(s.await(Duration.ofMillis(300))).as("quiet").isFalse();
+
+        c.nodes().withName("n2").edit(n -> label(n, "x"));
+        c.resources(OSInstance.class)
+            .inNamespace(Fixtures.NS)
+            .withName("n2")
+            .edit(i -> label(i, "x"));
+        assertThat(s.await(Duration.ofMillis(500))).as("another node's changes").isFalse();
+
+        c.nodes()
+            .withName("n1")
+            .editStatus(
+                n -> {
+                  n.getStatus().getNodeInfo().setBootID("boot-n1-1");
+                  return n;
+                });
+        assertThat(s.await(Duration.ofSeconds(5))).as("its node's status").isTrue();
+        c.resources(OSInstance.class)
+            .inNamespace(Fixtures.NS)
+            .withName("n1")
+            .edit(
+                i -> {
+                  i.getSpec().setNodestatus("upgrade");
+                  return i;
+                });
+        assertThat(s.await(Duration.ofSeconds(5))).as("its OSInstance").isTrue();
+        assertThat(s.await(Duration.ofMillis(200))).as("one change, one wake-up").isFalse();
+      }
+    }
+  }
+
+  private static <T extends io.fabric8.kubernetes.api.model.HasMetadata> T label(T o, String v) {
+    o.getMetadata().setLabels(new java.util.HashMap<>(java.util.Map.of("touched", v)));
+    return o;
+  }
+}
