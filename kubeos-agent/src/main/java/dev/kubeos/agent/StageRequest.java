@@ -21,13 +21,20 @@ public record StageRequest(
     /** A root file-system image, written byte for byte into the partition. */
     RAW,
     /** A rootfs tarball, extracted into a new ext4 file system for the slot. */
-    TAR;
+    TAR,
+    /**
+     * The URL is a chunk index ({@code rootfs-V.img.chunkidx}) of a raw image: only the chunks the
+     * node does not have are fetched (HTTP Range) from the image next to it; the digest is the
+     * image's.
+     */
+    DELTA;
 
     public static Format parse(String text) {
       try {
         return valueOf(text.trim().toUpperCase(Locale.ROOT));
       } catch (IllegalArgumentException e) {
-        throw new IllegalArgumentException("unknown payload format '" + text + "' (raw or tar)");
+        throw new IllegalArgumentException(
+            "unknown payload format '" + text + "' (raw, tar or delta)");
       }
     }
   }
