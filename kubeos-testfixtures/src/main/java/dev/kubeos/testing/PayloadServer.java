@@ -60,6 +60,9 @@ public final class PayloadServer implements AutoCloseable {
     volatile long cutAfter = -1;
     volatile boolean cutAlways;
     volatile boolean noRanges;
+    final java.util.concurrent.atomic.AtomicInteger cutNext =
+        new java.util.concurrent.atomic.AtomicInteger();
+    volatile long cutNextAfter;
   }
 
   private final HttpServer server;
@@ -67,6 +70,8 @@ public final class PayloadServer implements AutoCloseable {
   private final Map<String, Content> content = new ConcurrentHashMap<>();
   private final Map<String, Faults> faults = new ConcurrentHashMap<>();
   private final List<Request> log = new CopyOnWriteArrayList<>();
+  private final Map<String, java.util.concurrent.atomic.AtomicLong> sent =
+      new ConcurrentHashMap<>();
   private final boolean https;
 
   private PayloadServer(HttpServer server, boolean https) {
@@ -138,6 +143,23 @@ public final class PayloadServer implements AutoCloseable {
     return this;
   }
 
+  /**
+   * Cuts the connection after {@code bytes} body bytes on the next {@code count} responses for
+   * {@code path} whose body is longer than {@code bytes} (shorter ones are not counted).
+   */
+  public PayloadServer cutNext(String path, long bytes, int count) {
+    Faults f = faults(path);
+    f.cutNextAfter = bytes;
+    f.cutNext.set(count);
+    return this;
+  }
+
+  /** Body bytes sent so far for {@code path} (all requests, including cut ones). */
+  public long bytesSent(String path) {
+    java.util.concurrent.atomic.AtomicLong n = sent.get(path);
+    return n == null ? 0 : n.get();
+  }
+
   /** Serves {@code path} without {@code Accept-Ranges} and ignores Range headers (always 200). */
   public PayloadServer ignoreRanges(String path) {
     faults(path).noRanges = true;
@@ -197,12 +219,19 @@ public final class PayloadServer implements AutoCloseable {
       long length = end - start + 1;
       boolean first = requests(path).size() == 1;
       long cut = f.cutAfter >= 0 && (f.cutAlways || first) ? f.cutAfter : -1;
+      if (cut < 0
+          && length > f.cutNextAfter
+          && f.cutNext.getAndUpdate(n -> Math.max(0, n - 1)) > 0) {
+        cut = f.cutNextAfter;
+      }
       ex.getResponseHeaders().add("Content-Type", "application/octet-stream");
       ex.sendResponseHeaders(status, length);
       if ("HEAD".equals(ex.getRequestMethod())) {
         return;
       }
       long toSend = cut >= 0 ? Math.min(cut, length) : length;
+      sent.computeIfAbsent(path, p -> new java.util.concurrent.atomic.AtomicLong())
+          .addAndGet(toSend);
       OutputStream out = ex.getResponseBody();
       if (c.bytes() != null) {
         out.write(c.bytes(), (int) start, (int) toSend);
