@@ -73,6 +73,8 @@ public final class PayloadServer implements AutoCloseable {
   private final Map<String, java.util.concurrent.atomic.AtomicLong> sent =
       new ConcurrentHashMap<>();
   private final boolean https;
+  private volatile long rate;
+  private long linkFreeAt;
 
   private PayloadServer(HttpServer server, boolean https) {
     this.server = server;
@@ -152,6 +154,34 @@ public final class PayloadServer implements AutoCloseable {
     f.cutNextAfter = bytes;
     f.cutNext.set(count);
     return this;
+  }
+
+  /**
+   * Limits all response bodies together to {@code bytesPerSecond} (a shared link; 0 = unlimited),
+   * for benchmarks that model a network slower than loopback.
+   */
+  public PayloadServer limitRate(long bytesPerSecond) {
+    rate = bytesPerSecond;
+    return this;
+  }
+
+  private void pace(int bytes) throws IOException {
+    long r = rate;
+    if (r <= 0) {
+      return;
+    }
+    long wait;
+    synchronized (this) {
+      long now = System.nanoTime();
+      linkFreeAt = Math.max(linkFreeAt, now) + bytes * 1_000_000_000L / r;
+      wait = linkFreeAt - now;
+    }
+    try {
+      Thread.sleep(wait / 1_000_000L, (int) (wait % 1_000_000L));
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new java.io.InterruptedIOException("interrupted while pacing");
+    }
   }
 
   /** Body bytes sent so far for {@code path} (all requests, including cut ones). */
@@ -234,16 +264,22 @@ public final class PayloadServer implements AutoCloseable {
           .addAndGet(toSend);
       OutputStream out = ex.getResponseBody();
       if (c.bytes() != null) {
-        out.write(c.bytes(), (int) start, (int) toSend);
+        for (long at = 0; at < toSend; ) {
+          int n = (int) Math.min(256 << 10, toSend - at);
+          pace(n);
+          out.write(c.bytes(), (int) (start + at), n);
+          at += n;
+        }
       } else {
         try (InputStream in = c.open(start)) {
           byte[] buf = new byte[1 << 20];
           long left = toSend;
           while (left > 0) {
-            int n = in.read(buf, 0, (int) Math.min(buf.length, left));
+            int n = in.read(buf, 0, (int) Math.min(rate > 0 ? 256 << 10 : buf.length, left));
             if (n < 0) {
               break;
             }
+            pace(n);
             out.write(buf, 0, n);
             left -= n;
           }

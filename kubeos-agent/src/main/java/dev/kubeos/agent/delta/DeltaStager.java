@@ -40,12 +40,12 @@ import java.util.concurrent.atomic.AtomicReference;
  *       the image fits the slot (nothing is written before this passes);
  *   <li>chunks the seed (the booted slot) with the index's chunker and keeps the offsets of the
  *       chunks the target needs;
- *   <li>finds the chunks the target slot already holds at their own offsets (a re-run of the same
- *       stage, or staging the version the slot already has, fetches and writes nothing);
- *   <li>copies seed chunks (each re-hashed; a seed chunk that does not match is fetched instead),
- *       writes zero chunks, and fetches the rest with coalesced range requests on a few parallel
- *       connections, each chunk's SHA-256 checked before it is written; a broken connection is
- *       resumed at the chunk it broke in;
+ *   <li>finds, among the zero chunks and the chunks the seed lacks, those the target slot already
+ *       holds at their own offsets (a re-run of the same stage, or staging the version the slot
+ *       already holds, fetches nothing);
+ *   <li>copies seed chunks, writes zero chunks, and fetches the rest with coalesced range requests
+ *       on a few parallel connections, each fetched chunk's SHA-256 checked before it is written; a
+ *       broken connection is resumed at the chunk it broke in;
  *   <li>syncs, reads the whole image back from the slot (uncached where possible) and checks its
  *       SHA-256 against the image digest. Only then does the caller record the slot verified.
  * </ol>
@@ -78,7 +78,6 @@ public final class DeltaStager {
    * @param imageBytes image size
    * @param plan what was planned per chunk kind
    * @param fetchedBytes bytes received by range requests (includes re-fetches after resumes)
-   * @param seedMismatches seed chunks that did not hash as expected and were fetched instead
    * @param resumes re-opened range requests
    * @param readBackUncached whether the read-back bypassed the page cache
    * @param elapsed wall time of {@link #stage}
@@ -88,10 +87,12 @@ public final class DeltaStager {
       long imageBytes,
       DeltaPlan.Stats plan,
       long fetchedBytes,
-      int seedMismatches,
       int resumes,
       boolean readBackUncached,
       Duration elapsed) {}
+
+  /** Largest single read+write of adjacent copied chunks. */
+  private static final int COPY_BYTES = 4 << 20;
 
   private final Tuning tuning;
 
@@ -179,9 +180,13 @@ public final class DeltaStager {
         wanted.add(c.id());
       }
     }
+    long t = System.nanoTime();
     Map<ChunkId, Long> seedChunks =
         seed == null ? Map.of() : SlotChunker.locate(seed, seed.size(), index.params(), wanted);
-    BitSet inPlace = inPlace(index, target);
+    long seedNanos = System.nanoTime() - t;
+    t = System.nanoTime();
+    BitSet inPlace = inPlace(index, target, seedChunks);
+    long inPlaceNanos = System.nanoTime() - t;
     DeltaPlan plan = DeltaPlan.plan(index, inPlace::get, seedChunks, tuning.maxRangeBytes());
     DeltaPlan.Stats st = plan.stats();
     log(
@@ -195,26 +200,33 @@ public final class DeltaStager {
         st.fetchBytes(),
         st.requests());
 
+    t = System.nanoTime();
     Run run = new Run(image, target, size, progress);
     run.done.addAndGet(st.inPlaceBytes());
     List<Thread> workers = run.startFetchers(plan.fetches());
-    List<Chunk> refetch = new ArrayList<>();
     try {
-      run.local(plan.local(), seed, refetch);
+      run.local(plan.local(), seed);
     } catch (RuntimeException | IOException e) {
       run.failure.compareAndSet(null, e);
     }
+    long localNanos = System.nanoTime() - t;
     run.join(workers);
-    if (!refetch.isEmpty() && run.failure.get() == null) {
-      List<DeltaPlan.FetchRange> extra = new ArrayList<>();
-      for (Chunk c : refetch) {
-        extra.add(new DeltaPlan.FetchRange(c.offset(), c.length(), List.of(c)));
-      }
-      run.join(run.startFetchers(extra));
-    }
     run.rethrow();
+    long fetchNanos = System.nanoTime() - t;
     target.sync();
+    long writeNanos = System.nanoTime() - t;
+    t = System.nanoTime();
     Sha256 actual = readBack(target, size, progress);
+    log(
+        "delta %s: seed chunked in %.1f s, in-place check %.1f s, copies done after %.1f s,"
+            + " fetches after %.1f s, synced after %.1f s, read-back %.1f s",
+        image.describe(),
+        seedNanos / 1e9,
+        inPlaceNanos / 1e9,
+        localNanos / 1e9,
+        fetchNanos / 1e9,
+        writeNanos / 1e9,
+        (System.nanoTime() - t) / 1e9);
     if (!actual.equals(index.imageSha256())) {
       throw new AgentException(
           ErrorCode.VERIFY_FAILED,
@@ -235,20 +247,27 @@ public final class DeltaStager {
         size,
         st,
         run.fetched.get(),
-        refetch.size(),
         run.resumes.get(),
         target.uncachedReadsBypassCache(),
         Duration.ofNanos(System.nanoTime() - start));
   }
 
-  /** Which chunks the target already holds at their own offsets. */
-  private static BitSet inPlace(ChunkIndex index, BlockDevice target) throws IOException {
+  /**
+   * Which chunks the target already holds at their own offsets. Only zero chunks and chunks the
+   * seed does not have are looked at: copying a seed chunk costs a read and a write, checking it in
+   * place a read and a hash, and neither needs the network.
+   */
+  private static BitSet inPlace(ChunkIndex index, BlockDevice target, Map<ChunkId, Long> seed)
+      throws IOException {
     BitSet held = new BitSet();
     List<Chunk> chunks = index.chunks();
     ByteBuffer buf = ByteBuffer.allocate(index.params().maxSize());
     MessageDigest md = Chunker.sha256();
     for (int i = 0; i < chunks.size(); i++) {
       Chunk c = chunks.get(i);
+      if (!c.zero() && seed.containsKey(c.id())) {
+        continue;
+      }
       buf.clear().limit(c.length());
       target.read(c.offset(), buf);
       boolean zero = isZero(buf.array(), c.length());
@@ -321,36 +340,52 @@ public final class DeltaStager {
       this.progress = progress;
     }
 
-    void local(List<DeltaPlan.Step> steps, BlockDevice seed, List<Chunk> refetch)
-        throws IOException {
-      ByteBuffer buf = ByteBuffer.allocate(maxChunk(steps));
+    /**
+     * Zero chunks and copies. A copy is not hashed again: the seed is the read-only booted slot
+     * whose chunks were hashed moments ago (these reads hit the page cache), and the read-back of
+     * the whole image checks every byte anyway.
+     */
+    void local(List<DeltaPlan.Step> steps, BlockDevice seed) throws IOException {
+      ByteBuffer buf = ByteBuffer.allocate(COPY_BYTES);
       byte[] zeros = new byte[maxChunk(steps)];
-      MessageDigest md = Chunker.sha256();
-      for (DeltaPlan.Step s : steps) {
+      for (int i = 0; i < steps.size(); ) {
         if (failure.get() != null) {
           return;
         }
+        DeltaPlan.Step s = steps.get(i);
         Chunk c = s.chunk();
         switch (s.action()) {
           case IN_PLACE:
+            i++;
             continue;
           case ZERO:
-            write(c, ByteBuffer.wrap(zeros, 0, c.length()));
+            write(c.offset(), c.length(), ByteBuffer.wrap(zeros, 0, c.length()));
+            report(c.length());
+            i++;
             break;
           case COPY:
-            buf.clear().limit(c.length());
-            seed.read(s.seedOffset(), buf);
-            md.update(buf.array(), 0, c.length());
-            if (!ChunkId.of(md.digest()).equals(c.id())) {
-              refetch.add(c); // the booted slot changed under us: fetch this one
-              continue;
+            // chunks that follow each other in the target and in the seed: one read, one write
+            int j = i + 1;
+            long length = c.length();
+            while (j < steps.size() && length + steps.get(j).chunk().length() <= COPY_BYTES) {
+              DeltaPlan.Step n = steps.get(j);
+              if (n.action() != DeltaPlan.Action.COPY
+                  || n.chunk().offset() != c.offset() + length
+                  || n.seedOffset() != s.seedOffset() + length) {
+                break;
+              }
+              length += n.chunk().length();
+              j++;
             }
-            write(c, ByteBuffer.wrap(buf.array(), 0, c.length()));
+            buf.clear().limit((int) length);
+            seed.read(s.seedOffset(), buf);
+            write(c.offset(), length, ByteBuffer.wrap(buf.array(), 0, (int) length));
+            report(length);
+            i = j;
             break;
           default:
             throw new IllegalStateException("unexpected " + s.action());
         }
-        report(c.length());
       }
     }
 
@@ -363,17 +398,16 @@ public final class DeltaStager {
     }
 
     void write(Chunk c, ByteBuffer bytes) throws IOException {
+      write(c.offset(), c.length(), bytes);
+    }
+
+    void write(long offset, long length, ByteBuffer bytes) throws IOException {
       try {
-        target.write(c.offset(), bytes);
+        target.write(offset, bytes);
       } catch (IOException e) {
         throw new AgentException(
             ErrorCode.IO_ERROR,
-            "writing "
-                + c.length()
-                + " bytes to the slot at offset "
-                + c.offset()
-                + " failed: "
-                + e,
+            "writing " + length + " bytes to the slot at offset " + offset + " failed: " + e,
             e);
       }
     }
