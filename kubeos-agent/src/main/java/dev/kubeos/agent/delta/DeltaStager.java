@@ -27,6 +27,10 @@ import java.util.Map;
 import java.util.Queue;
 import java.util.Set;
 import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
@@ -288,28 +292,61 @@ public final class DeltaStager {
     return held;
   }
 
+  /** Reads the image back from the slot and hashes it; the next read overlaps the hashing. */
   private static Sha256 readBack(BlockDevice target, long size, ProgressListener progress)
       throws IOException {
     MessageDigest md = Chunker.sha256();
     ByteBuffer buf = ByteBuffer.allocateDirect((4 << 20) + 4096).alignedSlice(4096);
-    byte[] heap = new byte[4 << 20];
-    for (long at = 0; at < size; ) {
-      int n = (int) Math.min(4 << 20, size - at);
-      buf.clear().limit(n);
-      try {
-        target.readUncached(at, buf);
-      } catch (IOException e) {
-        throw new AgentException(
-            ErrorCode.VERIFY_FAILED,
-            "reading back " + n + " bytes at slot offset " + at + " failed: " + e,
-            e);
+    byte[][] heaps = {new byte[4 << 20], new byte[4 << 20]};
+    ExecutorService hasher =
+        Executors.newSingleThreadExecutor(
+            r -> {
+              Thread t = new Thread(r, "delta-read-back-hash");
+              t.setDaemon(true);
+              return t;
+            });
+    try {
+      Future<?> pending = null;
+      int k = 0;
+      for (long at = 0; at < size; ) {
+        int n = (int) Math.min(4 << 20, size - at);
+        buf.clear().limit(n);
+        try {
+          target.readUncached(at, buf);
+        } catch (IOException e) {
+          throw new AgentException(
+              ErrorCode.VERIFY_FAILED,
+              "reading back " + n + " bytes at slot offset " + at + " failed: " + e,
+              e);
+        }
+        buf.flip();
+        await(pending); // the hasher is done with the buffer filled two pieces ago
+        byte[] heap = heaps[k];
+        k ^= 1;
+        buf.get(heap, 0, n);
+        pending = hasher.submit(() -> md.update(heap, 0, n));
+        at += n;
       }
-      buf.flip();
-      buf.get(heap, 0, n);
-      md.update(heap, 0, n);
-      at += n;
+      await(pending);
+    } finally {
+      hasher.shutdown();
     }
     return Sha256.of(md.digest());
+  }
+
+  private static void await(Future<?> f) throws IOException {
+    if (f == null) {
+      return;
+    }
+    try {
+      f.get();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IOException("interrupted while verifying the slot", e);
+    } catch (ExecutionException e) {
+      throw new AgentException(
+          ErrorCode.INTERNAL, "hashing the slot failed: " + e.getCause(), e.getCause());
+    }
   }
 
   static boolean isZero(byte[] b, int len) {
