@@ -5,6 +5,9 @@ import static dev.kubeos.api.agent.ErrorCode.IO_ERROR;
 import static dev.kubeos.api.agent.ErrorCode.PRECONDITION_FAILED;
 
 import dev.kubeos.agent.boot.BootEnv;
+import dev.kubeos.agent.delta.DeltaImages;
+import dev.kubeos.agent.delta.DeltaStager;
+import dev.kubeos.agent.delta.model.ChunkIndex;
 import dev.kubeos.agent.disk.DiskLayout;
 import dev.kubeos.agent.health.HealthChecker;
 import dev.kubeos.agent.health.HealthReport;
@@ -12,6 +15,7 @@ import dev.kubeos.agent.model.AgentState;
 import dev.kubeos.agent.model.BootState;
 import dev.kubeos.agent.model.NodeView;
 import dev.kubeos.agent.model.Sha256;
+import dev.kubeos.agent.payload.RangeSources;
 import dev.kubeos.agent.port.BlockDevice;
 import dev.kubeos.agent.port.CommandRunner;
 import dev.kubeos.agent.port.DiskOpener;
@@ -19,6 +23,7 @@ import dev.kubeos.agent.port.ImageOpener;
 import dev.kubeos.agent.port.OperationLock;
 import dev.kubeos.agent.port.PayloadOpener;
 import dev.kubeos.agent.port.PayloadSource;
+import dev.kubeos.agent.port.RangeSource;
 import dev.kubeos.agent.port.Rebooter;
 import dev.kubeos.agent.port.StateStore;
 import dev.kubeos.agent.port.TarPayload;
@@ -255,6 +260,9 @@ public final class Agent {
             new FirstWriteGuard(layout.openSlot(disk, target), beforeFirstWrite)) {
           return new RawImageWriter().write(source, expected, slot, progress);
         }
+      case DELTA:
+        return stageDelta(
+            request, expected, source, disk, layout, target, beforeFirstWrite, progress);
       case TAR:
         Path diskPath =
             deps.disk()
@@ -317,6 +325,45 @@ public final class Agent {
               target.partitionName(),
               deps.workDir(),
               progress);
+    }
+  }
+
+  /** The chunk index at the request URL names the image; the booted slot is the seed. */
+  private StageResult stageDelta(
+      StageRequest request,
+      Sha256 expected,
+      PayloadSource indexSource,
+      BlockDevice disk,
+      DiskLayout layout,
+      Slot target,
+      Runnable beforeFirstWrite,
+      ProgressListener progress)
+      throws IOException {
+    ChunkIndex index = DeltaStager.loadIndex(indexSource, expected);
+    RangeSource image =
+        RangeSources.open(DeltaImages.imageUrl(request.url(), index), request.fetch());
+    try (BlockDevice seed = layout.openSlot(disk, deps.bootedSlot());
+        BlockDevice slot = new FirstWriteGuard(layout.openSlot(disk, target), beforeFirstWrite)) {
+      DeltaStager.Result r = new DeltaStager().stage(index, image, seed, slot, progress);
+      log(
+          "stage %s: delta fetched %d of %d bytes (%.1f%%) in %d requests; %d copied from slot %s,"
+              + " %d already in place, %d zero",
+          request.version(),
+          r.fetchedBytes(),
+          r.imageBytes(),
+          100.0 * r.fetchedBytes() / Math.max(1, r.imageBytes()),
+          r.plan().requests(),
+          r.plan().copyBytes(),
+          deps.bootedSlot(),
+          r.plan().inPlaceBytes(),
+          r.plan().zeroBytes());
+      return new StageResult(
+          r.imageBytes(),
+          r.imageSha256(),
+          r.readBackUncached(),
+          r.elapsed(),
+          r.resumes(),
+          r.fetchedBytes());
     }
   }
 

@@ -67,6 +67,9 @@ public final class AgentService implements AgentOperations {
       case "raw":
         format = StageRequest.Format.RAW;
         break;
+      case "delta": // image_url is the chunk index; check_sum the image's digest
+        format = StageRequest.Format.DELTA;
+        break;
       case "docker":
       case "containerd":
         return imageRequest(r, type);
@@ -75,7 +78,7 @@ public final class AgentService implements AgentOperations {
             ErrorCode.INVALID_REQUEST,
             "unknown image_type '"
                 + r.imageType()
-                + "' (expected disk, raw, docker or containerd)");
+                + "' (expected disk, raw, delta, docker or containerd)");
     }
     if (r.imageUrl() == null || r.imageUrl().isBlank()) {
       throw new AgentException(

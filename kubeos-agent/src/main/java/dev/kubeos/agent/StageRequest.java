@@ -38,13 +38,20 @@ public record StageRequest(
      * A container image (upstream's image types docker/containerd) whose file system holds {@code
      * /os.tar}, a rootfs tarball laid into the slot like {@link #TAR}.
      */
-    IMAGE;
+    IMAGE,
+    /**
+     * The URL is a chunk index ({@code rootfs-V.img.chunkidx}) of a raw image: only the chunks the
+     * node does not have are fetched (HTTP Range) from the image next to it; the digest is the
+     * image's.
+     */
+    DELTA;
 
     public static Format parse(String text) {
       try {
         return valueOf(text.trim().toUpperCase(Locale.ROOT));
       } catch (IllegalArgumentException e) {
-        throw new IllegalArgumentException("unknown payload format '" + text + "' (raw or tar)");
+        throw new IllegalArgumentException(
+            "unknown payload format '" + text + "' (raw, tar or delta)");
       }
     }
   }

@@ -95,7 +95,10 @@ final class AgentCommands {
   static final class Stage extends Base {
     @Option(
         names = "--url",
-        description = "https://, file:// or (with --insecure) http:// URL of the payload.")
+        description =
+            "https://, file:// or (with --insecure) http:// URL of the payload; for --format"
+                + " delta the URL of the chunk index (rootfs-V.img.chunkidx), the image is"
+                + " fetched by Range from next to it.")
     URI url;
 
     @Option(
@@ -116,7 +119,8 @@ final class AgentCommands {
         required = true,
         description =
             "Expected SHA-256 of the payload (hex, optionally sha256:-prefixed); for --image the"
-                + " manifest digest.")
+                + " manifest digest; for --format delta the digest of the whole image"
+                + " (rootfs-V.img.sha256).")
     String sha256;
 
     @Option(names = "--version", required = true, description = "OS version the payload holds.")
@@ -126,7 +130,8 @@ final class AgentCommands {
         names = "--format",
         defaultValue = "raw",
         description =
-            "raw (root file-system image) or tar (rootfs tarball). Default: ${DEFAULT-VALUE}.")
+            "raw (root file-system image), tar (rootfs tarball) or delta (only the chunks of a"
+                + " raw image the node does not have). Default: ${DEFAULT-VALUE}.")
     String format;
 
     @Option(names = "--insecure", description = "Allow plain http:// (upstream's flagSafe).")
@@ -187,9 +192,14 @@ final class AgentCommands {
       } else {
         out()
             .printf(
-                "staged %s: %d bytes, %s, read back %s%s in %.1f s%n",
+                "staged %s: %d bytes%s, %s, read back %s%s in %.1f s%n",
                 version,
                 r.bytes(),
+                r.fetchedBytes() == r.bytes()
+                    ? ""
+                    : String.format(
+                        " (fetched %d bytes, %.1f%%; the rest from the node's slots)",
+                        r.fetchedBytes(), 100.0 * r.fetchedBytes() / Math.max(1, r.bytes())),
                 r.actual(),
                 r.readBackUncached() ? "from the device (O_DIRECT)" : "through the page cache",
                 r.resumes() > 0 ? ", " + r.resumes() + " resumed downloads" : "",

@@ -1,11 +1,18 @@
 package dev.kubeos.cli;
 
+import dev.kubeos.agent.delta.ChunkIndexFiles;
+import dev.kubeos.agent.delta.DeltaEstimate;
+import dev.kubeos.agent.delta.model.ChunkerParams;
+import dev.kubeos.agent.delta.model.DeltaPlan;
+import dev.kubeos.api.agent.AgentException;
+import dev.kubeos.api.agent.ErrorCode;
 import dev.kubeos.image.Images;
 import dev.kubeos.image.build.BuildEvent;
 import dev.kubeos.image.build.BuildResult;
 import dev.kubeos.image.build.HostTools;
 import dev.kubeos.image.build.ImageBuilder;
 import dev.kubeos.image.plan.BuildPlan;
+import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.time.Clock;
@@ -24,6 +31,7 @@ import picocli.CommandLine.Spec;
     description = "Build KubeOS disk images and upgrade payloads; sign payloads.",
     subcommands = {
       ImageCommand.Build.class,
+      ImageCommand.DeltaStats.class,
       SignCommands.Keygen.class,
       SignCommands.Sign.class,
       SignCommands.Verify.class
@@ -79,12 +87,13 @@ public final class ImageCommand implements Runnable {
       BuildResult r =
           new ImageBuilder(HostTools.system(), e -> print(out, e), Clock.systemUTC()).build(plan);
       out.printf(
-          "built KubeOS %s in %s%n  %s%n  %s  sha256 %s%n  %s  sha256 %s%n%s",
+          "built KubeOS %s in %s%n  %s%n  %s  sha256 %s%n  %s%n  %s  sha256 %s%n%s",
           plan.version(),
           seconds(Duration.ofNanos(System.nanoTime() - start)),
           r.disk(),
           r.rootfsImage(),
           r.rootfsImageSha256(),
+          ChunkIndexFiles.indexPathFor(r.rootfsImage()),
           r.rootfsTar(),
           r.rootfsTarSha256(),
           r.qcow2() == null ? "" : "  " + r.qcow2() + "\n");
@@ -104,6 +113,75 @@ public final class ImageCommand implements Runnable {
 
     private static String seconds(Duration d) {
       return String.format("%.1f s", d.toMillis() / 1000.0);
+    }
+  }
+
+  @Command(
+      name = "delta-stats",
+      mixinStandardHelpOptions = true,
+      description =
+          "How many bytes a node whose booted slot holds OLD fetches to stage NEW as a delta"
+              + " payload (raw root file-system images, e.g. rootfs-V.img).")
+  static final class DeltaStats implements Callable<Integer> {
+    @Spec CommandSpec spec;
+
+    @Parameters(index = "0", paramLabel = "OLD", description = "Image the node has.")
+    Path oldImage;
+
+    @Parameters(index = "1", paramLabel = "NEW", description = "Image to stage.")
+    Path newImage;
+
+    @Option(
+        names = "--chunk-sizes",
+        paramLabel = "MIN,AVG,MAX",
+        description = "Chunk sizes in KiB (4 KiB blocks); default: the builder's 4,16,64.")
+    String sizes;
+
+    @Override
+    public Integer call() throws IOException {
+      ChunkerParams params = ChunkerParams.ext4Defaults();
+      if (sizes != null) {
+        String[] p = sizes.split(",");
+        if (p.length != 3) {
+          throw new AgentException(
+              ErrorCode.INVALID_REQUEST, "--chunk-sizes takes MIN,AVG,MAX in KiB, e.g. 16,64,256");
+        }
+        try {
+          params =
+              new ChunkerParams(
+                  4096,
+                  Integer.parseInt(p[0].trim()) << 10,
+                  Integer.parseInt(p[1].trim()) << 10,
+                  Integer.parseInt(p[2].trim()) << 10);
+        } catch (IllegalArgumentException e) {
+          throw new AgentException(
+              ErrorCode.INVALID_REQUEST, "--chunk-sizes " + sizes + ": " + e.getMessage());
+        }
+      }
+      DeltaEstimate e = DeltaEstimate.of(oldImage, newImage, params);
+      DeltaPlan.Stats s = e.plan();
+      PrintWriter out = spec.commandLine().getOut();
+      out.printf(
+          "chunks:          %d/%d/%d KiB (min/avg/max), %d chunks, %d distinct%n",
+          params.minSize() >> 10,
+          params.avgSize() >> 10,
+          params.maxSize() >> 10,
+          e.chunks(),
+          e.distinctChunks());
+      out.printf("new image:       %d bytes%n", s.imageBytes());
+      out.printf("zero chunks:     %d bytes (written locally)%n", s.zeroBytes());
+      out.printf("copied from old: %d bytes%n", s.copyBytes());
+      out.printf("fetched chunks:  %d bytes in %d range requests%n", s.fetchBytes(), s.requests());
+      out.printf("index:           %d bytes%n", e.indexBytes());
+      out.printf(
+          "fetched total:   %d bytes = %.2f%% of the image (%.1f%% fewer bytes than a full"
+              + " stage)%n",
+          e.totalFetchBytes(),
+          100.0 * e.totalFetchBytes() / s.imageBytes(),
+          100.0 - 100.0 * e.totalFetchBytes() / s.imageBytes());
+      out.printf("computed in:     %s%n", Build.seconds(e.elapsed()));
+      out.flush();
+      return 0;
     }
   }
 }

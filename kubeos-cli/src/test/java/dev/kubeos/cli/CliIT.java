@@ -3,6 +3,7 @@ package dev.kubeos.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.kubeos.agent.delta.ChunkIndexFiles;
 import dev.kubeos.api.Json;
 import dev.kubeos.testing.TestDisks;
 import java.io.IOException;
@@ -142,6 +143,52 @@ class CliIT {
                 "v2"))
         .isZero();
     assertThat(out.toString()).contains("staged v2: 2097152 bytes", "read back");
+  }
+
+  @Test
+  void stagesADeltaFromAFileUrlAndDeltaStatsPredictsTheFetchedBytes() throws IOException {
+    assertThat(agent("init", "--version", "v1")).isZero();
+    byte[] v1 = new byte[4 << 20];
+    new java.util.Random(6).nextBytes(v1);
+    byte[] v2 = v1.clone();
+    byte[] changed = new byte[256 << 10];
+    new java.util.Random(7).nextBytes(changed);
+    System.arraycopy(changed, 0, v2, 1 << 20, changed.length);
+    Path v1File = dir.resolve("v1.img");
+    Path v2File = dir.resolve("v2.img");
+    Files.write(v1File, v1);
+    Files.write(v2File, v2);
+    TestDisks.Part a = TestDisks.partition(Path.of(global[2]), "ROOT-A");
+    try (java.nio.channels.FileChannel ch =
+        java.nio.channels.FileChannel.open(
+            Path.of(global[2]), java.nio.file.StandardOpenOption.WRITE)) {
+      ch.write(java.nio.ByteBuffer.wrap(v1), a.offsetBytes());
+    }
+    ChunkIndexFiles.writeIndex(v2File, dev.kubeos.agent.delta.model.ChunkerParams.ext4Defaults());
+
+    assertThat(run("image", "delta-stats", v1File.toString(), v2File.toString())).isZero();
+    java.util.regex.Matcher m =
+        java.util.regex.Pattern.compile("fetched chunks:\\s+(\\d+) bytes").matcher(out.toString());
+    assertThat(m.find()).as(out.toString()).isTrue();
+    long predicted = Long.parseLong(m.group(1));
+    assertThat(predicted).isBetween((long) changed.length, (long) changed.length + (128 << 10));
+
+    String sha = java.util.HexFormat.of().formatHex(sneakySha(v2));
+    assertThat(
+            agent(
+                "stage",
+                "--url",
+                ChunkIndexFiles.indexPathFor(v2File).toUri().toString(),
+                "--format",
+                "delta",
+                "--sha256",
+                sha,
+                "--version",
+                "v2"))
+        .as(err.toString())
+        .isZero();
+    assertThat(out.toString())
+        .contains("staged v2: 4194304 bytes (fetched " + predicted + " bytes");
   }
 
   private static byte[] sneakySha(byte[] b) {

@@ -5,6 +5,8 @@ import static dev.kubeos.image.TinyImage.run;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.kubeos.agent.delta.ChunkIndexFiles;
+import dev.kubeos.agent.delta.model.ChunkIndex;
 import dev.kubeos.agent.disk.DiskLayout;
 import dev.kubeos.agent.disk.FileBlockDevice;
 import dev.kubeos.agent.port.BlockDevice;
@@ -134,6 +136,10 @@ class ImageBuildIT {
                 "rootfs-1.0.0.img.sha256",
                 "rootfs-1.0.0.tar.sha256"))
         .contains("rootfs-1.0.0.img: OK", "rootfs-1.0.0.tar: OK");
+    ChunkIndex index = ChunkIndexFiles.read(plan.outputDir().resolve("rootfs-1.0.0.img.chunkidx"));
+    assertThat(index.imageName()).isEqualTo("rootfs-1.0.0.img");
+    assertThat(index.imageSha256().hex()).isEqualTo(result.rootfsImageSha256());
+    assertThat(index.imageSize()).isEqualTo(Files.size(result.rootfsImage()));
   }
 
   @Test

@@ -60,6 +60,9 @@ public final class PayloadServer implements AutoCloseable {
     volatile long cutAfter = -1;
     volatile boolean cutAlways;
     volatile boolean noRanges;
+    final java.util.concurrent.atomic.AtomicInteger cutNext =
+        new java.util.concurrent.atomic.AtomicInteger();
+    volatile long cutNextAfter;
   }
 
   private final HttpServer server;
@@ -67,7 +70,11 @@ public final class PayloadServer implements AutoCloseable {
   private final Map<String, Content> content = new ConcurrentHashMap<>();
   private final Map<String, Faults> faults = new ConcurrentHashMap<>();
   private final List<Request> log = new CopyOnWriteArrayList<>();
+  private final Map<String, java.util.concurrent.atomic.AtomicLong> sent =
+      new ConcurrentHashMap<>();
   private final boolean https;
+  private volatile long rate;
+  private long linkFreeAt;
 
   private PayloadServer(HttpServer server, boolean https) {
     this.server = server;
@@ -138,6 +145,51 @@ public final class PayloadServer implements AutoCloseable {
     return this;
   }
 
+  /**
+   * Cuts the connection after {@code bytes} body bytes on the next {@code count} responses for
+   * {@code path} whose body is longer than {@code bytes} (shorter ones are not counted).
+   */
+  public PayloadServer cutNext(String path, long bytes, int count) {
+    Faults f = faults(path);
+    f.cutNextAfter = bytes;
+    f.cutNext.set(count);
+    return this;
+  }
+
+  /**
+   * Limits all response bodies together to {@code bytesPerSecond} (a shared link; 0 = unlimited),
+   * for benchmarks that model a network slower than loopback.
+   */
+  public PayloadServer limitRate(long bytesPerSecond) {
+    rate = bytesPerSecond;
+    return this;
+  }
+
+  private void pace(int bytes) throws IOException {
+    long r = rate;
+    if (r <= 0) {
+      return;
+    }
+    long wait;
+    synchronized (this) {
+      long now = System.nanoTime();
+      linkFreeAt = Math.max(linkFreeAt, now) + bytes * 1_000_000_000L / r;
+      wait = linkFreeAt - now;
+    }
+    try {
+      Thread.sleep(wait / 1_000_000L, (int) (wait % 1_000_000L));
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new java.io.InterruptedIOException("interrupted while pacing");
+    }
+  }
+
+  /** Body bytes sent so far for {@code path} (all requests, including cut ones). */
+  public long bytesSent(String path) {
+    java.util.concurrent.atomic.AtomicLong n = sent.get(path);
+    return n == null ? 0 : n.get();
+  }
+
   /** Serves {@code path} without {@code Accept-Ranges} and ignores Range headers (always 200). */
   public PayloadServer ignoreRanges(String path) {
     faults(path).noRanges = true;
@@ -197,24 +249,37 @@ public final class PayloadServer implements AutoCloseable {
       long length = end - start + 1;
       boolean first = requests(path).size() == 1;
       long cut = f.cutAfter >= 0 && (f.cutAlways || first) ? f.cutAfter : -1;
+      if (cut < 0
+          && length > f.cutNextAfter
+          && f.cutNext.getAndUpdate(n -> Math.max(0, n - 1)) > 0) {
+        cut = f.cutNextAfter;
+      }
       ex.getResponseHeaders().add("Content-Type", "application/octet-stream");
       ex.sendResponseHeaders(status, length);
       if ("HEAD".equals(ex.getRequestMethod())) {
         return;
       }
       long toSend = cut >= 0 ? Math.min(cut, length) : length;
+      sent.computeIfAbsent(path, p -> new java.util.concurrent.atomic.AtomicLong())
+          .addAndGet(toSend);
       OutputStream out = ex.getResponseBody();
       if (c.bytes() != null) {
-        out.write(c.bytes(), (int) start, (int) toSend);
+        for (long at = 0; at < toSend; ) {
+          int n = (int) Math.min(256 << 10, toSend - at);
+          pace(n);
+          out.write(c.bytes(), (int) (start + at), n);
+          at += n;
+        }
       } else {
         try (InputStream in = c.open(start)) {
           byte[] buf = new byte[1 << 20];
           long left = toSend;
           while (left > 0) {
-            int n = in.read(buf, 0, (int) Math.min(buf.length, left));
+            int n = in.read(buf, 0, (int) Math.min(rate > 0 ? 256 << 10 : buf.length, left));
             if (n < 0) {
               break;
             }
+            pace(n);
             out.write(buf, 0, n);
             left -= n;
           }

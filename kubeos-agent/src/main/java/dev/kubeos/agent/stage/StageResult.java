@@ -12,6 +12,20 @@ import java.time.Duration;
  *     false also when no read-back was done (tar rootfs staging)
  * @param elapsed wall-clock time of the whole operation
  * @param resumes how many times the download was resumed after a broken connection
+ * @param fetchedBytes bytes received from the payload's source (less than {@code bytes} for a delta
+ *     payload, whose other chunks came from the node's own slots)
  */
 public record StageResult(
-    long bytes, Sha256 actual, boolean readBackUncached, Duration elapsed, int resumes) {}
+    long bytes,
+    Sha256 actual,
+    boolean readBackUncached,
+    Duration elapsed,
+    int resumes,
+    long fetchedBytes) {
+
+  /** A result whose payload was fetched whole ({@code fetchedBytes == bytes}). */
+  public StageResult(
+      long bytes, Sha256 actual, boolean readBackUncached, Duration elapsed, int resumes) {
+    this(bytes, actual, readBackUncached, elapsed, resumes, bytes);
+  }
+}

@@ -1,5 +1,8 @@
 package dev.kubeos.image.build;
 
+import dev.kubeos.agent.delta.ChunkIndexFiles;
+import dev.kubeos.agent.delta.model.ChunkIndex;
+import dev.kubeos.agent.delta.model.ChunkerParams;
 import dev.kubeos.api.agent.AgentException;
 import dev.kubeos.api.agent.ErrorCode;
 import dev.kubeos.image.plan.BuildPlan;
@@ -124,6 +127,7 @@ public final class ImageBuilder {
             Files.deleteIfExists(p);
             Files.deleteIfExists(p.resolveSibling(p.getFileName() + ".sha256"));
           }
+          Files.deleteIfExists(ChunkIndexFiles.indexPathFor(plan.rootfsImage()));
           Trees.tar(exec, tools, root, plan.rootfsTar());
           sums[0] = Trees.writeSha256(plan.rootfsTar());
           DiskSteps.mkfsExt4(
@@ -136,7 +140,18 @@ public final class ImageBuilder {
               plan.disk().rootFsUuid(),
               root);
           sums[1] = Trees.writeSha256(plan.rootfsImage());
+          ChunkIndex index =
+              ChunkIndexFiles.writeIndex(plan.rootfsImage(), ChunkerParams.ext4Defaults());
           note("payloads", plan.rootfsTar().getFileName() + " " + mib(plan.rootfsTar()));
+          Path indexFile = ChunkIndexFiles.indexPathFor(plan.rootfsImage());
+          note(
+              "payloads",
+              indexFile.getFileName()
+                  + " "
+                  + index.chunks().size()
+                  + " chunks, "
+                  + Files.size(indexFile)
+                  + " bytes");
         });
     DiskSteps disk = new DiskSteps(plan, exec, tools, work, clock);
     step("partition", disk::partition);

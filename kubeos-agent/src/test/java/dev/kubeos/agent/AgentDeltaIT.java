@@ -1,0 +1,310 @@
+package dev.kubeos.agent;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.kubeos.agent.delta.ChunkIndexFiles;
+import dev.kubeos.agent.delta.DeltaEstimate;
+import dev.kubeos.agent.delta.model.ChunkerParams;
+import dev.kubeos.agent.host.AgentOptions;
+import dev.kubeos.agent.host.HostAgents;
+import dev.kubeos.agent.payload.FetchOptions;
+import dev.kubeos.agent.stage.ProgressListener;
+import dev.kubeos.agent.stage.StageResult;
+import dev.kubeos.api.agent.AgentException;
+import dev.kubeos.api.agent.AgentStatus;
+import dev.kubeos.api.agent.ErrorCode;
+import dev.kubeos.api.agent.Slot;
+import dev.kubeos.api.agent.SlotState;
+import dev.kubeos.testing.PayloadServer;
+import dev.kubeos.testing.TestDisks;
+import java.io.IOException;
+import java.io.RandomAccessFile;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.time.Clock;
+import java.util.Arrays;
+import java.util.Random;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Delta staging against real parts: two ext4 images made by mkfs.ext4 -d from trees that differ by
+ * one "package" (a directory of a few MB), v1 in ROOT-A of a sgdisk-made GPT image, the v2 image
+ * and its chunk index on a loopback HTTP server that counts the bytes it sends.
+ */
+class AgentDeltaIT {
+  static final long IMAGE_MIB = 40;
+  static final int PACKAGE_BYTES = 3 << 20;
+
+  @TempDir Path dir;
+  Path disk;
+  Path v1Image;
+  Path v2Image;
+  String v1Sha;
+  String v2Sha;
+  PayloadServer server;
+
+  @BeforeEach
+  void node() throws IOException {
+    Path v1Tree = dir.resolve("v1");
+    writeBase(v1Tree, "1");
+    Path v2Tree = dir.resolve("v2");
+    writeBase(v2Tree, "2");
+    writePackage(v2Tree.resolve("usr/lib/newpkg"), 99, PACKAGE_BYTES);
+    v1Image = mkfs(v1Tree, dir.resolve("v1.img"));
+    v2Image = mkfs(v2Tree, dir.resolve("v2.img"));
+    v1Sha = SimulatedNode.sha256(Files.readAllBytes(v1Image));
+    v2Sha = SimulatedNode.sha256(Files.readAllBytes(v2Image));
+    ChunkIndexFiles.writeIndex(v2Image, ChunkerParams.ext4Defaults());
+
+    disk = TestDisks.create(dir.resolve("disk.img"), 2, 64, 8);
+    writeIntoSlot("ROOT-A", Files.readAllBytes(v1Image));
+    server =
+        PayloadServer.http()
+            .serve("/v2.img", v2Image)
+            .serve("/v2.img.chunkidx", ChunkIndexFiles.indexPathFor(v2Image));
+    agent().init("v1", v1Sha);
+  }
+
+  @AfterEach
+  void stop() {
+    server.close();
+  }
+
+  /** A base tree of a few "packages" of pseudo-random files; os-release names the version. */
+  static void writeBase(Path root, String version) throws IOException {
+    Files.createDirectories(root.resolve("etc"));
+    Files.writeString(
+        root.resolve("etc/os-release"), "PRETTY_NAME=\"KubeOS " + version + "\"\nID=kubeos\n");
+    for (int p = 0; p < 6; p++) {
+      writePackage(root.resolve("usr/lib/pkg" + p), p, (2 << 20) + p * 100_000);
+    }
+  }
+
+  static void writePackage(Path dir, long seed, int bytes) throws IOException {
+    Files.createDirectories(dir);
+    Random r = new Random(seed);
+    int file = 0;
+    for (int left = bytes; left > 0; file++) {
+      int n = Math.min(left, 20_000 + r.nextInt(300_000));
+      byte[] b = new byte[n];
+      r.nextBytes(b);
+      Files.write(dir.resolve("f" + file + ".so"), b);
+      left -= n;
+    }
+  }
+
+  Path mkfs(Path tree, Path image) {
+    String uuid = "5b3c1f0e-8a2d-4c6e-9f10-1234567890ab";
+    TestDisks.run(
+        "mkfs.ext4",
+        "-q",
+        "-F",
+        "-b",
+        "4096",
+        "-U",
+        uuid,
+        "-E",
+        "root_owner=0:0,hash_seed=" + uuid,
+        "-d",
+        tree.toString(),
+        image.toString(),
+        IMAGE_MIB + "M");
+    return image;
+  }
+
+  void writeIntoSlot(String partition, byte[] bytes) throws IOException {
+    TestDisks.Part p = TestDisks.partition(disk, partition);
+    try (FileChannel ch = FileChannel.open(disk, StandardOpenOption.WRITE)) {
+      ch.write(ByteBuffer.wrap(bytes), p.offsetBytes());
+    }
+  }
+
+  byte[] slotBytes(String partition, long length) throws IOException {
+    TestDisks.Part p = TestDisks.partition(disk, partition);
+    byte[] b = new byte[(int) length];
+    try (RandomAccessFile f = new RandomAccessFile(disk.toFile(), "r")) {
+      f.seek(p.offsetBytes());
+      f.readFully(b);
+    }
+    return b;
+  }
+
+  Agent agent() {
+    return HostAgents.create(
+        new AgentOptions(
+            disk,
+            dir.resolve("esp"),
+            dir.resolve("persist/kubeos"),
+            Slot.A,
+            dir.resolve("no-health.json"),
+            dir.resolve("certs")),
+        Clock.systemUTC());
+  }
+
+  StageRequest delta(String indexPath, String sha) {
+    return new StageRequest(
+        server.url(indexPath),
+        sha,
+        "v2",
+        StageRequest.Format.DELTA,
+        FetchOptions.defaults().withInsecure(true));
+  }
+
+  StageResult stage(String indexPath) {
+    return agent().stage(delta(indexPath, v2Sha), ProgressListener.NONE);
+  }
+
+  /** Range requests that fetch chunks (not the 1-byte size probe). */
+  long chunkRequests(String path) {
+    return server.requests(path).stream().filter(r -> !"bytes=0-0".equals(r.range())).count();
+  }
+
+  @Test
+  void stagesV2FetchingLittleMoreThanTheNewPackage() throws IOException {
+    long size = Files.size(v2Image);
+    StageResult r = stage("/v2.img.chunkidx");
+
+    assertThat(slotBytes("ROOT-B", size)).isEqualTo(Files.readAllBytes(v2Image));
+    AgentStatus s = agent().status();
+    assertThat(s.slots().get(Slot.B).state()).isEqualTo(SlotState.VERIFIED);
+    assertThat(s.slots().get(Slot.B).sha256()).isEqualTo(v2Sha);
+    assertThat(s.slots().get(Slot.B).version()).isEqualTo("v2");
+    assertThat(TestDisks.debugfs(disk, TestDisks.partition(disk, "ROOT-B"), "cat /etc/os-release"))
+        .contains("KubeOS 2");
+
+    long served = server.bytesSent("/v2.img");
+    assertThat(r.fetchedBytes()).isEqualTo(served - 1); // minus the size probe
+    assertThat(served).isGreaterThanOrEqualTo(PACKAGE_BYTES).isLessThan(size / 5);
+    assertThat(r.bytes()).isEqualTo(size);
+    // coalesced: far fewer requests than fetched chunks
+    assertThat(chunkRequests("/v2.img")).isLessThan(r.fetchedBytes() / (16 << 10));
+    assertThat(agent().activate().nextBootSlot()).isEqualTo(Slot.B);
+  }
+
+  @Test
+  void stagingTheSameVersionAgainFetchesNothing() throws IOException {
+    stage("/v2.img.chunkidx");
+    long servedOnce = server.bytesSent("/v2.img");
+    long requestsOnce = chunkRequests("/v2.img");
+
+    StageResult again = stage("/v2.img.chunkidx");
+
+    assertThat(again.fetchedBytes()).isZero();
+    assertThat(chunkRequests("/v2.img")).isEqualTo(requestsOnce);
+    assertThat(server.bytesSent("/v2.img")).isEqualTo(servedOnce + 1);
+    assertThat(agent().status().slots().get(Slot.B).state()).isEqualTo(SlotState.VERIFIED);
+    assertThat(slotBytes("ROOT-B", Files.size(v2Image))).isEqualTo(Files.readAllBytes(v2Image));
+  }
+
+  @Test
+  void aCorruptedChunkOnTheServerIsRefusedAndTheSlotIsNotVerified() throws IOException {
+    byte[] bad = Files.readAllBytes(v2Image);
+    int at = indexOf(bad, Files.readAllBytes(dir.resolve("v2/usr/lib/newpkg/f0.so")));
+    assertThat(at).isPositive();
+    bad[at + 5000] ^= 0x01;
+    Path corrupt = dir.resolve("served/v2.img");
+    Files.createDirectories(corrupt.getParent());
+    Files.write(corrupt, bad);
+    server
+        .serve("/bad/v2.img", corrupt)
+        .serve("/bad/v2.img.chunkidx", ChunkIndexFiles.indexPathFor(v2Image));
+
+    assertThatThrownBy(() -> stage("/bad/v2.img.chunkidx"))
+        .isInstanceOfSatisfying(
+            AgentException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.CHECKSUM_MISMATCH))
+        .hasMessageContaining("does not match its index");
+    AgentStatus s = agent().status();
+    assertThat(s.slots().get(Slot.B).state()).isEqualTo(SlotState.EMPTY);
+    assertThat(s.nextBootSlot()).isEqualTo(Slot.A);
+    assertThatThrownBy(() -> agent().activate()).hasMessageContaining("nothing verified");
+  }
+
+  @Test
+  void aConnectionCutMidRangeIsResumed() throws IOException {
+    server.cutNext("/v2.img", 100_000, 2);
+    StageResult r = stage("/v2.img.chunkidx");
+    assertThat(r.resumes()).isEqualTo(2);
+    assertThat(agent().status().slots().get(Slot.B).state()).isEqualTo(SlotState.VERIFIED);
+    assertThat(slotBytes("ROOT-B", Files.size(v2Image))).isEqualTo(Files.readAllBytes(v2Image));
+  }
+
+  @Test
+  void aConnectionThatKeepsBreakingFailsClearlyAndARetryFetchesOnlyWhatIsMissing()
+      throws IOException {
+    server
+        .serve("/cut/v2.img", v2Image)
+        .serve("/cut/v2.img.chunkidx", ChunkIndexFiles.indexPathFor(v2Image))
+        .cutAfter("/cut/v2.img", 150_000, true);
+    assertThatThrownBy(() -> stage("/cut/v2.img.chunkidx"))
+        .isInstanceOfSatisfying(
+            AgentException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.DOWNLOAD_FAILED))
+        .hasMessageContaining("resumes")
+        .hasMessageContaining("retry the stage");
+    assertThat(agent().status().slots().get(Slot.B).state()).isEqualTo(SlotState.EMPTY);
+
+    long fresh =
+        DeltaEstimate.of(v1Image, v2Image, ChunkerParams.ext4Defaults()).plan().fetchBytes();
+    StageResult retry = stage("/v2.img.chunkidx");
+    assertThat(retry.fetchedBytes()).isLessThan(fresh);
+    assertThat(agent().status().slots().get(Slot.B).state()).isEqualTo(SlotState.VERIFIED);
+    assertThat(slotBytes("ROOT-B", Files.size(v2Image))).isEqualTo(Files.readAllBytes(v2Image));
+  }
+
+  @Test
+  void aDigestThatIsNotTheIndexedImageIsRefusedBeforeAnythingIsFetched() throws IOException {
+    byte[] env0 = Files.readAllBytes(dir.resolve("esp/kubeos/grubenv.0"));
+    assertThatThrownBy(() -> agent().stage(delta("/v2.img.chunkidx", v1Sha), ProgressListener.NONE))
+        .isInstanceOfSatisfying(
+            AgentException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.CHECKSUM_MISMATCH))
+        .hasMessageContaining(v2Sha)
+        .hasMessageContaining("nothing was written");
+    assertThat(server.requests("/v2.img")).isEmpty();
+    assertThat(agent().status().slots().get(Slot.B).state()).isEqualTo(SlotState.EMPTY);
+    assertThat(Files.readAllBytes(dir.resolve("esp/kubeos/grubenv.0"))).isEqualTo(env0);
+  }
+
+  @Test
+  void anIndexOfAnotherImageOrNoIndexAtAllIsRefusedBeforeTheSlotIsTouched() throws IOException {
+    server
+        .serve("/other/v2.img", v1Image) // the same size as v2.img, other content
+        .serve("/other/v2.img.chunkidx", ChunkIndexFiles.indexPathFor(v2Image))
+        .serve("/short/v2.img", Arrays.copyOf(Files.readAllBytes(v2Image), 1 << 20))
+        .serve("/short/v2.img.chunkidx", ChunkIndexFiles.indexPathFor(v2Image))
+        .serve("/noindex.chunkidx", "hello".getBytes());
+    assertThatThrownBy(() -> stage("/short/v2.img.chunkidx"))
+        .isInstanceOfSatisfying(
+            AgentException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.PAYLOAD_INVALID))
+        .hasMessageContaining("different builds");
+    assertThatThrownBy(() -> stage("/noindex.chunkidx"))
+        .isInstanceOfSatisfying(
+            AgentException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.PAYLOAD_INVALID))
+        .hasMessageContaining("not a usable chunk index");
+    assertThat(agent().status().slots().get(Slot.B).state()).isEqualTo(SlotState.EMPTY);
+    // same size but other content: every fetched chunk fails its digest
+    assertThatThrownBy(() -> stage("/other/v2.img.chunkidx"))
+        .isInstanceOfSatisfying(
+            AgentException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.CHECKSUM_MISMATCH));
+    assertThat(agent().status().slots().get(Slot.B).state()).isEqualTo(SlotState.EMPTY);
+  }
+
+  static int indexOf(byte[] hay, byte[] needle) {
+    byte[] head = Arrays.copyOf(needle, 64);
+    outer:
+    for (int i = 0; i + head.length <= hay.length; i += 4096) {
+      for (int j = 0; j < head.length; j++) {
+        if (hay[i + j] != head[j]) {
+          continue outer;
+        }
+      }
+      return i;
+    }
+    return -1;
+  }
+}
