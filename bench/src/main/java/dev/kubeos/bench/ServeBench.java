@@ -18,8 +18,8 @@ import java.util.List;
  */
 public final class ServeBench {
   private static final String TUNED =
-      "-XX:+UseSerialGC -XX:TieredStopAtLevel=1 -Xss256k -Xms8m -Xmx48m -XX:MaxMetaspaceSize=48m"
-          + " -XX:ReservedCodeCacheSize=16m -XX:CICompilerCount=1 -XX:MaxDirectMemorySize=128m"
+      "-XX:+UseSerialGC -Xss256k -Xms8m -Xmx48m -XX:MaxMetaspaceSize=48m"
+          + " -XX:ReservedCodeCacheSize=16m -XX:CICompilerCount=2 -XX:MaxDirectMemorySize=128m"
           + " -XX:-UsePerfData";
 
   private record Setup(String name, List<String> command) {}
