@@ -2,6 +2,7 @@ package dev.kubeos.agent;
 
 import dev.kubeos.agent.payload.FetchOptions;
 import java.net.URI;
+import java.util.List;
 import java.util.Locale;
 
 /**
@@ -46,13 +47,18 @@ public record StageRequest(
      */
     DELTA;
 
+    /** The format of a payload at a URL: raw, tar or delta ({@link #IMAGE} comes with a ref). */
     public static Format parse(String text) {
-      try {
-        return valueOf(text.trim().toUpperCase(Locale.ROOT));
-      } catch (IllegalArgumentException e) {
-        throw new IllegalArgumentException(
-            "unknown payload format '" + text + "' (raw, tar or delta)");
+      String name = text.trim().toUpperCase(Locale.ROOT);
+      for (Format f : List.of(RAW, TAR, DELTA)) {
+        if (f.name().equals(name)) {
+          return f;
+        }
       }
+      throw new IllegalArgumentException(
+          "unknown payload format '"
+              + text
+              + "' (raw, tar or delta; a container image is given with --image)");
     }
   }
 }
