@@ -45,19 +45,18 @@ public final class Main implements Runnable {
         (e, cmd, parsed) -> {
           if (e instanceof AgentException) {
             AgentException ae = (AgentException) e;
-            cmd.getErr()
-                .println(
-                    "kubeos: "
-                        + ae.getMessage()
-                        + " ["
-                        + ae.code()
-                        + ", caller should "
+            // the action (retry, roll back, give up) tells a rollout what to do with the node;
+            // for the image builder and the other tools the code alone is the right hint
+            String action =
+                underAgent(cmd)
+                    ? ", caller should "
                         + ae.code()
                             .action()
                             .name()
                             .toLowerCase(java.util.Locale.ROOT)
                             .replace('_', ' ')
-                        + "]");
+                    : "";
+            cmd.getErr().println("kubeos: " + ae.getMessage() + " [" + ae.code() + action + "]");
             return ae.code().exitStatus();
           }
           if (e instanceof IllegalArgumentException) {
@@ -67,6 +66,15 @@ public final class Main implements Runnable {
           throw e;
         });
     return cl;
+  }
+
+  private static boolean underAgent(CommandLine cmd) {
+    for (CommandLine c = cmd; c != null; c = c.getParent()) {
+      if ("agent".equals(c.getCommandName())) {
+        return true;
+      }
+    }
+    return false;
   }
 
   @Override

@@ -48,6 +48,16 @@ class ImageCommandIT {
   }
 
   @Test
+  void aMissingConfigIsAnErrorWithItsCodeButNoRolloutAction() {
+    int rc = run("image", "build", dir.resolve("nope.toml").toString(), "--dry-run");
+
+    assertThat(rc).isEqualTo(2);
+    // the action hint is for callers of the agent; an image build has no node to roll back
+    assertThat(err.toString()).contains("nope.toml not found", "[INVALID_REQUEST]");
+    assertThat(err.toString()).doesNotContain("caller should");
+  }
+
+  @Test
   void dryRunPrintsThePlanAndChangesNothing() throws IOException {
     Path config = config();
     int rc =
