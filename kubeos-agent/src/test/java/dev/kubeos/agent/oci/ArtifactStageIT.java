@@ -22,6 +22,7 @@ import dev.kubeos.api.agent.AgentStatus;
 import dev.kubeos.api.agent.ErrorCode;
 import dev.kubeos.api.agent.Slot;
 import dev.kubeos.api.agent.SlotState;
+import dev.kubeos.testing.CuttingProxy;
 import dev.kubeos.testing.RegistryServer;
 import dev.kubeos.testing.TestDisks;
 import java.io.IOException;
@@ -277,6 +278,56 @@ class ArtifactStageIT {
         .hasMessageContaining("does not match its index");
     assertThat(agent().status().slots().get(Slot.B).state()).isEqualTo(SlotState.EMPTY);
     assertThat(agent().status().nextBootSlot()).isEqualTo(Slot.A);
+  }
+
+  @Test
+  void aConnectionCutMidRangeIsResumedAndTheSlotVerified() throws IOException {
+    Sha256 manifest = pushArtifact("v2-raw", v2Image, true);
+    long size = Files.size(v2Image);
+    StageResult r;
+    try (CuttingProxy proxy = CuttingProxy.to(registry.port())) {
+      // the index is a few KB; the first range response of the new package is cut in the middle
+      proxy.cutOnceAfter(PACKAGE_BYTES / 4, null);
+      r =
+          agent()
+              .stage(
+                  StageRequest.image(
+                      proxy.host() + "/kubeos/os:v2-raw",
+                      manifest.hex(),
+                      "v2",
+                      FetchOptions.defaults().withInsecure(true)),
+                  ProgressListener.NONE);
+      assertThat(proxy.cuts()).isEqualTo(1);
+    }
+    assertThat(r.resumes()).isPositive();
+    assertThat(agent().status().slots().get(Slot.B).state()).isEqualTo(SlotState.VERIFIED);
+    assertThat(slotBytes("ROOT-B", size)).isEqualTo(Files.readAllBytes(v2Image));
+  }
+
+  @Test
+  void theRegistryStoppedMidDeltaFailsClearlyAndTheSlotIsNeverVerified() throws IOException {
+    Sha256 manifest = pushArtifact("v2-raw", v2Image, true);
+    AgentStatus before = agent().status();
+    try (CuttingProxy proxy = CuttingProxy.to(registry.port())) {
+      proxy.cutOnceAfter(PACKAGE_BYTES / 4, registry::stop);
+      assertThatThrownBy(
+              () ->
+                  agent()
+                      .stage(
+                          StageRequest.image(
+                              proxy.host() + "/kubeos/os:v2-raw",
+                              manifest.hex(),
+                              "v2",
+                              FetchOptions.defaults().withInsecure(true)),
+                          ProgressListener.NONE))
+          .isInstanceOfSatisfying(
+              AgentException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.DOWNLOAD_FAILED))
+          .hasMessageContaining("retry the stage");
+    }
+    assertThat(registry.running()).isFalse();
+    AgentStatus after = agent().status();
+    assertThat(after.slots().get(Slot.B).state()).isEqualTo(SlotState.EMPTY);
+    assertThat(after.nextBootSlot()).isEqualTo(before.nextBootSlot()).isEqualTo(Slot.A);
   }
 
   static int indexOf(byte[] hay, byte[] needle) {
