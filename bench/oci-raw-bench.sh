@@ -4,7 +4,7 @@
 # (Range requests on the registry blob), side by side with `skopeo copy` of the same blob.
 # Uses the v1/v2 images of bench/delta-bench.sh (.work/delta-bench/v{1,2}.img), making them first
 # with that script's recipe when they are missing.
-# Usage: bench/oci-raw-bench.sh [RUNS]        (default 3)
+# Usage: bench/oci-raw-bench.sh [RUNS] [ROOTFS.tar]   (default 3; the tarball as for delta-bench.sh)
 # Needs: docker-registry, skopeo, e2fsprogs, gdisk, fallocate; root to make the images.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -12,7 +12,7 @@ runs=${1:-3}
 work=.work/delta-bench
 if [[ ! -f $work/v1.img || ! -f $work/v2.img ]]; then
   echo "making $work/v1.img and v2.img with bench/delta-bench.sh's recipe" >&2
-  KUBEOS_PREPARE_ONLY=1 bench/delta-bench.sh
+  KUBEOS_PREPARE_ONLY=1 bench/delta-bench.sh ${2:-}
 fi
 ./mvnw -q -B -pl bench -am package dependency:build-classpath \
   -Dmdep.outputFile=target/classpath.txt -DskipTests -Dspotless.check.skip=true ${KUBEOS_MVN_ARGS:-}
