@@ -294,8 +294,8 @@ public final class Agent {
   }
 
   /**
-   * The image's /os.tar, laid into the slot like a tar payload once every digest matched; or, for
-   * a KubeOS OS artifact, its raw image ({@link #writeArtifact}).
+   * The image's /os.tar, laid into the slot like a tar payload once every digest matched; or, for a
+   * KubeOS OS artifact, its raw image ({@link #writeArtifact}).
    */
   private StageResult writeImage(
       StageRequest request,
