@@ -34,6 +34,7 @@ for v in v1 v2; do
   mkfs.ext4 -q -F -t ext4 -L KUBEOS-ROOT -U "$(cat /proc/sys/kernel/random/uuid)" \
     -E root_owner=0:0 -d "$work/$v" "$work/$v.img" 1048576k
 done
+if [[ -n ${KUBEOS_PREPARE_ONLY:-} ]]; then exit 0; fi
 ./mvnw -q -B -pl bench -am package dependency:build-classpath \
   -Dmdep.outputFile=target/classpath.txt -DskipTests -Dspotless.check.skip=true
 java -jar kubeos-cli/target/kubeos.jar image delta-stats "$work/v1.img" "$work/v2.img"

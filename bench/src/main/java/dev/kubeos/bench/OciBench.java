@@ -112,7 +112,7 @@ public final class OciBench {
             runs,
             () -> {
               OciImages images = new OciImages(options, new BlobCache(dir.resolve("nocache"), 0));
-              try (TarPayload p = images.open(ref, digest, http)) {
+              try (TarPayload p = images.resolve(ref, digest, http).osTar()) {
                 try (InputStream in = p.open()) {
                   in.transferTo(OutputStream.nullOutputStream());
                 }
@@ -131,7 +131,7 @@ public final class OciBench {
               WorkDirs.deleteRecursively(dir.resolve("cache1"));
               OciImages images =
                   new OciImages(options, new BlobCache(dir.resolve("cache1"), 4L << 30));
-              try (TarPayload p = images.open(ref, digest, http)) {
+              try (TarPayload p = images.resolve(ref, digest, http).osTar()) {
                 try (InputStream in = p.open()) {
                   in.transferTo(OutputStream.nullOutputStream());
                 }

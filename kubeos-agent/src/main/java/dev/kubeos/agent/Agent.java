@@ -24,6 +24,7 @@ import dev.kubeos.agent.port.OperationLock;
 import dev.kubeos.agent.port.PayloadOpener;
 import dev.kubeos.agent.port.PayloadSource;
 import dev.kubeos.agent.port.RangeSource;
+import dev.kubeos.agent.port.RawArtifact;
 import dev.kubeos.agent.port.Rebooter;
 import dev.kubeos.agent.port.StateStore;
 import dev.kubeos.agent.port.TarPayload;
@@ -46,6 +47,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.time.Clock;
+import java.util.Optional;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
@@ -291,7 +293,10 @@ public final class Agent {
     }
   }
 
-  /** The image's /os.tar, laid into the slot like a tar payload once every digest matched. */
+  /**
+   * The image's /os.tar, laid into the slot like a tar payload once every digest matched; or, for a
+   * KubeOS OS artifact, its raw image ({@link #writeArtifact}).
+   */
   private StageResult writeImage(
       StageRequest request,
       Sha256 expected,
@@ -313,7 +318,13 @@ public final class Agent {
                     new AgentException(
                         ErrorCode.UNSUPPORTED, "image payloads need a disk path for mkfs.ext4"));
     // manifest digest checked here, before any blob is fetched or anything is written
-    try (TarPayload payload = deps.images().open(request.image(), expected, request.fetch())) {
+    ImageOpener.ResolvedImage resolved =
+        deps.images().resolve(request.image(), expected, request.fetch());
+    if (resolved.raw() != null) {
+      return writeArtifact(
+          request, expected, resolved.raw(), disk, layout, target, beforeFirstWrite, progress);
+    }
+    try (TarPayload payload = resolved.osTar()) {
       CommandRunner guarded = FirstWriteGuard.commands(deps.commands(), beforeFirstWrite);
       WorkDirs.deleteRecursively(deps.workDir());
       return new TarRootfsWriter(guarded)
@@ -325,6 +336,67 @@ public final class Agent {
               target.partitionName(),
               deps.workDir(),
               progress);
+    }
+  }
+
+  /**
+   * A KubeOS OS artifact: with a chunk index, only the chunks the node lacks are fetched by Range
+   * from the raw image blob (the booted slot is the seed); without one, the raw image streams into
+   * the slot. Either way the slot is verified against the image digest the manifest names, and the
+   * slot is recorded with the artifact's manifest digest (the request's checksum).
+   */
+  private StageResult writeArtifact(
+      StageRequest request,
+      Sha256 expected,
+      RawArtifact artifact,
+      BlockDevice disk,
+      DiskLayout layout,
+      Slot target,
+      Runnable beforeFirstWrite,
+      ProgressListener progress)
+      throws IOException {
+    Optional<PayloadSource> indexSource = artifact.chunkIndex();
+    if (indexSource.isEmpty()) {
+      StageResult r;
+      try (BlockDevice slot =
+          new FirstWriteGuard(layout.openSlot(disk, target), beforeFirstWrite)) {
+        r = new RawImageWriter().write(artifact.image(), artifact.imageSha256(), slot, progress);
+      }
+      log(
+          "stage %s: %s staged whole (image %s, %d bytes, %d downloaded)",
+          request.version(), artifact.describe(), r.actual(), r.bytes(), artifact.downloaded());
+      return new StageResult(
+          r.bytes(),
+          expected,
+          r.readBackUncached(),
+          r.elapsed(),
+          r.resumes(),
+          artifact.downloaded());
+    }
+    // the index is read (and checked against the image digest) before the slot is opened
+    ChunkIndex index = DeltaStager.loadIndex(indexSource.get(), artifact.imageSha256());
+    long indexBytes = artifact.downloaded();
+    try (BlockDevice seed = layout.openSlot(disk, deps.bootedSlot());
+        BlockDevice slot = new FirstWriteGuard(layout.openSlot(disk, target), beforeFirstWrite)) {
+      DeltaStager.Result r =
+          new DeltaStager().stage(index, artifact.ranges(), seed, slot, progress);
+      long fetched = r.fetchedBytes() + indexBytes;
+      log(
+          "stage %s: delta from %s fetched %d of %d bytes (%.1f%%, index %d) in %d requests; %d"
+              + " copied from slot %s, %d already in place, %d zero",
+          request.version(),
+          artifact.describe(),
+          fetched,
+          r.imageBytes(),
+          100.0 * fetched / Math.max(1, r.imageBytes()),
+          indexBytes,
+          r.plan().requests(),
+          r.plan().copyBytes(),
+          deps.bootedSlot(),
+          r.plan().inPlaceBytes(),
+          r.plan().zeroBytes());
+      return new StageResult(
+          r.imageBytes(), expected, r.readBackUncached(), r.elapsed(), r.resumes(), fetched);
     }
   }
 

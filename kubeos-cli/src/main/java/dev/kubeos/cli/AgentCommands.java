@@ -106,7 +106,9 @@ final class AgentCommands {
         paramLabel = "REF",
         description =
             "Container image [registry/]repository[:tag][@digest] whose file system holds /os.tar"
-                + " (upstream's docker/containerd image types); instead of --url.")
+                + " (upstream's docker/containerd image types), or a KubeOS OS artifact"
+                + " (REPO:TAG-raw from 'kubeos image build --push': raw image, staged as a delta"
+                + " from the booted slot when it has a chunk index); instead of --url.")
     String image;
 
     @Option(
@@ -181,12 +183,16 @@ final class AgentCommands {
       if (image != null) {
         out()
             .printf(
-                "staged %s from image %s: manifest %s, %d layer bytes (downloaded or from the"
-                    + " blob cache)%s in %.1f s%n",
+                "staged %s from image %s: manifest %s, %d bytes%s%s in %.1f s%n",
                 version,
                 image,
                 r.actual(),
                 r.bytes(),
+                r.fetchedBytes() == r.bytes()
+                    ? " (downloaded or from the blob cache)"
+                    : String.format(
+                        " (fetched %d bytes from the registry, %.1f%%; the rest from the node)",
+                        r.fetchedBytes(), 100.0 * r.fetchedBytes() / Math.max(1, r.bytes())),
                 r.resumes() > 0 ? ", " + r.resumes() + " resumed downloads" : "",
                 r.elapsed().toMillis() / 1000.0);
       } else {

@@ -4,6 +4,10 @@ import dev.kubeos.agent.delta.ChunkIndexFiles;
 import dev.kubeos.agent.delta.DeltaEstimate;
 import dev.kubeos.agent.delta.model.ChunkerParams;
 import dev.kubeos.agent.delta.model.DeltaPlan;
+import dev.kubeos.agent.model.Sha256;
+import dev.kubeos.agent.oci.RegistryOptions;
+import dev.kubeos.agent.oci.model.ImageReference;
+import dev.kubeos.agent.payload.FetchOptions;
 import dev.kubeos.api.agent.AgentException;
 import dev.kubeos.api.agent.ErrorCode;
 import dev.kubeos.image.Images;
@@ -12,6 +16,7 @@ import dev.kubeos.image.build.BuildResult;
 import dev.kubeos.image.build.HostTools;
 import dev.kubeos.image.build.ImageBuilder;
 import dev.kubeos.image.plan.BuildPlan;
+import dev.kubeos.image.publish.RegistryPublisher;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Path;
@@ -72,11 +77,36 @@ public final class ImageCommand implements Runnable {
     @Option(names = "--dry-run", description = "Print the plan and change nothing.")
     boolean dryRun;
 
+    @Option(
+        names = "--push",
+        paramLabel = "REPO[:TAG]",
+        description =
+            "After the build, push the upstream-compatible OS image (/os.tar) to REPO:TAG and the"
+                + " KubeOS OS artifact (raw image + chunk index) to REPO:TAG-raw; TAG defaults to"
+                + " the version. E.g. 127.0.0.1:5000/kubeos/os")
+    String push;
+
+    @Option(names = "--insecure-registry", description = "Talk plain http to the --push registry.")
+    boolean insecureRegistry;
+
+    @Option(
+        names = "--docker-config",
+        paramLabel = "FILE",
+        defaultValue = "${sys:user.home}/.docker/config.json",
+        description = "Registry credentials for --push (default: ${DEFAULT-VALUE}).")
+    Path dockerConfig;
+
     @Override
-    public Integer call() {
+    public Integer call() throws IOException {
       PrintWriter out = spec.commandLine().getOut();
       BuildPlan plan = Images.plan(config, output, cacheDir);
+      ImageReference target = push == null ? null : RegistryPublisher.target(push, plan.version());
       out.print(plan.describe());
+      if (target != null) {
+        out.printf(
+            "push: %s (os.tar image) and %s%s (raw image + chunk index)%n",
+            target, target, RegistryPublisher.RAW_SUFFIX);
+      }
       out.flush();
       if (dryRun) {
         out.println("dry run: nothing was changed");
@@ -98,7 +128,45 @@ public final class ImageCommand implements Runnable {
           r.rootfsTarSha256(),
           r.qcow2() == null ? "" : "  " + r.qcow2() + "\n");
       out.flush();
+      if (target != null) {
+        push(out, plan.version(), target, r);
+      }
       return 0;
+    }
+
+    private void push(PrintWriter out, String version, ImageReference target, BuildResult r)
+        throws IOException {
+      long start = System.nanoTime();
+      RegistryPublisher.Published p =
+          new RegistryPublisher(
+                  RegistryOptions.defaults().withDockerConfig(dockerConfig),
+                  FetchOptions.defaults().withInsecure(insecureRegistry))
+              .push(
+                  target,
+                  version,
+                  r.rootfsTar(),
+                  r.rootfsImage(),
+                  Sha256.parse(r.rootfsImageSha256()));
+      out.printf(
+          "pushed in %s (%d bytes uploaded)%n"
+              + "  OS image (/os.tar)  %s@%s%n"
+              + "    OS resource: imagetype docker|containerd, containerimage %s, checksum %s%n"
+              + "  OS artifact (raw)   %s@%s%n"
+              + "    kubeos agent stage --image %s --sha256 %s --version %s%n"
+              + "    (raw image %s; delta staging when the node has a booted slot)%n",
+          seconds(Duration.ofNanos(System.nanoTime() - start)),
+          p.uploadedBytes(),
+          p.osImage(),
+          p.osImageDigest(),
+          p.osImage(),
+          p.osImageDigest().hex(),
+          p.artifact(),
+          p.artifactDigest(),
+          p.artifact(),
+          p.artifactDigest().hex(),
+          version,
+          p.imageSha256());
+      out.flush();
     }
 
     private static void print(PrintWriter out, BuildEvent e) {

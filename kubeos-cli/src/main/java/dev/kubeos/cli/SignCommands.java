@@ -1,8 +1,13 @@
 package dev.kubeos.cli;
 
 import dev.kubeos.agent.model.Sha256;
+import dev.kubeos.agent.oci.RegistryClient;
+import dev.kubeos.agent.oci.RegistryOptions;
+import dev.kubeos.agent.oci.model.ImageReference;
+import dev.kubeos.agent.payload.FetchOptions;
 import dev.kubeos.agent.trust.Keys;
 import dev.kubeos.agent.trust.OciLayouts;
+import dev.kubeos.agent.trust.RegistrySignatureSource;
 import dev.kubeos.agent.trust.Signatures;
 import dev.kubeos.agent.trust.TrustedKey;
 import dev.kubeos.agent.trust.model.DetachedSignature;
@@ -155,9 +160,11 @@ final class SignCommands {
       description = {
         "Sign a payload file: writes PAYLOAD.sig (a cosign simple-signing statement of the"
             + " payload's SHA-256, signed with ECDSA P-256). Publish it next to the payload.",
-        "With --oci-digest: sign an OCI image manifest digest instead and write cosign's"
-            + " signature image (tag sha256-<hex>.sig) as an OCI layout directory to push with"
-            + " e.g. skopeo."
+        "With --image REF[@digest]: sign the image's manifest digest (the tag is resolved when"
+            + " no digest is given) and push cosign's signature image to the registry at tag"
+            + " sha256-<hex>.sig of the image's repository, keeping signatures already there.",
+        "With --oci-digest (offline): write that signature image as an OCI layout directory to"
+            + " push with e.g. skopeo."
       })
   static final class Sign implements Callable<Integer> {
     @Spec CommandSpec spec;
@@ -168,6 +175,23 @@ final class SignCommands {
         paramLabel = "PAYLOAD",
         description = "The payload file (not with --oci-digest).")
     Path payload;
+
+    @Option(
+        names = "--image",
+        paramLabel = "REF",
+        description =
+            "Sign this image [registry/]repository[:tag][@sha256:digest] and push the signature.")
+    String image;
+
+    @Option(names = "--insecure-registry", description = "Talk plain http to the --image registry.")
+    boolean insecureRegistry;
+
+    @Option(
+        names = "--docker-config",
+        paramLabel = "FILE",
+        defaultValue = "${sys:user.home}/.docker/config.json",
+        description = "Registry credentials (docker config.json; default: ${DEFAULT-VALUE}).")
+    Path dockerConfig;
 
     @Option(
         names = "--oci-digest",
@@ -221,6 +245,9 @@ final class SignCommands {
 
     @Override
     public Integer call() throws IOException {
+      if (image != null) {
+        return signImage();
+      }
       if (ociDigest != null) {
         return signOci();
       }
@@ -240,6 +267,39 @@ final class SignCommands {
       out.printf(
           "signed %s (%s%s) -> %s%n",
           payload, digest, version == null ? "" : ", version " + version, target);
+      out.flush();
+      return 0;
+    }
+
+    private int signImage() {
+      if (payload != null || ociDigest != null || ociLayout != null) {
+        throw new AgentException(
+            ErrorCode.INVALID_REQUEST,
+            "--image pushes the signature to the registry; give no PAYLOAD, --oci-digest or"
+                + " --oci-layout with it");
+      }
+      PrivateKey privateKey = Keys.readPrivate(key, passphrase(passphraseEnv));
+      ImageReference ref = ImageReference.parse(image);
+      RegistryClient client =
+          RegistryClient.forImage(
+              ref,
+              RegistryOptions.defaults().withDockerConfig(dockerConfig),
+              FetchOptions.defaults().withInsecure(insecureRegistry));
+      // by digest: proves the registry holds it; by tag: what the tag points at right now
+      Sha256 digest =
+          client.manifest(ref.repository(), ref.manifestReference()).document().digest();
+      String repo = ref.registry() + "/" + ref.repository();
+      SignedPayload signed =
+          Signatures.signDigest(privateKey, digest, repo, version, "kubeos image sign");
+      Sha256 sigManifest = RegistrySignatureSource.publish(client, ref, digest, List.of(signed));
+      PrintWriter out = spec.commandLine().getOut();
+      out.printf(
+          "signed %s@%s%s -> %s (signature manifest %s)%n",
+          repo,
+          digest,
+          version == null ? "" : ", version " + version,
+          RegistrySignatureSource.where(ref, digest),
+          sigManifest);
       out.flush();
       return 0;
     }

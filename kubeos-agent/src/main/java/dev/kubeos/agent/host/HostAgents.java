@@ -12,7 +12,9 @@ import dev.kubeos.agent.settings.SettingsEngine;
 import dev.kubeos.agent.settings.SettingsWriter;
 import dev.kubeos.agent.state.JsonStateStore;
 import dev.kubeos.agent.trust.DetachedSignatureSource;
+import dev.kubeos.agent.trust.PayloadSignatureSource;
 import dev.kubeos.agent.trust.PolicyTrustGate;
+import dev.kubeos.agent.trust.RegistrySignatureSource;
 import dev.kubeos.api.Json;
 import dev.kubeos.api.agent.AgentException;
 import dev.kubeos.api.agent.ErrorCode;
@@ -73,7 +75,11 @@ public final class HostAgents {
             new HealthChecker(loadHealthConfig(options.healthConfig()), commands, clock),
             new SettingsEngine(
                 settingsRoot, stateDir, bootEnv, booted, SettingsWriter.ATOMIC, clock),
-            new PolicyTrustGate(options.trustDir(), new DetachedSignatureSource()),
+            new PolicyTrustGate(
+                options.trustDir(),
+                new PayloadSignatureSource(
+                    new RegistrySignatureSource(options.registry()),
+                    new DetachedSignatureSource())),
             new OciImages(options.registry(), options.blobCache())));
   }
 

@@ -48,6 +48,11 @@ public final class BlobCache {
     return dir.resolve(d.digest().hex());
   }
 
+  /** Whether {@link #storing} would keep a blob of this size (it fits the bound). */
+  public boolean fits(Descriptor d) {
+    return d.size() <= maxBytes;
+  }
+
   /** The cached blob, re-verified while read, or empty when the cache does not hold it. */
   public Optional<InputStream> open(Descriptor d) throws IOException {
     Path f = file(d);

@@ -5,18 +5,19 @@ import dev.kubeos.agent.oci.model.Descriptor;
 import dev.kubeos.agent.oci.model.ImageReference;
 import dev.kubeos.agent.oci.model.ManifestDocument;
 import dev.kubeos.agent.oci.model.MediaTypes;
+import dev.kubeos.agent.oci.model.OsArtifact;
 import dev.kubeos.agent.payload.FetchOptions;
 import dev.kubeos.agent.port.ImageOpener;
-import dev.kubeos.agent.port.TarPayload;
 import dev.kubeos.api.agent.AgentException;
 import dev.kubeos.api.agent.ErrorCode;
 import java.util.Locale;
 
 /**
- * Upstream-compatible OS payloads from registries: an image whose file system holds {@code /os.tar}
+ * OS payloads from registries: upstream-compatible images whose file system holds {@code /os.tar}
  * (upstream's {@code FROM scratch} + {@code COPY os.tar /}), for image types {@code docker} and
- * {@code containerd} alike. The manifest digest is checked against the expected one before any blob
- * is fetched; layers stream through the blob cache with their digests verified.
+ * {@code containerd} alike, and KubeOS OS artifacts ({@link OsArtifact}: raw image + chunk index).
+ * The manifest digest is checked against the expected one before any blob is fetched; layers stream
+ * through the blob cache with their digests verified.
  */
 public final class OciImages implements ImageOpener {
   private final RegistryOptions options;
@@ -28,7 +29,7 @@ public final class OciImages implements ImageOpener {
   }
 
   @Override
-  public TarPayload open(String reference, Sha256 expected, FetchOptions fetch) {
+  public ResolvedImage resolve(String reference, Sha256 expected, FetchOptions fetch) {
     ImageReference ref = ImageReference.parse(reference);
     if (ref.digest() != null && !ref.digest().equals(expected)) {
       throw new AgentException(
@@ -64,6 +65,11 @@ public final class OciImages implements ImageOpener {
     } else if (!manifest.digest().equals(expected)) {
       throw mismatch(ref, expected, manifest.digest().toString());
     }
+    if (OsArtifact.is(manifest)) {
+      OsArtifact artifact = OsArtifact.of(manifest, "image " + ref + "@" + manifest.digest());
+      return new ResolvedImage(
+          null, new RegistryRawArtifact(client, ref, manifest.digest(), artifact, cache, options));
+    }
     if (manifest.layers().isEmpty()) {
       throw new AgentException(ErrorCode.PAYLOAD_INVALID, "image " + ref + " has no layers");
     }
@@ -83,7 +89,8 @@ public final class OciImages implements ImageOpener {
                 + "'; an OS image has tar or tar+gzip layers");
       }
     }
-    return new OsTarPayload(client, ref, manifest.layers(), expected, cache, options);
+    return new ResolvedImage(
+        new OsTarPayload(client, ref, manifest.layers(), expected, cache, options), null);
   }
 
   private static AgentException mismatch(ImageReference ref, Sha256 expected, String actual) {

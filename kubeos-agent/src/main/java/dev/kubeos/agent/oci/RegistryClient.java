@@ -164,6 +164,139 @@ public final class RegistryClient {
   }
 
   /**
+   * GETs a manifest that may not exist (a signature tag): empty when every endpoint answers 404.
+   *
+   * @throws AgentException DOWNLOAD_FAILED (auth, network, other statuses), PAYLOAD_INVALID
+   */
+  public java.util.Optional<FetchedManifest> manifestIfPresent(String repository, String tag) {
+    String what = registry + "/" + repository + ":" + tag;
+    return onEndpoints(
+        "resolve",
+        what,
+        ep -> {
+          HttpURLConnection c =
+              send(
+                  ep,
+                  "GET",
+                  "/" + repository + "/manifests/" + tag,
+                  pull(repository),
+                  Map.of("Accept", MediaTypes.MANIFEST_ACCEPT),
+                  null,
+                  0);
+          try {
+            int status = c.getResponseCode();
+            if (status == 404 && isLast(ep, "resolve")) {
+              return java.util.Optional.<FetchedManifest>empty();
+            }
+            if (status != 200) {
+              throw statusError(ep, c, "GET manifest of " + what);
+            }
+            byte[] body = readLimited(c.getInputStream(), 4 << 20, what);
+            ManifestDocument doc =
+                ManifestDocument.parse(body, c.getContentType(), "the manifest of " + what);
+            return java.util.Optional.of(new FetchedManifest(doc, body, ep.host()));
+          } finally {
+            c.disconnect();
+          }
+        });
+  }
+
+  /**
+   * A small blob (a signature payload, a config) read whole, at most {@code limit} bytes; null when
+   * every endpoint answers 404. The caller checks its digest.
+   */
+  public byte[] smallBlob(String repository, Sha256 digest, int limit) {
+    String what = registry + "/" + repository + "@" + digest;
+    return onEndpoints(
+        "pull",
+        what,
+        ep -> {
+          HttpURLConnection c =
+              send(
+                  ep,
+                  "GET",
+                  "/" + repository + "/blobs/" + digest,
+                  pull(repository),
+                  Map.of(),
+                  null,
+                  0);
+          try {
+            int status = c.getResponseCode();
+            if (status == 404 && isLast(ep, "pull")) {
+              return null;
+            }
+            if (status != 200) {
+              throw statusError(ep, c, "GET blob " + what);
+            }
+            return readLimited(c.getInputStream(), limit, "blob " + what);
+          } finally {
+            c.disconnect();
+          }
+        });
+  }
+
+  /**
+   * Bytes {@code offset .. offset+length-1} of a blob by one Range request (206 and a matching
+   * Content-Range required). The stream may end early when the connection breaks.
+   */
+  public InputStream range(String repository, Sha256 digest, long offset, long length) {
+    String what = registry + "/" + repository + "@" + digest;
+    String range = "bytes=" + offset + "-" + (offset + length - 1);
+    return onEndpoints(
+        "pull",
+        what,
+        ep -> {
+          HttpURLConnection c =
+              send(
+                  ep,
+                  "GET",
+                  "/" + repository + "/blobs/" + digest,
+                  pull(repository),
+                  Map.of("Range", range),
+                  null,
+                  0);
+          try {
+            int status = c.getResponseCode();
+            if (status != 206) {
+              throw statusError(
+                  ep,
+                  c,
+                  "GET "
+                      + what
+                      + " "
+                      + range
+                      + (status == 200 ? " (the registry ignored the Range header)" : ""));
+            }
+            String cr = c.getHeaderField("Content-Range");
+            Matcher m = CONTENT_RANGE.matcher(cr == null ? "" : cr.trim());
+            if (!m.matches()
+                || Long.parseLong(m.group(1)) != offset
+                || Long.parseLong(m.group(2)) != offset + length - 1) {
+              throw new AgentException(
+                  ErrorCode.DOWNLOAD_FAILED,
+                  "GET " + what + " " + range + " answered Content-Range '" + cr + "'");
+            }
+            // closing the stream (not disconnect) hands a fully read connection back to the
+            // JDK's keep-alive cache: a delta makes ~1,000 range requests to the same registry
+            return c.getInputStream();
+          } catch (IOException | RuntimeException e) {
+            c.disconnect();
+            throw e;
+          }
+        });
+  }
+
+  private boolean isLast(RegistryEndpoint ep, String capability) {
+    RegistryEndpoint last = null;
+    for (RegistryEndpoint e : endpoints) {
+      if (e.can(capability)) {
+        last = e;
+      }
+    }
+    return ep.equals(last);
+  }
+
+  /**
    * The blob as a resumable source: the first open picks the first endpoint that serves it (mirrors
    * first), resumes ask the same endpoint with {@code Range: bytes=<offset>-}.
    */
@@ -215,6 +348,21 @@ public final class RegistryClient {
       throws IOException {
     Descriptor d = new Descriptor(mediaType, digest, Files.size(file), null);
     pushBlob(repository, d, Body.of(file));
+    return d;
+  }
+
+  /** Writes the content of a streamed blob; called again when a request must be repeated. */
+  @FunctionalInterface
+  public interface BlobWriter {
+    void writeTo(OutputStream out) throws IOException;
+  }
+
+  /**
+   * Uploads a blob produced by {@code writer} (which must write exactly {@code d.size()} bytes
+   * hashing to {@code d.digest()}), unless the registry has it.
+   */
+  public Descriptor pushBlob(String repository, Descriptor d, BlobWriter writer) {
+    pushBlob(repository, d, new Body(null, null, d.size(), writer));
     return d;
   }
 
@@ -372,26 +520,28 @@ public final class RegistryClient {
   }
 
   /** A request body that can be sent again (after an auth challenge). */
-  private record Body(byte[] bytes, Path file) {
-    static final Body EMPTY = new Body(new byte[0], null);
+  private record Body(byte[] bytes, Path file, long streamLength, BlobWriter writer) {
+    static final Body EMPTY = new Body(new byte[0], null, 0, null);
 
     static Body of(byte[] b) {
-      return new Body(b, null);
+      return new Body(b, null, 0, null);
     }
 
     static Body of(Path f) {
-      return new Body(null, f);
+      return new Body(null, f, 0, null);
     }
 
     long length() throws IOException {
-      return bytes != null ? bytes.length : Files.size(file);
+      return bytes != null ? bytes.length : file != null ? Files.size(file) : streamLength;
     }
 
     void writeTo(OutputStream out) throws IOException {
       if (bytes != null) {
         out.write(bytes);
-      } else {
+      } else if (file != null) {
         Files.copy(file, out);
+      } else {
+        writer.writeTo(out);
       }
     }
   }

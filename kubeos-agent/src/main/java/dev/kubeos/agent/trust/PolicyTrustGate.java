@@ -106,8 +106,15 @@ public final class PolicyTrustGate implements TrustGate {
       b.append("Signatures found at ").append(where).append(": ");
       b.append(String.join("; ", verdict.findings())).append('.');
     }
-    b.append(" Sign the payload with 'kubeos image sign --key KEY PAYLOAD' (publish PAYLOAD.sig")
-        .append(" next to it) using a key the node trusts, or fix the trust policy in ")
+    if (request.image() != null) {
+      b.append(" Sign the image with 'kubeos image sign --key KEY --image REPO@")
+          .append(digest)
+          .append("' (pushes the signature to the registry)");
+    } else {
+      b.append(" Sign the payload with 'kubeos image sign --key KEY PAYLOAD' (publish PAYLOAD.sig")
+          .append(" next to it)");
+    }
+    b.append(" using a key the node trusts, or fix the trust policy in ")
         .append(trust.dir())
         .append(" (docs/signatures.md)");
     return b.toString();

@@ -20,6 +20,18 @@ public final class MediaTypes {
   public static final String DOCKER_FOREIGN_LAYER_GZIP =
       "application/vnd.docker.image.rootfs.foreign.diff.tar.gzip";
 
+  /** {@code artifactType} of a KubeOS OS artifact (raw root file-system image + chunk index). */
+  public static final String KUBEOS_OS_ARTIFACT = "application/vnd.kubeos.os.v1";
+
+  /** Config media type of a KubeOS OS artifact; how the agent recognises one. */
+  public static final String KUBEOS_OS_CONFIG = "application/vnd.kubeos.os.config.v1+json";
+
+  /** Layer: the uncompressed raw root file-system image ({@code rootfs-V.img}). */
+  public static final String KUBEOS_ROOTFS_RAW = "application/vnd.kubeos.rootfs.raw.v1";
+
+  /** Layer: the chunk index of the raw image ({@code rootfs-V.img.chunkidx}). */
+  public static final String KUBEOS_ROOTFS_CHUNKIDX = "application/vnd.kubeos.rootfs.chunkidx.v1";
+
   /** The {@code Accept} header of a manifest GET: all four manifest kinds. */
   public static final String MANIFEST_ACCEPT =
       String.join(", ", OCI_MANIFEST, OCI_INDEX, DOCKER_MANIFEST, DOCKER_LIST);

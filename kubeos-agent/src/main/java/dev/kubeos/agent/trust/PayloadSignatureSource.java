@@ -1,0 +1,35 @@
+package dev.kubeos.agent.trust;
+
+import dev.kubeos.agent.StageRequest;
+import dev.kubeos.agent.trust.model.SignedPayload;
+import java.io.IOException;
+import java.util.List;
+
+/**
+ * Chooses where a payload's signatures are by the kind of request: image requests ({@code --image},
+ * upstream's docker/containerd types, KubeOS OS artifacts) read cosign's {@code sha256-<hex>.sig}
+ * tag from the registry; URL payloads read the detached {@code <url>.sig}.
+ */
+public final class PayloadSignatureSource implements SignatureSource {
+  private final SignatureSource images;
+  private final SignatureSource urls;
+
+  public PayloadSignatureSource(SignatureSource images, SignatureSource urls) {
+    this.images = images;
+    this.urls = urls;
+  }
+
+  private SignatureSource of(StageRequest request) {
+    return request.image() != null ? images : urls;
+  }
+
+  @Override
+  public List<SignedPayload> fetch(StageRequest request) throws IOException {
+    return of(request).fetch(request);
+  }
+
+  @Override
+  public String describe(StageRequest request) {
+    return of(request).describe(request);
+  }
+}
