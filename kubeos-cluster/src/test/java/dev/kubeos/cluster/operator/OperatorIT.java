@@ -147,8 +147,9 @@ class OperatorIT {
       try (Operator second =
           sim.operator("b", null, new ConcurrentHashMap<>(), new OperatorMetrics())) {
         second.start();
-        await().atMost(Duration.ofSeconds(15)).until(() -> count(sim, "KubeOS v2") == 8);
-        await().atMost(Duration.ofSeconds(5)).until(() -> unmarked(sim));
+        // generous: the mock server may stall up to 30 s after the first operator's watches closed
+        await().atMost(Duration.ofSeconds(60)).until(() -> count(sim, "KubeOS v2") == 8);
+        await().atMost(Duration.ofSeconds(30)).until(() -> unmarked(sim));
       }
       assertThat(sim.assignments).hasSize(8);
       assertThat(sim.assignments.values()).allMatch(a -> a.get() == 1);

@@ -69,6 +69,15 @@ final class SimCluster implements AutoCloseable {
     QUIET.setLevel(java.util.logging.Level.WARNING);
   }
 
+  /**
+   * fabric8's mock server can stall for up to 30 s after watchers are dropped (an operator closed
+   * or killed): requests get 60 s, as against a slow API server, instead of the default 10 s.
+   */
+  static io.fabric8.kubernetes.client.KubernetesClientBuilder slowServerTimeout(
+      io.fabric8.kubernetes.client.KubernetesClientBuilder b) {
+    return b.editOrNewConfig().withRequestTimeout(60_000).endConfig();
+  }
+
   SimCluster(Duration work) {
     var responses = new java.util.HashMap<ServerRequest, java.util.Queue<ServerResponse>>();
     server =
@@ -79,7 +88,7 @@ final class SimCluster implements AutoCloseable {
             new KubernetesMixedDispatcher(responses),
             false);
     server.init(java.net.InetAddress.getLoopbackAddress(), 0);
-    client = server.createClient();
+    client = server.createClient(SimCluster::slowServerTimeout);
     this.work = work;
     for (String f : new String[] {"os", "osinstances"}) {
       Path crd = Path.of("..", "deploy", "crds", f + ".upgrade.openeuler.org-v1.yml");
@@ -254,7 +263,10 @@ final class SimCluster implements AutoCloseable {
         };
     KubernetesClient c =
         server.createClient(
-            b -> b.withHttpClientBuilderConsumer(h -> h.addOrReplaceInterceptor("count", counter)));
+            b ->
+                slowServerTimeout(b)
+                    .withHttpClientBuilderConsumer(
+                        h -> h.addOrReplaceInterceptor("count", counter)));
     OperatorConfig cfg =
         OperatorConfig.of(null, leaseNs, identity)
             .withTimings(
