@@ -96,39 +96,7 @@ public final class Agent {
       HealthChecker health,
       SettingsEngine settings,
       TrustGate trust,
-      ImageOpener images) {
-
-    /** Deps without a trust policy (signatures are not checked) nor container-image support. */
-    public Deps(
-        DiskOpener disk,
-        BootEnv bootEnv,
-        StateStore stateStore,
-        OperationLock lock,
-        Slot bootedSlot,
-        Clock clock,
-        Rebooter rebooter,
-        CommandRunner commands,
-        PayloadOpener payloads,
-        Path workDir,
-        HealthChecker health,
-        SettingsEngine settings) {
-      this(
-          disk,
-          bootEnv,
-          stateStore,
-          lock,
-          bootedSlot,
-          clock,
-          rebooter,
-          commands,
-          payloads,
-          workDir,
-          health,
-          settings,
-          TrustGate.NONE,
-          null);
-    }
-  }
+      ImageOpener images) {}
 
   public Agent(Deps deps) {
     this.deps = deps;

@@ -19,6 +19,7 @@ import dev.kubeos.agent.port.ForwardingBlockDevice;
 import dev.kubeos.agent.port.PayloadSource;
 import dev.kubeos.agent.port.StateStore;
 import dev.kubeos.agent.state.MemoryStateStore;
+import dev.kubeos.agent.trust.TrustGate;
 import dev.kubeos.api.agent.Slot;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
@@ -84,6 +85,8 @@ final class SimulatedNode {
             (url, options) -> source(url.toString()),
             Path.of("unused-work-dir"),
             new HealthChecker(health, commands, Clock.systemUTC()),
+            null,
+            TrustGate.NONE,
             null));
   }
 

@@ -128,10 +128,25 @@ public final class RegistryClient {
    * @throws AgentException DOWNLOAD_FAILED (404, auth, network), PAYLOAD_INVALID, UNSUPPORTED
    */
   public FetchedManifest manifest(String repository, String reference) {
+    return fetchManifest(repository, reference, false).orElseThrow();
+  }
+
+  /**
+   * GETs a manifest that may not exist (a signature tag): empty when every endpoint answers 404.
+   *
+   * @throws AgentException DOWNLOAD_FAILED (auth, network, other statuses), PAYLOAD_INVALID
+   */
+  public java.util.Optional<FetchedManifest> manifestIfPresent(String repository, String tag) {
+    return fetchManifest(repository, tag, true);
+  }
+
+  private java.util.Optional<FetchedManifest> fetchManifest(
+      String repository, String reference, boolean absentIsEmpty) {
     boolean byDigest = reference.startsWith("sha256:");
     String what = registry + "/" + repository + (byDigest ? "@" : ":") + reference;
+    String scope = byDigest ? "pull" : "resolve";
     return onEndpoints(
-        byDigest ? "pull" : "resolve",
+        scope,
         what,
         ep -> {
           HttpURLConnection c =
@@ -145,6 +160,9 @@ public final class RegistryClient {
                   0);
           try {
             int status = c.getResponseCode();
+            if (absentIsEmpty && status == 404 && isLast(ep, scope)) {
+              return java.util.Optional.<FetchedManifest>empty();
+            }
             if (status != 200) {
               throw statusError(ep, c, "GET manifest of " + what);
             }
@@ -156,44 +174,6 @@ public final class RegistryClient {
                   ErrorCode.CHECKSUM_MISMATCH,
                   ep.host() + " served " + doc.digest() + " for manifest " + what);
             }
-            return new FetchedManifest(doc, body, ep.host());
-          } finally {
-            c.disconnect();
-          }
-        });
-  }
-
-  /**
-   * GETs a manifest that may not exist (a signature tag): empty when every endpoint answers 404.
-   *
-   * @throws AgentException DOWNLOAD_FAILED (auth, network, other statuses), PAYLOAD_INVALID
-   */
-  public java.util.Optional<FetchedManifest> manifestIfPresent(String repository, String tag) {
-    String what = registry + "/" + repository + ":" + tag;
-    return onEndpoints(
-        "resolve",
-        what,
-        ep -> {
-          HttpURLConnection c =
-              send(
-                  ep,
-                  "GET",
-                  "/" + repository + "/manifests/" + tag,
-                  pull(repository),
-                  Map.of("Accept", MediaTypes.MANIFEST_ACCEPT),
-                  null,
-                  0);
-          try {
-            int status = c.getResponseCode();
-            if (status == 404 && isLast(ep, "resolve")) {
-              return java.util.Optional.<FetchedManifest>empty();
-            }
-            if (status != 200) {
-              throw statusError(ep, c, "GET manifest of " + what);
-            }
-            byte[] body = readLimited(c.getInputStream(), 4 << 20, what);
-            ManifestDocument doc =
-                ManifestDocument.parse(body, c.getContentType(), "the manifest of " + what);
             return java.util.Optional.of(new FetchedManifest(doc, body, ep.host()));
           } finally {
             c.disconnect();

@@ -11,6 +11,7 @@ import dev.kubeos.agent.rpc.JsonRpcClient;
 import dev.kubeos.agent.rpc.JsonRpcServer;
 import dev.kubeos.agent.rpc.RpcDispatcher;
 import dev.kubeos.agent.state.MemoryStateStore;
+import dev.kubeos.agent.trust.TrustGate;
 import dev.kubeos.api.Json;
 import dev.kubeos.api.agent.AgentException;
 import dev.kubeos.api.agent.ErrorCode;
@@ -52,7 +53,9 @@ class ConfigureSocketIT {
                 null,
                 dir.resolve("work"),
                 null,
-                node.engine()));
+                node.engine(),
+                TrustGate.NONE,
+                null));
     Path socket = dir.resolve("run/os-agent.sock");
     server =
         new JsonRpcServer(
