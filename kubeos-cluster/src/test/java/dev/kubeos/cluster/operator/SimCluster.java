@@ -294,6 +294,6 @@ final class SimCluster implements AutoCloseable {
       watch.stop();
     }
     client.close();
-    server.destroy();
+    dev.kubeos.cluster.proxy.MockCluster.destroy(server);
   }
 }

@@ -8,7 +8,7 @@ import java.net.InetAddress;
 import java.util.HashMap;
 
 /** fabric8's mock API server in CRUD mode on 127.0.0.1, with the Eviction subresource. */
-final class MockCluster implements AutoCloseable {
+public final class MockCluster implements AutoCloseable {
   final EvictionDispatcher dispatcher = new EvictionDispatcher();
   final KubernetesMockServer server;
 
@@ -38,6 +38,19 @@ final class MockCluster implements AutoCloseable {
 
   @Override
   public void close() {
-    server.destroy();
+    destroy(server);
+  }
+
+  /**
+   * Stops a mock server. Its Vert.x server gives up after 10 s when a watch connection is still
+   * being torn down (seen on a loaded 2-core CI machine); that is the fixture's clean-up, not the
+   * behaviour under test, so it is reported and the port is left to the JVM's exit.
+   */
+  public static void destroy(KubernetesMockServer server) {
+    try {
+      server.destroy();
+    } catch (IllegalStateException e) {
+      System.err.println("mock API server did not close in time, left to the JVM: " + e);
+    }
   }
 }
