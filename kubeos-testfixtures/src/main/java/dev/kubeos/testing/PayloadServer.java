@@ -15,6 +15,7 @@ import java.nio.channels.Channels;
 import java.nio.channels.FileChannel;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -29,11 +30,13 @@ import javax.net.ssl.SSLParameters;
 
 /**
  * A loopback (127.0.0.1, ephemeral port) HTTP(S) server for payload tests: serves registered byte
- * arrays and files with {@code Range: bytes=N-[M]} support, and injects faults per path (an error
- * status, a connection cut after N body bytes, no Range support). Every request is logged.
+ * arrays and files with {@code Range: bytes=N-[M]} support (several ranges answered as {@code
+ * multipart/byteranges}, as nginx and Go do), and injects faults per path (an error status, a
+ * connection cut after N body bytes, no Range support, one range per request only). Every request
+ * is logged.
  */
 public final class PayloadServer implements AutoCloseable {
-  private static final Pattern RANGE = Pattern.compile("bytes=(\\d+)-(\\d*)");
+  private static final Pattern RANGE = Pattern.compile("(\\d+)-(\\d*)");
 
   /** A logged request: method, path and the Range header (null when absent). */
   public record Request(String method, String path, String range) {}
@@ -60,6 +63,7 @@ public final class PayloadServer implements AutoCloseable {
     volatile long cutAfter = -1;
     volatile boolean cutAlways;
     volatile boolean noRanges;
+    volatile boolean singleRangeOnly;
     final java.util.concurrent.atomic.AtomicInteger cutNext =
         new java.util.concurrent.atomic.AtomicInteger();
     volatile long cutNextAfter;
@@ -190,6 +194,15 @@ public final class PayloadServer implements AutoCloseable {
     return n == null ? 0 : n.get();
   }
 
+  /**
+   * Answers a request for several ranges of {@code path} with the whole content (200), as S3 does;
+   * one range is still served.
+   */
+  public PayloadServer singleRangeOnly(String path) {
+    faults(path).singleRangeOnly = true;
+    return this;
+  }
+
   /** Serves {@code path} without {@code Accept-Ranges} and ignores Range headers (always 200). */
   public PayloadServer ignoreRanges(String path) {
     faults(path).noRanges = true;
@@ -226,27 +239,55 @@ public final class PayloadServer implements AutoCloseable {
         return;
       }
       long total = c.length();
-      long start = 0;
-      long end = total - 1;
-      int status = 200;
+      List<long[]> ranges = f.noRanges ? null : ranges(range, total);
       if (!f.noRanges) {
         ex.getResponseHeaders().add("Accept-Ranges", "bytes");
-        Matcher m = range == null ? null : RANGE.matcher(range.trim());
-        if (m != null && m.matches()) {
-          start = Long.parseLong(m.group(1));
-          if (!m.group(2).isEmpty()) {
-            end = Math.min(end, Long.parseLong(m.group(2)));
-          }
-          if (start >= total || start > end) {
-            ex.getResponseHeaders().add("Content-Range", "bytes */" + total);
-            ex.sendResponseHeaders(416, -1);
-            return;
-          }
-          status = 206;
-          ex.getResponseHeaders().add("Content-Range", "bytes " + start + "-" + end + "/" + total);
-        }
       }
-      long length = end - start + 1;
+      if (ranges != null && ranges.isEmpty()) {
+        ex.getResponseHeaders().add("Content-Range", "bytes */" + total);
+        ex.sendResponseHeaders(416, -1);
+        return;
+      }
+      if (ranges != null && ranges.size() > 1 && f.singleRangeOnly) {
+        ranges = null; // as S3: several ranges are ignored, the whole object is sent
+      }
+      // the body: literal framing bytes and pieces of the content
+      List<Object> pieces = new ArrayList<>();
+      int status = 206;
+      if (ranges == null) {
+        status = 200;
+        pieces.add(new long[] {0, total});
+        ex.getResponseHeaders().add("Content-Type", "application/octet-stream");
+      } else if (ranges.size() == 1) {
+        long[] r = ranges.get(0);
+        pieces.add(new long[] {r[0], r[1] - r[0]});
+        ex.getResponseHeaders().add("Content-Type", "application/octet-stream");
+        ex.getResponseHeaders()
+            .add("Content-Range", "bytes " + r[0] + "-" + (r[1] - 1) + "/" + total);
+      } else {
+        String boundary = "kubeos-test-" + Long.toHexString(System.nanoTime());
+        ex.getResponseHeaders().add("Content-Type", "multipart/byteranges; boundary=" + boundary);
+        for (long[] r : ranges) {
+          pieces.add(
+              ("\r\n--"
+                      + boundary
+                      + "\r\nContent-Type: application/octet-stream\r\nContent-Range: bytes "
+                      + r[0]
+                      + "-"
+                      + (r[1] - 1)
+                      + "/"
+                      + total
+                      + "\r\n\r\n")
+                  .getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+          pieces.add(new long[] {r[0], r[1] - r[0]});
+        }
+        pieces.add(
+            ("\r\n--" + boundary + "--\r\n").getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+      }
+      long length = 0;
+      for (Object p : pieces) {
+        length += p instanceof byte[] b ? b.length : ((long[]) p)[1];
+      }
       boolean first = requests(path).size() == 1;
       long cut = f.cutAfter >= 0 && (f.cutAlways || first) ? f.cutAfter : -1;
       if (cut < 0
@@ -254,7 +295,6 @@ public final class PayloadServer implements AutoCloseable {
           && f.cutNext.getAndUpdate(n -> Math.max(0, n - 1)) > 0) {
         cut = f.cutNextAfter;
       }
-      ex.getResponseHeaders().add("Content-Type", "application/octet-stream");
       ex.sendResponseHeaders(status, length);
       if ("HEAD".equals(ex.getRequestMethod())) {
         return;
@@ -263,26 +303,20 @@ public final class PayloadServer implements AutoCloseable {
       sent.computeIfAbsent(path, p -> new java.util.concurrent.atomic.AtomicLong())
           .addAndGet(toSend);
       OutputStream out = ex.getResponseBody();
-      if (c.bytes() != null) {
-        for (long at = 0; at < toSend; ) {
-          int n = (int) Math.min(256 << 10, toSend - at);
-          pace(n);
-          out.write(c.bytes(), (int) (start + at), n);
-          at += n;
+      long left = toSend;
+      for (Object p : pieces) {
+        if (left <= 0) {
+          break;
         }
-      } else {
-        try (InputStream in = c.open(start)) {
-          byte[] buf = new byte[1 << 20];
-          long left = toSend;
-          while (left > 0) {
-            int n = in.read(buf, 0, (int) Math.min(rate > 0 ? 256 << 10 : buf.length, left));
-            if (n < 0) {
-              break;
-            }
-            pace(n);
-            out.write(buf, 0, n);
-            left -= n;
-          }
+        if (p instanceof byte[] b) {
+          int n = (int) Math.min(b.length, left);
+          out.write(b, 0, n);
+          left -= n;
+        } else {
+          long[] r = (long[]) p;
+          long n = Math.min(r[1], left);
+          send(c, r[0], n, out);
+          left -= n;
         }
       }
       if (toSend < length) {
@@ -295,6 +329,54 @@ public final class PayloadServer implements AutoCloseable {
     } finally {
       if (!cutting) {
         ex.close();
+      }
+    }
+  }
+
+  /**
+   * The ranges of a {@code Range: bytes=A-B,C-[D]} header as [start, end) pairs clipped to {@code
+   * total}; null without a (parsable) header; empty when none is satisfiable (416).
+   */
+  private static List<long[]> ranges(String header, long total) {
+    if (header == null || !header.trim().startsWith("bytes=")) {
+      return null;
+    }
+    List<long[]> out = new ArrayList<>();
+    for (String part : header.trim().substring(6).split(",")) {
+      Matcher m = RANGE.matcher(part.trim());
+      if (!m.matches()) {
+        return null;
+      }
+      long start = Long.parseLong(m.group(1));
+      long end = m.group(2).isEmpty() ? total - 1 : Math.min(total - 1, Long.parseLong(m.group(2)));
+      if (start < total && start <= end) {
+        out.add(new long[] {start, end + 1});
+      }
+    }
+    return out;
+  }
+
+  private void send(Content c, long start, long n, OutputStream out) throws IOException {
+    if (c.bytes() != null) {
+      for (long at = 0; at < n; ) {
+        int k = (int) Math.min(256 << 10, n - at);
+        pace(k);
+        out.write(c.bytes(), (int) (start + at), k);
+        at += k;
+      }
+      return;
+    }
+    try (InputStream in = c.open(start)) {
+      byte[] buf = new byte[1 << 20];
+      long left = n;
+      while (left > 0) {
+        int k = in.read(buf, 0, (int) Math.min(rate > 0 ? 256 << 10 : buf.length, left));
+        if (k < 0) {
+          break;
+        }
+        pace(k);
+        out.write(buf, 0, k);
+        left -= k;
       }
     }
   }

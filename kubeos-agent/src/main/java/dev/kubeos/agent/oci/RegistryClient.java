@@ -13,8 +13,10 @@ import dev.kubeos.agent.oci.model.MediaTypes;
 import dev.kubeos.agent.oci.model.RegistryCredentials;
 import dev.kubeos.agent.oci.model.RegistryEndpoint;
 import dev.kubeos.agent.payload.FetchOptions;
+import dev.kubeos.agent.payload.MultiRangeResponse;
 import dev.kubeos.agent.payload.TlsContexts;
 import dev.kubeos.agent.port.PayloadSource;
+import dev.kubeos.agent.port.RangeSource;
 import dev.kubeos.api.agent.AgentException;
 import dev.kubeos.api.agent.ErrorCode;
 import java.io.FilterInputStream;
@@ -259,6 +261,45 @@ public final class RegistryClient {
             // closing the stream (not disconnect) hands a fully read connection back to the
             // JDK's keep-alive cache: a delta makes ~1,000 range requests to the same registry
             return c.getInputStream();
+          } catch (IOException | RuntimeException e) {
+            c.disconnect();
+            throw e;
+          }
+        });
+  }
+
+  /**
+   * Several ranges of a blob in one request, answered as {@code multipart/byteranges} by
+   * docker-registry (Go's {@code http.ServeContent}) and most servers. Returns null when the
+   * registry, or the storage it redirects to (S3 takes one range per request), ignored or refused
+   * the ranges (200 or 416): the caller then asks span by span.
+   */
+  public RangeSource.Spans ranges(String repository, Sha256 digest, List<RangeSource.Span> spans) {
+    String what = registry + "/" + repository + "@" + digest;
+    String range = MultiRangeResponse.header(spans);
+    return onEndpoints(
+        "pull",
+        what,
+        ep -> {
+          HttpURLConnection c =
+              send(
+                  ep,
+                  "GET",
+                  "/" + repository + "/blobs/" + digest,
+                  pull(repository),
+                  Map.of("Range", range),
+                  null,
+                  0);
+          try {
+            int status = c.getResponseCode();
+            if (status == 206) {
+              return MultiRangeResponse.of(c, spans);
+            }
+            if (status == 200 || status == 416) {
+              c.disconnect();
+              return null;
+            }
+            throw statusError(ep, c, "GET " + what + " (" + spans.size() + " ranges)");
           } catch (IOException | RuntimeException e) {
             c.disconnect();
             throw e;

@@ -6,6 +6,8 @@ import dev.kubeos.agent.port.RangeSource;
 import dev.kubeos.api.agent.AgentException;
 import java.io.IOException;
 import java.io.InputStream;
+import java.util.List;
+import java.util.function.Supplier;
 
 /**
  * A registry blob by byte ranges ({@code GET /v2/<repo>/blobs/<digest>} with {@code Range}), for
@@ -16,6 +18,7 @@ final class RegistryRangeSource implements RangeSource {
   private final RegistryClient client;
   private final ImageReference ref;
   private final Descriptor blob;
+  private volatile boolean multiRange = true;
 
   RegistryRangeSource(RegistryClient client, ImageReference ref, Descriptor blob) {
     this.client = client;
@@ -33,10 +36,28 @@ final class RegistryRangeSource implements RangeSource {
     return blob.size();
   }
 
+  /** All spans in one request; span by span from then on if the registry does not serve that. */
+  @Override
+  public Spans readAll(List<Span> spans) throws IOException {
+    if (spans.size() > 1 && multiRange) {
+      Spans all = unwrap(() -> client.ranges(ref.repository(), blob.digest(), spans));
+      if (all != null) {
+        return all;
+      }
+      multiRange = false;
+    }
+    return RangeSource.super.readAll(spans);
+  }
+
   @Override
   public InputStream read(long offset, long length) throws IOException {
+    return unwrap(() -> client.range(ref.repository(), blob.digest(), offset, length));
+  }
+
+  /** A network failure becomes an IOException, which the delta stager resumes. */
+  private static <T> T unwrap(Supplier<T> call) throws IOException {
     try {
-      return client.range(ref.repository(), blob.digest(), offset, length);
+      return call.get();
     } catch (AgentException e) {
       if (e.getCause() instanceof IOException io) {
         throw new IOException(e.getMessage(), io);

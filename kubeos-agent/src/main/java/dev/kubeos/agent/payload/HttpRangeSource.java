@@ -8,6 +8,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.net.HttpURLConnection;
 import java.net.URI;
+import java.util.List;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import javax.net.ssl.HttpsURLConnection;
@@ -25,6 +26,7 @@ public final class HttpRangeSource implements RangeSource {
   private final URI uri;
   private final FetchOptions opts;
   private final SSLSocketFactory tls;
+  private volatile boolean multiRange = true;
 
   HttpRangeSource(URI uri, FetchOptions opts) {
     this.uri = uri;
@@ -43,7 +45,7 @@ public final class HttpRangeSource implements RangeSource {
   /** Asks for the first byte: a 206 answer proves Range support and names the total size. */
   @Override
   public long size() throws IOException {
-    HttpURLConnection c = connect(0, 1);
+    HttpURLConnection c = connect("bytes=0-0");
     try {
       int status = status(c, "bytes=0-0");
       if (status != 206) {
@@ -79,7 +81,7 @@ public final class HttpRangeSource implements RangeSource {
   @Override
   public InputStream read(long offset, long length) throws IOException {
     String range = "bytes=" + offset + "-" + (offset + length - 1);
-    HttpURLConnection c = connect(offset, length);
+    HttpURLConnection c = connect(range);
     try {
       int status = status(c, range);
       if (status != 206) {
@@ -140,7 +142,45 @@ public final class HttpRangeSource implements RangeSource {
     }
   }
 
-  private HttpURLConnection connect(long offset, long length) throws IOException {
+  /**
+   * All spans in one request where the server answers {@code multipart/byteranges}. A server that
+   * ignores a multi-range header (200, as S3 does) or refuses it (416) is asked span by span from
+   * then on.
+   */
+  @Override
+  public Spans readAll(List<Span> spans) throws IOException {
+    if (spans.size() == 1 || !multiRange) {
+      return RangeSource.super.readAll(spans);
+    }
+    String range = MultiRangeResponse.header(spans);
+    HttpURLConnection c = connect(range);
+    try {
+      int status = status(c, range);
+      if (status == 206) {
+        return MultiRangeResponse.of(c, spans);
+      }
+      c.disconnect();
+      if (status == 200 || status == 416) {
+        multiRange = false;
+        return RangeSource.super.readAll(spans);
+      }
+      throw new AgentException(
+          ErrorCode.DOWNLOAD_FAILED,
+          "GET "
+              + describe()
+              + " with "
+              + spans.size()
+              + " ranges answered "
+              + status
+              + (status == 404 ? " (the image is gone from the server?)" : "")
+              + ", expected 206 Partial Content");
+    } catch (RuntimeException | IOException e) {
+      c.disconnect();
+      throw e;
+    }
+  }
+
+  private HttpURLConnection connect(String range) throws IOException {
     HttpURLConnection c = (HttpURLConnection) uri.toURL().openConnection();
     if (c instanceof HttpsURLConnection https) {
       https.setSSLSocketFactory(tls);
@@ -150,7 +190,7 @@ public final class HttpRangeSource implements RangeSource {
     c.setInstanceFollowRedirects(true);
     c.setUseCaches(false);
     c.setRequestProperty("Accept-Encoding", "identity");
-    c.setRequestProperty("Range", "bytes=" + offset + "-" + (offset + length - 1));
+    c.setRequestProperty("Range", range);
     return c;
   }
 
