@@ -110,6 +110,7 @@ public final class OciBench {
     double pullOnly =
         median(
             runs,
+            () -> {},
             () -> {
               OciImages images = new OciImages(options, new BlobCache(dir.resolve("nocache"), 0));
               try (TarPayload p = images.resolve(ref, digest, http).osTar()) {
@@ -127,8 +128,8 @@ public final class OciBench {
     double pullCache =
         median(
             runs,
+            () -> WorkDirs.deleteRecursively(dir.resolve("cache1")),
             () -> {
-              WorkDirs.deleteRecursively(dir.resolve("cache1"));
               OciImages images =
                   new OciImages(options, new BlobCache(dir.resolve("cache1"), 4L << 30));
               try (TarPayload p = images.resolve(ref, digest, http).osTar()) {
@@ -140,15 +141,15 @@ public final class OciBench {
             });
     rows.add(
         row(
-            "ours: pull into the blob cache (fsync + rename after the digest matched)",
+            "ours: pull into the blob cache (renamed into place after the digest matched)",
             pullCache,
             layerBytes));
     double skopeo =
         median(
             runs,
+            () -> WorkDirs.deleteRecursively(dir.resolve("skopeo")),
             () -> {
               Path out = dir.resolve("skopeo");
-              WorkDirs.deleteRecursively(out);
               sh("skopeo copy --quiet --src-tls-verify=false docker://" + ref + " dir:" + out);
             });
     rows.add(
@@ -159,8 +160,8 @@ public final class OciBench {
     double stage =
         median(
             runs,
+            () -> WorkDirs.deleteRecursively(state.resolve("blobs")),
             () -> {
-              WorkDirs.deleteRecursively(state.resolve("blobs"));
               StageResult r = agent.stage(request, ProgressListener.NONE);
               if (!r.actual().equals(digest)) {
                 throw new IllegalStateException("staged " + r.actual());
@@ -172,7 +173,7 @@ public final class OciBench {
             stage,
             layerBytes));
     long getsBefore = registry.blobGets();
-    double warm = median(runs, () -> agent.stage(request, ProgressListener.NONE));
+    double warm = median(runs, () -> {}, () -> agent.stage(request, ProgressListener.NONE));
     long warmGets = registry.blobGets() - getsBefore;
     rows.add(
         row(
@@ -303,9 +304,15 @@ public final class OciBench {
     void run() throws Exception;
   }
 
-  private static double median(int runs, Run r) throws Exception {
+  /**
+   * Median of {@code runs} timed runs; before each, {@code prep} (not timed) and {@code sync}, so
+   * that no run pays for the write-back of what an earlier one left dirty.
+   */
+  private static double median(int runs, Run prep, Run r) throws Exception {
     double[] t = new double[runs];
     for (int i = 0; i < runs; i++) {
+      prep.run();
+      sh("sync");
       long s = System.nanoTime();
       r.run();
       t[i] = (System.nanoTime() - s) / 1e9;

@@ -134,9 +134,9 @@ public final class OciRawBench {
     double skopeo =
         median(
             runs,
+            () -> WorkDirs.deleteRecursively(dir.resolve("skopeo")),
             () -> {
               Path out = dir.resolve("skopeo");
-              WorkDirs.deleteRecursively(out);
               sh(
                   "skopeo copy --quiet --src-tls-verify=false docker://"
                       + base
@@ -154,7 +154,7 @@ public final class OciRawBench {
             skopeo));
     long[] fetched = new long[1];
     double wholeNoCache =
-        median(runs, () -> stage(uncached, wholeReq, disk, b, state, true), fetched);
+        median(runs, () -> cold(disk, b, state), () -> stage(uncached, wholeReq), fetched);
     rows.add(
         row(
             "ours: stage --image artifact, whole (raw blob -> slot, no cache tee)",
@@ -162,7 +162,8 @@ public final class OciRawBench {
             size,
             fetched[0],
             skopeo));
-    double wholeTee = median(runs, () -> stage(cached, wholeReq, disk, b, state, true), fetched);
+    double wholeTee =
+        median(runs, () -> cold(disk, b, state), () -> stage(cached, wholeReq), fetched);
     rows.add(
         row(
             "ours: stage --image artifact, whole, teed into the blob cache",
@@ -170,7 +171,7 @@ public final class OciRawBench {
             size,
             fetched[0],
             skopeo));
-    double delta = median(runs, () -> stage(cached, deltaReq, disk, b, state, true), fetched);
+    double delta = median(runs, () -> cold(disk, b, state), () -> stage(cached, deltaReq), fetched);
     rows.add(
         row(
             "ours: stage --image artifact, delta from slot A (B empty)",
@@ -179,7 +180,7 @@ public final class OciRawBench {
             fetched[0],
             skopeo));
     long gets = registry.blobGets();
-    double again = median(runs, () -> stage(cached, deltaReq, disk, b, state, false), fetched);
+    double again = median(runs, () -> {}, () -> stage(cached, deltaReq), fetched);
     rows.add(
         row(
             "ours: the same artifact again (" + (registry.blobGets() - gets) + " blob GETs)",
@@ -197,13 +198,13 @@ public final class OciRawBench {
     long run() throws Exception;
   }
 
-  private static long stage(
-      AgentOptions opts, StageRequest req, Path disk, TestDisks.Part b, Path state, boolean cold)
-      throws Exception {
-    if (cold) {
-      punch(disk, b);
-      WorkDirs.deleteRecursively(state.resolve("blobs"));
-    }
+  /** Slot B punched to zeros and the blob cache emptied. */
+  private static void cold(Path disk, TestDisks.Part b, Path state) throws Exception {
+    punch(disk, b);
+    WorkDirs.deleteRecursively(state.resolve("blobs"));
+  }
+
+  private static long stage(AgentOptions opts, StageRequest req) throws Exception {
     StageResult r = HostAgents.create(opts, Clock.systemUTC()).stage(req, ProgressListener.NONE);
     return r.fetchedBytes();
   }
@@ -214,9 +215,19 @@ public final class OciRawBench {
         what, s, size / (double) MIB / s, fetched, 100.0 * fetched / size, skopeo / s);
   }
 
-  private static double median(int runs, Run r, long[] lastFetched) throws Exception {
+  interface Prep {
+    void run() throws Exception;
+  }
+
+  /**
+   * Median of {@code runs} timed runs; before each, {@code prep} (not timed) and {@code sync}, so
+   * that no run pays for the write-back of what an earlier one left dirty.
+   */
+  private static double median(int runs, Prep prep, Run r, long[] lastFetched) throws Exception {
     double[] t = new double[runs];
     for (int i = 0; i < runs; i++) {
+      prep.run();
+      sh("sync");
       long s = System.nanoTime();
       long f = r.run();
       t[i] = (System.nanoTime() - s) / 1e9;

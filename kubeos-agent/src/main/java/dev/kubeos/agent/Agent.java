@@ -350,7 +350,7 @@ public final class Agent {
           new DeltaStager().stage(index, artifact.ranges(), seed, slot, progress);
       long fetched = r.fetchedBytes() + indexBytes;
       log(
-          "stage %s: delta from %s fetched %d of %d bytes (%.1f%%, index %d) in %d requests; %d"
+          "stage %s: delta from %s fetched %d of %d bytes (%.1f%%, index %d) in %d ranges; %d"
               + " copied from slot %s, %d already in place, %d zero",
           request.version(),
           artifact.describe(),
@@ -358,7 +358,7 @@ public final class Agent {
           r.imageBytes(),
           100.0 * fetched / Math.max(1, r.imageBytes()),
           indexBytes,
-          r.plan().requests(),
+          r.plan().ranges(),
           r.plan().copyBytes(),
           deps.bootedSlot(),
           r.plan().inPlaceBytes(),
@@ -386,13 +386,13 @@ public final class Agent {
         BlockDevice slot = new FirstWriteGuard(layout.openSlot(disk, target), beforeFirstWrite)) {
       DeltaStager.Result r = new DeltaStager().stage(index, image, seed, slot, progress);
       log(
-          "stage %s: delta fetched %d of %d bytes (%.1f%%) in %d requests; %d copied from slot %s,"
+          "stage %s: delta fetched %d of %d bytes (%.1f%%) in %d ranges; %d copied from slot %s,"
               + " %d already in place, %d zero",
           request.version(),
           r.fetchedBytes(),
           r.imageBytes(),
           100.0 * r.fetchedBytes() / Math.max(1, r.imageBytes()),
-          r.plan().requests(),
+          r.plan().ranges(),
           r.plan().copyBytes(),
           deps.bootedSlot(),
           r.plan().inPlaceBytes(),

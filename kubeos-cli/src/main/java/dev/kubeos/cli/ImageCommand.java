@@ -239,7 +239,7 @@ public final class ImageCommand implements Runnable {
       out.printf("new image:       %d bytes%n", s.imageBytes());
       out.printf("zero chunks:     %d bytes (written locally)%n", s.zeroBytes());
       out.printf("copied from old: %d bytes%n", s.copyBytes());
-      out.printf("fetched chunks:  %d bytes in %d range requests%n", s.fetchBytes(), s.requests());
+      out.printf("fetched chunks:  %d bytes in %d ranges%n", s.fetchBytes(), s.ranges());
       out.printf("index:           %d bytes%n", e.indexBytes());
       out.printf(
           "fetched total:   %d bytes = %.2f%% of the image (%.1f%% fewer bytes than a full"

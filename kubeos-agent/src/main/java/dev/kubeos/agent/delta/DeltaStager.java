@@ -204,14 +204,14 @@ public final class DeltaStager {
     DeltaPlan.Stats st = plan.stats();
     log(
         "delta %s: %d chunks; %d bytes in place, %d copied from the booted slot, %d zero, %d to"
-            + " fetch in %d requests",
+            + " fetch in %d ranges",
         image.describe(),
         st.chunks(),
         st.inPlaceBytes(),
         st.copyBytes(),
         st.zeroBytes(),
         st.fetchBytes(),
-        st.requests());
+        st.ranges());
 
     t = System.nanoTime();
     Run run = new Run(image, target, size, progress);

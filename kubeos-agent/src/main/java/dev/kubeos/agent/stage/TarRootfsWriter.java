@@ -26,6 +26,7 @@ import java.util.stream.Stream;
  * afterwards whatever happens.
  */
 public final class TarRootfsWriter {
+  private static final System.Logger LOG = System.getLogger("kubeos.agent");
   private static final long PROGRESS_NANOS = 250_000_000L;
 
   private final CommandRunner runner;
@@ -108,8 +109,18 @@ public final class TarRootfsWriter {
       long total = payload.length();
       SafeTarExtractor.extract(new Progress(in, progress, total), workDir, slotSize);
       Sha256 actual = payload.verify(); // throws unless every digest matched; nothing written yet
+      long extracted = System.nanoTime();
       mkfs(diskPath, slotOffset, slotSize, label, workDir);
       long bytes = payload.bytes();
+      LOG.log(
+          System.Logger.Level.INFO,
+          String.format(
+              "%s: %d bytes received and extracted into %s in %.1f s, mkfs.ext4 -d in %.1f s",
+              payload.describe(),
+              bytes,
+              workDir,
+              (extracted - start) / 1e9,
+              (System.nanoTime() - extracted) / 1e9));
       progress.progress(bytes, total);
       return new StageResult(
           bytes, actual, false, Duration.ofNanos(System.nanoTime() - start), payload.resumes());

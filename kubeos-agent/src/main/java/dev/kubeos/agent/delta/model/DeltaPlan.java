@@ -43,7 +43,7 @@ public record DeltaPlan(List<Step> local, List<FetchRange> fetches, Stats stats)
    * @param zeroBytes written as zeros
    * @param copyBytes copied from the seed
    * @param fetchBytes fetched by range requests
-   * @param requests number of range requests
+   * @param ranges number of ranges to fetch (several go in one request where the server allows)
    * @param chunks number of chunks
    */
   public record Stats(
@@ -52,7 +52,7 @@ public record DeltaPlan(List<Step> local, List<FetchRange> fetches, Stats stats)
       long zeroBytes,
       long copyBytes,
       long fetchBytes,
-      int requests,
+      int ranges,
       int chunks) {
 
     /** Fetched bytes as a fraction of the image. */

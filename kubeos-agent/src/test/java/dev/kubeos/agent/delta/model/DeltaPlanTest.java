@@ -60,7 +60,7 @@ class DeltaPlanTest {
     DeltaPlan.Stats s = p.stats();
     assertThat(s.inPlaceBytes() + s.zeroBytes() + s.copyBytes() + s.fetchBytes())
         .isEqualTo(idx.imageSize());
-    assertThat(s.requests()).isEqualTo(4);
+    assertThat(s.ranges()).isEqualTo(4);
     for (DeltaPlan.FetchRange r : p.fetches()) {
       long len = r.chunks().stream().mapToLong(Chunk::length).sum();
       assertThat(r.length()).isEqualTo(len);
