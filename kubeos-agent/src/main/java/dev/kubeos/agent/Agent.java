@@ -18,6 +18,7 @@ import dev.kubeos.agent.model.Sha256;
 import dev.kubeos.agent.payload.RangeSources;
 import dev.kubeos.agent.port.BlockDevice;
 import dev.kubeos.agent.port.CommandRunner;
+import dev.kubeos.agent.port.DamagedCacheException;
 import dev.kubeos.agent.port.DiskOpener;
 import dev.kubeos.agent.port.ImageOpener;
 import dev.kubeos.agent.port.OperationLock;
@@ -177,7 +178,17 @@ public final class Agent {
       StageResult result;
       try (BlockDevice disk = deps.disk().open(true)) {
         DiskLayout layout = DiskLayout.read(disk, deps.disk().name());
-        result = write(request, expected, source, disk, layout, target, beforeFirstWrite, progress);
+        try {
+          result =
+              write(request, expected, source, disk, layout, target, beforeFirstWrite, progress);
+        } catch (DamagedCacheException e) {
+          // the damaged file is gone; the same stage once more fetches the blob from its source
+          log(
+              "stage %s: %s; staging again, fetching it from its source",
+              request.version(), e.getMessage());
+          result =
+              write(request, expected, source, disk, layout, target, beforeFirstWrite, progress);
+        }
       } catch (RuntimeException | IOException e) {
         if (touched.get()) {
           markFailedStage(target, request, e);

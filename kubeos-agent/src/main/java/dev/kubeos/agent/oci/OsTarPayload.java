@@ -4,6 +4,7 @@ import dev.kubeos.agent.model.Sha256;
 import dev.kubeos.agent.oci.model.Descriptor;
 import dev.kubeos.agent.oci.model.ImageReference;
 import dev.kubeos.agent.payload.ResumingInputStream;
+import dev.kubeos.agent.port.DamagedCacheException;
 import dev.kubeos.agent.port.TarPayload;
 import dev.kubeos.api.agent.AgentException;
 import dev.kubeos.api.agent.ErrorCode;
@@ -91,6 +92,15 @@ final class OsTarPayload implements TarPayload {
             }
 
             @Override
+            public long skip(long n) throws IOException {
+              try {
+                return super.skip(n);
+              } catch (IOException ex) {
+                throw unreadable(ex);
+              }
+            }
+
+            @Override
             public void close() {
               // the layer stays open: verify() reads the rest of it
             }
@@ -159,10 +169,33 @@ final class OsTarPayload implements TarPayload {
    * content's format (or the cache file's disk).
    */
   private AgentException unreadable(IOException e) {
+    AgentException damaged = damaged();
+    if (damaged != null) {
+      return damaged;
+    }
     return new AgentException(
         ErrorCode.PAYLOAD_INVALID,
         "layer " + layer.digest() + " of " + ref + " does not read as tar or tar+gzip: " + e,
         e);
+  }
+
+  /**
+   * Whether a layer that does not decode is damaged rather than malformed: a flipped bit in a gzip
+   * layer fails the decoder before the digest is checked at the layer's end, so the rest is read
+   * for the digest's verdict (a registry's copy that does not match, or a damaged cache file, which
+   * the stage then fetches again).
+   */
+  private AgentException damaged() {
+    try {
+      raw.transferTo(OutputStream.nullOutputStream());
+      return null;
+    } catch (AgentException ae) {
+      return ae.code() == ErrorCode.CHECKSUM_MISMATCH || ae instanceof DamagedCacheException
+          ? ae
+          : null;
+    } catch (IOException | RuntimeException x) {
+      return null;
+    }
   }
 
   /** Reads the current layer to its end, which verifies (and caches) it. */
@@ -191,9 +224,13 @@ final class OsTarPayload implements TarPayload {
 
   @Override
   public Sha256 verify() throws IOException {
-    tar.transferTo(
-        OutputStream.nullOutputStream()); // the rest of os.tar, if the extractor left any
-    for (TarArchiveEntry e = tar.getNextEntry(); e != null; e = tar.getNextEntry()) {
+    try {
+      tar.transferTo(
+          OutputStream.nullOutputStream()); // the rest of os.tar, if the extractor left any
+    } catch (IOException e) {
+      throw unreadable(e);
+    }
+    for (TarArchiveEntry e = next(); e != null; e = next()) {
       if (normalize(e.getName()).equals("os.tar")) {
         throw new AgentException(
             ErrorCode.PAYLOAD_INVALID,

@@ -2,6 +2,7 @@ package dev.kubeos.agent.oci;
 
 import dev.kubeos.agent.model.Sha256;
 import dev.kubeos.agent.oci.model.Descriptor;
+import dev.kubeos.agent.port.DamagedCacheException;
 import dev.kubeos.api.agent.AgentException;
 import dev.kubeos.api.agent.ErrorCode;
 import java.io.FilterInputStream;
@@ -93,15 +94,12 @@ class VerifyingInputStream extends FilterInputStream {
   }
 
   private AgentException mismatch(String why) {
-    return new AgentException(
-        onMismatch,
-        what
-            + " is not "
-            + expected.digest()
-            + ": "
-            + why
-            + (onMismatch == ErrorCode.CHECKSUM_MISMATCH
-                ? "; the registry's copy is damaged or was replaced, the slot was not touched"
-                : "; the damaged cache file was removed, retry to download it again"));
+    String message = what + " is not " + expected.digest() + ": " + why;
+    if (onMismatch == ErrorCode.CHECKSUM_MISMATCH) {
+      return new AgentException(
+          onMismatch,
+          message + "; the registry's copy is damaged or was replaced, the slot was not touched");
+    }
+    return new DamagedCacheException(message + "; the damaged cache file was removed");
   }
 }

@@ -170,6 +170,36 @@ class OciStageIT {
   }
 
   @Test
+  void aCachedLayerDamagedOnDiskIsFetchedAgainAndTheStageSucceeds() throws IOException {
+    registry = RegistryServer.start(dir.resolve("registry"));
+    TestImage image =
+        TestImage.of("v2", 64)
+            .push(
+                TestImage.pusher(registry.host(), pushOptions),
+                "kubeos/os",
+                "v2",
+                TestImage.Kind.DOCKER);
+    String ref = registry.host() + "/kubeos/os:v2";
+    stage(ref, image.digest.hex());
+    long gets = registry.blobGets();
+    Path cached;
+    try (var files = Files.list(dir.resolve("persist/kubeos/blobs/sha256"))) {
+      cached = files.filter(f -> !f.toString().endsWith(".partial")).findFirst().orElseThrow();
+    }
+    byte[] rotten = Files.readAllBytes(cached);
+    rotten[rotten.length / 2] ^= 1; // same size: found in the cache, fails its re-verification
+    Files.write(cached, rotten);
+
+    StageResult r = stage(ref, image.digest.hex());
+
+    assertThat(r.actual()).isEqualTo(image.digest);
+    assertThat(registry.blobGets()).isEqualTo(gets + 1);
+    assertThat(agent().status().slots().get(Slot.B).state()).isEqualTo(SlotState.VERIFIED);
+    assertThat(osRelease("ROOT-B")).contains("KubeOS v2");
+    assertThat(Files.readAllBytes(cached)).isNotEqualTo(rotten); // cached again, intact
+  }
+
+  @Test
   void wrongDigestIsRefusedBeforeAnyBlobIsFetchedOrTheSlotIsTouched() {
     registry = RegistryServer.start(dir.resolve("registry"));
     TestImage.of("v2", 16)
