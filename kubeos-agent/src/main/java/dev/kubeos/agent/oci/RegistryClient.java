@@ -222,49 +222,35 @@ public final class RegistryClient {
    * Content-Range required). The stream may end early when the connection breaks.
    */
   public InputStream range(String repository, Sha256 digest, long offset, long length) {
-    String what = registry + "/" + repository + "@" + digest;
     String range = "bytes=" + offset + "-" + (offset + length - 1);
-    return onEndpoints(
-        "pull",
-        what,
-        ep -> {
-          HttpURLConnection c =
-              send(
-                  ep,
-                  "GET",
-                  "/" + repository + "/blobs/" + digest,
-                  pull(repository),
-                  Map.of("Range", range),
-                  null,
-                  0);
-          try {
-            int status = c.getResponseCode();
-            if (status != 206) {
-              throw statusError(
-                  ep,
-                  c,
-                  "GET "
-                      + what
-                      + " "
-                      + range
-                      + (status == 200 ? " (the registry ignored the Range header)" : ""));
-            }
-            String cr = c.getHeaderField("Content-Range");
-            Matcher m = CONTENT_RANGE.matcher(cr == null ? "" : cr.trim());
-            if (!m.matches()
-                || Long.parseLong(m.group(1)) != offset
-                || Long.parseLong(m.group(2)) != offset + length - 1) {
-              throw new AgentException(
-                  ErrorCode.DOWNLOAD_FAILED,
-                  "GET " + what + " " + range + " answered Content-Range '" + cr + "'");
-            }
-            // closing the stream (not disconnect) hands a fully read connection back to the
-            // JDK's keep-alive cache: a delta makes ~1,000 range requests to the same registry
-            return c.getInputStream();
-          } catch (IOException | RuntimeException e) {
-            c.disconnect();
-            throw e;
+    return rangeGet(
+        repository,
+        digest,
+        range,
+        (ep, c, what) -> {
+          int status = c.getResponseCode();
+          if (status != 206) {
+            throw statusError(
+                ep,
+                c,
+                "GET "
+                    + what
+                    + " "
+                    + range
+                    + (status == 200 ? " (the registry ignored the Range header)" : ""));
           }
+          String cr = c.getHeaderField("Content-Range");
+          Matcher m = CONTENT_RANGE.matcher(cr == null ? "" : cr.trim());
+          if (!m.matches()
+              || Long.parseLong(m.group(1)) != offset
+              || Long.parseLong(m.group(2)) != offset + length - 1) {
+            throw new AgentException(
+                ErrorCode.DOWNLOAD_FAILED,
+                "GET " + what + " " + range + " answered Content-Range '" + cr + "'");
+          }
+          // closing the stream (not disconnect) hands a fully read connection back to the
+          // JDK's keep-alive cache: a delta makes dozens of range requests to the same registry
+          return c.getInputStream();
         });
   }
 
@@ -275,8 +261,30 @@ public final class RegistryClient {
    * the ranges (200 or 416): the caller then asks span by span.
    */
   public RangeSource.Spans ranges(String repository, Sha256 digest, List<RangeSource.Span> spans) {
+    return rangeGet(
+        repository,
+        digest,
+        MultiRangeResponse.header(spans),
+        (ep, c, what) -> {
+          int status = c.getResponseCode();
+          if (status == 206) {
+            return MultiRangeResponse.of(c, spans);
+          }
+          if (status == 200 || status == 416) {
+            c.disconnect();
+            return null;
+          }
+          throw statusError(ep, c, "GET " + what + " (" + spans.size() + " ranges)");
+        });
+  }
+
+  /** Reads the answer to a blob GET with a Range header; disconnects when that fails. */
+  private interface RangeAnswer<T> {
+    T read(RegistryEndpoint ep, HttpURLConnection c, String what) throws IOException;
+  }
+
+  private <T> T rangeGet(String repository, Sha256 digest, String range, RangeAnswer<T> answer) {
     String what = registry + "/" + repository + "@" + digest;
-    String range = MultiRangeResponse.header(spans);
     return onEndpoints(
         "pull",
         what,
@@ -291,15 +299,7 @@ public final class RegistryClient {
                   null,
                   0);
           try {
-            int status = c.getResponseCode();
-            if (status == 206) {
-              return MultiRangeResponse.of(c, spans);
-            }
-            if (status == 200 || status == 416) {
-              c.disconnect();
-              return null;
-            }
-            throw statusError(ep, c, "GET " + what + " (" + spans.size() + " ranges)");
+            return answer.read(ep, c, what);
           } catch (IOException | RuntimeException e) {
             c.disconnect();
             throw e;

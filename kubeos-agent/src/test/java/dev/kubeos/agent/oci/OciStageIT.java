@@ -88,6 +88,13 @@ class OciStageIT {
             ProgressListener.NONE);
   }
 
+  /** Starts the registry and pushes a 64 KiB image of v2 as kubeos/os:v2. */
+  TestImage pushV2(TestImage.Kind kind) {
+    registry = RegistryServer.start(dir.resolve("registry"));
+    return TestImage.of("v2", 64)
+        .push(TestImage.pusher(registry.host(), pushOptions), "kubeos/os", "v2", kind);
+  }
+
   String osRelease(String partition) {
     return TestDisks.debugfs(disk, TestDisks.partition(disk, partition), "cat /etc/os-release");
   }
@@ -98,14 +105,7 @@ class OciStageIT {
 
   @Test
   void dockerImageTypeOverTheSocketRequestIsPulledAndStaged() {
-    registry = RegistryServer.start(dir.resolve("registry"));
-    TestImage image =
-        TestImage.of("v2", 64)
-            .push(
-                TestImage.pusher(registry.host(), pushOptions),
-                "kubeos/os",
-                "v2",
-                TestImage.Kind.DOCKER);
+    TestImage image = pushV2(TestImage.Kind.DOCKER);
     AgentService service =
         new AgentService(agent(), reason -> {}, dir.resolve("certs"), Duration.ZERO);
 
@@ -134,14 +134,7 @@ class OciStageIT {
 
   @Test
   void containerdTypeWithOciLayersStagesAndASecondStageFetchesNoBlob() {
-    registry = RegistryServer.start(dir.resolve("registry"));
-    TestImage image =
-        TestImage.of("v2", 64)
-            .push(
-                TestImage.pusher(registry.host(), pushOptions),
-                "kubeos/os",
-                "v2",
-                TestImage.Kind.OCI_TWO_LAYERS);
+    TestImage image = pushV2(TestImage.Kind.OCI_TWO_LAYERS);
     AgentService service =
         new AgentService(agent(), reason -> {}, dir.resolve("certs"), Duration.ZERO);
     UpgradeRequest request =
@@ -171,14 +164,7 @@ class OciStageIT {
 
   @Test
   void aCachedLayerDamagedOnDiskIsFetchedAgainAndTheStageSucceeds() throws IOException {
-    registry = RegistryServer.start(dir.resolve("registry"));
-    TestImage image =
-        TestImage.of("v2", 64)
-            .push(
-                TestImage.pusher(registry.host(), pushOptions),
-                "kubeos/os",
-                "v2",
-                TestImage.Kind.DOCKER);
+    TestImage image = pushV2(TestImage.Kind.DOCKER);
     String ref = registry.host() + "/kubeos/os:v2";
     stage(ref, image.digest.hex());
     long gets = registry.blobGets();
@@ -237,14 +223,7 @@ class OciStageIT {
 
   @Test
   void blobCorruptedInTheRegistryStoreIsRefusedAndNotCached() throws IOException {
-    registry = RegistryServer.start(dir.resolve("registry"));
-    TestImage image =
-        TestImage.of("v2", 64)
-            .push(
-                TestImage.pusher(registry.host(), pushOptions),
-                "kubeos/os",
-                "v2",
-                TestImage.Kind.OCI_TWO_LAYERS);
+    TestImage image = pushV2(TestImage.Kind.OCI_TWO_LAYERS);
     String layerHex = image.layerDescriptors.get(1).digest().hex();
     Path data = registry.blobData(layerHex);
     byte[] bytes = Files.readAllBytes(data);

@@ -26,15 +26,28 @@ public final class MockCluster implements AutoCloseable {
    * as for a slow API server.
    */
   KubernetesClient client() {
+    return client(REQUEST_TIMEOUT_MS);
+  }
+
+  /**
+   * A client for the test's own observations: after watchers are dropped the mock's stalls of up to
+   * 30 s each can add up past 60 s, and a test that only looks must outwait them.
+   */
+  KubernetesClient observer() {
+    return client(OBSERVER_TIMEOUT_MS);
+  }
+
+  private KubernetesClient client(int timeoutMs) {
     return server.createClient(
         b ->
             b.editOrNewConfig()
                 .withRequestRetryBackoffLimit(0)
-                .withRequestTimeout(REQUEST_TIMEOUT_MS)
+                .withRequestTimeout(timeoutMs)
                 .endConfig());
   }
 
   static final int REQUEST_TIMEOUT_MS = 60_000;
+  static final int OBSERVER_TIMEOUT_MS = 180_000;
 
   @Override
   public void close() {

@@ -74,7 +74,7 @@ final class ProxyFleet implements AutoCloseable {
   }
 
   final MockCluster cluster = new MockCluster();
-  final KubernetesClient admin = cluster.client();
+  final KubernetesClient admin = cluster.observer();
   final List<String> selected = new ArrayList<>();
   final List<String> outside = new ArrayList<>();
   final Map<String, MemoryAgent> agents = new LinkedHashMap<>();
