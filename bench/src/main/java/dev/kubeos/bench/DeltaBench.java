@@ -14,11 +14,8 @@ import dev.kubeos.agent.stage.StageResult;
 import dev.kubeos.api.agent.Slot;
 import dev.kubeos.testing.PayloadServer;
 import dev.kubeos.testing.TestDisks;
-import java.io.InputStream;
-import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.time.Clock;
 
 /**
@@ -42,9 +39,9 @@ public final class DeltaBench {
     Path dir = Files.createDirectories(Path.of(args[2]));
     long rootMib = (Math.max(Files.size(v1), Files.size(v2)) + MIB - 1) / MIB;
     Path disk = TestDisks.create(dir.resolve("disk.img"), 2, rootMib, 16);
-    copyInto(v1, disk, TestDisks.partition(disk, "ROOT-A"));
-    String v1Sha = sha(v1);
-    String v2Sha = sha(v2);
+    BenchDisks.copyInto(v1, disk, TestDisks.partition(disk, "ROOT-A"));
+    String v1Sha = BenchDisks.sha256(v1).hex();
+    String v2Sha = BenchDisks.sha256(v2).hex();
 
     long t0 = System.nanoTime();
     ChunkIndex index = ChunkIndexFiles.writeIndex(v2, ChunkerParams.ext4Defaults());
@@ -89,18 +86,18 @@ public final class DeltaBench {
           new StageRequest(
               server.url("/v2.img.chunkidx"), v2Sha, "2", StageRequest.Format.DELTA, insecure);
       for (int run = 1; run <= 2; run++) {
-        punch(disk, b);
+        BenchDisks.punch(disk, b);
         row(server, "loopback: full raw image (" + run + ")", full, opts, Files.size(v2));
-        punch(disk, b);
+        BenchDisks.punch(disk, b);
         row(server, "loopback: delta, B empty (" + run + ")", delta, opts, Files.size(v2));
         row(server, "loopback: delta again, same version", delta, opts, Files.size(v2));
       }
       // a 1 Gbit/s and a 100 Mbit/s link shared by all connections
       for (long mbit : new long[] {1000, 100}) {
         server.limitRate(mbit * 1_000_000 / 8);
-        punch(disk, b);
+        BenchDisks.punch(disk, b);
         row(server, mbit + " Mbit/s: full raw image", full, opts, Files.size(v2));
-        punch(disk, b);
+        BenchDisks.punch(disk, b);
         row(server, mbit + " Mbit/s: delta, B empty", delta, opts, Files.size(v2));
       }
     }
@@ -116,38 +113,5 @@ public final class DeltaBench {
     long served = server.bytesSent("/v2.img") + server.bytesSent("/v2.img.chunkidx") - before;
     System.out.printf(
         "%-38s %14d %7.2f%% %9.1f  (%s)%n", what, served, 100.0 * served / size, s, r.actual());
-  }
-
-  /** Empties slot B (a hole reads as zeros), as on a node whose B was never written. */
-  private static void punch(Path disk, TestDisks.Part p) {
-    TestDisks.run(
-        "fallocate",
-        "--punch-hole",
-        "--offset",
-        String.valueOf(p.offsetBytes()),
-        "--length",
-        String.valueOf(p.sizeBytes()),
-        disk.toString());
-  }
-
-  private static void copyInto(Path image, Path disk, TestDisks.Part p) throws Exception {
-    try (FileChannel in = FileChannel.open(image);
-        FileChannel out = FileChannel.open(disk, StandardOpenOption.WRITE)) {
-      long n = in.size();
-      for (long at = 0; at < n; ) {
-        at += in.transferTo(at, n - at, out.position(p.offsetBytes() + at));
-      }
-    }
-  }
-
-  private static String sha(Path f) throws Exception {
-    java.security.MessageDigest md = java.security.MessageDigest.getInstance("SHA-256");
-    byte[] buf = new byte[1 << 20];
-    try (InputStream in = Files.newInputStream(f)) {
-      for (int n = in.read(buf); n > 0; n = in.read(buf)) {
-        md.update(buf, 0, n);
-      }
-    }
-    return java.util.HexFormat.of().formatHex(md.digest());
   }
 }

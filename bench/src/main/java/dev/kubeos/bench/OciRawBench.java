@@ -20,13 +20,9 @@ import dev.kubeos.api.agent.Slot;
 import dev.kubeos.testing.RegistryServer;
 import dev.kubeos.testing.TestDisks;
 import java.io.IOException;
-import java.io.InputStream;
-import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
-import java.security.MessageDigest;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.List;
@@ -67,7 +63,7 @@ public final class OciRawBench {
     long size = Files.size(v2);
     long t0 = System.nanoTime();
     ChunkIndexFiles.writeIndex(v2, ChunkerParams.ext4Defaults());
-    Sha256 v2Sha = sha(v2);
+    Sha256 v2Sha = BenchDisks.sha256(v2);
     Descriptor raw = client.pushBlob(repo, v2, v2Sha, MediaTypes.KUBEOS_ROOTFS_RAW);
     Descriptor index =
         client.pushBlob(
@@ -117,7 +113,7 @@ public final class OciRawBench {
 
     long rootMib = (Math.max(Files.size(v1), size) + MIB - 1) / MIB;
     Path disk = TestDisks.create(dir.resolve("disk.img"), 2, rootMib, 16);
-    copyInto(v1, disk, TestDisks.partition(disk, "ROOT-A"));
+    BenchDisks.copyInto(v1, disk, TestDisks.partition(disk, "ROOT-A"));
     Path state = dir.resolve("persist");
     WorkDirs.deleteRecursively(state);
     WorkDirs.deleteRecursively(dir.resolve("esp"));
@@ -125,7 +121,7 @@ public final class OciRawBench {
         new AgentOptions(disk, dir.resolve("esp"), state, Slot.A, dir.resolve("no-health"), dir)
             .withRegistry(options.hostsDir(), options.dockerConfig(), 4L << 30);
     AgentOptions uncached = cached.withRegistry(options.hostsDir(), options.dockerConfig(), 1);
-    HostAgents.create(cached, Clock.systemUTC()).init("1", sha(v1).hex());
+    HostAgents.create(cached, Clock.systemUTC()).init("1", BenchDisks.sha256(v1).hex());
     TestDisks.Part b = TestDisks.partition(disk, "ROOT-B");
     StageRequest deltaReq = StageRequest.image(base + ":2-raw", withIndex.hex(), "2", http);
     StageRequest wholeReq = StageRequest.image(base + ":2-whole", whole.hex(), "2", http);
@@ -200,7 +196,7 @@ public final class OciRawBench {
 
   /** Slot B punched to zeros and the blob cache emptied. */
   private static void cold(Path disk, TestDisks.Part b, Path state) throws Exception {
-    punch(disk, b);
+    BenchDisks.punch(disk, b);
     WorkDirs.deleteRecursively(state.resolve("blobs"));
   }
 
@@ -247,39 +243,6 @@ public final class OciRawBench {
         + "\",\"size\":"
         + d.size()
         + "}";
-  }
-
-  /** Empties slot B (a hole reads as zeros), as on a node whose B was never written. */
-  private static void punch(Path disk, TestDisks.Part p) {
-    TestDisks.run(
-        "fallocate",
-        "--punch-hole",
-        "--offset",
-        String.valueOf(p.offsetBytes()),
-        "--length",
-        String.valueOf(p.sizeBytes()),
-        disk.toString());
-  }
-
-  private static void copyInto(Path image, Path disk, TestDisks.Part p) throws IOException {
-    try (FileChannel in = FileChannel.open(image);
-        FileChannel out = FileChannel.open(disk, StandardOpenOption.WRITE)) {
-      long n = in.size();
-      for (long at = 0; at < n; ) {
-        at += in.transferTo(at, n - at, out.position(p.offsetBytes() + at));
-      }
-    }
-  }
-
-  private static Sha256 sha(Path f) throws Exception {
-    MessageDigest md = MessageDigest.getInstance("SHA-256");
-    byte[] buf = new byte[1 << 20];
-    try (InputStream in = Files.newInputStream(f)) {
-      for (int n = in.read(buf); n > 0; n = in.read(buf)) {
-        md.update(buf, 0, n);
-      }
-    }
-    return Sha256.of(md.digest());
   }
 
   private static void sh(String cmd) throws IOException, InterruptedException {

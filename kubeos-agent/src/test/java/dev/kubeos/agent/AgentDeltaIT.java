@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.kubeos.agent.delta.ChunkIndexFiles;
 import dev.kubeos.agent.delta.DeltaEstimate;
+import dev.kubeos.agent.delta.DeltaTestImages;
 import dev.kubeos.agent.delta.model.ChunkerParams;
 import dev.kubeos.agent.host.AgentOptions;
 import dev.kubeos.agent.host.HostAgents;
@@ -19,16 +20,11 @@ import dev.kubeos.api.agent.SlotState;
 import dev.kubeos.testing.PayloadServer;
 import dev.kubeos.testing.TestDisks;
 import java.io.IOException;
-import java.io.RandomAccessFile;
-import java.nio.ByteBuffer;
-import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.time.Clock;
 import java.util.Arrays;
 import java.util.List;
-import java.util.Random;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -40,8 +36,7 @@ import org.junit.jupiter.api.io.TempDir;
  * and its chunk index on a loopback HTTP server that counts the bytes it sends.
  */
 class AgentDeltaIT {
-  static final long IMAGE_MIB = 40;
-  static final int PACKAGE_BYTES = 3 << 20;
+  static final int PACKAGE_BYTES = DeltaTestImages.PACKAGE_BYTES;
 
   @TempDir Path dir;
   Path disk;
@@ -53,19 +48,12 @@ class AgentDeltaIT {
 
   @BeforeEach
   void node() throws IOException {
-    Path v1Tree = dir.resolve("v1");
-    writeBase(v1Tree, "1");
-    Path v2Tree = dir.resolve("v2");
-    writeBase(v2Tree, "2");
-    writePackage(v2Tree.resolve("usr/lib/newpkg"), 99, PACKAGE_BYTES);
-    v1Image = mkfs(v1Tree, dir.resolve("v1.img"));
-    v2Image = mkfs(v2Tree, dir.resolve("v2.img"));
+    DeltaTestImages images = DeltaTestImages.create(dir);
+    v1Image = images.v1();
+    v2Image = images.v2();
+    disk = images.disk();
     v1Sha = SimulatedNode.sha256(Files.readAllBytes(v1Image));
     v2Sha = SimulatedNode.sha256(Files.readAllBytes(v2Image));
-    ChunkIndexFiles.writeIndex(v2Image, ChunkerParams.ext4Defaults());
-
-    disk = TestDisks.create(dir.resolve("disk.img"), 2, 64, 8);
-    writeIntoSlot("ROOT-A", Files.readAllBytes(v1Image));
     server =
         PayloadServer.http()
             .serve("/v2.img", v2Image)
@@ -76,65 +64,6 @@ class AgentDeltaIT {
   @AfterEach
   void stop() {
     server.close();
-  }
-
-  /** A base tree of a few "packages" of pseudo-random files; os-release names the version. */
-  static void writeBase(Path root, String version) throws IOException {
-    Files.createDirectories(root.resolve("etc"));
-    Files.writeString(
-        root.resolve("etc/os-release"), "PRETTY_NAME=\"KubeOS " + version + "\"\nID=kubeos\n");
-    for (int p = 0; p < 6; p++) {
-      writePackage(root.resolve("usr/lib/pkg" + p), p, (2 << 20) + p * 100_000);
-    }
-  }
-
-  static void writePackage(Path dir, long seed, int bytes) throws IOException {
-    Files.createDirectories(dir);
-    Random r = new Random(seed);
-    int file = 0;
-    for (int left = bytes; left > 0; file++) {
-      int n = Math.min(left, 20_000 + r.nextInt(300_000));
-      byte[] b = new byte[n];
-      r.nextBytes(b);
-      Files.write(dir.resolve("f" + file + ".so"), b);
-      left -= n;
-    }
-  }
-
-  Path mkfs(Path tree, Path image) {
-    String uuid = "5b3c1f0e-8a2d-4c6e-9f10-1234567890ab";
-    TestDisks.run(
-        "mkfs.ext4",
-        "-q",
-        "-F",
-        "-b",
-        "4096",
-        "-U",
-        uuid,
-        "-E",
-        "root_owner=0:0,hash_seed=" + uuid,
-        "-d",
-        tree.toString(),
-        image.toString(),
-        IMAGE_MIB + "M");
-    return image;
-  }
-
-  void writeIntoSlot(String partition, byte[] bytes) throws IOException {
-    TestDisks.Part p = TestDisks.partition(disk, partition);
-    try (FileChannel ch = FileChannel.open(disk, StandardOpenOption.WRITE)) {
-      ch.write(ByteBuffer.wrap(bytes), p.offsetBytes());
-    }
-  }
-
-  byte[] slotBytes(String partition, long length) throws IOException {
-    TestDisks.Part p = TestDisks.partition(disk, partition);
-    byte[] b = new byte[(int) length];
-    try (RandomAccessFile f = new RandomAccessFile(disk.toFile(), "r")) {
-      f.seek(p.offsetBytes());
-      f.readFully(b);
-    }
-    return b;
   }
 
   Agent agent() {
@@ -172,7 +101,8 @@ class AgentDeltaIT {
     long size = Files.size(v2Image);
     StageResult r = stage("/v2.img.chunkidx");
 
-    assertThat(slotBytes("ROOT-B", size)).isEqualTo(Files.readAllBytes(v2Image));
+    assertThat(DeltaTestImages.slotBytes(disk, "ROOT-B", size))
+        .isEqualTo(Files.readAllBytes(v2Image));
     AgentStatus s = agent().status();
     assertThat(s.slots().get(Slot.B).state()).isEqualTo(SlotState.VERIFIED);
     assertThat(s.slots().get(Slot.B).sha256()).isEqualTo(v2Sha);
@@ -209,7 +139,8 @@ class AgentDeltaIT {
     StageResult r = stage("/s3/v2.img.chunkidx");
 
     assertThat(agent().status().slots().get(Slot.B).state()).isEqualTo(SlotState.VERIFIED);
-    assertThat(slotBytes("ROOT-B", Files.size(v2Image))).isEqualTo(Files.readAllBytes(v2Image));
+    assertThat(DeltaTestImages.slotBytes(disk, "ROOT-B", Files.size(v2Image)))
+        .isEqualTo(Files.readAllBytes(v2Image));
     List<String> asked =
         server.requests("/s3/v2.img").stream()
             .map(PayloadServer.Request::range)
@@ -234,7 +165,8 @@ class AgentDeltaIT {
     assertThat(chunkRequests("/v2.img")).isEqualTo(requestsOnce);
     assertThat(server.bytesSent("/v2.img")).isEqualTo(servedOnce + 1);
     assertThat(agent().status().slots().get(Slot.B).state()).isEqualTo(SlotState.VERIFIED);
-    assertThat(slotBytes("ROOT-B", Files.size(v2Image))).isEqualTo(Files.readAllBytes(v2Image));
+    assertThat(DeltaTestImages.slotBytes(disk, "ROOT-B", Files.size(v2Image)))
+        .isEqualTo(Files.readAllBytes(v2Image));
   }
 
   @Test
@@ -266,7 +198,8 @@ class AgentDeltaIT {
     StageResult r = stage("/v2.img.chunkidx");
     assertThat(r.resumes()).isEqualTo(2);
     assertThat(agent().status().slots().get(Slot.B).state()).isEqualTo(SlotState.VERIFIED);
-    assertThat(slotBytes("ROOT-B", Files.size(v2Image))).isEqualTo(Files.readAllBytes(v2Image));
+    assertThat(DeltaTestImages.slotBytes(disk, "ROOT-B", Files.size(v2Image)))
+        .isEqualTo(Files.readAllBytes(v2Image));
   }
 
   @Test
@@ -288,7 +221,8 @@ class AgentDeltaIT {
     StageResult retry = stage("/v2.img.chunkidx");
     assertThat(retry.fetchedBytes()).isLessThan(fresh);
     assertThat(agent().status().slots().get(Slot.B).state()).isEqualTo(SlotState.VERIFIED);
-    assertThat(slotBytes("ROOT-B", Files.size(v2Image))).isEqualTo(Files.readAllBytes(v2Image));
+    assertThat(DeltaTestImages.slotBytes(disk, "ROOT-B", Files.size(v2Image)))
+        .isEqualTo(Files.readAllBytes(v2Image));
   }
 
   @Test

@@ -27,6 +27,9 @@ import java.util.concurrent.Future;
 public final class SlotChunker {
   private static final int IO_BYTES = 4 << 20;
 
+  /** Read size of each seed-chunking thread: up to 4 of them share the agent's 48 MiB heap. */
+  private static final int SEED_IO_BYTES = 1 << 20;
+
   private SlotChunker() {}
 
   /**
@@ -58,7 +61,7 @@ public final class SlotChunker {
       BlockDevice device, long length, ChunkerParams params, Set<ChunkId> wanted, int threads)
       throws IOException {
     Map<ChunkId, Long> found = new ConcurrentHashMap<>();
-    long segment = (length / threads + IO_BYTES - 1) / IO_BYTES * IO_BYTES;
+    long segment = (length / threads + SEED_IO_BYTES - 1) / SEED_IO_BYTES * SEED_IO_BYTES;
     List<Future<?>> parts = new ArrayList<>();
     ExecutorService pool =
         Executors.newFixedThreadPool(
@@ -89,7 +92,7 @@ public final class SlotChunker {
         }
       }
     } finally {
-      pool.shutdownNow();
+      pool.shutdown(); // never interrupt a reader: that would close the disk's FileChannel
     }
     return found;
   }
@@ -110,7 +113,7 @@ public final class SlotChunker {
                 found.putIfAbsent(c.id(), start + c.offset());
               }
             });
-    ByteBuffer buf = ByteBuffer.allocate(IO_BYTES);
+    ByteBuffer buf = ByteBuffer.allocate(SEED_IO_BYTES);
     for (long at = start; at < stop; ) {
       int n = (int) Math.min(buf.capacity(), stop - at);
       buf.clear().limit(n);

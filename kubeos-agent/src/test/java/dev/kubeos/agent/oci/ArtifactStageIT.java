@@ -7,6 +7,7 @@ import dev.kubeos.agent.Agent;
 import dev.kubeos.agent.StageRequest;
 import dev.kubeos.agent.delta.ChunkIndexFiles;
 import dev.kubeos.agent.delta.DeltaEstimate;
+import dev.kubeos.agent.delta.DeltaTestImages;
 import dev.kubeos.agent.delta.model.ChunkerParams;
 import dev.kubeos.agent.host.AgentOptions;
 import dev.kubeos.agent.host.HostAgents;
@@ -27,7 +28,6 @@ import dev.kubeos.testing.CuttingProxy;
 import dev.kubeos.testing.RegistryServer;
 import dev.kubeos.testing.TestDisks;
 import java.io.IOException;
-import java.io.RandomAccessFile;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
@@ -35,7 +35,6 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.time.Clock;
 import java.util.List;
-import java.util.Random;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -47,8 +46,7 @@ import org.junit.jupiter.api.io.TempDir;
  * in ROOT-A, v2 pushed as an artifact. What the registry served is read from its access log.
  */
 class ArtifactStageIT {
-  static final long IMAGE_MIB = 40;
-  static final int PACKAGE_BYTES = 3 << 20;
+  static final int PACKAGE_BYTES = DeltaTestImages.PACKAGE_BYTES;
 
   @TempDir Path dir;
   Path disk;
@@ -60,19 +58,10 @@ class ArtifactStageIT {
 
   @BeforeEach
   void node() throws IOException {
-    Path v1Tree = dir.resolve("v1");
-    writeBase(v1Tree, "1");
-    Path v2Tree = dir.resolve("v2");
-    writeBase(v2Tree, "2");
-    writePackage(v2Tree.resolve("usr/lib/newpkg"), 99, PACKAGE_BYTES);
-    v1Image = mkfs(v1Tree, dir.resolve("v1.img"));
-    v2Image = mkfs(v2Tree, dir.resolve("v2.img"));
-    ChunkIndexFiles.writeIndex(v2Image, ChunkerParams.ext4Defaults());
-    disk = TestDisks.create(dir.resolve("disk.img"), 2, 64, 8);
-    TestDisks.Part a = TestDisks.partition(disk, "ROOT-A");
-    try (FileChannel ch = FileChannel.open(disk, StandardOpenOption.WRITE)) {
-      ch.write(ByteBuffer.wrap(Files.readAllBytes(v1Image)), a.offsetBytes());
-    }
+    DeltaTestImages images = DeltaTestImages.create(dir);
+    v1Image = images.v1();
+    v2Image = images.v2();
+    disk = images.disk();
     hostsDir = Files.createDirectories(dir.resolve("certs.d"));
     registry = RegistryServer.start(dir.resolve("registry"));
     client =
@@ -87,47 +76,6 @@ class ArtifactStageIT {
   @AfterEach
   void stop() {
     registry.close();
-  }
-
-  static void writeBase(Path root, String version) throws IOException {
-    Files.createDirectories(root.resolve("etc"));
-    Files.writeString(
-        root.resolve("etc/os-release"), "PRETTY_NAME=\"KubeOS " + version + "\"\nID=kubeos\n");
-    for (int p = 0; p < 6; p++) {
-      writePackage(root.resolve("usr/lib/pkg" + p), p, (2 << 20) + p * 100_000);
-    }
-  }
-
-  static void writePackage(Path dir, long seed, int bytes) throws IOException {
-    Files.createDirectories(dir);
-    Random r = new Random(seed);
-    int file = 0;
-    for (int left = bytes; left > 0; file++) {
-      int n = Math.min(left, 20_000 + r.nextInt(300_000));
-      byte[] b = new byte[n];
-      r.nextBytes(b);
-      Files.write(dir.resolve("f" + file + ".so"), b);
-      left -= n;
-    }
-  }
-
-  static Path mkfs(Path tree, Path image) {
-    String uuid = "5b3c1f0e-8a2d-4c6e-9f10-1234567890ab";
-    TestDisks.run(
-        "mkfs.ext4",
-        "-q",
-        "-F",
-        "-b",
-        "4096",
-        "-U",
-        uuid,
-        "-E",
-        "root_owner=0:0,hash_seed=" + uuid,
-        "-d",
-        tree.toString(),
-        image.toString(),
-        IMAGE_MIB + "M");
-    return image;
   }
 
   Agent agent() {
@@ -172,16 +120,6 @@ class ArtifactStageIT {
             ProgressListener.NONE);
   }
 
-  byte[] slotBytes(String partition, long length) throws IOException {
-    TestDisks.Part p = TestDisks.partition(disk, partition);
-    byte[] b = new byte[(int) length];
-    try (RandomAccessFile f = new RandomAccessFile(disk.toFile(), "r")) {
-      f.seek(p.offsetBytes());
-      f.readFully(b);
-    }
-    return b;
-  }
-
   List<RegistryServer.Request> gets(Sha256 blob) {
     return registry.requests().stream()
         .filter(r -> r.method().equals("GET") && r.path().endsWith("/blobs/" + blob))
@@ -199,7 +137,8 @@ class ArtifactStageIT {
 
     StageResult r = stage("v2-raw", manifest);
 
-    assertThat(slotBytes("ROOT-B", size)).isEqualTo(Files.readAllBytes(v2Image));
+    assertThat(DeltaTestImages.slotBytes(disk, "ROOT-B", size))
+        .isEqualTo(Files.readAllBytes(v2Image));
     AgentStatus s = agent().status();
     assertThat(s.slots().get(Slot.B).state()).isEqualTo(SlotState.VERIFIED);
     assertThat(s.slots().get(Slot.B).sha256()).isEqualTo(manifest.hex());
@@ -229,7 +168,8 @@ class ArtifactStageIT {
     assertThat(registry.blobGets()).isEqualTo(blobGets);
     assertThat(again.fetchedBytes()).isZero();
     assertThat(agent().status().slots().get(Slot.B).state()).isEqualTo(SlotState.VERIFIED);
-    assertThat(slotBytes("ROOT-B", Files.size(v2Image))).isEqualTo(Files.readAllBytes(v2Image));
+    assertThat(DeltaTestImages.slotBytes(disk, "ROOT-B", Files.size(v2Image)))
+        .isEqualTo(Files.readAllBytes(v2Image));
   }
 
   @Test
@@ -239,7 +179,8 @@ class ArtifactStageIT {
 
     StageResult r = stage("v2-full", manifest);
 
-    assertThat(slotBytes("ROOT-B", size)).isEqualTo(Files.readAllBytes(v2Image));
+    assertThat(DeltaTestImages.slotBytes(disk, "ROOT-B", size))
+        .isEqualTo(Files.readAllBytes(v2Image));
     assertThat(r.fetchedBytes()).isEqualTo(size);
     assertThat(gets(v2Sha())).hasSize(1).allMatch(g -> g.status() == 200);
     assertThat(agent().status().slots().get(Slot.B).state()).isEqualTo(SlotState.VERIFIED);
@@ -251,7 +192,8 @@ class ArtifactStageIT {
     StageResult again = stage("v2-full", manifest);
     assertThat(registry.blobGets()).isEqualTo(blobGets);
     assertThat(again.fetchedBytes()).isZero();
-    assertThat(slotBytes("ROOT-B", size)).isEqualTo(Files.readAllBytes(v2Image));
+    assertThat(DeltaTestImages.slotBytes(disk, "ROOT-B", size))
+        .isEqualTo(Files.readAllBytes(v2Image));
   }
 
   @Test
@@ -306,7 +248,8 @@ class ArtifactStageIT {
     }
     assertThat(r.resumes()).isPositive();
     assertThat(agent().status().slots().get(Slot.B).state()).isEqualTo(SlotState.VERIFIED);
-    assertThat(slotBytes("ROOT-B", size)).isEqualTo(Files.readAllBytes(v2Image));
+    assertThat(DeltaTestImages.slotBytes(disk, "ROOT-B", size))
+        .isEqualTo(Files.readAllBytes(v2Image));
   }
 
   @Test

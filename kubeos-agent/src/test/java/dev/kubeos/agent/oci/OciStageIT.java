@@ -91,7 +91,12 @@ class OciStageIT {
   /** Starts the registry and pushes a 64 KiB image of v2 as kubeos/os:v2. */
   TestImage pushV2(TestImage.Kind kind) {
     registry = RegistryServer.start(dir.resolve("registry"));
-    return TestImage.of("v2", 64)
+    return push(64, kind);
+  }
+
+  /** Pushes an image of v2 with {@code kib} KiB of files as kubeos/os:v2 to the registry. */
+  TestImage push(int kib, TestImage.Kind kind) {
+    return TestImage.of("v2", kib)
         .push(TestImage.pusher(registry.host(), pushOptions), "kubeos/os", "v2", kind);
   }
 
@@ -188,12 +193,7 @@ class OciStageIT {
   @Test
   void wrongDigestIsRefusedBeforeAnyBlobIsFetchedOrTheSlotIsTouched() {
     registry = RegistryServer.start(dir.resolve("registry"));
-    TestImage.of("v2", 16)
-        .push(
-            TestImage.pusher(registry.host(), pushOptions),
-            "kubeos/os",
-            "v2",
-            TestImage.Kind.DOCKER);
+    push(16, TestImage.Kind.DOCKER);
     AgentStatus before = agent().status();
     String wrong = "ab".repeat(32);
 
@@ -245,13 +245,7 @@ class OciStageIT {
   @Test
   void connectionCutMidBlobIsResumedByRange() {
     registry = RegistryServer.start(dir.resolve("registry"));
-    TestImage image =
-        TestImage.of("v2", 2048)
-            .push(
-                TestImage.pusher(registry.host(), pushOptions),
-                "kubeos/os",
-                "v2",
-                TestImage.Kind.DOCKER);
+    TestImage image = push(2048, TestImage.Kind.DOCKER);
     try (CuttingProxy proxy = CuttingProxy.to(registry.port())) {
       proxy.cutOnceAfter(image.layers.get(0).length / 2, null);
 
@@ -268,13 +262,7 @@ class OciStageIT {
   @Test
   void registryStoppedMidPullFailsClearlyAndLeavesTheNodeAsItWas() {
     registry = RegistryServer.start(dir.resolve("registry"));
-    TestImage image =
-        TestImage.of("v2", 2048)
-            .push(
-                TestImage.pusher(registry.host(), pushOptions),
-                "kubeos/os",
-                "v2",
-                TestImage.Kind.DOCKER);
+    TestImage image = push(2048, TestImage.Kind.DOCKER);
     AgentStatus before = agent().status();
     try (CuttingProxy proxy = CuttingProxy.to(registry.port())) {
       proxy.cutOnceAfter(image.layers.get(0).length / 2, registry::stop);
@@ -307,13 +295,7 @@ class OciStageIT {
             + "\":{\"auth\":\""
             + Base64.getEncoder().encodeToString("node:s3cret-pw".getBytes(StandardCharsets.UTF_8))
             + "\"}}}");
-    TestImage image =
-        TestImage.of("v2", 16)
-            .push(
-                TestImage.pusher(registry.host(), pushOptions),
-                "kubeos/os",
-                "v2",
-                TestImage.Kind.DOCKER);
+    TestImage image = push(16, TestImage.Kind.DOCKER);
 
     stage(ref, image.digest.hex());
 
@@ -342,13 +324,7 @@ class OciStageIT {
   @Test
   void bearerTokenFlowGetsOneTokenPerScope() throws IOException {
     registry = RegistryServer.start(dir.resolve("registry"));
-    TestImage image =
-        TestImage.of("v2", 16)
-            .push(
-                TestImage.pusher(registry.host(), pushOptions),
-                "kubeos/os",
-                "v2",
-                TestImage.Kind.DOCKER);
+    TestImage image = push(16, TestImage.Kind.DOCKER);
     try (TokenAuthProxy auth = TokenAuthProxy.start(registry.port(), "node", "t0ken-pw")) {
       String ref = auth.host() + "/kubeos/os:v2";
       assertThatThrownBy(() -> stage(ref, image.digest.hex()))
@@ -370,13 +346,7 @@ class OciStageIT {
   @Test
   void hostsTomlMirrorIsUsedBeforeTheRegistryItself() throws IOException {
     registry = RegistryServer.start(dir.resolve("registry"));
-    TestImage image =
-        TestImage.of("v2", 16)
-            .push(
-                TestImage.pusher(registry.host(), pushOptions),
-                "kubeos/os",
-                "v2",
-                TestImage.Kind.DOCKER);
+    TestImage image = push(16, TestImage.Kind.DOCKER);
     // the image's registry is a closed port on 127.0.0.1; only the mirror holds the image
     int closed;
     try (java.net.ServerSocket s = new java.net.ServerSocket(0)) {
@@ -425,13 +395,7 @@ class OciStageIT {
         "{\"auths\":{\""
             + registry.host()
             + "\":{\"username\":\"mirror-user\",\"password\":\"m-pw\"}}}");
-    TestImage image =
-        TestImage.of("v2", 16)
-            .push(
-                TestImage.pusher(registry.host(), pushOptions),
-                "kubeos/os",
-                "v2",
-                TestImage.Kind.DOCKER);
+    TestImage image = push(16, TestImage.Kind.DOCKER);
 
     stage(ref, image.digest.hex());
 
