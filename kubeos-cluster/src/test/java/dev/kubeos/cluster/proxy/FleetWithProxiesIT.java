@@ -33,6 +33,7 @@ class FleetWithProxiesIT {
   private static final Duration POLL = Duration.ofMillis(200);
   private static final long REBOOT_MS = 100;
   private static final Duration LONG = Duration.ofMinutes(2);
+  private static final int DRAIN_TIMEOUT_S = 150;
 
   /** The happy path, small enough to read its log: 20 nodes, maxunavailable 5. */
   @Test
@@ -61,7 +62,7 @@ class FleetWithProxiesIT {
    *   <li>a time window two hours ahead: nothing is written;
    *   <li>the window moved around now: the rollout starts; six nodes of the first batch fail in the
    *       three ways a node can (the agent cannot stage, the trial boot falls back to v1 with a new
-   *       bootID, a PodDisruptionBudget refuses every eviction until the 40 s drain timeout); the
+   *       bootID, a PodDisruptionBudget refuses every eviction until the 150 s drain timeout); the
    *       failure budget of 4 halts the rollout, the nodes in flight (the PDB-blocked ones among
    *       them) finish, and no node starts after the halt;
    *   <li>the budget raised: the rollout continues; pause stops new nodes while those in flight
@@ -93,8 +94,9 @@ class FleetWithProxiesIT {
           s -> {
             // the four quick failures halt; the PDB-blocked drains fail later, while halted
             s.setFailurebudget(4);
-            // long enough that a drain survives the mock's 30 s stall (see ProxyFleet.killOperator)
-            s.setDraintimeout(40);
+            // long enough that a drain survives the mock's stalls (30 s per dropped watcher, see
+            // ProxyFleet.killOperator; three stacked, 90 s, failed a 40 s drain of a healthy node)
+            s.setDraintimeout(DRAIN_TIMEOUT_S);
             s.setTimewindow(new dev.kubeos.api.crd.TimeWindow(hms(now, 2), hms(now, 3)));
           });
       fleet.startOperator();
@@ -123,7 +125,11 @@ class FleetWithProxiesIT {
       assertThat(halted.getReason()).isEqualTo("FailureBudgetExhausted");
       assertThat(halted.getMessage()).contains("spec.failurebudget is 4");
       Set<String> startedAtHalt = fleet.started(); // nodes in flight may finish
-      await().atMost(LONG).pollInterval(poll()).until(() -> idle(fleet));
+      // the PDB-blocked drains end at their drain timeout
+      await()
+          .atMost(Duration.ofSeconds(DRAIN_TIMEOUT_S).plus(LONG))
+          .pollInterval(poll())
+          .until(() -> idle(fleet));
       awaitPasses(fleet, 3);
       fleet.log("halted, nodes in flight finished");
       assertThat(fleet.started()).as("no node started after the halt").isEqualTo(startedAtHalt);
@@ -197,10 +203,15 @@ class FleetWithProxiesIT {
       // 5. every other selected node reaches v2
       List<String> upgraded = new ArrayList<>(fleet.selected);
       upgraded.removeAll(failing);
-      await()
-          .atMost(Duration.ofMinutes(5))
-          .pollInterval(poll())
-          .until(() -> fleet.converged(Set.copyOf(failing)));
+      try {
+        await()
+            .atMost(Duration.ofMinutes(5))
+            .pollInterval(poll())
+            .until(() -> fleet.converged(Set.copyOf(failing)));
+      } catch (org.awaitility.core.ConditionTimeoutException e) {
+        throw new AssertionError(
+            "the fleet did not converge:\n" + fleet.unconverged(Set.copyOf(failing)), e);
+      }
       fleet.log("converged");
       System.out.printf(
           "FleetWithProxiesIT: proxies killed in phases %s; at most %d of 200 unavailable%n",

@@ -431,6 +431,50 @@ final class ProxyFleet implements AutoCloseable {
     return true;
   }
 
+  /**
+   * Why {@link #converged(Set)} is false: the OS status counts and every selected node (other than
+   * {@code failed}) that is not done, as the server has them; for a failure message.
+   */
+  String unconverged(Set<String> failed) {
+    StringBuilder b = new StringBuilder();
+    OS os = os();
+    b.append("OS status: ")
+        .append(os.getStatus() == null ? "none" : os.getStatus().getAtTarget() + " at target of ")
+        .append(selected.size() - failed.size())
+        .append(" expected; ")
+        .append(os.getStatus() == null ? "" : os.getStatus().getConditions())
+        .append('\n');
+    Map<String, OSInstance> inst = instances();
+    Map<String, Node> nodes =
+        admin.nodes().list().getItems().stream()
+            .collect(Collectors.toMap(ProxyFleet::name, Function.identity()));
+    for (String name : selected) {
+      OSInstance i = inst.get(name);
+      Node n = nodes.get(name);
+      boolean done =
+          OSInstanceSpec.IDLE.equals(i.getSpec().getNodestatus())
+              && i.getStatus() != null
+              && "Done".equals(i.getStatus().getPhase())
+              && !Boolean.TRUE.equals(n.getSpec().getUnschedulable())
+              && V2.equals(n.getStatus().getNodeInfo().getOsImage());
+      if (!failed.contains(name) && !done) {
+        b.append(name)
+            .append(": nodestatus=")
+            .append(i.getSpec().getNodestatus())
+            .append(" status=")
+            .append(i.getStatus())
+            .append(" unschedulable=")
+            .append(n.getSpec().getUnschedulable())
+            .append(" osImage=")
+            .append(n.getStatus().getNodeInfo().getOsImage())
+            .append(" proxy running=")
+            .append(proxyRunning(name))
+            .append('\n');
+      }
+    }
+    return b.toString();
+  }
+
   /** Prints how long the scenario has run at {@code stage}. */
   void log(String stage) {
     System.out.printf(
