@@ -111,15 +111,12 @@ public final class OciBench {
         median(
             runs,
             () -> {},
-            () -> {
-              OciImages images = new OciImages(options, new BlobCache(dir.resolve("nocache"), 0));
-              try (TarPayload p = images.resolve(ref, digest, http).osTar()) {
-                try (InputStream in = p.open()) {
-                  in.transferTo(OutputStream.nullOutputStream());
-                }
-                p.verify();
-              }
-            });
+            () ->
+                pull(
+                    new OciImages(options, new BlobCache(dir.resolve("nocache"), 0)),
+                    ref,
+                    digest,
+                    http));
     rows.add(
         row(
             "ours: pull only (stream /os.tar, layer digest verified, no cache)",
@@ -129,16 +126,12 @@ public final class OciBench {
         median(
             runs,
             () -> WorkDirs.deleteRecursively(dir.resolve("cache1")),
-            () -> {
-              OciImages images =
-                  new OciImages(options, new BlobCache(dir.resolve("cache1"), 4L << 30));
-              try (TarPayload p = images.resolve(ref, digest, http).osTar()) {
-                try (InputStream in = p.open()) {
-                  in.transferTo(OutputStream.nullOutputStream());
-                }
-                p.verify();
-              }
-            });
+            () ->
+                pull(
+                    new OciImages(options, new BlobCache(dir.resolve("cache1"), 4L << 30)),
+                    ref,
+                    digest,
+                    http));
     rows.add(
         row(
             "ours: pull into the blob cache (renamed into place after the digest matched)",
@@ -298,6 +291,17 @@ public final class OciBench {
         + "\",\"size\":"
         + d.size()
         + "}";
+  }
+
+  /** Resolves the image, streams its /os.tar to nowhere and verifies the layer digest. */
+  private static void pull(OciImages images, String ref, Sha256 digest, FetchOptions http)
+      throws IOException {
+    try (TarPayload p = images.resolve(ref, digest, http).osTar()) {
+      try (InputStream in = p.open()) {
+        in.transferTo(OutputStream.nullOutputStream());
+      }
+      p.verify();
+    }
   }
 
   interface Run {

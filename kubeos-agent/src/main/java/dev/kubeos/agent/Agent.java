@@ -245,26 +245,9 @@ public final class Agent {
         return stageDelta(
             request, expected, source, disk, layout, target, beforeFirstWrite, progress);
       case TAR:
-        Path diskPath =
-            deps.disk()
-                .path()
-                .orElseThrow(
-                    () ->
-                        new AgentException(
-                            ErrorCode.UNSUPPORTED, "tar payloads need a disk path for mkfs.ext4"));
-        CommandRunner guarded = FirstWriteGuard.commands(deps.commands(), beforeFirstWrite);
-        // the work dir is the agent's own scratch space: what a killed earlier stage left goes
-        WorkDirs.deleteRecursively(deps.workDir());
-        return new TarRootfsWriter(guarded)
-            .write(
-                source,
-                expected,
-                diskPath,
-                layout.slotOffset(target),
-                layout.slotSize(target),
-                target.partitionName(),
-                deps.workDir(),
-                progress);
+        try (TarPayload payload = TarRootfsWriter.digested(source, expected)) {
+          return writeTar(payload, layout, target, beforeFirstWrite, progress);
+        }
       case IMAGE:
         return writeImage(request, expected, disk, layout, target, beforeFirstWrite, progress);
       default:
@@ -289,13 +272,6 @@ public final class Agent {
       throw new AgentException(
           ErrorCode.UNSUPPORTED, "this agent was built without container-image payloads");
     }
-    Path diskPath =
-        deps.disk()
-            .path()
-            .orElseThrow(
-                () ->
-                    new AgentException(
-                        ErrorCode.UNSUPPORTED, "image payloads need a disk path for mkfs.ext4"));
     // manifest digest checked here, before any blob is fetched or anything is written
     ImageOpener.ResolvedImage resolved =
         deps.images().resolve(request.image(), expected, request.fetch());
@@ -304,18 +280,41 @@ public final class Agent {
           request, expected, resolved.raw(), disk, layout, target, beforeFirstWrite, progress);
     }
     try (TarPayload payload = resolved.osTar()) {
-      CommandRunner guarded = FirstWriteGuard.commands(deps.commands(), beforeFirstWrite);
-      WorkDirs.deleteRecursively(deps.workDir());
-      return new TarRootfsWriter(guarded)
-          .write(
-              payload,
-              diskPath,
-              layout.slotOffset(target),
-              layout.slotSize(target),
-              target.partitionName(),
-              deps.workDir(),
-              progress);
+      return writeTar(payload, layout, target, beforeFirstWrite, progress);
     }
+  }
+
+  /**
+   * Lays a tar payload (a rootfs tarball or an image's /os.tar) into the slot with {@code mkfs.ext4
+   * -d} once it is verified. The work dir is the agent's own scratch space: what a killed earlier
+   * stage left there goes first.
+   */
+  private StageResult writeTar(
+      TarPayload payload,
+      DiskLayout layout,
+      Slot target,
+      Runnable beforeFirstWrite,
+      ProgressListener progress)
+      throws IOException {
+    Path diskPath =
+        deps.disk()
+            .path()
+            .orElseThrow(
+                () ->
+                    new AgentException(
+                        ErrorCode.UNSUPPORTED,
+                        "tar and container-image payloads need a disk path for mkfs.ext4"));
+    CommandRunner guarded = FirstWriteGuard.commands(deps.commands(), beforeFirstWrite);
+    WorkDirs.deleteRecursively(deps.workDir());
+    return new TarRootfsWriter(guarded)
+        .write(
+            payload,
+            diskPath,
+            layout.slotOffset(target),
+            layout.slotSize(target),
+            target.partitionName(),
+            deps.workDir(),
+            progress);
   }
 
   /**

@@ -68,6 +68,14 @@ public final class TarRootfsWriter {
   }
 
   /**
+   * {@code src} as a tar payload whose bytes as a whole must hash to {@code expected} (5 resumes of
+   * a broken download).
+   */
+  public static TarPayload digested(PayloadSource src, Sha256 expected) {
+    return new DigestedPayload(src, expected, 5);
+  }
+
+  /**
    * Stages the tar of {@code payload}: extracts it into {@code workDir}, lets the payload {@link
    * TarPayload#verify() verify} itself, and only then formats the slot. Same parameters and errors
    * as {@link #write(PayloadSource, Sha256, Path, long, long, String, Path, ProgressListener)}.
