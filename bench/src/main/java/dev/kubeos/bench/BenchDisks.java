@@ -1,6 +1,6 @@
 package dev.kubeos.bench;
 
-import dev.kubeos.agent.model.Sha256;
+import dev.kubeos.formats.digest.Sha256;
 import dev.kubeos.testing.TestDisks;
 import java.io.IOException;
 import java.io.InputStream;

@@ -1,6 +1,6 @@
 package dev.kubeos.bench;
 
-import dev.kubeos.agent.rpc.JsonRpcClient;
+import dev.kubeos.rpc.JsonRpcClient;
 import dev.kubeos.testing.TestDisks;
 import java.io.IOException;
 import java.nio.file.Files;

@@ -1,8 +1,8 @@
 package dev.kubeos.bench;
 
 import dev.kubeos.agent.disk.FileBlockDevice;
-import dev.kubeos.agent.model.Sha256;
-import dev.kubeos.agent.payload.FetchOptions;
+import dev.kubeos.formats.digest.Sha256;
+import dev.kubeos.oci.source.FetchOptions;
 import dev.kubeos.agent.payload.PayloadSources;
 import dev.kubeos.agent.port.BlockDevice;
 import dev.kubeos.agent.stage.ProgressListener;

@@ -1,8 +1,8 @@
 package dev.kubeos.agent;
 
-import dev.kubeos.agent.payload.FetchOptions;
+import dev.kubeos.oci.source.FetchOptions;
 import dev.kubeos.agent.port.Rebooter;
-import dev.kubeos.agent.rpc.AgentOperations;
+import dev.kubeos.rpc.AgentOperations;
 import dev.kubeos.agent.settings.model.SettingsRequest;
 import dev.kubeos.agent.stage.ProgressListener;
 import dev.kubeos.api.agent.AgentException;

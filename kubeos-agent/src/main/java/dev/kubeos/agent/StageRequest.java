@@ -1,6 +1,6 @@
 package dev.kubeos.agent;
 
-import dev.kubeos.agent.payload.FetchOptions;
+import dev.kubeos.oci.source.FetchOptions;
 import java.net.URI;
 import java.util.List;
 import java.util.Locale;

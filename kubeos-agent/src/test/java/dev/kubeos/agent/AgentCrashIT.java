@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.fail;
 
 import dev.kubeos.agent.boot.BootEnv;
-import dev.kubeos.agent.payload.FetchOptions;
+import dev.kubeos.oci.source.FetchOptions;
 import dev.kubeos.agent.stage.ProgressListener;
 import dev.kubeos.api.agent.AgentException;
 import dev.kubeos.api.agent.AgentStatus;

@@ -6,7 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import dev.kubeos.agent.host.AgentOptions;
 import dev.kubeos.agent.host.FileOperationLock;
 import dev.kubeos.agent.host.HostAgents;
-import dev.kubeos.agent.payload.FetchOptions;
+import dev.kubeos.oci.source.FetchOptions;
 import dev.kubeos.agent.port.OperationLock;
 import dev.kubeos.agent.stage.ProgressListener;
 import dev.kubeos.api.agent.AgentException;

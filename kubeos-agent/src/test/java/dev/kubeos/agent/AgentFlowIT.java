@@ -5,7 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.kubeos.agent.health.HealthConfig;
-import dev.kubeos.agent.payload.FetchOptions;
+import dev.kubeos.oci.source.FetchOptions;
 import dev.kubeos.agent.port.CommandRunner;
 import dev.kubeos.agent.stage.ProgressListener;
 import dev.kubeos.api.agent.AgentException;

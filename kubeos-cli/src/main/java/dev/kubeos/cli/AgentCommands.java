@@ -2,7 +2,7 @@ package dev.kubeos.cli;
 
 import dev.kubeos.agent.StageRequest;
 import dev.kubeos.agent.health.HealthReport;
-import dev.kubeos.agent.payload.FetchOptions;
+import dev.kubeos.oci.source.FetchOptions;
 import dev.kubeos.agent.stage.StageResult;
 import dev.kubeos.api.Json;
 import dev.kubeos.api.agent.AgentException;

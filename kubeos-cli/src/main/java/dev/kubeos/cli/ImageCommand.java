@@ -2,12 +2,12 @@ package dev.kubeos.cli;
 
 import dev.kubeos.agent.delta.ChunkIndexFiles;
 import dev.kubeos.agent.delta.DeltaEstimate;
-import dev.kubeos.agent.delta.model.ChunkerParams;
-import dev.kubeos.agent.delta.model.DeltaPlan;
-import dev.kubeos.agent.model.Sha256;
-import dev.kubeos.agent.oci.RegistryOptions;
-import dev.kubeos.agent.oci.model.ImageReference;
-import dev.kubeos.agent.payload.FetchOptions;
+import dev.kubeos.formats.chunk.ChunkerParams;
+import dev.kubeos.formats.chunk.DeltaPlan;
+import dev.kubeos.formats.digest.Sha256;
+import dev.kubeos.oci.RegistryOptions;
+import dev.kubeos.oci.model.ImageReference;
+import dev.kubeos.oci.source.FetchOptions;
 import dev.kubeos.api.agent.AgentException;
 import dev.kubeos.api.agent.ErrorCode;
 import dev.kubeos.image.Images;

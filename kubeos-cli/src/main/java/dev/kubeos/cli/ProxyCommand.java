@@ -1,6 +1,6 @@
 package dev.kubeos.cli;
 
-import dev.kubeos.agent.rpc.JsonRpcClient;
+import dev.kubeos.rpc.JsonRpcClient;
 import dev.kubeos.api.agent.AgentMethods;
 import dev.kubeos.cluster.proxy.NodeProxy;
 import dev.kubeos.cluster.proxy.ProxyConfig;

@@ -164,7 +164,7 @@ class CliIT {
             Path.of(global[2]), java.nio.file.StandardOpenOption.WRITE)) {
       ch.write(java.nio.ByteBuffer.wrap(v1), a.offsetBytes());
     }
-    ChunkIndexFiles.writeIndex(v2File, dev.kubeos.agent.delta.model.ChunkerParams.ext4Defaults());
+    ChunkIndexFiles.writeIndex(v2File, dev.kubeos.formats.chunk.ChunkerParams.ext4Defaults());
 
     assertThat(run("image", "delta-stats", v1File.toString(), v2File.toString())).isZero();
     java.util.regex.Matcher m =

@@ -2,12 +2,12 @@ package dev.kubeos.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.kubeos.agent.model.Sha256;
-import dev.kubeos.agent.trust.Keys;
-import dev.kubeos.agent.trust.Signatures;
-import dev.kubeos.agent.trust.TrustedKey;
-import dev.kubeos.agent.trust.model.SignatureManifest;
-import dev.kubeos.agent.trust.model.SignedPayload;
+import dev.kubeos.formats.digest.Sha256;
+import dev.kubeos.formats.signing.Keys;
+import dev.kubeos.formats.signing.Signatures;
+import dev.kubeos.formats.signing.TrustedKey;
+import dev.kubeos.formats.trust.SignatureManifest;
+import dev.kubeos.formats.trust.SignedPayload;
 import dev.kubeos.testing.TestDisks;
 import java.io.IOException;
 import java.io.InputStream;

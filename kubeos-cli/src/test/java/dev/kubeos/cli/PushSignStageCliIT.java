@@ -2,7 +2,7 @@ package dev.kubeos.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.kubeos.agent.trust.model.TrustPolicy;
+import dev.kubeos.formats.trust.TrustPolicy;
 import dev.kubeos.testing.RegistryServer;
 import dev.kubeos.testing.TestDisks;
 import java.io.IOException;

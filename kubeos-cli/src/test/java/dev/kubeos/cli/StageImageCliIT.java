@@ -2,13 +2,13 @@ package dev.kubeos.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.kubeos.agent.model.Sha256;
-import dev.kubeos.agent.oci.RegistryClient;
-import dev.kubeos.agent.oci.RegistryOptions;
-import dev.kubeos.agent.oci.model.Descriptor;
-import dev.kubeos.agent.oci.model.ImageReference;
-import dev.kubeos.agent.oci.model.MediaTypes;
-import dev.kubeos.agent.payload.FetchOptions;
+import dev.kubeos.formats.digest.Sha256;
+import dev.kubeos.oci.RegistryClient;
+import dev.kubeos.oci.RegistryOptions;
+import dev.kubeos.oci.model.Descriptor;
+import dev.kubeos.oci.model.ImageReference;
+import dev.kubeos.oci.model.MediaTypes;
+import dev.kubeos.oci.source.FetchOptions;
 import dev.kubeos.testing.RegistryServer;
 import dev.kubeos.testing.TestDisks;
 import java.io.ByteArrayOutputStream;

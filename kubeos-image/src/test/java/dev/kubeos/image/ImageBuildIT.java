@@ -6,7 +6,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.kubeos.agent.delta.ChunkIndexFiles;
-import dev.kubeos.agent.delta.model.ChunkIndex;
+import dev.kubeos.formats.chunk.ChunkIndex;
 import dev.kubeos.agent.disk.DiskLayout;
 import dev.kubeos.agent.disk.FileBlockDevice;
 import dev.kubeos.agent.port.BlockDevice;

@@ -38,7 +38,7 @@ final class TinyImage {
     Files.createDirectories(dir.resolve("keys"));
     Files.writeString(
         dir.resolve("keys/release.pub"),
-        dev.kubeos.agent.trust.Keys.publicPem(dev.kubeos.agent.trust.Keys.generate().getPublic()));
+        dev.kubeos.formats.signing.Keys.publicPem(dev.kubeos.formats.signing.Keys.generate().getPublic()));
     List<String> toml = new ArrayList<>();
     toml.add("version = \"" + version + "\"");
     toml.add("[distribution]\nsource = \"directory\"\npath = \"tree\"");

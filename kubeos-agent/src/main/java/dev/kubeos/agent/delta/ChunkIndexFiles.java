@@ -1,8 +1,8 @@
 package dev.kubeos.agent.delta;
 
-import dev.kubeos.agent.delta.model.ChunkIndex;
-import dev.kubeos.agent.delta.model.ChunkIndexCodec;
-import dev.kubeos.agent.delta.model.ChunkerParams;
+import dev.kubeos.formats.chunk.ChunkIndex;
+import dev.kubeos.formats.chunk.ChunkIndexCodec;
+import dev.kubeos.formats.chunk.ChunkerParams;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;

@@ -1,11 +1,11 @@
 package dev.kubeos.agent.delta;
 
-import dev.kubeos.agent.delta.model.Chunk;
-import dev.kubeos.agent.delta.model.ChunkId;
-import dev.kubeos.agent.delta.model.ChunkIndex;
-import dev.kubeos.agent.delta.model.ChunkIndexCodec;
-import dev.kubeos.agent.delta.model.ChunkerParams;
-import dev.kubeos.agent.delta.model.DeltaPlan;
+import dev.kubeos.formats.chunk.Chunk;
+import dev.kubeos.formats.chunk.ChunkId;
+import dev.kubeos.formats.chunk.ChunkIndex;
+import dev.kubeos.formats.chunk.ChunkIndexCodec;
+import dev.kubeos.formats.chunk.ChunkerParams;
+import dev.kubeos.formats.chunk.DeltaPlan;
 import dev.kubeos.agent.disk.FileBlockDevice;
 import dev.kubeos.agent.port.BlockDevice;
 import java.io.IOException;

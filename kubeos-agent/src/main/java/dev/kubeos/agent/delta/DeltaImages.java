@@ -1,6 +1,6 @@
 package dev.kubeos.agent.delta;
 
-import dev.kubeos.agent.delta.model.ChunkIndex;
+import dev.kubeos.formats.chunk.ChunkIndex;
 import dev.kubeos.api.agent.AgentException;
 import dev.kubeos.api.agent.ErrorCode;
 import java.net.URI;

@@ -1,15 +1,15 @@
 package dev.kubeos.agent.delta;
 
-import dev.kubeos.agent.delta.model.Chunk;
-import dev.kubeos.agent.delta.model.ChunkId;
-import dev.kubeos.agent.delta.model.ChunkIndex;
-import dev.kubeos.agent.delta.model.ChunkIndexCodec;
-import dev.kubeos.agent.delta.model.Chunker;
-import dev.kubeos.agent.delta.model.DeltaPlan;
-import dev.kubeos.agent.model.Sha256;
+import dev.kubeos.formats.chunk.Chunk;
+import dev.kubeos.formats.chunk.ChunkId;
+import dev.kubeos.formats.chunk.ChunkIndex;
+import dev.kubeos.formats.chunk.ChunkIndexCodec;
+import dev.kubeos.formats.chunk.Chunker;
+import dev.kubeos.formats.chunk.DeltaPlan;
+import dev.kubeos.formats.digest.Sha256;
 import dev.kubeos.agent.port.BlockDevice;
-import dev.kubeos.agent.port.PayloadSource;
-import dev.kubeos.agent.port.RangeSource;
+import dev.kubeos.oci.source.PayloadSource;
+import dev.kubeos.oci.source.RangeSource;
 import dev.kubeos.agent.stage.ProgressListener;
 import dev.kubeos.api.agent.AgentException;
 import dev.kubeos.api.agent.ErrorCode;

@@ -1,11 +1,11 @@
 package dev.kubeos.agent.delta;
 
-import dev.kubeos.agent.delta.model.Chunk;
-import dev.kubeos.agent.delta.model.ChunkId;
-import dev.kubeos.agent.delta.model.ChunkIndex;
-import dev.kubeos.agent.delta.model.Chunker;
-import dev.kubeos.agent.delta.model.ChunkerParams;
-import dev.kubeos.agent.model.Sha256;
+import dev.kubeos.formats.chunk.Chunk;
+import dev.kubeos.formats.chunk.ChunkId;
+import dev.kubeos.formats.chunk.ChunkIndex;
+import dev.kubeos.formats.chunk.Chunker;
+import dev.kubeos.formats.chunk.ChunkerParams;
+import dev.kubeos.formats.digest.Sha256;
 import dev.kubeos.agent.port.BlockDevice;
 import java.io.IOException;
 import java.io.InputStream;

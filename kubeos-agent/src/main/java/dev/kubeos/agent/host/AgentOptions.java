@@ -1,7 +1,7 @@
 package dev.kubeos.agent.host;
 
-import dev.kubeos.agent.oci.BlobCache;
-import dev.kubeos.agent.oci.RegistryOptions;
+import dev.kubeos.oci.BlobCache;
+import dev.kubeos.oci.RegistryOptions;
 import dev.kubeos.api.agent.Slot;
 import java.nio.file.Path;
 

@@ -1,5 +1,7 @@
 package dev.kubeos.agent.model;
 
+import dev.kubeos.formats.boot.GrubEnvBlock;
+
 import dev.kubeos.api.agent.Slot;
 import java.util.LinkedHashMap;
 import java.util.Map;

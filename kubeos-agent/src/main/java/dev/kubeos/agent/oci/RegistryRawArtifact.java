@@ -1,13 +1,19 @@
 package dev.kubeos.agent.oci;
 
-import dev.kubeos.agent.model.Sha256;
-import dev.kubeos.agent.oci.model.Descriptor;
-import dev.kubeos.agent.oci.model.ImageReference;
-import dev.kubeos.agent.oci.model.OsArtifact;
+import dev.kubeos.oci.BlobCache;
+import dev.kubeos.oci.RegistryClient;
+import dev.kubeos.oci.RegistryOptions;
+import dev.kubeos.oci.RegistryRangeSource;
+import dev.kubeos.oci.VerifyingInputStream;
+
+import dev.kubeos.formats.digest.Sha256;
+import dev.kubeos.oci.model.Descriptor;
+import dev.kubeos.oci.model.ImageReference;
+import dev.kubeos.oci.model.OsArtifact;
 import dev.kubeos.agent.payload.FileRangeSource;
-import dev.kubeos.agent.payload.ResumingInputStream;
-import dev.kubeos.agent.port.PayloadSource;
-import dev.kubeos.agent.port.RangeSource;
+import dev.kubeos.oci.http.ResumingInputStream;
+import dev.kubeos.oci.source.PayloadSource;
+import dev.kubeos.oci.source.RangeSource;
 import dev.kubeos.agent.port.RawArtifact;
 import dev.kubeos.api.agent.AgentException;
 import dev.kubeos.api.agent.ErrorCode;

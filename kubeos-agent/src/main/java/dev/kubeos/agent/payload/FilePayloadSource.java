@@ -1,6 +1,6 @@
 package dev.kubeos.agent.payload;
 
-import dev.kubeos.agent.port.PayloadSource;
+import dev.kubeos.oci.source.PayloadSource;
 import dev.kubeos.api.agent.AgentException;
 import dev.kubeos.api.agent.ErrorCode;
 import java.io.IOException;

@@ -1,6 +1,6 @@
 package dev.kubeos.agent.payload;
 
-import dev.kubeos.agent.port.RangeSource;
+import dev.kubeos.oci.source.RangeSource;
 import dev.kubeos.api.agent.AgentException;
 import dev.kubeos.api.agent.ErrorCode;
 import java.io.IOException;

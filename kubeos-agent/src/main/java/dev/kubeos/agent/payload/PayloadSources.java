@@ -1,6 +1,9 @@
 package dev.kubeos.agent.payload;
 
-import dev.kubeos.agent.port.PayloadSource;
+import dev.kubeos.oci.http.HttpPayloadSource;
+import dev.kubeos.oci.source.FetchOptions;
+
+import dev.kubeos.oci.source.PayloadSource;
 import dev.kubeos.api.agent.AgentException;
 import dev.kubeos.api.agent.ErrorCode;
 import java.net.URI;

@@ -1,7 +1,7 @@
 package dev.kubeos.agent.port;
 
-import dev.kubeos.agent.model.Sha256;
-import dev.kubeos.agent.payload.FetchOptions;
+import dev.kubeos.formats.digest.Sha256;
+import dev.kubeos.oci.source.FetchOptions;
 
 /**
  * Resolves a container image reference into the OS payload it carries: an upstream-style image's

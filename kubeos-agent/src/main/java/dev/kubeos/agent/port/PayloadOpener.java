@@ -1,6 +1,8 @@
 package dev.kubeos.agent.port;
 
-import dev.kubeos.agent.payload.FetchOptions;
+import dev.kubeos.oci.source.PayloadSource;
+
+import dev.kubeos.oci.source.FetchOptions;
 import java.net.URI;
 
 /** Resolves a payload URL into a source (https, http, file). */

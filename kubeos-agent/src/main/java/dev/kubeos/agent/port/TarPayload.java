@@ -1,6 +1,6 @@
 package dev.kubeos.agent.port;
 
-import dev.kubeos.agent.model.Sha256;
+import dev.kubeos.formats.digest.Sha256;
 import java.io.Closeable;
 import java.io.IOException;
 import java.io.InputStream;

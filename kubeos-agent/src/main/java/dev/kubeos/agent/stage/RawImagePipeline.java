@@ -1,6 +1,6 @@
 package dev.kubeos.agent.stage;
 
-import dev.kubeos.agent.payload.ResumingInputStream;
+import dev.kubeos.oci.http.ResumingInputStream;
 import dev.kubeos.agent.port.BlockDevice;
 import dev.kubeos.api.agent.AgentException;
 import dev.kubeos.api.agent.ErrorCode;

@@ -1,9 +1,9 @@
 package dev.kubeos.agent.stage;
 
-import dev.kubeos.agent.model.Sha256;
-import dev.kubeos.agent.payload.ResumingInputStream;
+import dev.kubeos.formats.digest.Sha256;
+import dev.kubeos.oci.http.ResumingInputStream;
 import dev.kubeos.agent.port.BlockDevice;
-import dev.kubeos.agent.port.PayloadSource;
+import dev.kubeos.oci.source.PayloadSource;
 import dev.kubeos.api.agent.AgentException;
 import dev.kubeos.api.agent.ErrorCode;
 import java.io.IOException;

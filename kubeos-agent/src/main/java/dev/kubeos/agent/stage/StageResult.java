@@ -1,6 +1,6 @@
 package dev.kubeos.agent.stage;
 
-import dev.kubeos.agent.model.Sha256;
+import dev.kubeos.formats.digest.Sha256;
 import java.time.Duration;
 
 /**

@@ -1,10 +1,10 @@
 package dev.kubeos.agent.trust;
 
 import dev.kubeos.agent.StageRequest;
-import dev.kubeos.agent.payload.FetchOptions;
-import dev.kubeos.agent.payload.TlsContexts;
-import dev.kubeos.agent.trust.model.DetachedSignature;
-import dev.kubeos.agent.trust.model.SignedPayload;
+import dev.kubeos.oci.source.FetchOptions;
+import dev.kubeos.oci.http.TlsContexts;
+import dev.kubeos.formats.trust.DetachedSignature;
+import dev.kubeos.formats.trust.SignedPayload;
 import dev.kubeos.api.agent.AgentException;
 import dev.kubeos.api.agent.ErrorCode;
 import java.io.IOException;

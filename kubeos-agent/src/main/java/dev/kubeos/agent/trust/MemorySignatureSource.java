@@ -1,8 +1,8 @@
 package dev.kubeos.agent.trust;
 
 import dev.kubeos.agent.StageRequest;
-import dev.kubeos.agent.model.Sha256;
-import dev.kubeos.agent.trust.model.SignedPayload;
+import dev.kubeos.formats.digest.Sha256;
+import dev.kubeos.formats.trust.SignedPayload;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;

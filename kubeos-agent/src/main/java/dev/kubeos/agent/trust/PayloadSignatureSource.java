@@ -1,7 +1,7 @@
 package dev.kubeos.agent.trust;
 
 import dev.kubeos.agent.StageRequest;
-import dev.kubeos.agent.trust.model.SignedPayload;
+import dev.kubeos.formats.trust.SignedPayload;
 import java.io.IOException;
 import java.util.List;
 

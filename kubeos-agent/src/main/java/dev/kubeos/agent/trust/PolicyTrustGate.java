@@ -1,8 +1,10 @@
 package dev.kubeos.agent.trust;
 
+import dev.kubeos.formats.signing.Signatures;
+
 import dev.kubeos.agent.StageRequest;
-import dev.kubeos.agent.model.Sha256;
-import dev.kubeos.agent.trust.model.SignedPayload;
+import dev.kubeos.formats.digest.Sha256;
+import dev.kubeos.formats.trust.SignedPayload;
 import dev.kubeos.api.agent.AgentException;
 import dev.kubeos.api.agent.ErrorCode;
 import java.io.IOException;

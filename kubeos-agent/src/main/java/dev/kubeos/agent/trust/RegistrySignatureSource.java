@@ -1,13 +1,13 @@
 package dev.kubeos.agent.trust;
 
 import dev.kubeos.agent.StageRequest;
-import dev.kubeos.agent.model.Sha256;
-import dev.kubeos.agent.oci.RegistryClient;
-import dev.kubeos.agent.oci.RegistryOptions;
-import dev.kubeos.agent.oci.model.ImageReference;
-import dev.kubeos.agent.trust.model.SignatureManifest;
-import dev.kubeos.agent.trust.model.SignedPayload;
-import dev.kubeos.agent.trust.model.SimpleSigning;
+import dev.kubeos.formats.digest.Sha256;
+import dev.kubeos.oci.RegistryClient;
+import dev.kubeos.oci.RegistryOptions;
+import dev.kubeos.oci.model.ImageReference;
+import dev.kubeos.formats.trust.SignatureManifest;
+import dev.kubeos.formats.trust.SignedPayload;
+import dev.kubeos.formats.trust.SimpleSigning;
 import dev.kubeos.api.agent.AgentException;
 import dev.kubeos.api.agent.ErrorCode;
 import java.util.List;

@@ -1,7 +1,7 @@
 package dev.kubeos.agent.trust;
 
 import dev.kubeos.agent.StageRequest;
-import dev.kubeos.agent.trust.model.SignedPayload;
+import dev.kubeos.formats.trust.SignedPayload;
 import java.io.IOException;
 import java.util.List;
 
@@ -9,7 +9,7 @@ import java.util.List;
  * Where the signatures of a payload are published: {@code <url>.sig} for http/file payloads ({@link
  * DetachedSignatureSource}); for OCI payloads the {@code sha256-<hex>.sig} tag of the payload's
  * repository (read with the registry client and {@link
- * dev.kubeos.agent.trust.model.SignatureManifest#read}).
+ * dev.kubeos.formats.trust.SignatureManifest#read}).
  */
 public interface SignatureSource {
 

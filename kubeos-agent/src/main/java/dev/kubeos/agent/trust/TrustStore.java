@@ -1,6 +1,9 @@
 package dev.kubeos.agent.trust;
 
-import dev.kubeos.agent.trust.model.TrustPolicy;
+import dev.kubeos.formats.signing.Keys;
+import dev.kubeos.formats.signing.TrustedKey;
+
+import dev.kubeos.formats.trust.TrustPolicy;
 import dev.kubeos.api.agent.AgentException;
 import dev.kubeos.api.agent.ErrorCode;
 import java.io.IOException;

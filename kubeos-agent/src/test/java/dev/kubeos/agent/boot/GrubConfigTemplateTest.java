@@ -1,5 +1,7 @@
 package dev.kubeos.agent.boot;
 
+import dev.kubeos.formats.boot.GrubConfigTemplate;
+
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 

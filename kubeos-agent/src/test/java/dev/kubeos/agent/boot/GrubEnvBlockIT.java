@@ -2,7 +2,7 @@ package dev.kubeos.agent.boot;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.kubeos.agent.model.GrubEnvBlock;
+import dev.kubeos.formats.boot.GrubEnvBlock;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;

@@ -1,6 +1,6 @@
 package dev.kubeos.agent.delta;
 
-import dev.kubeos.agent.delta.model.ChunkerParams;
+import dev.kubeos.formats.chunk.ChunkerParams;
 import dev.kubeos.testing.TestDisks;
 import java.io.IOException;
 import java.io.RandomAccessFile;

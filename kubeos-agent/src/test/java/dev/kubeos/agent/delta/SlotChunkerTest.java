@@ -2,10 +2,10 @@ package dev.kubeos.agent.delta;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.kubeos.agent.delta.model.Chunk;
-import dev.kubeos.agent.delta.model.ChunkId;
-import dev.kubeos.agent.delta.model.ChunkIndex;
-import dev.kubeos.agent.delta.model.ChunkerParams;
+import dev.kubeos.formats.chunk.Chunk;
+import dev.kubeos.formats.chunk.ChunkId;
+import dev.kubeos.formats.chunk.ChunkIndex;
+import dev.kubeos.formats.chunk.ChunkerParams;
 import dev.kubeos.agent.disk.FileBlockDevice;
 import dev.kubeos.agent.port.BlockDevice;
 import java.io.IOException;

@@ -1,5 +1,7 @@
 package dev.kubeos.agent.model;
 
+import dev.kubeos.formats.boot.GrubEnvBlock;
+
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 

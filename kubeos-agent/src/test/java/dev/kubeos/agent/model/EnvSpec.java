@@ -1,5 +1,7 @@
 package dev.kubeos.agent.model;
 
+import dev.kubeos.formats.boot.GrubEnvBlock;
+
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.LinkedHashMap;

@@ -1,5 +1,8 @@
 package dev.kubeos.agent.oci;
 
+import dev.kubeos.oci.RegistryClient;
+import dev.kubeos.oci.RegistryOptions;
+
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -8,10 +11,10 @@ import dev.kubeos.agent.AgentService;
 import dev.kubeos.agent.StageRequest;
 import dev.kubeos.agent.host.AgentOptions;
 import dev.kubeos.agent.host.HostAgents;
-import dev.kubeos.agent.model.Sha256;
-import dev.kubeos.agent.oci.model.ImageReference;
-import dev.kubeos.agent.oci.model.MediaTypes;
-import dev.kubeos.agent.payload.FetchOptions;
+import dev.kubeos.formats.digest.Sha256;
+import dev.kubeos.oci.model.ImageReference;
+import dev.kubeos.oci.model.MediaTypes;
+import dev.kubeos.oci.source.FetchOptions;
 import dev.kubeos.agent.stage.ProgressListener;
 import dev.kubeos.agent.stage.StageResult;
 import dev.kubeos.api.agent.AgentException;

@@ -1,13 +1,16 @@
 package dev.kubeos.agent.oci;
 
+import dev.kubeos.oci.RegistryClient;
+import dev.kubeos.oci.RegistryOptions;
+
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.kubeos.agent.model.Sha256;
-import dev.kubeos.agent.oci.model.Descriptor;
-import dev.kubeos.agent.oci.model.ImageReference;
-import dev.kubeos.agent.oci.model.MediaTypes;
-import dev.kubeos.agent.payload.FetchOptions;
+import dev.kubeos.formats.digest.Sha256;
+import dev.kubeos.oci.model.Descriptor;
+import dev.kubeos.oci.model.ImageReference;
+import dev.kubeos.oci.model.MediaTypes;
+import dev.kubeos.oci.source.FetchOptions;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -138,7 +141,7 @@ final class TestImage {
   }
 
   private static String hex(byte[] b) {
-    return dev.kubeos.agent.oci.model.ManifestDocument.sha256(b).hex();
+    return dev.kubeos.oci.model.ManifestDocument.sha256(b).hex();
   }
 
   private static ObjectNode descriptor(Descriptor d) {

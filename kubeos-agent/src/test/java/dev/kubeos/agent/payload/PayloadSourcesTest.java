@@ -1,5 +1,7 @@
 package dev.kubeos.agent.payload;
 
+import dev.kubeos.oci.source.FetchOptions;
+
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 

@@ -1,5 +1,7 @@
 package dev.kubeos.agent.stage;
 
+import dev.kubeos.formats.files.WorkDirs;
+
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 

@@ -4,8 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.kubeos.agent.host.ProcessCommandRunner;
-import dev.kubeos.agent.model.Sha256;
-import dev.kubeos.agent.payload.FetchOptions;
+import dev.kubeos.formats.digest.Sha256;
+import dev.kubeos.oci.source.FetchOptions;
 import dev.kubeos.agent.payload.PayloadSources;
 import dev.kubeos.agent.port.CommandRunner;
 import dev.kubeos.api.agent.AgentException;

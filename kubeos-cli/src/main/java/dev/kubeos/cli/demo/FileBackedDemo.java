@@ -6,7 +6,7 @@ import dev.kubeos.agent.disk.DiskLayout;
 import dev.kubeos.agent.disk.FileBlockDevice;
 import dev.kubeos.agent.host.ProcessCommandRunner;
 import dev.kubeos.agent.model.BootDecision;
-import dev.kubeos.agent.model.GrubEnvBlock;
+import dev.kubeos.formats.boot.GrubEnvBlock;
 import dev.kubeos.agent.port.BlockDevice;
 import dev.kubeos.agent.port.CommandRunner;
 import dev.kubeos.api.agent.Slot;

@@ -1,6 +1,6 @@
 package dev.kubeos.cluster.proxy;
 
-import dev.kubeos.agent.rpc.JsonRpcClient;
+import dev.kubeos.rpc.JsonRpcClient;
 import dev.kubeos.api.agent.AgentMethods;
 import dev.kubeos.api.agent.ConfigureRequest;
 import dev.kubeos.api.agent.OperationResult;

@@ -1,6 +1,6 @@
 package dev.kubeos.image.build;
 
-import dev.kubeos.agent.boot.GrubConfigTemplate;
+import dev.kubeos.formats.boot.GrubConfigTemplate;
 import dev.kubeos.agent.host.AgentOptions;
 import dev.kubeos.agent.host.HostAgents;
 import dev.kubeos.api.agent.Slot;

@@ -1,8 +1,8 @@
 package dev.kubeos.image.build;
 
 import dev.kubeos.agent.delta.ChunkIndexFiles;
-import dev.kubeos.agent.delta.model.ChunkIndex;
-import dev.kubeos.agent.delta.model.ChunkerParams;
+import dev.kubeos.formats.chunk.ChunkIndex;
+import dev.kubeos.formats.chunk.ChunkerParams;
 import dev.kubeos.api.agent.AgentException;
 import dev.kubeos.api.agent.ErrorCode;
 import dev.kubeos.image.plan.BuildPlan;

@@ -184,12 +184,12 @@ public final class OsCustomizer {
     Path dir = root.resolve(BuildPlan.TRUST_DIR.substring(1));
     Files.createDirectories(dir);
     for (Path key : trust.keys()) {
-      dev.kubeos.agent.trust.Keys.readPublic(key); // refuses private keys, other curves, junk
+      dev.kubeos.formats.signing.Keys.readPublic(key); // refuses private keys, other curves, junk
       Path target = dir.resolve(key.getFileName().toString());
       Files.copy(key, target, StandardCopyOption.REPLACE_EXISTING);
       Trees.chmod(target, 0644);
     }
-    Path policy = dir.resolve(dev.kubeos.agent.trust.model.TrustPolicy.FILE);
+    Path policy = dir.resolve(dev.kubeos.formats.trust.TrustPolicy.FILE);
     Files.writeString(policy, trust.policy().toJson());
     Trees.chmod(policy, 0644);
   }

@@ -1,6 +1,6 @@
 package dev.kubeos.image.build;
 
-import dev.kubeos.agent.stage.WorkDirs;
+import dev.kubeos.formats.files.WorkDirs;
 import dev.kubeos.api.agent.AgentException;
 import dev.kubeos.api.agent.ErrorCode;
 import java.io.IOException;

@@ -71,8 +71,8 @@ public record BuildPlan(
     }
 
     /** The policy.json the image gets (key names are the files' names). */
-    public dev.kubeos.agent.trust.model.TrustPolicy policy() {
-      return new dev.kubeos.agent.trust.model.TrustPolicy(
+    public dev.kubeos.formats.trust.TrustPolicy policy() {
+      return new dev.kubeos.formats.trust.TrustPolicy(
           requireSignatures, keys.stream().map(k -> k.getFileName().toString()).toList());
     }
   }

@@ -3,7 +3,7 @@ package dev.kubeos.image.publish;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import dev.kubeos.agent.oci.model.ImageReference;
+import dev.kubeos.oci.model.ImageReference;
 import dev.kubeos.api.agent.AgentException;
 import dev.kubeos.api.agent.ErrorCode;
 import java.io.ByteArrayInputStream;
