@@ -1,13 +1,13 @@
 package dev.kubeos.bench;
 
 import dev.kubeos.agent.disk.FileBlockDevice;
-import dev.kubeos.formats.digest.Sha256;
-import dev.kubeos.oci.source.FetchOptions;
 import dev.kubeos.agent.payload.PayloadSources;
 import dev.kubeos.agent.port.BlockDevice;
 import dev.kubeos.agent.stage.ProgressListener;
 import dev.kubeos.agent.stage.RawImageWriter;
 import dev.kubeos.agent.stage.StageResult;
+import dev.kubeos.formats.digest.Sha256;
+import dev.kubeos.oci.source.FetchOptions;
 import dev.kubeos.testing.PayloadServer;
 import java.io.IOException;
 import java.nio.ByteBuffer;

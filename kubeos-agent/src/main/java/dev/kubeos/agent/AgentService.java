@@ -1,8 +1,6 @@
 package dev.kubeos.agent;
 
-import dev.kubeos.oci.source.FetchOptions;
 import dev.kubeos.agent.port.Rebooter;
-import dev.kubeos.rpc.AgentOperations;
 import dev.kubeos.agent.settings.model.SettingsRequest;
 import dev.kubeos.agent.stage.ProgressListener;
 import dev.kubeos.api.agent.AgentException;
@@ -11,6 +9,8 @@ import dev.kubeos.api.agent.ConfigureRequest;
 import dev.kubeos.api.agent.ErrorCode;
 import dev.kubeos.api.agent.OperationResult;
 import dev.kubeos.api.agent.UpgradeRequest;
+import dev.kubeos.oci.source.FetchOptions;
+import dev.kubeos.rpc.AgentOperations;
 import java.io.IOException;
 import java.net.URI;
 import java.nio.file.Path;

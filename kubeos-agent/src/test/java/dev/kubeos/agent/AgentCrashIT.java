@@ -4,13 +4,13 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.fail;
 
 import dev.kubeos.agent.boot.BootEnv;
-import dev.kubeos.oci.source.FetchOptions;
 import dev.kubeos.agent.stage.ProgressListener;
 import dev.kubeos.api.agent.AgentException;
 import dev.kubeos.api.agent.AgentStatus;
 import dev.kubeos.api.agent.Slot;
 import dev.kubeos.api.agent.SlotState;
 import dev.kubeos.api.agent.SlotStatus;
+import dev.kubeos.oci.source.FetchOptions;
 import dev.kubeos.testing.TestDisks;
 import java.io.IOException;
 import java.net.URI;

@@ -5,7 +5,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.kubeos.agent.health.HealthConfig;
-import dev.kubeos.oci.source.FetchOptions;
 import dev.kubeos.agent.port.CommandRunner;
 import dev.kubeos.agent.stage.ProgressListener;
 import dev.kubeos.api.agent.AgentException;
@@ -13,6 +12,7 @@ import dev.kubeos.api.agent.AgentStatus;
 import dev.kubeos.api.agent.ErrorCode;
 import dev.kubeos.api.agent.Slot;
 import dev.kubeos.api.agent.SlotState;
+import dev.kubeos.oci.source.FetchOptions;
 import dev.kubeos.testing.TestDisks;
 import java.io.IOException;
 import java.net.URI;

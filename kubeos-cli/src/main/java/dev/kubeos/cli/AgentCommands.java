@@ -2,12 +2,12 @@ package dev.kubeos.cli;
 
 import dev.kubeos.agent.StageRequest;
 import dev.kubeos.agent.health.HealthReport;
-import dev.kubeos.oci.source.FetchOptions;
 import dev.kubeos.agent.stage.StageResult;
 import dev.kubeos.api.Json;
 import dev.kubeos.api.agent.AgentException;
 import dev.kubeos.api.agent.AgentStatus;
 import dev.kubeos.api.agent.ErrorCode;
+import dev.kubeos.oci.source.FetchOptions;
 import java.io.PrintWriter;
 import java.net.URI;
 import java.nio.file.Path;

@@ -1,10 +1,10 @@
 package dev.kubeos.cli;
 
-import dev.kubeos.rpc.JsonRpcClient;
 import dev.kubeos.api.agent.AgentMethods;
 import dev.kubeos.cluster.proxy.NodeProxy;
 import dev.kubeos.cluster.proxy.ProxyConfig;
 import dev.kubeos.cluster.proxy.SocketAgentClient;
+import dev.kubeos.rpc.JsonRpcClient;
 import io.fabric8.kubernetes.client.Config;
 import io.fabric8.kubernetes.client.ConfigBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;

@@ -1,20 +1,20 @@
 package dev.kubeos.cli;
 
+import dev.kubeos.agent.trust.RegistrySignatureSource;
+import dev.kubeos.api.agent.AgentException;
+import dev.kubeos.api.agent.ErrorCode;
 import dev.kubeos.formats.digest.Sha256;
-import dev.kubeos.oci.RegistryClient;
-import dev.kubeos.oci.RegistryOptions;
-import dev.kubeos.oci.model.ImageReference;
-import dev.kubeos.oci.source.FetchOptions;
 import dev.kubeos.formats.signing.Keys;
 import dev.kubeos.formats.signing.OciLayouts;
-import dev.kubeos.agent.trust.RegistrySignatureSource;
 import dev.kubeos.formats.signing.Signatures;
 import dev.kubeos.formats.signing.TrustedKey;
 import dev.kubeos.formats.trust.DetachedSignature;
 import dev.kubeos.formats.trust.SignatureManifest;
 import dev.kubeos.formats.trust.SignedPayload;
-import dev.kubeos.api.agent.AgentException;
-import dev.kubeos.api.agent.ErrorCode;
+import dev.kubeos.oci.RegistryClient;
+import dev.kubeos.oci.RegistryOptions;
+import dev.kubeos.oci.model.ImageReference;
+import dev.kubeos.oci.source.FetchOptions;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.PrintWriter;

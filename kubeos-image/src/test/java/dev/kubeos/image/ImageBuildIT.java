@@ -6,13 +6,13 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.kubeos.agent.delta.ChunkIndexFiles;
-import dev.kubeos.formats.chunk.ChunkIndex;
 import dev.kubeos.agent.disk.DiskLayout;
 import dev.kubeos.agent.disk.FileBlockDevice;
 import dev.kubeos.agent.port.BlockDevice;
 import dev.kubeos.api.agent.AgentException;
 import dev.kubeos.api.agent.ErrorCode;
 import dev.kubeos.api.agent.Slot;
+import dev.kubeos.formats.chunk.ChunkIndex;
 import dev.kubeos.image.build.BuildEvent;
 import dev.kubeos.image.build.BuildResult;
 import dev.kubeos.image.build.HostTools;

@@ -1,7 +1,7 @@
 package dev.kubeos.oci;
 
-import dev.kubeos.oci.model.Descriptor;
 import dev.kubeos.api.agent.ErrorCode;
+import dev.kubeos.oci.model.Descriptor;
 import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InputStream;

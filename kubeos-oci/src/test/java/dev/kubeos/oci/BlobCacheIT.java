@@ -3,10 +3,10 @@ package dev.kubeos.oci;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import dev.kubeos.oci.model.Descriptor;
-import dev.kubeos.oci.model.ManifestDocument;
 import dev.kubeos.api.agent.AgentException;
 import dev.kubeos.api.agent.ErrorCode;
+import dev.kubeos.oci.model.Descriptor;
+import dev.kubeos.oci.model.ManifestDocument;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;

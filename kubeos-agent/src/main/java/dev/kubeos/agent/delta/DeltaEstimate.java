@@ -1,13 +1,13 @@
 package dev.kubeos.agent.delta;
 
+import dev.kubeos.agent.disk.FileBlockDevice;
+import dev.kubeos.agent.port.BlockDevice;
 import dev.kubeos.formats.chunk.Chunk;
 import dev.kubeos.formats.chunk.ChunkId;
 import dev.kubeos.formats.chunk.ChunkIndex;
 import dev.kubeos.formats.chunk.ChunkIndexCodec;
 import dev.kubeos.formats.chunk.ChunkerParams;
 import dev.kubeos.formats.chunk.DeltaPlan;
-import dev.kubeos.agent.disk.FileBlockDevice;
-import dev.kubeos.agent.port.BlockDevice;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;

@@ -1,8 +1,8 @@
 package dev.kubeos.agent.delta;
 
-import dev.kubeos.formats.chunk.ChunkIndex;
 import dev.kubeos.api.agent.AgentException;
 import dev.kubeos.api.agent.ErrorCode;
+import dev.kubeos.formats.chunk.ChunkIndex;
 import java.net.URI;
 
 /** Where the image of a chunk index is. */

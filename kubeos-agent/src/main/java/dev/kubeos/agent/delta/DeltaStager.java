@@ -1,5 +1,9 @@
 package dev.kubeos.agent.delta;
 
+import dev.kubeos.agent.port.BlockDevice;
+import dev.kubeos.agent.stage.ProgressListener;
+import dev.kubeos.api.agent.AgentException;
+import dev.kubeos.api.agent.ErrorCode;
 import dev.kubeos.formats.chunk.Chunk;
 import dev.kubeos.formats.chunk.ChunkId;
 import dev.kubeos.formats.chunk.ChunkIndex;
@@ -7,12 +11,8 @@ import dev.kubeos.formats.chunk.ChunkIndexCodec;
 import dev.kubeos.formats.chunk.Chunker;
 import dev.kubeos.formats.chunk.DeltaPlan;
 import dev.kubeos.formats.digest.Sha256;
-import dev.kubeos.agent.port.BlockDevice;
 import dev.kubeos.oci.source.PayloadSource;
 import dev.kubeos.oci.source.RangeSource;
-import dev.kubeos.agent.stage.ProgressListener;
-import dev.kubeos.api.agent.AgentException;
-import dev.kubeos.api.agent.ErrorCode;
 import java.io.Closeable;
 import java.io.IOException;
 import java.io.InputStream;

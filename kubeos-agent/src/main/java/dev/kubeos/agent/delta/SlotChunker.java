@@ -1,12 +1,12 @@
 package dev.kubeos.agent.delta;
 
+import dev.kubeos.agent.port.BlockDevice;
 import dev.kubeos.formats.chunk.Chunk;
 import dev.kubeos.formats.chunk.ChunkId;
 import dev.kubeos.formats.chunk.ChunkIndex;
 import dev.kubeos.formats.chunk.Chunker;
 import dev.kubeos.formats.chunk.ChunkerParams;
 import dev.kubeos.formats.digest.Sha256;
-import dev.kubeos.agent.port.BlockDevice;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.ByteBuffer;

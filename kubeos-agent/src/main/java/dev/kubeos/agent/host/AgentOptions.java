@@ -1,8 +1,8 @@
 package dev.kubeos.agent.host;
 
+import dev.kubeos.api.agent.Slot;
 import dev.kubeos.oci.BlobCache;
 import dev.kubeos.oci.RegistryOptions;
-import dev.kubeos.api.agent.Slot;
 import java.nio.file.Path;
 
 /**

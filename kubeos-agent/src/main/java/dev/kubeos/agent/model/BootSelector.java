@@ -1,8 +1,7 @@
 package dev.kubeos.agent.model;
 
-import dev.kubeos.formats.boot.GrubEnvBlock;
-
 import dev.kubeos.api.agent.Slot;
+import dev.kubeos.formats.boot.GrubEnvBlock;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Optional;

@@ -1,19 +1,18 @@
 package dev.kubeos.agent.oci;
 
+import dev.kubeos.agent.port.ImageOpener;
+import dev.kubeos.api.agent.AgentException;
+import dev.kubeos.api.agent.ErrorCode;
+import dev.kubeos.formats.digest.Sha256;
 import dev.kubeos.oci.BlobCache;
 import dev.kubeos.oci.RegistryClient;
 import dev.kubeos.oci.RegistryOptions;
-
-import dev.kubeos.formats.digest.Sha256;
 import dev.kubeos.oci.model.Descriptor;
 import dev.kubeos.oci.model.ImageReference;
 import dev.kubeos.oci.model.ManifestDocument;
 import dev.kubeos.oci.model.MediaTypes;
 import dev.kubeos.oci.model.OsArtifact;
 import dev.kubeos.oci.source.FetchOptions;
-import dev.kubeos.agent.port.ImageOpener;
-import dev.kubeos.api.agent.AgentException;
-import dev.kubeos.api.agent.ErrorCode;
 import java.util.Locale;
 
 /**

@@ -1,18 +1,17 @@
 package dev.kubeos.agent.oci;
 
+import dev.kubeos.agent.port.TarPayload;
+import dev.kubeos.api.agent.AgentException;
+import dev.kubeos.api.agent.ErrorCode;
+import dev.kubeos.formats.digest.Sha256;
 import dev.kubeos.oci.BlobCache;
 import dev.kubeos.oci.RegistryClient;
 import dev.kubeos.oci.RegistryOptions;
 import dev.kubeos.oci.VerifyingInputStream;
-
-import dev.kubeos.formats.digest.Sha256;
+import dev.kubeos.oci.http.ResumingInputStream;
 import dev.kubeos.oci.model.Descriptor;
 import dev.kubeos.oci.model.ImageReference;
-import dev.kubeos.oci.http.ResumingInputStream;
 import dev.kubeos.oci.source.DamagedCacheException;
-import dev.kubeos.agent.port.TarPayload;
-import dev.kubeos.api.agent.AgentException;
-import dev.kubeos.api.agent.ErrorCode;
 import java.io.BufferedInputStream;
 import java.io.FilterInputStream;
 import java.io.IOException;

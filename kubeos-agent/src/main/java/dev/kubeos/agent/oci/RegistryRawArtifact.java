@@ -1,22 +1,21 @@
 package dev.kubeos.agent.oci;
 
+import dev.kubeos.agent.payload.FileRangeSource;
+import dev.kubeos.agent.port.RawArtifact;
+import dev.kubeos.api.agent.AgentException;
+import dev.kubeos.api.agent.ErrorCode;
+import dev.kubeos.formats.digest.Sha256;
 import dev.kubeos.oci.BlobCache;
 import dev.kubeos.oci.RegistryClient;
 import dev.kubeos.oci.RegistryOptions;
 import dev.kubeos.oci.RegistryRangeSource;
 import dev.kubeos.oci.VerifyingInputStream;
-
-import dev.kubeos.formats.digest.Sha256;
+import dev.kubeos.oci.http.ResumingInputStream;
 import dev.kubeos.oci.model.Descriptor;
 import dev.kubeos.oci.model.ImageReference;
 import dev.kubeos.oci.model.OsArtifact;
-import dev.kubeos.agent.payload.FileRangeSource;
-import dev.kubeos.oci.http.ResumingInputStream;
 import dev.kubeos.oci.source.PayloadSource;
 import dev.kubeos.oci.source.RangeSource;
-import dev.kubeos.agent.port.RawArtifact;
-import dev.kubeos.api.agent.AgentException;
-import dev.kubeos.api.agent.ErrorCode;
 import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InputStream;

@@ -1,8 +1,8 @@
 package dev.kubeos.agent.payload;
 
-import dev.kubeos.oci.source.RangeSource;
 import dev.kubeos.api.agent.AgentException;
 import dev.kubeos.api.agent.ErrorCode;
+import dev.kubeos.oci.source.RangeSource;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.channels.Channels;

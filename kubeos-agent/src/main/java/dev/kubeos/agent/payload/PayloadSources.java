@@ -1,11 +1,10 @@
 package dev.kubeos.agent.payload;
 
-import dev.kubeos.oci.http.HttpPayloadSource;
-import dev.kubeos.oci.source.FetchOptions;
-
-import dev.kubeos.oci.source.PayloadSource;
 import dev.kubeos.api.agent.AgentException;
 import dev.kubeos.api.agent.ErrorCode;
+import dev.kubeos.oci.http.HttpPayloadSource;
+import dev.kubeos.oci.source.FetchOptions;
+import dev.kubeos.oci.source.PayloadSource;
 import java.net.URI;
 import java.nio.file.Path;
 import java.util.Locale;

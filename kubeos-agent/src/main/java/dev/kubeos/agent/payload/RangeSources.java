@@ -1,11 +1,10 @@
 package dev.kubeos.agent.payload;
 
-import dev.kubeos.oci.http.HttpRangeSource;
-import dev.kubeos.oci.source.FetchOptions;
-
-import dev.kubeos.oci.source.RangeSource;
 import dev.kubeos.api.agent.AgentException;
 import dev.kubeos.api.agent.ErrorCode;
+import dev.kubeos.oci.http.HttpRangeSource;
+import dev.kubeos.oci.source.FetchOptions;
+import dev.kubeos.oci.source.RangeSource;
 import java.net.URI;
 import java.nio.file.Path;
 import java.util.Locale;

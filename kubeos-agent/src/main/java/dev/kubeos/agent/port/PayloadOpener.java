@@ -1,8 +1,7 @@
 package dev.kubeos.agent.port;
 
-import dev.kubeos.oci.source.PayloadSource;
-
 import dev.kubeos.oci.source.FetchOptions;
+import dev.kubeos.oci.source.PayloadSource;
 import java.net.URI;
 
 /** Resolves a payload URL into a source (https, http, file). */

@@ -1,9 +1,8 @@
 package dev.kubeos.agent.port;
 
+import dev.kubeos.formats.digest.Sha256;
 import dev.kubeos.oci.source.PayloadSource;
 import dev.kubeos.oci.source.RangeSource;
-
-import dev.kubeos.formats.digest.Sha256;
 import java.util.Optional;
 
 /**

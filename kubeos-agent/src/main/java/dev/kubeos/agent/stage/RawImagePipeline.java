@@ -1,9 +1,9 @@
 package dev.kubeos.agent.stage;
 
-import dev.kubeos.oci.http.ResumingInputStream;
 import dev.kubeos.agent.port.BlockDevice;
 import dev.kubeos.api.agent.AgentException;
 import dev.kubeos.api.agent.ErrorCode;
+import dev.kubeos.oci.http.ResumingInputStream;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.security.MessageDigest;

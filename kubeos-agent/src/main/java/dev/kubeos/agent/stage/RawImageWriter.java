@@ -1,11 +1,11 @@
 package dev.kubeos.agent.stage;
 
-import dev.kubeos.formats.digest.Sha256;
-import dev.kubeos.oci.http.ResumingInputStream;
 import dev.kubeos.agent.port.BlockDevice;
-import dev.kubeos.oci.source.PayloadSource;
 import dev.kubeos.api.agent.AgentException;
 import dev.kubeos.api.agent.ErrorCode;
+import dev.kubeos.formats.digest.Sha256;
+import dev.kubeos.oci.http.ResumingInputStream;
+import dev.kubeos.oci.source.PayloadSource;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.security.MessageDigest;

@@ -1,14 +1,13 @@
 package dev.kubeos.agent.stage;
 
-import dev.kubeos.formats.files.WorkDirs;
-
-import dev.kubeos.formats.digest.Sha256;
-import dev.kubeos.oci.http.ResumingInputStream;
 import dev.kubeos.agent.port.CommandRunner;
-import dev.kubeos.oci.source.PayloadSource;
 import dev.kubeos.agent.port.TarPayload;
 import dev.kubeos.api.agent.AgentException;
 import dev.kubeos.api.agent.ErrorCode;
+import dev.kubeos.formats.digest.Sha256;
+import dev.kubeos.formats.files.WorkDirs;
+import dev.kubeos.oci.http.ResumingInputStream;
+import dev.kubeos.oci.source.PayloadSource;
 import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InputStream;

@@ -1,12 +1,12 @@
 package dev.kubeos.agent.trust;
 
 import dev.kubeos.agent.StageRequest;
-import dev.kubeos.oci.source.FetchOptions;
-import dev.kubeos.oci.http.TlsContexts;
-import dev.kubeos.formats.trust.DetachedSignature;
-import dev.kubeos.formats.trust.SignedPayload;
 import dev.kubeos.api.agent.AgentException;
 import dev.kubeos.api.agent.ErrorCode;
+import dev.kubeos.formats.trust.DetachedSignature;
+import dev.kubeos.formats.trust.SignedPayload;
+import dev.kubeos.oci.http.TlsContexts;
+import dev.kubeos.oci.source.FetchOptions;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.HttpURLConnection;

@@ -1,12 +1,11 @@
 package dev.kubeos.agent.trust;
 
-import dev.kubeos.formats.signing.Signatures;
-
 import dev.kubeos.agent.StageRequest;
-import dev.kubeos.formats.digest.Sha256;
-import dev.kubeos.formats.trust.SignedPayload;
 import dev.kubeos.api.agent.AgentException;
 import dev.kubeos.api.agent.ErrorCode;
+import dev.kubeos.formats.digest.Sha256;
+import dev.kubeos.formats.signing.Signatures;
+import dev.kubeos.formats.trust.SignedPayload;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.List;

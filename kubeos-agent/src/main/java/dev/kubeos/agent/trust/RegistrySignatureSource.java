@@ -1,15 +1,15 @@
 package dev.kubeos.agent.trust;
 
 import dev.kubeos.agent.StageRequest;
+import dev.kubeos.api.agent.AgentException;
+import dev.kubeos.api.agent.ErrorCode;
 import dev.kubeos.formats.digest.Sha256;
-import dev.kubeos.oci.RegistryClient;
-import dev.kubeos.oci.RegistryOptions;
-import dev.kubeos.oci.model.ImageReference;
 import dev.kubeos.formats.trust.SignatureManifest;
 import dev.kubeos.formats.trust.SignedPayload;
 import dev.kubeos.formats.trust.SimpleSigning;
-import dev.kubeos.api.agent.AgentException;
-import dev.kubeos.api.agent.ErrorCode;
+import dev.kubeos.oci.RegistryClient;
+import dev.kubeos.oci.RegistryOptions;
+import dev.kubeos.oci.model.ImageReference;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;

@@ -1,11 +1,10 @@
 package dev.kubeos.agent.trust;
 
-import dev.kubeos.formats.signing.Keys;
-import dev.kubeos.formats.signing.TrustedKey;
-
-import dev.kubeos.formats.trust.TrustPolicy;
 import dev.kubeos.api.agent.AgentException;
 import dev.kubeos.api.agent.ErrorCode;
+import dev.kubeos.formats.signing.Keys;
+import dev.kubeos.formats.signing.TrustedKey;
+import dev.kubeos.formats.trust.TrustPolicy;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;

@@ -1,7 +1,5 @@
 package dev.kubeos.agent.boot;
 
-import dev.kubeos.formats.boot.GrubConfigTemplate;
-
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -11,6 +9,7 @@ import dev.kubeos.agent.model.BootState;
 import dev.kubeos.api.agent.AgentException;
 import dev.kubeos.api.agent.ErrorCode;
 import dev.kubeos.api.agent.Slot;
+import dev.kubeos.formats.boot.GrubConfigTemplate;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;

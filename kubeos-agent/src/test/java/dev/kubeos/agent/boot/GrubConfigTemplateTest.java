@@ -1,10 +1,9 @@
 package dev.kubeos.agent.boot;
 
-import dev.kubeos.formats.boot.GrubConfigTemplate;
-
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.kubeos.formats.boot.GrubConfigTemplate;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.TreeSet;

@@ -2,12 +2,12 @@ package dev.kubeos.agent.delta;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.kubeos.agent.disk.FileBlockDevice;
+import dev.kubeos.agent.port.BlockDevice;
 import dev.kubeos.formats.chunk.Chunk;
 import dev.kubeos.formats.chunk.ChunkId;
 import dev.kubeos.formats.chunk.ChunkIndex;
 import dev.kubeos.formats.chunk.ChunkerParams;
-import dev.kubeos.agent.disk.FileBlockDevice;
-import dev.kubeos.agent.port.BlockDevice;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;

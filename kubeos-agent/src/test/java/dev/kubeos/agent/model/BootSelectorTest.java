@@ -1,11 +1,10 @@
 package dev.kubeos.agent.model;
 
-import dev.kubeos.formats.boot.GrubEnvBlock;
-
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.kubeos.api.agent.Slot;
+import dev.kubeos.formats.boot.GrubEnvBlock;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;

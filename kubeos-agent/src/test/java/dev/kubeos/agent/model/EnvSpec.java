@@ -1,7 +1,6 @@
 package dev.kubeos.agent.model;
 
 import dev.kubeos.formats.boot.GrubEnvBlock;
-
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.LinkedHashMap;

@@ -1,8 +1,5 @@
 package dev.kubeos.agent.oci;
 
-import dev.kubeos.oci.RegistryClient;
-import dev.kubeos.oci.RegistryOptions;
-
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -11,15 +8,8 @@ import dev.kubeos.agent.StageRequest;
 import dev.kubeos.agent.delta.ChunkIndexFiles;
 import dev.kubeos.agent.delta.DeltaEstimate;
 import dev.kubeos.agent.delta.DeltaTestImages;
-import dev.kubeos.formats.chunk.ChunkerParams;
 import dev.kubeos.agent.host.AgentOptions;
 import dev.kubeos.agent.host.HostAgents;
-import dev.kubeos.formats.digest.Sha256;
-import dev.kubeos.oci.model.Descriptor;
-import dev.kubeos.oci.model.ManifestDocument;
-import dev.kubeos.oci.model.MediaTypes;
-import dev.kubeos.oci.model.OsArtifact;
-import dev.kubeos.oci.source.FetchOptions;
 import dev.kubeos.agent.stage.ProgressListener;
 import dev.kubeos.agent.stage.StageResult;
 import dev.kubeos.api.agent.AgentException;
@@ -27,6 +17,15 @@ import dev.kubeos.api.agent.AgentStatus;
 import dev.kubeos.api.agent.ErrorCode;
 import dev.kubeos.api.agent.Slot;
 import dev.kubeos.api.agent.SlotState;
+import dev.kubeos.formats.chunk.ChunkerParams;
+import dev.kubeos.formats.digest.Sha256;
+import dev.kubeos.oci.RegistryClient;
+import dev.kubeos.oci.RegistryOptions;
+import dev.kubeos.oci.model.Descriptor;
+import dev.kubeos.oci.model.ManifestDocument;
+import dev.kubeos.oci.model.MediaTypes;
+import dev.kubeos.oci.model.OsArtifact;
+import dev.kubeos.oci.source.FetchOptions;
 import dev.kubeos.testing.CuttingProxy;
 import dev.kubeos.testing.RegistryServer;
 import dev.kubeos.testing.TestDisks;

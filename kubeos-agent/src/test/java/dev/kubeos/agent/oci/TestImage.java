@@ -1,12 +1,11 @@
 package dev.kubeos.agent.oci;
 
-import dev.kubeos.oci.RegistryClient;
-import dev.kubeos.oci.RegistryOptions;
-
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.kubeos.formats.digest.Sha256;
+import dev.kubeos.oci.RegistryClient;
+import dev.kubeos.oci.RegistryOptions;
 import dev.kubeos.oci.model.Descriptor;
 import dev.kubeos.oci.model.ImageReference;
 import dev.kubeos.oci.model.MediaTypes;

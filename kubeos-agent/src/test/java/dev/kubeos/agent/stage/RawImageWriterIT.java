@@ -4,13 +4,13 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.kubeos.agent.disk.FileBlockDevice;
-import dev.kubeos.formats.digest.Sha256;
-import dev.kubeos.oci.source.FetchOptions;
 import dev.kubeos.agent.payload.PayloadSources;
 import dev.kubeos.agent.port.BlockDevice;
-import dev.kubeos.oci.source.PayloadSource;
 import dev.kubeos.api.agent.AgentException;
 import dev.kubeos.api.agent.ErrorCode;
+import dev.kubeos.formats.digest.Sha256;
+import dev.kubeos.oci.source.FetchOptions;
+import dev.kubeos.oci.source.PayloadSource;
 import dev.kubeos.testing.PayloadServer;
 import dev.kubeos.testing.TestPki;
 import java.io.ByteArrayInputStream;

@@ -4,12 +4,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.kubeos.agent.host.ProcessCommandRunner;
-import dev.kubeos.formats.digest.Sha256;
-import dev.kubeos.oci.source.FetchOptions;
 import dev.kubeos.agent.payload.PayloadSources;
 import dev.kubeos.agent.port.CommandRunner;
 import dev.kubeos.api.agent.AgentException;
 import dev.kubeos.api.agent.ErrorCode;
+import dev.kubeos.formats.digest.Sha256;
+import dev.kubeos.oci.source.FetchOptions;
 import dev.kubeos.testing.PayloadServer;
 import java.io.IOException;
 import java.io.RandomAccessFile;

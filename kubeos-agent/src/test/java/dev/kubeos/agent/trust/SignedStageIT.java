@@ -1,8 +1,5 @@
 package dev.kubeos.agent.trust;
 
-import dev.kubeos.formats.signing.Keys;
-import dev.kubeos.formats.signing.Signatures;
-
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -10,17 +7,19 @@ import dev.kubeos.agent.Agent;
 import dev.kubeos.agent.StageRequest;
 import dev.kubeos.agent.host.AgentOptions;
 import dev.kubeos.agent.host.HostAgents;
-import dev.kubeos.formats.digest.Sha256;
-import dev.kubeos.oci.source.FetchOptions;
 import dev.kubeos.agent.stage.ProgressListener;
-import dev.kubeos.formats.trust.DetachedSignature;
-import dev.kubeos.formats.trust.SignatureManifest;
-import dev.kubeos.formats.trust.SignedPayload;
-import dev.kubeos.formats.trust.TrustPolicy;
 import dev.kubeos.api.agent.AgentException;
 import dev.kubeos.api.agent.ErrorCode;
 import dev.kubeos.api.agent.Slot;
 import dev.kubeos.api.agent.SlotState;
+import dev.kubeos.formats.digest.Sha256;
+import dev.kubeos.formats.signing.Keys;
+import dev.kubeos.formats.signing.Signatures;
+import dev.kubeos.formats.trust.DetachedSignature;
+import dev.kubeos.formats.trust.SignatureManifest;
+import dev.kubeos.formats.trust.SignedPayload;
+import dev.kubeos.formats.trust.TrustPolicy;
+import dev.kubeos.oci.source.FetchOptions;
 import dev.kubeos.testing.PayloadServer;
 import dev.kubeos.testing.TestDisks;
 import java.io.IOException;

@@ -1,10 +1,10 @@
 package dev.kubeos.cluster.proxy;
 
-import dev.kubeos.rpc.JsonRpcClient;
 import dev.kubeos.api.agent.AgentMethods;
 import dev.kubeos.api.agent.ConfigureRequest;
 import dev.kubeos.api.agent.OperationResult;
 import dev.kubeos.api.agent.UpgradeRequest;
+import dev.kubeos.rpc.JsonRpcClient;
 import java.util.Objects;
 
 /** {@link AgentClient} over the agent's Unix socket, with the agent's own JSON-RPC client. */

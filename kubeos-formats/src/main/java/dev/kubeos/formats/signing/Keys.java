@@ -1,8 +1,8 @@
 package dev.kubeos.formats.signing;
 
-import dev.kubeos.formats.trust.SignatureManifest;
 import dev.kubeos.api.agent.AgentException;
 import dev.kubeos.api.agent.ErrorCode;
+import dev.kubeos.formats.trust.SignatureManifest;
 import java.io.IOException;
 import java.io.StringReader;
 import java.io.StringWriter;

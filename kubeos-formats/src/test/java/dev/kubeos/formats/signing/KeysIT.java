@@ -3,10 +3,10 @@ package dev.kubeos.formats.signing;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import dev.kubeos.formats.digest.Sha256;
-import dev.kubeos.formats.trust.SignedPayload;
 import dev.kubeos.api.agent.AgentException;
 import dev.kubeos.api.agent.ErrorCode;
+import dev.kubeos.formats.digest.Sha256;
+import dev.kubeos.formats.trust.SignedPayload;
 import dev.kubeos.testing.TestDisks;
 import java.nio.file.Files;
 import java.nio.file.Path;

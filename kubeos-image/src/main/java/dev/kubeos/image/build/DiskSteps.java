@@ -1,9 +1,9 @@
 package dev.kubeos.image.build;
 
-import dev.kubeos.formats.boot.GrubConfigTemplate;
 import dev.kubeos.agent.host.AgentOptions;
 import dev.kubeos.agent.host.HostAgents;
 import dev.kubeos.api.agent.Slot;
+import dev.kubeos.formats.boot.GrubConfigTemplate;
 import dev.kubeos.image.plan.BuildPlan;
 import dev.kubeos.image.plan.DiskGeometry;
 import java.io.IOException;

@@ -1,10 +1,10 @@
 package dev.kubeos.image.build;
 
 import dev.kubeos.agent.delta.ChunkIndexFiles;
-import dev.kubeos.formats.chunk.ChunkIndex;
-import dev.kubeos.formats.chunk.ChunkerParams;
 import dev.kubeos.api.agent.AgentException;
 import dev.kubeos.api.agent.ErrorCode;
+import dev.kubeos.formats.chunk.ChunkIndex;
+import dev.kubeos.formats.chunk.ChunkerParams;
 import dev.kubeos.image.plan.BuildPlan;
 import dev.kubeos.image.source.RootfsSource;
 import dev.kubeos.image.source.RootfsSources;

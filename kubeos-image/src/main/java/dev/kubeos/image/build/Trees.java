@@ -1,8 +1,8 @@
 package dev.kubeos.image.build;
 
-import dev.kubeos.formats.files.WorkDirs;
 import dev.kubeos.api.agent.AgentException;
 import dev.kubeos.api.agent.ErrorCode;
+import dev.kubeos.formats.files.WorkDirs;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;

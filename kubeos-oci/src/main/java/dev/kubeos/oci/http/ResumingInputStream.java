@@ -1,8 +1,8 @@
 package dev.kubeos.oci.http;
 
-import dev.kubeos.oci.source.PayloadSource;
 import dev.kubeos.api.agent.AgentException;
 import dev.kubeos.api.agent.ErrorCode;
+import dev.kubeos.oci.source.PayloadSource;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.InterruptedIOException;

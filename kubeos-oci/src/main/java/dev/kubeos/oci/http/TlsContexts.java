@@ -1,9 +1,8 @@
 package dev.kubeos.oci.http;
 
-import dev.kubeos.oci.source.FetchOptions;
-
 import dev.kubeos.api.agent.AgentException;
 import dev.kubeos.api.agent.ErrorCode;
+import dev.kubeos.oci.source.FetchOptions;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.Reader;

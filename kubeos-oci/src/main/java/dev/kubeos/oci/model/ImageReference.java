@@ -1,8 +1,8 @@
 package dev.kubeos.oci.model;
 
-import dev.kubeos.formats.digest.Sha256;
 import dev.kubeos.api.agent.AgentException;
 import dev.kubeos.api.agent.ErrorCode;
+import dev.kubeos.formats.digest.Sha256;
 import java.util.regex.Pattern;
 
 /**

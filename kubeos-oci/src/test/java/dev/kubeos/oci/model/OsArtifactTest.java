@@ -5,9 +5,9 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.kubeos.formats.digest.Sha256;
 import dev.kubeos.api.agent.AgentException;
 import dev.kubeos.api.agent.ErrorCode;
+import dev.kubeos.formats.digest.Sha256;
 import java.nio.charset.StandardCharsets;
 import org.junit.jupiter.api.Test;
 
