@@ -1,5 +1,6 @@
 package dev.kubeos.image;
 
+import dev.kubeos.formats.signing.Keys;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -36,9 +37,7 @@ final class TinyImage {
     Files.createDirectories(dir.resolve("files"));
     Files.writeString(dir.resolve("files/health.json"), "{\"units\":[\"demo.service\"]}\n");
     Files.createDirectories(dir.resolve("keys"));
-    Files.writeString(
-        dir.resolve("keys/release.pub"),
-        dev.kubeos.formats.signing.Keys.publicPem(dev.kubeos.formats.signing.Keys.generate().getPublic()));
+    Files.writeString(dir.resolve("keys/release.pub"), Keys.publicPem(Keys.generate().getPublic()));
     List<String> toml = new ArrayList<>();
     toml.add("version = \"" + version + "\"");
     toml.add("[distribution]\nsource = \"directory\"\npath = \"tree\"");

@@ -1,9 +1,9 @@
 package dev.kubeos.oci;
 
+import dev.kubeos.api.agent.AgentException;
 import dev.kubeos.oci.model.Descriptor;
 import dev.kubeos.oci.model.ImageReference;
 import dev.kubeos.oci.source.RangeSource;
-import dev.kubeos.api.agent.AgentException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.util.List;
@@ -14,13 +14,13 @@ import java.util.function.Supplier;
  * delta staging. The size is the descriptor's, which the verified manifest vouches for. A failed
  * request surfaces as an IOException so the delta stager resumes it.
  */
-final class RegistryRangeSource implements RangeSource {
+public final class RegistryRangeSource implements RangeSource {
   private final RegistryClient client;
   private final ImageReference ref;
   private final Descriptor blob;
   private volatile boolean multiRange = true;
 
-  RegistryRangeSource(RegistryClient client, ImageReference ref, Descriptor blob) {
+  public RegistryRangeSource(RegistryClient client, ImageReference ref, Descriptor blob) {
     this.client = client;
     this.ref = ref;
     this.blob = blob;

@@ -1,10 +1,10 @@
 package dev.kubeos.oci;
 
+import dev.kubeos.api.agent.AgentException;
+import dev.kubeos.api.agent.ErrorCode;
 import dev.kubeos.formats.digest.Sha256;
 import dev.kubeos.oci.model.Descriptor;
 import dev.kubeos.oci.source.DamagedCacheException;
-import dev.kubeos.api.agent.AgentException;
-import dev.kubeos.api.agent.ErrorCode;
 import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -16,7 +16,7 @@ import java.security.NoSuchAlgorithmException;
  * descriptor: a reader never sees end-of-stream for content that is not verified. More bytes than
  * the descriptor's size are refused as soon as they arrive.
  */
-class VerifyingInputStream extends FilterInputStream {
+public class VerifyingInputStream extends FilterInputStream {
   private final Descriptor expected;
   private final String what;
   private final ErrorCode onMismatch;
@@ -29,7 +29,8 @@ class VerifyingInputStream extends FilterInputStream {
    * @param onMismatch the code of a mismatch (CHECKSUM_MISMATCH from a registry, IO_ERROR for a
    *     damaged cache file)
    */
-  VerifyingInputStream(InputStream in, Descriptor expected, String what, ErrorCode onMismatch) {
+  public VerifyingInputStream(
+      InputStream in, Descriptor expected, String what, ErrorCode onMismatch) {
     super(in);
     this.expected = expected;
     this.what = what;

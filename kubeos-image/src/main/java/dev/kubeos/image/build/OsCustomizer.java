@@ -2,7 +2,10 @@ package dev.kubeos.image.build;
 
 import dev.kubeos.api.agent.AgentException;
 import dev.kubeos.api.agent.ErrorCode;
+import dev.kubeos.formats.signing.Keys;
+import dev.kubeos.formats.trust.TrustPolicy;
 import dev.kubeos.image.plan.BuildPlan;
+import dev.kubeos.image.plan.Planner;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -166,7 +169,7 @@ public final class OsCustomizer {
     }
     Path units = root.resolve(UNIT_DIR);
     Files.createDirectories(units);
-    for (String unit : dev.kubeos.image.plan.Planner.AGENT_UNITS) {
+    for (String unit : Planner.AGENT_UNITS) {
       Files.writeString(units.resolve(unit), resource("systemd/" + unit));
       Trees.chmod(units.resolve(unit), 0644);
     }
@@ -184,12 +187,12 @@ public final class OsCustomizer {
     Path dir = root.resolve(BuildPlan.TRUST_DIR.substring(1));
     Files.createDirectories(dir);
     for (Path key : trust.keys()) {
-      dev.kubeos.formats.signing.Keys.readPublic(key); // refuses private keys, other curves, junk
+      Keys.readPublic(key); // refuses private keys, other curves, junk
       Path target = dir.resolve(key.getFileName().toString());
       Files.copy(key, target, StandardCopyOption.REPLACE_EXISTING);
       Trees.chmod(target, 0644);
     }
-    Path policy = dir.resolve(dev.kubeos.formats.trust.TrustPolicy.FILE);
+    Path policy = dir.resolve(TrustPolicy.FILE);
     Files.writeString(policy, trust.policy().toJson());
     Trees.chmod(policy, 0644);
   }

@@ -1,5 +1,6 @@
 package dev.kubeos.image.plan;
 
+import dev.kubeos.formats.trust.TrustPolicy;
 import java.nio.file.Path;
 import java.util.List;
 
@@ -71,8 +72,8 @@ public record BuildPlan(
     }
 
     /** The policy.json the image gets (key names are the files' names). */
-    public dev.kubeos.formats.trust.TrustPolicy policy() {
-      return new dev.kubeos.formats.trust.TrustPolicy(
+    public TrustPolicy policy() {
+      return new TrustPolicy(
           requireSignatures, keys.stream().map(k -> k.getFileName().toString()).toList());
     }
   }

@@ -1,10 +1,9 @@
 package dev.kubeos.oci.http;
 
-import dev.kubeos.oci.source.FetchOptions;
-
-import dev.kubeos.oci.source.PayloadSource;
 import dev.kubeos.api.agent.AgentException;
 import dev.kubeos.api.agent.ErrorCode;
+import dev.kubeos.oci.source.FetchOptions;
+import dev.kubeos.oci.source.PayloadSource;
 import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -35,7 +34,7 @@ public final class HttpPayloadSource implements PayloadSource {
   private final SSLSocketFactory tls;
   private volatile Boolean acceptsRanges;
 
-  HttpPayloadSource(URI uri, FetchOptions opts) {
+  public HttpPayloadSource(URI uri, FetchOptions opts) {
     this.uri = uri;
     this.opts = opts;
     this.tls =
@@ -45,7 +44,7 @@ public final class HttpPayloadSource implements PayloadSource {
   }
 
   /** The URI without user info and query (those may carry credentials). */
-  static String redact(URI u) {
+  public static String redact(URI u) {
     String s = u.getScheme() + "://" + u.getHost() + (u.getPort() >= 0 ? ":" + u.getPort() : "");
     return s
         + (u.getRawPath() == null ? "" : u.getRawPath())

@@ -1,10 +1,9 @@
 package dev.kubeos.oci.http;
 
-import dev.kubeos.oci.source.FetchOptions;
-
-import dev.kubeos.oci.source.RangeSource;
 import dev.kubeos.api.agent.AgentException;
 import dev.kubeos.api.agent.ErrorCode;
+import dev.kubeos.oci.source.FetchOptions;
+import dev.kubeos.oci.source.RangeSource;
 import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -30,7 +29,7 @@ public final class HttpRangeSource implements RangeSource {
   private final SSLSocketFactory tls;
   private volatile boolean multiRange = true;
 
-  HttpRangeSource(URI uri, FetchOptions opts) {
+  public HttpRangeSource(URI uri, FetchOptions opts) {
     this.uri = uri;
     this.opts = opts;
     this.tls =
