@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.kubeos.api.agent.AgentException;
 import dev.kubeos.api.agent.ErrorCode;
+import dev.kubeos.oci.http.HttpPayloadSource;
 import dev.kubeos.oci.source.FetchOptions;
 import java.net.URI;
 import org.junit.jupiter.api.Test;
