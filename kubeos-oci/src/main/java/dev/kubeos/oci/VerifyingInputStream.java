@@ -47,7 +47,7 @@ public class VerifyingInputStream extends FilterInputStream {
     return count;
   }
 
-  boolean verified() {
+  public boolean verified() {
     return verified;
   }
 
