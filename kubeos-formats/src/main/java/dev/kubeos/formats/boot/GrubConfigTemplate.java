@@ -13,7 +13,7 @@ import java.util.regex.Pattern;
 
 /**
  * The grub.cfg of the boot contract (resource {@code grub.cfg.in}) and its rendering. The template
- * selects the slot exactly as {@link dev.kubeos.agent.model.BootSelector} does; the image builder
+ * selects the slot exactly as {@code dev.kubeos.agent.model.BootSelector} does; the image builder
  * fills its placeholders.
  */
 public final class GrubConfigTemplate {
