@@ -5,6 +5,7 @@ import static dev.kubeos.api.agent.ErrorCode.IO_ERROR;
 import static dev.kubeos.api.agent.ErrorCode.PRECONDITION_FAILED;
 
 import dev.kubeos.agent.boot.BootEnv;
+import dev.kubeos.agent.delta.ChunkIndexLoader;
 import dev.kubeos.agent.delta.DeltaImages;
 import dev.kubeos.agent.delta.DeltaStager;
 import dev.kubeos.agent.delta.model.ChunkIndex;
@@ -352,7 +353,7 @@ public final class Agent {
           artifact.downloaded());
     }
     // the index is read (and checked against the image digest) before the slot is opened
-    ChunkIndex index = DeltaStager.loadIndex(indexSource.get(), artifact.imageSha256());
+    ChunkIndex index = ChunkIndexLoader.load(indexSource.get(), artifact.imageSha256());
     long indexBytes = artifact.downloaded();
     try (BlockDevice seed = layout.openSlot(disk, deps.bootedSlot());
         BlockDevice slot = new FirstWriteGuard(layout.openSlot(disk, target), beforeFirstWrite)) {
@@ -389,7 +390,7 @@ public final class Agent {
       Runnable beforeFirstWrite,
       ProgressListener progress)
       throws IOException {
-    ChunkIndex index = DeltaStager.loadIndex(indexSource, expected);
+    ChunkIndex index = ChunkIndexLoader.load(indexSource, expected);
     RangeSource image =
         RangeSources.open(DeltaImages.imageUrl(request.url(), index), request.fetch());
     try (BlockDevice seed = layout.openSlot(disk, deps.bootedSlot());
