@@ -118,7 +118,7 @@ public final class Agent {
   /** Where the node runs, where it boots next and what each slot holds. Changes nothing. */
   public AgentStatus status() {
     try {
-      return records.view().toStatus(bootEnv().nextBoot().slot(), deps.clock().instant());
+      return records.view().toStatus(records.bootEnv().nextBoot().slot(), deps.clock().instant());
     } catch (IOException e) {
       throw ioError("status", e);
     }
@@ -128,7 +128,10 @@ public final class Agent {
   public StageResult stage(StageRequest request, ProgressListener progress) {
     requireVersion(request.version());
     Sha256 expected = Sha256.parse(request.sha256());
-    return locked("stage " + request.version(), "stage", () -> stage(request, expected, progress));
+    return locked(
+        "stage " + request.version(),
+        "stage",
+        () -> stageInactiveSlot(request, expected, progress));
   }
 
   /** Arms a boot-once trial of the verified staged slot; the next boot starts it. */
@@ -169,17 +172,17 @@ public final class Agent {
 
   private void recordBootedSlot(String version, String digest) throws IOException {
     readLayout();
-    requireNoBootEnv(bootEnv().read());
+    requireNoBootEnv(records.bootEnv().read());
     Slot booted = deps.bootedSlot();
     SlotStatus verified =
         new SlotStatus(version, digest, SlotState.VERIFIED, deps.clock().instant());
     records.save(AgentState.empty().withSlot(booted, verified));
-    bootEnv().initialize(booted);
+    records.bootEnv().initialize(booted);
     log("init: slot %s holds %s; boot env and state created", booted, version);
   }
 
-  private StageResult stage(StageRequest request, Sha256 expected, ProgressListener progress)
-      throws IOException {
+  private StageResult stageInactiveSlot(
+      StageRequest request, Sha256 expected, ProgressListener progress) throws IOException {
     Slot target = requireStageTarget(records.reconcile());
     ResolvedPayload payload = payloads.resolve(request, expected);
     // signatures are checked before the disk is opened: a refused payload writes nothing
@@ -193,7 +196,7 @@ public final class Agent {
   private void armTrial() throws IOException {
     NodeView view = records.reconcile();
     Slot target = requireActivatable(view);
-    bootEnv().write(view.boot().withTrial(target, view.boot().seq() + 1));
+    records.bootEnv().write(view.boot().withTrial(target, view.boot().seq() + 1));
     log(
         "activate: boot-once trial of slot %s (%s) armed",
         target, view.state().slot(target).version());
@@ -202,7 +205,7 @@ public final class Agent {
   private void commitTrial() throws IOException {
     NodeView view = records.reconcile();
     Slot booted = requireCommittable(view);
-    bootEnv().write(view.boot().withDefault(booted).withoutTrial());
+    records.bootEnv().write(view.boot().withDefault(booted).withoutTrial());
     records.save(view.state().withLastFailure(null));
     log("commit: slot %s (%s) is the default now", booted, view.state().slot(booted).version());
   }
@@ -210,7 +213,7 @@ public final class Agent {
   private void makeOtherDefault() throws IOException {
     NodeView view = records.reconcile();
     Slot other = requireRollbackTarget(view);
-    bootEnv().write(view.boot().withDefault(other).withoutTrial());
+    records.bootEnv().write(view.boot().withDefault(other).withoutTrial());
     log(
         "rollback: slot %s (%s) is the default from the next boot",
         other, view.state().slot(other).version());
@@ -230,7 +233,7 @@ public final class Agent {
                     + now.state().slot(booted).version()
                     + ") failed its health check: "
                     + report.summary()));
-    bootEnv().write(now.boot().withoutTrial());
+    records.bootEnv().write(now.boot().withoutTrial());
     log(
         "health: trial of slot %s failed, falling back to slot %s",
         booted, now.boot().defaultSlot());
@@ -277,10 +280,6 @@ public final class Agent {
     try (BlockDevice disk = deps.disk().open(false)) {
       DiskLayout.read(disk, deps.disk().name());
     }
-  }
-
-  private BootEnv bootEnv() {
-    return deps.bootEnv();
   }
 
   /** One step of an operation, run under the operation lock. */

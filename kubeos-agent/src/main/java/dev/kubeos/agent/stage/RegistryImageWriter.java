@@ -26,21 +26,13 @@ import java.util.Optional;
  *       verified against the image digest the manifest names and recorded with the artifact's
  *       manifest digest.
  * </ul>
+ *
+ * @param images resolves image references; null when the agent was built without them
+ * @param tar writes an image's {@code /os.tar}
  */
-public final class RegistryImageWriter implements PayloadWriter<ResolvedPayload.RegistryImage> {
+public record RegistryImageWriter(ImageOpener images, TarPayloadWriter tar)
+    implements PayloadWriter<ResolvedPayload.RegistryImage> {
   private static final System.Logger LOG = System.getLogger("kubeos.agent");
-
-  private final ImageOpener images;
-  private final TarPayloadWriter tar;
-
-  /**
-   * @param images resolves image references; null when the agent was built without them
-   * @param tar writes an image's {@code /os.tar}
-   */
-  public RegistryImageWriter(ImageOpener images, TarPayloadWriter tar) {
-    this.images = images;
-    this.tar = tar;
-  }
 
   @Override
   public StageResult write(ResolvedPayload.RegistryImage payload, TargetSlot slot)

@@ -27,27 +27,14 @@ import java.util.concurrent.atomic.AtomicBoolean;
  *
  * A blob-cache file found damaged ({@link DamagedCacheException}; it is gone by then) makes the
  * stage run once more, which fetches the blob from its source.
+ *
+ * @param disk the node's disk
+ * @param seed the booted slot (the seed of delta payloads)
+ * @param records the boot env and the slot records
+ * @param writers one writer per kind of payload
  */
-public final class SlotStager {
+public record SlotStager(DiskOpener disk, Slot seed, NodeRecords records, PayloadWriters writers) {
   private static final System.Logger LOG = System.getLogger("kubeos.agent");
-
-  private final DiskOpener disk;
-  private final Slot seed;
-  private final NodeRecords records;
-  private final PayloadWriters writers;
-
-  /**
-   * @param disk the node's disk
-   * @param seed the booted slot (the seed of delta payloads)
-   * @param records the boot env and the slot records
-   * @param writers one writer per kind of payload
-   */
-  public SlotStager(DiskOpener disk, Slot seed, NodeRecords records, PayloadWriters writers) {
-    this.disk = disk;
-    this.seed = seed;
-    this.records = records;
-    this.writers = writers;
-  }
 
   /** Writes {@code payload} ({@code version}) into {@code target} and records it verified. */
   public StageResult stage(

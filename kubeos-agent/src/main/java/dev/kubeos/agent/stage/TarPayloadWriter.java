@@ -11,22 +11,13 @@ import java.nio.file.Path;
 /**
  * A rootfs tarball, or a container image's {@code /os.tar}, laid into the slot with {@code
  * mkfs.ext4 -d} by {@link TarRootfsWriter} once it is verified.
+ *
+ * @param disk the node's disk: mkfs.ext4 writes to its path
+ * @param commands host tools (mkfs.ext4)
+ * @param workDir the agent's scratch space on PERSIST for the extraction
  */
-public final class TarPayloadWriter implements PayloadWriter<ResolvedPayload.RootfsTar> {
-  private final DiskOpener disk;
-  private final CommandRunner commands;
-  private final Path workDir;
-
-  /**
-   * @param disk the node's disk: mkfs.ext4 writes to its path
-   * @param commands host tools (mkfs.ext4)
-   * @param workDir the agent's scratch space on PERSIST for the extraction
-   */
-  public TarPayloadWriter(DiskOpener disk, CommandRunner commands, Path workDir) {
-    this.disk = disk;
-    this.commands = commands;
-    this.workDir = workDir;
-  }
+public record TarPayloadWriter(DiskOpener disk, CommandRunner commands, Path workDir)
+    implements PayloadWriter<ResolvedPayload.RootfsTar> {
 
   @Override
   public StageResult write(ResolvedPayload.RootfsTar payload, TargetSlot slot) throws IOException {
@@ -49,14 +40,9 @@ public final class TarPayloadWriter implements PayloadWriter<ResolvedPayload.Roo
                         "tar and container-image payloads need a disk path for mkfs.ext4"));
     CommandRunner guarded = slot.guard(commands);
     WorkDirs.deleteRecursively(workDir);
-    return new TarRootfsWriter(guarded)
-        .write(
-            tar,
-            diskPath,
-            slot.offset(),
-            slot.size(),
-            slot.slot().partitionName(),
-            workDir,
-            slot.progress());
+    TarRootfsWriter.Target target =
+        new TarRootfsWriter.Target(
+            diskPath, slot.offset(), slot.size(), slot.slot().partitionName(), workDir);
+    return new TarRootfsWriter(guarded).write(tar, target, slot.progress());
   }
 }

@@ -18,29 +18,14 @@ import java.time.Clock;
  * The node's two durable records, read together: the boot decisions in the boot env (on the ESP,
  * for GRUB) and the slot contents in the agent's state (on PERSIST). Each write is one atomic write
  * of one of them; the order of the writes is the caller's, and the safety invariant rests on it.
+ *
+ * @param bootEnv the bootloader environment on the ESP
+ * @param stateStore the agent's slot records on PERSIST
+ * @param booted the slot the running system was booted from
+ * @param clock time source of the records
  */
-public final class NodeRecords {
+public record NodeRecords(BootEnv bootEnv, StateStore stateStore, Slot booted, Clock clock) {
   private static final System.Logger LOG = System.getLogger("kubeos.agent");
-
-  private final BootEnv bootEnv;
-  private final StateStore stateStore;
-  private final Slot booted;
-  private final Clock clock;
-
-  /**
-   * @param booted the slot the running system was booted from
-   * @param clock time source of the records
-   */
-  public NodeRecords(BootEnv bootEnv, StateStore stateStore, Slot booted, Clock clock) {
-    this.bootEnv = bootEnv;
-    this.stateStore = stateStore;
-    this.booted = booted;
-    this.clock = clock;
-  }
-
-  public BootEnv bootEnv() {
-    return bootEnv;
-  }
 
   /** Reads everything; changes nothing. */
   public NodeView view() throws IOException {
