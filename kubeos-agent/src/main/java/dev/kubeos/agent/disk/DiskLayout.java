@@ -105,12 +105,7 @@ public final class DiskLayout {
       }
       if (p.lastLba() < p.firstLba() || p.firstLba() < 1) {
         throw layout(
-            "partition "
-                + p.number()
-                + " ('"
-                + p.name()
-                + "') of "
-                + diskName
+            partition(p, diskName)
                 + " has an invalid sector range "
                 + p.firstLba()
                 + ".."
@@ -119,12 +114,7 @@ public final class DiskLayout {
       long endBytes = (p.lastLba() + 1) * ss;
       if (p.lastLba() >= table.diskSizeBytes() / ss) {
         throw layout(
-            "partition "
-                + p.number()
-                + " ('"
-                + p.name()
-                + "') of "
-                + diskName
+            partition(p, diskName)
                 + " ends at byte "
                 + endBytes
                 + ", past the end of the "
@@ -240,5 +230,10 @@ public final class DiskLayout {
   @Override
   public String toString() {
     return "DiskLayout[" + diskName + ": " + describe(table.partitions()) + "]";
+  }
+
+  /** "partition N ('name') of disk", for messages. */
+  private static String partition(GptPartition p, String diskName) {
+    return "partition " + p.number() + " ('" + p.name() + "') of " + diskName;
   }
 }

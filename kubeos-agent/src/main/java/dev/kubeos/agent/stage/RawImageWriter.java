@@ -96,17 +96,13 @@ public final class RawImageWriter {
       }
       Sha256 actual = Sha256.of(md.digest());
       if (!actual.equals(expected)) {
-        throw new AgentException(
-            ErrorCode.CHECKSUM_MISMATCH,
-            src.describe()
-                + ": expected "
-                + expected
-                + " but the "
-                + bytes
-                + " bytes received hash to "
-                + actual
-                + "; the slot content is not usable. Check the digest in the request or the"
-                + " payload on the server");
+        throw checksumMismatch(
+            src,
+            expected,
+            bytes,
+            actual,
+            "the slot content is not usable. Check the digest in the request or the payload on"
+                + " the server");
       }
       progress.progress(bytes, total);
       return new StageResult(
@@ -128,5 +124,21 @@ public final class RawImageWriter {
     } catch (NoSuchAlgorithmException e) {
       throw new AgentException(ErrorCode.INTERNAL, "SHA-256 is not available in this JVM", e);
     }
+  }
+
+  /** CHECKSUM_MISMATCH: the {@code bytes} received from {@code src} hash to {@code actual}. */
+  static AgentException checksumMismatch(
+      PayloadSource src, Sha256 expected, long bytes, Sha256 actual, String consequence) {
+    return new AgentException(
+        ErrorCode.CHECKSUM_MISMATCH,
+        src.describe()
+            + ": expected "
+            + expected
+            + " but the "
+            + bytes
+            + " bytes received hash to "
+            + actual
+            + "; "
+            + consequence);
   }
 }

@@ -64,7 +64,7 @@ public final class TarRootfsWriter {
       ProgressListener progress)
       throws IOException {
     try (DigestedPayload payload = new DigestedPayload(src, expected, maxResumes)) {
-      return write(payload, diskPath, slotOffset, slotSize, label, workDir, progress);
+      return write(payload, new Target(diskPath, slotOffset, slotSize, label, workDir), progress);
     }
   }
 
@@ -77,20 +77,29 @@ public final class TarRootfsWriter {
   }
 
   /**
-   * Stages the tar of {@code payload}: extracts it into {@code workDir}, lets the payload {@link
-   * TarPayload#verify() verify} itself, and only then formats the slot. Same parameters and errors
-   * as {@link #write(PayloadSource, Sha256, Path, long, long, String, Path, ProgressListener)}.
+   * Where a tar payload goes.
+   *
+   * @param disk the whole disk (block device or image file) holding the slot
+   * @param offset byte offset of the slot on the disk
+   * @param size slot size in bytes (a multiple of 1024)
+   * @param label ext4 volume label (at most 16 bytes)
+   * @param workDir extraction directory; must not exist or be empty; deleted afterwards
    */
-  public StageResult write(
-      TarPayload payload,
-      Path diskPath,
-      long slotOffset,
-      long slotSize,
-      String label,
-      Path workDir,
-      ProgressListener progress)
+  public record Target(Path disk, long offset, long size, String label, Path workDir) {}
+
+  /**
+   * Stages the tar of {@code payload}: extracts it into the target's work dir, lets the payload
+   * {@link TarPayload#verify() verify} itself, and only then formats the slot. The same errors as
+   * {@link #write(PayloadSource, Sha256, Path, long, long, String, Path, ProgressListener)}.
+   */
+  public StageResult write(TarPayload payload, Target target, ProgressListener progress)
       throws IOException {
     long start = System.nanoTime();
+    Path diskPath = target.disk();
+    long slotOffset = target.offset();
+    long slotSize = target.size();
+    String label = target.label();
+    Path workDir = target.workDir();
     if (slotOffset < 0 || slotSize <= 0 || slotSize % 1024 != 0) {
       throw new AgentException(
           ErrorCode.INVALID_REQUEST,
@@ -172,16 +181,8 @@ public final class TarRootfsWriter {
     public Sha256 verify() {
       Sha256 actual = Sha256.of(md.digest());
       if (!actual.equals(expected)) {
-        throw new AgentException(
-            ErrorCode.CHECKSUM_MISMATCH,
-            src.describe()
-                + ": expected "
-                + expected
-                + " but the "
-                + in.position()
-                + " bytes received hash to "
-                + actual
-                + "; the slot was not touched");
+        throw RawImageWriter.checksumMismatch(
+            src, expected, in.position(), actual, "the slot was not touched");
       }
       return actual;
     }

@@ -1,4 +1,4 @@
-package dev.kubeos.agent;
+package dev.kubeos.agent.stage;
 
 import dev.kubeos.agent.port.BlockDevice;
 import dev.kubeos.agent.port.CommandRunner;
