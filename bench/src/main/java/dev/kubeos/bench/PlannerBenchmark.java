@@ -3,10 +3,10 @@ package dev.kubeos.bench;
 import dev.kubeos.api.crd.OSSpec;
 import dev.kubeos.api.crd.OpsType;
 import dev.kubeos.cluster.plan.InstanceView;
-import dev.kubeos.cluster.plan.NodeView;
-import dev.kubeos.cluster.plan.Plan;
+import dev.kubeos.cluster.plan.NodeFacts;
 import dev.kubeos.cluster.plan.PodView;
 import dev.kubeos.cluster.plan.Resources;
+import dev.kubeos.cluster.plan.RolloutPlan;
 import dev.kubeos.cluster.plan.RolloutPlanner;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -52,7 +52,7 @@ public class PlannerBenchmark {
   String scenario;
 
   OSSpec spec;
-  List<NodeView> fleet;
+  List<NodeFacts> fleet;
 
   @Setup
   public void setUp() {
@@ -82,7 +82,7 @@ public class PlannerBenchmark {
         instance = new InstanceView("upgrade", "c1", "Draining", "v2", NOW, null);
       }
       fleet.add(
-          new NodeView(
+          new NodeFacts(
               String.format("node-%05d", i),
               Map.of("zone", "z" + (i % 3)),
               true,
@@ -95,7 +95,7 @@ public class PlannerBenchmark {
   }
 
   @Benchmark
-  public Plan plan() {
+  public RolloutPlan plan() {
     return RolloutPlanner.plan(spec, fleet, NOW);
   }
 }

@@ -6,10 +6,10 @@ import dev.kubeos.api.crd.OSInstance;
 import dev.kubeos.api.crd.OSSpec;
 import dev.kubeos.api.crd.OSStatus;
 import dev.kubeos.api.crd.OpsType;
-import dev.kubeos.cluster.plan.NodeView;
-import dev.kubeos.cluster.plan.NodeViews;
+import dev.kubeos.cluster.plan.NodeFacts;
+import dev.kubeos.cluster.plan.NodeFactsReader;
 import dev.kubeos.cluster.plan.OsConflicts;
-import dev.kubeos.cluster.plan.Plan;
+import dev.kubeos.cluster.plan.RolloutPlan;
 import dev.kubeos.cluster.plan.RolloutPlanner;
 import dev.kubeos.cluster.plan.SkipReason;
 import io.fabric8.kubernetes.api.model.HasMetadata;
@@ -31,7 +31,7 @@ import java.util.logging.Logger;
 
 /**
  * One reconcile pass: read the caches, plan every OS resource, apply the plan, report. The
- * decisions are the planner's; this class only turns a {@link Plan} into API writes:
+ * decisions are the planner's; this class only turns a {@link RolloutPlan} into API writes:
  *
  * <ol>
  *   <li>reject OS resources that overlap an earlier one ({@link OsConflicts});
@@ -96,8 +96,8 @@ public final class Reconciler {
   private Optional<Instant> reconcile(OS os, List<HasMetadata> items, Instant now) {
     OSSpec spec = os.getSpec();
     String ns = instanceNamespace(spec);
-    List<NodeView> views = NodeViews.of(items, ns);
-    Plan plan = RolloutPlanner.plan(spec, views, now);
+    List<NodeFacts> views = NodeFactsReader.of(items, ns);
+    RolloutPlan plan = RolloutPlanner.plan(spec, views, now);
     Map<String, OSInstance> instances = new HashMap<>();
     for (HasMetadata i : items) {
       if (i instanceof OSInstance && ns.equals(i.getMetadata().getNamespace())) {
@@ -114,7 +114,7 @@ public final class Reconciler {
         mark(n, os, plan.operation()); // repairs a crash between the OSInstance and node writes
       }
     }
-    for (NodeView v : views) {
+    for (NodeFacts v : views) {
       if (!busy.contains(v.name()) && marked(cache.node(v.name()), os)) {
         finish(os, plan, v, now);
       }
@@ -124,7 +124,7 @@ public final class Reconciler {
     return plan.retryAt();
   }
 
-  private void start(OS os, Plan plan, Map<String, OSInstance> instances, Instant now) {
+  private void start(OS os, RolloutPlan plan, Map<String, OSInstance> instances, Instant now) {
     if (plan.start().isEmpty()) {
       return;
     }
@@ -175,8 +175,8 @@ public final class Reconciler {
     cache.wrote(before, after);
   }
 
-  private void finish(OS os, Plan plan, NodeView v, Instant now) {
-    Plan.Skip skip = plan.skipped().get(v.name());
+  private void finish(OS os, RolloutPlan plan, NodeFacts v, Instant now) {
+    RolloutPlan.Skip skip = plan.skipped().get(v.name());
     SkipReason why = skip == null ? null : skip.reason();
     if (why == SkipReason.FAILED) {
       String msg = v.instance() == null ? null : v.instance().phase();
@@ -201,7 +201,7 @@ public final class Reconciler {
     unmark(v.name());
   }
 
-  private void status(OS os, Plan plan, List<NodeView> views, Instant now) {
+  private void status(OS os, RolloutPlan plan, List<NodeFacts> views, Instant now) {
     OSStatus old = os.getStatus();
     OSStatus next = Statuses.of(plan, old, os.getMetadata().getGeneration(), now);
     if (!Statuses.differ(old, next)) {
@@ -210,7 +210,7 @@ public final class Reconciler {
     cache.wrote(os, writer.status(os, next));
     boolean halted = Statuses.isTrue(next, OSStatus.HALTED);
     if (halted && !Statuses.isTrue(old, OSStatus.HALTED)) {
-      Plan.PlanCondition c = plan.condition(OSStatus.HALTED);
+      RolloutPlan.PlanCondition c = plan.condition(OSStatus.HALTED);
       writer.event(os, "Warning", "Halted", c.reason() + ": " + c.message(), now);
     }
     if (Statuses.isTrue(next, OSStatus.COMPLETE) && !Statuses.isTrue(old, OSStatus.COMPLETE)) {
@@ -273,10 +273,10 @@ public final class Reconciler {
   }
 
   /** Nodes per state for the metrics: in_progress, or the lower-case skip reason. */
-  static Map<String, Integer> states(Plan plan) {
+  static Map<String, Integer> states(RolloutPlan plan) {
     Map<String, Integer> m = new TreeMap<>();
     m.put("in_progress", plan.inProgress().size() + plan.start().size());
-    for (Plan.Skip s : plan.skipped().values()) {
+    for (RolloutPlan.Skip s : plan.skipped().values()) {
       if (s.reason() != SkipReason.OUTSIDE_SELECTOR
           && s.reason() != SkipReason.CONTROL_PLANE_EXCLUDED) {
         m.merge(s.reason().name().toLowerCase(java.util.Locale.ROOT), 1, Integer::sum);

@@ -103,7 +103,7 @@ record SpecRules(
   }
 
   /** Whether the node already runs the target. */
-  boolean atTarget(NodeView n) {
+  boolean atTarget(NodeFacts n) {
     if (ops == OpsType.CONFIG) {
       return n.instance() != null && target.equals(n.instance().configVersion());
     }
@@ -111,13 +111,13 @@ record SpecRules(
   }
 
   /** Whether the node's last attempt at this target failed. */
-  boolean failed(NodeView n) {
+  boolean failed(NodeFacts n) {
     InstanceView i = n.instance();
     return i != null && "Failed".equals(i.phase()) && target.equals(i.target());
   }
 
   /** Whether the node's OSInstance records work on this target ({@code status.target}). */
-  boolean workedOn(NodeView n) {
+  boolean workedOn(NodeFacts n) {
     return n.instance() != null && target.equals(n.instance().target());
   }
 

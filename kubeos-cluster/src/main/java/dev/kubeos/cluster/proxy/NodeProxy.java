@@ -8,8 +8,8 @@ import dev.kubeos.api.crd.OSInstanceSpec;
 import dev.kubeos.api.crd.OSSpec;
 import dev.kubeos.api.crd.SysConfigs;
 import dev.kubeos.cluster.proxy.model.Observed;
-import dev.kubeos.cluster.proxy.model.Operation;
 import dev.kubeos.cluster.proxy.model.Phase;
+import dev.kubeos.cluster.proxy.model.ProxyOperation;
 import dev.kubeos.cluster.proxy.model.ProxyStateMachine;
 import dev.kubeos.cluster.proxy.model.Step;
 import io.fabric8.kubernetes.api.model.Node;
@@ -105,7 +105,7 @@ public final class NodeProxy {
       return new Step.Nothing("no OSInstance " + status.where());
     }
     OSInstanceSpec spec = inst.getSpec();
-    Operation op = Operation.of(spec.getNodestatus());
+    ProxyOperation op = ProxyOperation.of(spec.getNodestatus());
     OS os = op == null ? null : os(spec);
     String problem = null;
     String target = null;
@@ -164,7 +164,7 @@ public final class NodeProxy {
     }
   }
 
-  private void act(Operation op, Phase phase, Observed o, OSInstance inst, OSSpec os)
+  private void act(ProxyOperation op, Phase phase, Observed o, OSInstance inst, OSSpec os)
       throws InterruptedException {
     Phase next = op.after(phase);
     try {
@@ -211,7 +211,8 @@ public final class NodeProxy {
     }
   }
 
-  private void drainThenReboot(Operation op, Observed o, OSSpec os) throws InterruptedException {
+  private void drainThenReboot(ProxyOperation op, Observed o, OSSpec os)
+      throws InterruptedException {
     Instant since = o.phaseSince() == null ? clock.instant() : o.phaseSince();
     Duration timeout =
         os.getDraintimeout() == null
@@ -227,7 +228,7 @@ public final class NodeProxy {
     status.record(Phase.REBOOTING, msg, s -> s.setBootid(o.bootId()));
     events.normal(node, NodeEvents.REBOOTING, msg + " into " + o.desiredTarget());
     try {
-      if (op == Operation.ROLLBACK) {
+      if (op == ProxyOperation.ROLLBACK) {
         agent.rollback();
       } else {
         agent.upgrade();
@@ -268,7 +269,7 @@ public final class NodeProxy {
     events.warning(node, reason, message);
   }
 
-  private static String doneReason(Operation op) {
+  private static String doneReason(ProxyOperation op) {
     return switch (op) {
       case UPGRADE -> NodeEvents.UPGRADED;
       case CONFIG -> NodeEvents.CONFIGURED;
@@ -294,8 +295,8 @@ public final class NodeProxy {
   }
 
   /** OS version for upgrade and rollback; the sysconfigs version for config. */
-  static String target(Operation op, OSInstanceSpec spec, OSSpec os) {
-    if (op == Operation.CONFIG) {
+  static String target(ProxyOperation op, OSInstanceSpec spec, OSSpec os) {
+    if (op == ProxyOperation.CONFIG) {
       String v = spec.getSysconfigs() == null ? null : spec.getSysconfigs().getVersion();
       if (v == null && os.getSysconfigs() != null) {
         v = os.getSysconfigs().getVersion();

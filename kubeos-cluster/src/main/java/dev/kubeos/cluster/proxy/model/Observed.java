@@ -22,7 +22,7 @@ import java.time.Instant;
  * @param rebootTimeout how long a requested reboot may take before the attempt fails
  */
 public record Observed(
-    Operation op,
+    ProxyOperation op,
     String desiredTarget,
     String problem,
     Phase phase,

@@ -6,7 +6,7 @@ import java.util.Objects;
 
 /**
  * The node proxy's decisions, pure: from what it observes to the next {@link Step}. The order of
- * phases per operation is {@link Operation#steps()}; this class adds the rules for starting,
+ * phases per operation is {@link ProxyOperation#steps()}; this class adds the rules for starting,
  * finishing, aborting, and the two observations that need no action: a requested reboot finished
  * ({@link Phase#REBOOTING}) and the node runs the target ({@link Phase#VERIFYING}).
  *

@@ -9,10 +9,10 @@ public sealed interface Step {
   record Wait(String why) implements Step {}
 
   /** Begin an attempt: record {@code op.first()} with {@code target} and a start time. */
-  record Start(Operation op, String target) implements Step {}
+  record Start(ProxyOperation op, String target) implements Step {}
 
   /** Run the action of the recorded phase; on success record {@code op.after(phase)}. */
-  record Act(Operation op, Phase phase) implements Step {}
+  record Act(ProxyOperation op, Phase phase) implements Step {}
 
   /** The recorded phase is complete without an action (the node came back): record {@code to}. */
   record Advance(Phase to) implements Step {}

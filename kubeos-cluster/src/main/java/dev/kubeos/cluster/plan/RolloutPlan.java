@@ -18,7 +18,7 @@ import java.util.Optional;
  * @param counts counts for {@code OS.status}
  * @param retryAt earliest instant at which a time-based wait ends (time window, interval, soak)
  */
-public record Plan(
+public record RolloutPlan(
     OpsType operation,
     String target,
     List<String> start,
