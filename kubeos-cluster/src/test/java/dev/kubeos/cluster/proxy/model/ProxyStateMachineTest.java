@@ -45,7 +45,7 @@ class ProxyStateMachineTest {
         bootId,
         bootIdAtReboot,
         NOW,
-        REBOOT);
+        new PhaseTimeouts(Duration.ofMinutes(10), REBOOT, REBOOT));
   }
 
   static Stream<Arguments> table() {
