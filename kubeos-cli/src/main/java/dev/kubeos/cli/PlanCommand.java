@@ -97,9 +97,9 @@ final class PlanCommand implements Callable<Integer> {
       KubernetesList list = read(serialization, nodesFile, KubernetesList.class);
       items = list == null || list.getItems() == null ? List.of() : list.getItems();
     } else {
-      items = readLive(instanceNamespace(os));
+      items = readLive(os.instanceNamespace());
     }
-    List<NodeFacts> nodes = NodeFactsReader.of(items, instanceNamespace(os));
+    List<NodeFacts> nodes = NodeFactsReader.of(items, os.instanceNamespace());
     Instant at = now == null ? Instant.now() : parseNow(now);
     Simulation sim = Simulation.run(os.getSpec(), nodes, at, Duration.ZERO);
     PrintWriter out = spec.commandLine().getOut();
@@ -180,14 +180,6 @@ final class PlanCommand implements Callable<Integer> {
               + " (check --kubeconfig, or pass --nodes FILE to plan offline)",
           e);
     }
-  }
-
-  private static String instanceNamespace(OS os) {
-    String ns = os.getSpec().getOsinstancenamespace();
-    if (ns != null && !ns.isBlank()) {
-      return ns;
-    }
-    return "default";
   }
 
   private static Instant parseNow(String text) {

@@ -2,6 +2,7 @@ package dev.kubeos.cli;
 
 import dev.kubeos.agent.rpc.JsonRpcClient;
 import dev.kubeos.api.agent.AgentMethods;
+import dev.kubeos.api.crd.Namespaces;
 import dev.kubeos.cluster.proxy.NodeProxy;
 import dev.kubeos.cluster.proxy.ProxyConfig;
 import dev.kubeos.cluster.proxy.SocketAgentClient;
@@ -32,7 +33,7 @@ final class ProxyCommand implements Callable<Integer> {
 
   @Option(
       names = "--namespace",
-      defaultValue = "default",
+      defaultValue = Namespaces.DEFAULT,
       description = "namespace of the OSInstances (default: ${DEFAULT-VALUE}, as upstream)")
   String namespace;
 

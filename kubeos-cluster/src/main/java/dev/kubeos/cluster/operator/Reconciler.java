@@ -1,8 +1,11 @@
 package dev.kubeos.cluster.operator;
 
 import dev.kubeos.api.crd.Labels;
+import dev.kubeos.api.crd.NamespacedName;
+import dev.kubeos.api.crd.Namespaces;
 import dev.kubeos.api.crd.OS;
 import dev.kubeos.api.crd.OSInstance;
+import dev.kubeos.api.crd.OSInstanceSpec;
 import dev.kubeos.api.crd.OSSpec;
 import dev.kubeos.api.crd.OSStatus;
 import dev.kubeos.api.crd.OpsType;
@@ -21,7 +24,6 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
 import java.util.HashSet;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -95,15 +97,13 @@ public final class Reconciler {
 
   private Optional<Instant> reconcile(OS os, List<HasMetadata> items, Instant now) {
     OSSpec spec = os.getSpec();
-    String ns = instanceNamespace(spec);
+    String ns = os.instanceNamespace();
     List<NodeFacts> views = NodeFactsReader.of(items, ns);
     RolloutPlan plan = RolloutPlanner.plan(spec, views, now);
     Map<String, OSInstance> instances = new HashMap<>();
     for (HasMetadata i : items) {
-      if (i instanceof OSInstance && ns.equals(i.getMetadata().getNamespace())) {
-        Map<String, String> l = i.getMetadata().getLabels();
-        String node = l == null ? null : l.get(OSInstance.NODE_LABEL);
-        instances.put(node == null ? i.getMetadata().getName() : node, (OSInstance) i);
+      if (i instanceof OSInstance inst && ns.equals(i.getMetadata().getNamespace())) {
+        instances.put(inst.nodeName(), inst);
       }
     }
     start(os, plan, instances, now);
@@ -128,15 +128,13 @@ public final class Reconciler {
     if (plan.start().isEmpty()) {
       return;
     }
-    Map<String, Object> spec = new LinkedHashMap<>();
-    spec.put("nodestatus", plan.operation().wireName());
-    spec.put("namespacedname", Map.of("name", os.getMetadata().getName(), "namespace", ns(os)));
-    if (os.getSpec().getSysconfigs() != null) {
-      spec.put("sysconfigs", os.getSpec().getSysconfigs());
-    }
-    if (os.getSpec().getUpgradeconfigs() != null && plan.operation() != OpsType.CONFIG) {
-      spec.put("upgradeconfigs", os.getSpec().getUpgradeconfigs());
-    }
+    OSInstanceSpec spec =
+        OSInstanceSpec.assignment(
+            plan.operation().wireName(),
+            new NamespacedName(
+                os.getMetadata().getName(), Namespaces.orDefault(os.getMetadata().getNamespace())),
+            os.getSpec().getSysconfigs(),
+            plan.operation() == OpsType.CONFIG ? null : os.getSpec().getUpgradeconfigs());
     for (String n : plan.start()) {
       OSInstance before = instances.get(n);
       cache.wrote(before, writer.assign(before, spec));
@@ -237,15 +235,8 @@ public final class Reconciler {
   private void releaseOrphans(Set<String> active) {
     Set<String> busy = new HashSet<>();
     for (HasMetadata i : cache.clusterItems()) {
-      if (i instanceof OSInstance o && o.getSpec() != null) {
-        String s = o.getSpec().getNodestatus();
-        if (s != null && !s.isBlank() && !"idle".equals(s)) {
-          Map<String, String> l = o.getMetadata().getLabels();
-          busy.add(
-              l != null && l.containsKey(OSInstance.NODE_LABEL)
-                  ? l.get(OSInstance.NODE_LABEL)
-                  : o.getMetadata().getName());
-        }
+      if (i instanceof OSInstance o && o.getSpec() != null && !o.getSpec().idle()) {
+        busy.add(o.nodeName());
       }
     }
     for (HasMetadata i : cache.clusterItems()) {
@@ -294,17 +285,7 @@ public final class Reconciler {
     return a == null ? null : a.get(key);
   }
 
-  static String instanceNamespace(OSSpec spec) {
-    String ns = spec == null ? null : spec.getOsinstancenamespace();
-    return ns == null || ns.isBlank() ? "default" : ns;
-  }
-
-  private static String ns(OS os) {
-    String ns = os.getMetadata().getNamespace();
-    return ns == null ? "default" : ns;
-  }
-
   static String key(OS os) {
-    return ns(os) + "/" + os.getMetadata().getName();
+    return os.key();
   }
 }

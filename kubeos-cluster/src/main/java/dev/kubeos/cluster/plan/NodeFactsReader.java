@@ -1,5 +1,6 @@
 package dev.kubeos.cluster.plan;
 
+import dev.kubeos.api.crd.Namespaces;
 import dev.kubeos.api.crd.OSInstance;
 import dev.kubeos.api.crd.OSInstanceSpec;
 import dev.kubeos.api.crd.OSInstanceStatus;
@@ -43,12 +44,9 @@ public final class NodeFactsReader {
         }
       } else if (item instanceof OSInstance) {
         OSInstance i = (OSInstance) item;
-        String ns = i.getMetadata().getNamespace();
         if (osInstanceNamespace == null
-            || osInstanceNamespace.equals(ns == null ? "default" : ns)) {
-          Map<String, String> labels = i.getMetadata().getLabels();
-          String node = labels == null ? null : labels.get(OSInstance.NODE_LABEL);
-          instances.put(node == null ? i.getMetadata().getName() : node, instance(i));
+            || osInstanceNamespace.equals(Namespaces.orDefault(i.getMetadata().getNamespace()))) {
+          instances.put(i.nodeName(), instance(i));
         }
       }
     }

@@ -64,7 +64,6 @@ public final class OsConflicts {
   }
 
   private static String key(OS os) {
-    String ns = os.getMetadata().getNamespace();
-    return (ns == null ? "default" : ns) + "/" + os.getMetadata().getName();
+    return os.key();
   }
 }

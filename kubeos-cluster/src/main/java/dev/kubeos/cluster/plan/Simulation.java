@@ -1,5 +1,6 @@
 package dev.kubeos.cluster.plan;
 
+import dev.kubeos.api.crd.OSInstanceSpec;
 import dev.kubeos.api.crd.OSSpec;
 import dev.kubeos.api.crd.OpsType;
 import dev.kubeos.cluster.plan.RolloutPlan.Skip;
@@ -83,7 +84,7 @@ public record Simulation(
     boolean config = plan.operation() == OpsType.CONFIG;
     InstanceView done =
         new InstanceView(
-            "idle",
+            OSInstanceSpec.IDLE,
             config ? plan.target() : i.configVersion(),
             "Done",
             plan.target(),

@@ -1,6 +1,7 @@
 package dev.kubeos.cluster.proxy;
 
 import dev.kubeos.api.agent.AgentException;
+import dev.kubeos.api.crd.Namespaces;
 import dev.kubeos.api.crd.OS;
 import dev.kubeos.api.crd.OSInstance;
 import dev.kubeos.api.crd.OSInstanceSpec;
@@ -311,10 +312,9 @@ public final class NodeProxy {
     if (spec.getNamespacedname() == null || spec.getNamespacedname().getName() == null) {
       return null;
     }
-    String ns = spec.getNamespacedname().getNamespace();
     return client
         .resources(OS.class)
-        .inNamespace(ns == null || ns.isEmpty() ? "default" : ns)
+        .inNamespace(Namespaces.orDefault(spec.getNamespacedname().getNamespace()))
         .withName(spec.getNamespacedname().getName())
         .get();
   }

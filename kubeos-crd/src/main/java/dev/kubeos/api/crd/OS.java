@@ -34,6 +34,19 @@ public class OS extends CustomResource<OSSpec, OSStatus> implements Namespaced {
   public static final String GROUP = "upgrade.openeuler.org";
   public static final String VERSION = "v1alpha1";
 
+  /** {@code namespace/name}, the namespace defaulted ({@link Namespaces#orDefault}). */
+  public String key() {
+    return Namespaces.orDefault(getMetadata().getNamespace()) + "/" + getMetadata().getName();
+  }
+
+  /**
+   * The namespace of the OSInstances this OS drives: {@code spec.osinstancenamespace}, else {@link
+   * Namespaces#DEFAULT} (as upstream).
+   */
+  public String instanceNamespace() {
+    return Namespaces.orDefault(getSpec() == null ? null : getSpec().getOsinstancenamespace());
+  }
+
   @Override
   protected OSSpec initSpec() {
     return new OSSpec();
