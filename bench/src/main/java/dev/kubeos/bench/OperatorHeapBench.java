@@ -1,6 +1,8 @@
 package dev.kubeos.bench;
 
+import dev.kubeos.api.crd.Namespaces;
 import dev.kubeos.api.crd.OSInstance;
+import dev.kubeos.api.crd.OSInstanceSpec;
 import dev.kubeos.api.crd.OSSpec;
 import dev.kubeos.api.crd.OpsType;
 import dev.kubeos.cluster.plan.NodeFacts;
@@ -38,9 +40,9 @@ public final class OperatorHeapBench {
       }
       OSInstance inst = new OSInstance();
       inst.getMetadata().setName(name);
-      inst.getMetadata().setNamespace("default");
+      inst.getMetadata().setNamespace(Namespaces.DEFAULT);
       inst.getMetadata().getLabels().put(OSInstance.NODE_LABEL, name);
-      inst.getSpec().setNodestatus("idle");
+      inst.getSpec().setNodestatus(OSInstanceSpec.IDLE);
       cache.add(inst);
     }
     long cached = used() - base;
@@ -49,7 +51,7 @@ public final class OperatorHeapBench {
     spec.setOpstype(OpsType.UPGRADE);
     spec.setMaxunavailable(100);
     long t0 = System.nanoTime();
-    List<NodeFacts> views = NodeFactsReader.of(cache, "default");
+    List<NodeFacts> views = NodeFactsReader.of(cache, Namespaces.DEFAULT);
     RolloutPlan plan = RolloutPlanner.plan(spec, views, Instant.parse("2026-03-02T10:00:00Z"));
     double ms = (System.nanoTime() - t0) / 1e6;
     long withPlan = used() - base;

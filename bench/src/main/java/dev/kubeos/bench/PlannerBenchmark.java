@@ -1,5 +1,6 @@
 package dev.kubeos.bench;
 
+import dev.kubeos.api.crd.OSInstanceSpec;
 import dev.kubeos.api.crd.OSSpec;
 import dev.kubeos.api.crd.OpsType;
 import dev.kubeos.cluster.plan.InstanceView;
@@ -77,7 +78,8 @@ public class PlannerBenchmark {
       String image = "v1";
       if (scenario.equals("midway") && i % 5 < 2) {
         image = "v2";
-        instance = new InstanceView("idle", "c1", "Done", "v2", NOW.minusSeconds(900), NOW);
+        instance =
+            new InstanceView(OSInstanceSpec.IDLE, "c1", "Done", "v2", NOW.minusSeconds(900), NOW);
       } else if (scenario.equals("midway") && i % 100 == 2) {
         instance = new InstanceView("upgrade", "c1", "Draining", "v2", NOW, null);
       }
