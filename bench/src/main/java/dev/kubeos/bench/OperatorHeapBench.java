@@ -1,14 +1,14 @@
 package dev.kubeos.bench;
 
-import dev.kubeos.api.crd.Namespaces;
-import dev.kubeos.api.crd.OSInstance;
-import dev.kubeos.api.crd.OSInstanceSpec;
-import dev.kubeos.api.crd.OSSpec;
-import dev.kubeos.api.crd.OpsType;
 import dev.kubeos.cluster.plan.NodeFacts;
 import dev.kubeos.cluster.plan.NodeFactsReader;
 import dev.kubeos.cluster.plan.RolloutPlan;
 import dev.kubeos.cluster.plan.RolloutPlanner;
+import dev.kubeos.crd.Namespaces;
+import dev.kubeos.crd.OSInstance;
+import dev.kubeos.crd.OSInstanceSpec;
+import dev.kubeos.crd.OSSpec;
+import dev.kubeos.crd.OpsType;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.Node;
 import io.fabric8.kubernetes.api.model.NodeBuilder;

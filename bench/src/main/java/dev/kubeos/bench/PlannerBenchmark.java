@@ -1,14 +1,14 @@
 package dev.kubeos.bench;
 
-import dev.kubeos.api.crd.OSInstanceSpec;
-import dev.kubeos.api.crd.OSSpec;
-import dev.kubeos.api.crd.OpsType;
 import dev.kubeos.cluster.plan.InstanceView;
 import dev.kubeos.cluster.plan.NodeFacts;
 import dev.kubeos.cluster.plan.PodView;
 import dev.kubeos.cluster.plan.Resources;
 import dev.kubeos.cluster.plan.RolloutPlan;
 import dev.kubeos.cluster.plan.RolloutPlanner;
+import dev.kubeos.crd.OSInstanceSpec;
+import dev.kubeos.crd.OSSpec;
+import dev.kubeos.crd.OpsType;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;

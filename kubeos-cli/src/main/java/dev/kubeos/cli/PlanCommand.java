@@ -1,13 +1,13 @@
 package dev.kubeos.cli;
 
 import dev.kubeos.api.Json;
-import dev.kubeos.api.crd.OS;
-import dev.kubeos.api.crd.OSInstance;
-import dev.kubeos.api.crd.OSSpec;
 import dev.kubeos.cluster.plan.NodeFacts;
 import dev.kubeos.cluster.plan.NodeFactsReader;
 import dev.kubeos.cluster.plan.RolloutPlan;
 import dev.kubeos.cluster.plan.Simulation;
+import dev.kubeos.crd.OS;
+import dev.kubeos.crd.OSInstance;
+import dev.kubeos.crd.OSSpec;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.KubernetesList;
 import io.fabric8.kubernetes.client.Config;

@@ -2,10 +2,10 @@ package dev.kubeos.cli;
 
 import dev.kubeos.agent.rpc.JsonRpcClient;
 import dev.kubeos.api.agent.AgentMethods;
-import dev.kubeos.api.crd.Namespaces;
 import dev.kubeos.cluster.proxy.NodeProxy;
 import dev.kubeos.cluster.proxy.ProxyConfig;
 import dev.kubeos.cluster.proxy.SocketAgentClient;
+import dev.kubeos.crd.Namespaces;
 import io.fabric8.kubernetes.client.Config;
 import io.fabric8.kubernetes.client.ConfigBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;

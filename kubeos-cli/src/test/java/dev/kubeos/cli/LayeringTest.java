@@ -23,7 +23,9 @@ class LayeringTest {
           .withImportOption(ImportOption.Predefined.DO_NOT_INCLUDE_TESTS)
           .importPackages("dev.kubeos");
 
-  private static final String[] PURE = {"dev.kubeos.api..", "..model..", "..plan.."};
+  private static final String[] PURE = {
+    "dev.kubeos.api..", "dev.kubeos.crd..", "..model..", "..plan.."
+  };
 
   /** fabric8 packages that hold data types and annotations only. */
   private static final String[] FABRIC8_MODEL = {

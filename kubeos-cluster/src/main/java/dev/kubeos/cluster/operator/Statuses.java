@@ -1,7 +1,7 @@
 package dev.kubeos.cluster.operator;
 
-import dev.kubeos.api.crd.OSStatus;
 import dev.kubeos.cluster.plan.RolloutPlan;
+import dev.kubeos.crd.OSStatus;
 import io.fabric8.kubernetes.api.model.Condition;
 import io.fabric8.kubernetes.api.model.ConditionBuilder;
 import java.time.Instant;

@@ -1,6 +1,6 @@
 package dev.kubeos.cluster.plan;
 
-import dev.kubeos.api.crd.OSInstanceSpec;
+import dev.kubeos.crd.OSInstanceSpec;
 import java.time.Instant;
 
 /**

@@ -1,14 +1,14 @@
 package dev.kubeos.cluster.plan;
 
-import static dev.kubeos.api.crd.OSStatus.COMPLETE;
-import static dev.kubeos.api.crd.OSStatus.HALTED;
-import static dev.kubeos.api.crd.OSStatus.PAUSED;
-import static dev.kubeos.api.crd.OSStatus.PROGRESSING;
+import static dev.kubeos.crd.OSStatus.COMPLETE;
+import static dev.kubeos.crd.OSStatus.HALTED;
+import static dev.kubeos.crd.OSStatus.PAUSED;
+import static dev.kubeos.crd.OSStatus.PROGRESSING;
 
-import dev.kubeos.api.crd.OSSpec;
 import dev.kubeos.cluster.plan.RolloutPlan.Counts;
 import dev.kubeos.cluster.plan.RolloutPlan.PlanCondition;
 import dev.kubeos.cluster.plan.RolloutPlan.Skip;
+import dev.kubeos.crd.OSSpec;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;

@@ -1,6 +1,6 @@
 package dev.kubeos.cluster.plan;
 
-import dev.kubeos.api.crd.Labels;
+import dev.kubeos.crd.Labels;
 import java.util.List;
 import java.util.Map;
 

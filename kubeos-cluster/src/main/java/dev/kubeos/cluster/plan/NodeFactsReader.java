@@ -1,9 +1,9 @@
 package dev.kubeos.cluster.plan;
 
-import dev.kubeos.api.crd.Namespaces;
-import dev.kubeos.api.crd.OSInstance;
-import dev.kubeos.api.crd.OSInstanceSpec;
-import dev.kubeos.api.crd.OSInstanceStatus;
+import dev.kubeos.crd.Namespaces;
+import dev.kubeos.crd.OSInstance;
+import dev.kubeos.crd.OSInstanceSpec;
+import dev.kubeos.crd.OSInstanceStatus;
 import io.fabric8.kubernetes.api.model.Container;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.Node;

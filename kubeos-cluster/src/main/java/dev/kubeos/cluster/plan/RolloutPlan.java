@@ -1,6 +1,6 @@
 package dev.kubeos.cluster.plan;
 
-import dev.kubeos.api.crd.OpsType;
+import dev.kubeos.crd.OpsType;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;

@@ -1,16 +1,16 @@
 package dev.kubeos.cluster.plan;
 
-import static dev.kubeos.api.crd.OSStatus.COMPLETE;
-import static dev.kubeos.api.crd.OSStatus.HALTED;
-import static dev.kubeos.api.crd.OSStatus.PAUSED;
-import static dev.kubeos.api.crd.OSStatus.PROGRESSING;
+import static dev.kubeos.crd.OSStatus.COMPLETE;
+import static dev.kubeos.crd.OSStatus.HALTED;
+import static dev.kubeos.crd.OSStatus.PAUSED;
+import static dev.kubeos.crd.OSStatus.PROGRESSING;
 
-import dev.kubeos.api.crd.Labels;
-import dev.kubeos.api.crd.OSSpec;
-import dev.kubeos.api.crd.OpsType;
 import dev.kubeos.cluster.plan.RolloutPlan.Counts;
 import dev.kubeos.cluster.plan.RolloutPlan.PlanCondition;
 import dev.kubeos.cluster.plan.RolloutPlan.Skip;
+import dev.kubeos.crd.Labels;
+import dev.kubeos.crd.OSSpec;
+import dev.kubeos.crd.OpsType;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;

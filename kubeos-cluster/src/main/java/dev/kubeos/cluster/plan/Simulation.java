@@ -1,9 +1,9 @@
 package dev.kubeos.cluster.plan;
 
-import dev.kubeos.api.crd.OSInstanceSpec;
-import dev.kubeos.api.crd.OSSpec;
-import dev.kubeos.api.crd.OpsType;
 import dev.kubeos.cluster.plan.RolloutPlan.Skip;
+import dev.kubeos.crd.OSInstanceSpec;
+import dev.kubeos.crd.OSSpec;
+import dev.kubeos.crd.OpsType;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;

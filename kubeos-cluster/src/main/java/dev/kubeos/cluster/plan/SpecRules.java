@@ -1,9 +1,9 @@
 package dev.kubeos.cluster.plan;
 
-import dev.kubeos.api.crd.ExecutionMode;
-import dev.kubeos.api.crd.Labels;
-import dev.kubeos.api.crd.OSSpec;
-import dev.kubeos.api.crd.OpsType;
+import dev.kubeos.crd.ExecutionMode;
+import dev.kubeos.crd.Labels;
+import dev.kubeos.crd.OSSpec;
+import dev.kubeos.crd.OpsType;
 import java.time.DateTimeException;
 import java.time.Duration;
 import java.time.ZoneId;

@@ -1,18 +1,18 @@
 package dev.kubeos.cluster.proxy;
 
 import dev.kubeos.api.agent.AgentException;
-import dev.kubeos.api.crd.Namespaces;
-import dev.kubeos.api.crd.OS;
-import dev.kubeos.api.crd.OSInstance;
-import dev.kubeos.api.crd.OSInstanceSpec;
-import dev.kubeos.api.crd.OSSpec;
-import dev.kubeos.api.crd.SysConfigs;
 import dev.kubeos.cluster.proxy.model.Observed;
 import dev.kubeos.cluster.proxy.model.Outcome;
 import dev.kubeos.cluster.proxy.model.Phase;
 import dev.kubeos.cluster.proxy.model.ProxyOperation;
 import dev.kubeos.cluster.proxy.model.ProxyStateMachine;
 import dev.kubeos.cluster.proxy.model.Step;
+import dev.kubeos.crd.Namespaces;
+import dev.kubeos.crd.OS;
+import dev.kubeos.crd.OSInstance;
+import dev.kubeos.crd.OSInstanceSpec;
+import dev.kubeos.crd.OSSpec;
+import dev.kubeos.crd.SysConfigs;
 import io.fabric8.kubernetes.api.model.Node;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;

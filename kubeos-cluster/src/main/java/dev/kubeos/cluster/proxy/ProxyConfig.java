@@ -1,7 +1,7 @@
 package dev.kubeos.cluster.proxy;
 
-import dev.kubeos.api.crd.OSSpec;
 import dev.kubeos.cluster.proxy.model.PhaseTimeouts;
+import dev.kubeos.crd.OSSpec;
 import java.time.Duration;
 
 /**

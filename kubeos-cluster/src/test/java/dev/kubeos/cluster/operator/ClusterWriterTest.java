@@ -2,11 +2,11 @@ package dev.kubeos.cluster.operator;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.kubeos.api.crd.NamespacedName;
-import dev.kubeos.api.crd.OSInstance;
-import dev.kubeos.api.crd.OSInstanceSpec;
-import dev.kubeos.api.crd.SysConfig;
-import dev.kubeos.api.crd.SysConfigs;
+import dev.kubeos.crd.NamespacedName;
+import dev.kubeos.crd.OSInstance;
+import dev.kubeos.crd.OSInstanceSpec;
+import dev.kubeos.crd.SysConfig;
+import dev.kubeos.crd.SysConfigs;
 import io.fabric8.kubernetes.client.utils.KubernetesSerialization;
 import java.util.LinkedHashMap;
 import java.util.List;

@@ -2,10 +2,10 @@ package dev.kubeos.cluster.operator;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.kubeos.api.crd.OSStatus;
-import dev.kubeos.api.crd.OpsType;
 import dev.kubeos.cluster.plan.RolloutPlan;
 import dev.kubeos.cluster.plan.RolloutPlan.PlanCondition;
+import dev.kubeos.crd.OSStatus;
+import dev.kubeos.crd.OpsType;
 import io.fabric8.kubernetes.api.model.Condition;
 import java.time.Instant;
 import java.util.List;

@@ -1,7 +1,7 @@
 package dev.kubeos.cluster.plan;
 
-import dev.kubeos.api.crd.OSSpec;
-import dev.kubeos.api.crd.OpsType;
+import dev.kubeos.crd.OSSpec;
+import dev.kubeos.crd.OpsType;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;

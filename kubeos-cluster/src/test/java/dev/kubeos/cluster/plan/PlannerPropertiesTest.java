@@ -3,10 +3,10 @@ package dev.kubeos.cluster.plan;
 import static dev.kubeos.cluster.plan.Fleet.NOW;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.kubeos.api.crd.ExecutionMode;
-import dev.kubeos.api.crd.OSSpec;
-import dev.kubeos.api.crd.OSStatus;
-import dev.kubeos.api.crd.TimeWindow;
+import dev.kubeos.crd.ExecutionMode;
+import dev.kubeos.crd.OSSpec;
+import dev.kubeos.crd.OSStatus;
+import dev.kubeos.crd.TimeWindow;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;

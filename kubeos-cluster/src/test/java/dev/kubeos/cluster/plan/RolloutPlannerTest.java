@@ -7,12 +7,12 @@ import static dev.kubeos.cluster.plan.Fleet.nodes;
 import static dev.kubeos.cluster.plan.Fleet.upgrade;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.kubeos.api.crd.ExecutionMode;
-import dev.kubeos.api.crd.OSSpec;
-import dev.kubeos.api.crd.OSStatus;
-import dev.kubeos.api.crd.OpsType;
-import dev.kubeos.api.crd.SysConfigs;
-import dev.kubeos.api.crd.TimeWindow;
+import dev.kubeos.crd.ExecutionMode;
+import dev.kubeos.crd.OSSpec;
+import dev.kubeos.crd.OSStatus;
+import dev.kubeos.crd.OpsType;
+import dev.kubeos.crd.SysConfigs;
+import dev.kubeos.crd.TimeWindow;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;

@@ -2,8 +2,8 @@ package dev.kubeos.cluster.proxy;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.kubeos.api.crd.OSSpec;
 import dev.kubeos.cluster.proxy.model.PhaseTimeouts;
+import dev.kubeos.crd.OSSpec;
 import java.time.Duration;
 import org.junit.jupiter.api.Test;
 

@@ -1,4 +1,4 @@
-package dev.kubeos.api.crd;
+package dev.kubeos.crd;
 
 /** The namespace every unnamed one defaults to, as upstream KubeOS. */
 public final class Namespaces {

@@ -1,4 +1,4 @@
-package dev.kubeos.api.crd;
+package dev.kubeos.crd;
 
 /**
  * What the operator asks of one node (upstream fields): its {@code nodestatus} ({@code idle},
