@@ -1,12 +1,14 @@
 package dev.kubeos.bench;
 
-import dev.kubeos.api.crd.OSInstance;
-import dev.kubeos.api.crd.OSSpec;
-import dev.kubeos.api.crd.OpsType;
-import dev.kubeos.cluster.plan.NodeView;
-import dev.kubeos.cluster.plan.NodeViews;
-import dev.kubeos.cluster.plan.Plan;
+import dev.kubeos.cluster.plan.NodeFacts;
+import dev.kubeos.cluster.plan.NodeFactsReader;
+import dev.kubeos.cluster.plan.RolloutPlan;
 import dev.kubeos.cluster.plan.RolloutPlanner;
+import dev.kubeos.crd.Namespaces;
+import dev.kubeos.crd.OSInstance;
+import dev.kubeos.crd.OSInstanceSpec;
+import dev.kubeos.crd.OSSpec;
+import dev.kubeos.crd.OpsType;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.Node;
 import io.fabric8.kubernetes.api.model.NodeBuilder;
@@ -38,9 +40,9 @@ public final class OperatorHeapBench {
       }
       OSInstance inst = new OSInstance();
       inst.getMetadata().setName(name);
-      inst.getMetadata().setNamespace("default");
+      inst.getMetadata().setNamespace(Namespaces.DEFAULT);
       inst.getMetadata().getLabels().put(OSInstance.NODE_LABEL, name);
-      inst.getSpec().setNodestatus("idle");
+      inst.getSpec().setNodestatus(OSInstanceSpec.IDLE);
       cache.add(inst);
     }
     long cached = used() - base;
@@ -49,8 +51,8 @@ public final class OperatorHeapBench {
     spec.setOpstype(OpsType.UPGRADE);
     spec.setMaxunavailable(100);
     long t0 = System.nanoTime();
-    List<NodeView> views = NodeViews.of(cache, "default");
-    Plan plan = RolloutPlanner.plan(spec, views, Instant.parse("2026-03-02T10:00:00Z"));
+    List<NodeFacts> views = NodeFactsReader.of(cache, Namespaces.DEFAULT);
+    RolloutPlan plan = RolloutPlanner.plan(spec, views, Instant.parse("2026-03-02T10:00:00Z"));
     double ms = (System.nanoTime() - t0) / 1e6;
     long withPlan = used() - base;
     System.out.printf(

@@ -1,13 +1,14 @@
 package dev.kubeos.bench;
 
-import dev.kubeos.api.crd.OSSpec;
-import dev.kubeos.api.crd.OpsType;
 import dev.kubeos.cluster.plan.InstanceView;
-import dev.kubeos.cluster.plan.NodeView;
-import dev.kubeos.cluster.plan.Plan;
+import dev.kubeos.cluster.plan.NodeFacts;
 import dev.kubeos.cluster.plan.PodView;
 import dev.kubeos.cluster.plan.Resources;
+import dev.kubeos.cluster.plan.RolloutPlan;
 import dev.kubeos.cluster.plan.RolloutPlanner;
+import dev.kubeos.crd.OSInstanceSpec;
+import dev.kubeos.crd.OSSpec;
+import dev.kubeos.crd.OpsType;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
@@ -52,7 +53,7 @@ public class PlannerBenchmark {
   String scenario;
 
   OSSpec spec;
-  List<NodeView> fleet;
+  List<NodeFacts> fleet;
 
   @Setup
   public void setUp() {
@@ -77,12 +78,13 @@ public class PlannerBenchmark {
       String image = "v1";
       if (scenario.equals("midway") && i % 5 < 2) {
         image = "v2";
-        instance = new InstanceView("idle", "c1", "Done", "v2", NOW.minusSeconds(900), NOW);
+        instance =
+            new InstanceView(OSInstanceSpec.IDLE, "c1", "Done", "v2", NOW.minusSeconds(900), NOW);
       } else if (scenario.equals("midway") && i % 100 == 2) {
         instance = new InstanceView("upgrade", "c1", "Draining", "v2", NOW, null);
       }
       fleet.add(
-          new NodeView(
+          new NodeFacts(
               String.format("node-%05d", i),
               Map.of("zone", "z" + (i % 3)),
               true,
@@ -95,7 +97,7 @@ public class PlannerBenchmark {
   }
 
   @Benchmark
-  public Plan plan() {
+  public RolloutPlan plan() {
     return RolloutPlanner.plan(spec, fleet, NOW);
   }
 }

@@ -15,7 +15,7 @@ class NoKubernetesOnClasspathTest {
       strings = {
         "io.fabric8.kubernetes.client.CustomResource",
         "io.fabric8.kubernetes.api.model.Node",
-        "dev.kubeos.api.crd.OS",
+        "dev.kubeos.crd.OS",
         "tools.jackson.databind.ObjectMapper"
       })
   void classIsAbsent(String name) {

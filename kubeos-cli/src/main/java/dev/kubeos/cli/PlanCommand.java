@@ -1,13 +1,13 @@
 package dev.kubeos.cli;
 
 import dev.kubeos.api.Json;
-import dev.kubeos.api.crd.OS;
-import dev.kubeos.api.crd.OSInstance;
-import dev.kubeos.api.crd.OSSpec;
-import dev.kubeos.cluster.plan.NodeView;
-import dev.kubeos.cluster.plan.NodeViews;
-import dev.kubeos.cluster.plan.Plan;
+import dev.kubeos.cluster.plan.NodeFacts;
+import dev.kubeos.cluster.plan.NodeFactsReader;
+import dev.kubeos.cluster.plan.RolloutPlan;
 import dev.kubeos.cluster.plan.Simulation;
+import dev.kubeos.crd.OS;
+import dev.kubeos.crd.OSInstance;
+import dev.kubeos.crd.OSSpec;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.KubernetesList;
 import io.fabric8.kubernetes.client.Config;
@@ -97,9 +97,9 @@ final class PlanCommand implements Callable<Integer> {
       KubernetesList list = read(serialization, nodesFile, KubernetesList.class);
       items = list == null || list.getItems() == null ? List.of() : list.getItems();
     } else {
-      items = readLive(instanceNamespace(os));
+      items = readLive(os.instanceNamespace());
     }
-    List<NodeView> nodes = NodeViews.of(items, instanceNamespace(os));
+    List<NodeFacts> nodes = NodeFactsReader.of(items, os.instanceNamespace());
     Instant at = now == null ? Instant.now() : parseNow(now);
     Simulation sim = Simulation.run(os.getSpec(), nodes, at, Duration.ZERO);
     PrintWriter out = spec.commandLine().getOut();
@@ -119,7 +119,7 @@ final class PlanCommand implements Callable<Integer> {
 
   private static void printText(PrintWriter out, OS os, int nodeCount, Simulation sim) {
     OSSpec s = os.getSpec();
-    Plan last = sim.finalPlan();
+    RolloutPlan last = sim.finalPlan();
     out.printf(
         "OS %s: %s to %s over %d nodes (maxunavailable %d, %s, nodeselector %s)%n",
         os.getMetadata() == null ? "?" : os.getMetadata().getName(),
@@ -141,7 +141,7 @@ final class PlanCommand implements Callable<Integer> {
       out.println("skipped:");
       sim.skipped().forEach((node, skip) -> out.printf("  %s: %s%n", node, skip.message()));
     }
-    for (Plan.PlanCondition c : last.conditions()) {
+    for (RolloutPlan.PlanCondition c : last.conditions()) {
       if (c.status()) {
         out.printf("then: %s (%s) %s%n", c.type(), c.reason(), c.message());
       }
@@ -180,14 +180,6 @@ final class PlanCommand implements Callable<Integer> {
               + " (check --kubeconfig, or pass --nodes FILE to plan offline)",
           e);
     }
-  }
-
-  private static String instanceNamespace(OS os) {
-    String ns = os.getSpec().getOsinstancenamespace();
-    if (ns != null && !ns.isBlank()) {
-      return ns;
-    }
-    return "default";
   }
 
   private static Instant parseNow(String text) {

@@ -4,6 +4,7 @@ import dev.kubeos.api.agent.AgentMethods;
 import dev.kubeos.cluster.proxy.NodeProxy;
 import dev.kubeos.cluster.proxy.ProxyConfig;
 import dev.kubeos.cluster.proxy.SocketAgentClient;
+import dev.kubeos.crd.Namespaces;
 import dev.kubeos.rpc.JsonRpcClient;
 import io.fabric8.kubernetes.client.Config;
 import io.fabric8.kubernetes.client.ConfigBuilder;
@@ -32,7 +33,7 @@ final class ProxyCommand implements Callable<Integer> {
 
   @Option(
       names = "--namespace",
-      defaultValue = "default",
+      defaultValue = Namespaces.DEFAULT,
       description = "namespace of the OSInstances (default: ${DEFAULT-VALUE}, as upstream)")
   String namespace;
 

@@ -31,6 +31,7 @@ class LayeringTest {
   /** Data and rules: no I/O, no Kubernetes client. */
   private static final String[] PURE = {
     "dev.kubeos.api..",
+    "dev.kubeos.crd..",
     "..model..",
     "..plan..",
     "dev.kubeos.formats.boot..",
@@ -190,7 +191,7 @@ class LayeringTest {
         .should()
         .dependOnClassesThat()
         .resideInAnyPackage(
-            "dev.kubeos.api.crd..",
+            "dev.kubeos.crd..",
             "dev.kubeos.cluster..",
             "dev.kubeos.image..",
             "dev.kubeos.cli..")
@@ -252,7 +253,7 @@ class LayeringTest {
             "dev.kubeos.cluster..",
             "dev.kubeos.image..",
             "dev.kubeos.cli..",
-            "dev.kubeos.api.crd..")
+            "dev.kubeos.crd..")
         .check(CLASSES);
   }
 

@@ -2,8 +2,8 @@ package dev.kubeos.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.kubeos.api.crd.OS;
-import dev.kubeos.api.crd.OSInstance;
+import dev.kubeos.crd.OS;
+import dev.kubeos.crd.OSInstance;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.KubernetesList;
 import io.fabric8.kubernetes.client.KubernetesClient;

@@ -1,7 +1,7 @@
 package dev.kubeos.cluster.operator;
 
-import dev.kubeos.api.crd.OS;
-import dev.kubeos.api.crd.OSInstance;
+import dev.kubeos.crd.OS;
+import dev.kubeos.crd.OSInstance;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.Node;
 import io.fabric8.kubernetes.api.model.Pod;

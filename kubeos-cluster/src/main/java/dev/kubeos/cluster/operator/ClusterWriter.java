@@ -1,11 +1,13 @@
 package dev.kubeos.cluster.operator;
 
-import dev.kubeos.api.crd.OS;
-import dev.kubeos.api.crd.OSInstance;
-import dev.kubeos.api.crd.OSStatus;
+import dev.kubeos.crd.OS;
+import dev.kubeos.crd.OSInstance;
+import dev.kubeos.crd.OSInstanceSpec;
+import dev.kubeos.crd.OSStatus;
 import io.fabric8.kubernetes.api.model.Event;
 import io.fabric8.kubernetes.api.model.EventBuilder;
 import io.fabric8.kubernetes.api.model.Node;
+import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.dsl.base.PatchContext;
 import io.fabric8.kubernetes.client.dsl.base.PatchType;
@@ -32,14 +34,33 @@ public final class ClusterWriter {
     this.component = component;
   }
 
-  /** Writes the operator-owned part of an OSInstance spec; returns the object as stored. */
-  public OSInstance assign(OSInstance instance, Map<String, Object> specPatch) {
-    String json = client.getKubernetesSerialization().asJson(Map.of("spec", specPatch));
+  /**
+   * Writes the operator-owned part of an OSInstance spec ({@link OSInstanceSpec#assignment}) as a
+   * typed JSON merge patch: its null fields are left out, so they keep their value on the server.
+   * Returns the object as stored.
+   */
+  public OSInstance assign(OSInstance instance, OSInstanceSpec spec) {
     return client
         .resources(OSInstance.class)
         .inNamespace(instance.getMetadata().getNamespace())
         .resource(instance) // names the object: no GET before the patch
-        .patch(MERGE, json);
+        .patch(MERGE, specPatch(instance, spec));
+  }
+
+  /**
+   * The merge patch of {@link #assign}: the object's name and namespace (no resourceVersion, so it
+   * never conflicts with the proxy's status writes) and {@code spec}; no status.
+   */
+  static OSInstance specPatch(OSInstance instance, OSInstanceSpec spec) {
+    OSInstance patch = new OSInstance();
+    patch.setMetadata(
+        new ObjectMetaBuilder()
+            .withName(instance.getMetadata().getName())
+            .withNamespace(instance.getMetadata().getNamespace())
+            .build());
+    patch.setSpec(spec);
+    patch.setStatus(null);
+    return patch;
   }
 
   /** Sets (value non-null) or removes (value null) node labels and annotations. */

@@ -1,17 +1,20 @@
 package dev.kubeos.cluster.operator;
 
-import dev.kubeos.api.crd.Labels;
-import dev.kubeos.api.crd.OS;
-import dev.kubeos.api.crd.OSInstance;
-import dev.kubeos.api.crd.OSSpec;
-import dev.kubeos.api.crd.OSStatus;
-import dev.kubeos.api.crd.OpsType;
-import dev.kubeos.cluster.plan.NodeView;
-import dev.kubeos.cluster.plan.NodeViews;
+import dev.kubeos.cluster.plan.NodeFacts;
+import dev.kubeos.cluster.plan.NodeFactsReader;
 import dev.kubeos.cluster.plan.OsConflicts;
-import dev.kubeos.cluster.plan.Plan;
+import dev.kubeos.cluster.plan.RolloutPlan;
 import dev.kubeos.cluster.plan.RolloutPlanner;
 import dev.kubeos.cluster.plan.SkipReason;
+import dev.kubeos.crd.Labels;
+import dev.kubeos.crd.NamespacedName;
+import dev.kubeos.crd.Namespaces;
+import dev.kubeos.crd.OS;
+import dev.kubeos.crd.OSInstance;
+import dev.kubeos.crd.OSInstanceSpec;
+import dev.kubeos.crd.OSSpec;
+import dev.kubeos.crd.OSStatus;
+import dev.kubeos.crd.OpsType;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.Node;
 import java.time.Clock;
@@ -21,7 +24,6 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
 import java.util.HashSet;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -31,7 +33,7 @@ import java.util.logging.Logger;
 
 /**
  * One reconcile pass: read the caches, plan every OS resource, apply the plan, report. The
- * decisions are the planner's; this class only turns a {@link Plan} into API writes:
+ * decisions are the planner's; this class only turns a {@link RolloutPlan} into API writes:
  *
  * <ol>
  *   <li>reject OS resources that overlap an earlier one ({@link OsConflicts});
@@ -95,15 +97,13 @@ public final class Reconciler {
 
   private Optional<Instant> reconcile(OS os, List<HasMetadata> items, Instant now) {
     OSSpec spec = os.getSpec();
-    String ns = instanceNamespace(spec);
-    List<NodeView> views = NodeViews.of(items, ns);
-    Plan plan = RolloutPlanner.plan(spec, views, now);
+    String ns = os.instanceNamespace();
+    List<NodeFacts> views = NodeFactsReader.of(items, ns);
+    RolloutPlan plan = RolloutPlanner.plan(spec, views, now);
     Map<String, OSInstance> instances = new HashMap<>();
     for (HasMetadata i : items) {
-      if (i instanceof OSInstance && ns.equals(i.getMetadata().getNamespace())) {
-        Map<String, String> l = i.getMetadata().getLabels();
-        String node = l == null ? null : l.get(OSInstance.NODE_LABEL);
-        instances.put(node == null ? i.getMetadata().getName() : node, (OSInstance) i);
+      if (i instanceof OSInstance inst && ns.equals(i.getMetadata().getNamespace())) {
+        instances.put(inst.nodeName(), inst);
       }
     }
     start(os, plan, instances, now);
@@ -114,7 +114,7 @@ public final class Reconciler {
         mark(n, os, plan.operation()); // repairs a crash between the OSInstance and node writes
       }
     }
-    for (NodeView v : views) {
+    for (NodeFacts v : views) {
       if (!busy.contains(v.name()) && marked(cache.node(v.name()), os)) {
         finish(os, plan, v, now);
       }
@@ -124,19 +124,17 @@ public final class Reconciler {
     return plan.retryAt();
   }
 
-  private void start(OS os, Plan plan, Map<String, OSInstance> instances, Instant now) {
+  private void start(OS os, RolloutPlan plan, Map<String, OSInstance> instances, Instant now) {
     if (plan.start().isEmpty()) {
       return;
     }
-    Map<String, Object> spec = new LinkedHashMap<>();
-    spec.put("nodestatus", plan.operation().wireName());
-    spec.put("namespacedname", Map.of("name", os.getMetadata().getName(), "namespace", ns(os)));
-    if (os.getSpec().getSysconfigs() != null) {
-      spec.put("sysconfigs", os.getSpec().getSysconfigs());
-    }
-    if (os.getSpec().getUpgradeconfigs() != null && plan.operation() != OpsType.CONFIG) {
-      spec.put("upgradeconfigs", os.getSpec().getUpgradeconfigs());
-    }
+    OSInstanceSpec spec =
+        OSInstanceSpec.assignment(
+            plan.operation().wireName(),
+            new NamespacedName(
+                os.getMetadata().getName(), Namespaces.orDefault(os.getMetadata().getNamespace())),
+            os.getSpec().getSysconfigs(),
+            plan.operation() == OpsType.CONFIG ? null : os.getSpec().getUpgradeconfigs());
     for (String n : plan.start()) {
       OSInstance before = instances.get(n);
       cache.wrote(before, writer.assign(before, spec));
@@ -175,8 +173,8 @@ public final class Reconciler {
     cache.wrote(before, after);
   }
 
-  private void finish(OS os, Plan plan, NodeView v, Instant now) {
-    Plan.Skip skip = plan.skipped().get(v.name());
+  private void finish(OS os, RolloutPlan plan, NodeFacts v, Instant now) {
+    RolloutPlan.Skip skip = plan.skipped().get(v.name());
     SkipReason why = skip == null ? null : skip.reason();
     if (why == SkipReason.FAILED) {
       String msg = v.instance() == null ? null : v.instance().phase();
@@ -201,7 +199,7 @@ public final class Reconciler {
     unmark(v.name());
   }
 
-  private void status(OS os, Plan plan, List<NodeView> views, Instant now) {
+  private void status(OS os, RolloutPlan plan, List<NodeFacts> views, Instant now) {
     OSStatus old = os.getStatus();
     OSStatus next = Statuses.of(plan, old, os.getMetadata().getGeneration(), now);
     if (!Statuses.differ(old, next)) {
@@ -210,7 +208,7 @@ public final class Reconciler {
     cache.wrote(os, writer.status(os, next));
     boolean halted = Statuses.isTrue(next, OSStatus.HALTED);
     if (halted && !Statuses.isTrue(old, OSStatus.HALTED)) {
-      Plan.PlanCondition c = plan.condition(OSStatus.HALTED);
+      RolloutPlan.PlanCondition c = plan.condition(OSStatus.HALTED);
       writer.event(os, "Warning", "Halted", c.reason() + ": " + c.message(), now);
     }
     if (Statuses.isTrue(next, OSStatus.COMPLETE) && !Statuses.isTrue(old, OSStatus.COMPLETE)) {
@@ -237,15 +235,8 @@ public final class Reconciler {
   private void releaseOrphans(Set<String> active) {
     Set<String> busy = new HashSet<>();
     for (HasMetadata i : cache.clusterItems()) {
-      if (i instanceof OSInstance o && o.getSpec() != null) {
-        String s = o.getSpec().getNodestatus();
-        if (s != null && !s.isBlank() && !"idle".equals(s)) {
-          Map<String, String> l = o.getMetadata().getLabels();
-          busy.add(
-              l != null && l.containsKey(OSInstance.NODE_LABEL)
-                  ? l.get(OSInstance.NODE_LABEL)
-                  : o.getMetadata().getName());
-        }
+      if (i instanceof OSInstance o && o.getSpec() != null && !o.getSpec().idle()) {
+        busy.add(o.nodeName());
       }
     }
     for (HasMetadata i : cache.clusterItems()) {
@@ -273,10 +264,10 @@ public final class Reconciler {
   }
 
   /** Nodes per state for the metrics: in_progress, or the lower-case skip reason. */
-  static Map<String, Integer> states(Plan plan) {
+  static Map<String, Integer> states(RolloutPlan plan) {
     Map<String, Integer> m = new TreeMap<>();
     m.put("in_progress", plan.inProgress().size() + plan.start().size());
-    for (Plan.Skip s : plan.skipped().values()) {
+    for (RolloutPlan.Skip s : plan.skipped().values()) {
       if (s.reason() != SkipReason.OUTSIDE_SELECTOR
           && s.reason() != SkipReason.CONTROL_PLANE_EXCLUDED) {
         m.merge(s.reason().name().toLowerCase(java.util.Locale.ROOT), 1, Integer::sum);
@@ -294,17 +285,7 @@ public final class Reconciler {
     return a == null ? null : a.get(key);
   }
 
-  static String instanceNamespace(OSSpec spec) {
-    String ns = spec == null ? null : spec.getOsinstancenamespace();
-    return ns == null || ns.isBlank() ? "default" : ns;
-  }
-
-  private static String ns(OS os) {
-    String ns = os.getMetadata().getNamespace();
-    return ns == null ? "default" : ns;
-  }
-
   static String key(OS os) {
-    return ns(os) + "/" + os.getMetadata().getName();
+    return os.key();
   }
 }

@@ -1,7 +1,7 @@
 package dev.kubeos.cluster.operator;
 
-import dev.kubeos.api.crd.OSStatus;
-import dev.kubeos.cluster.plan.Plan;
+import dev.kubeos.cluster.plan.RolloutPlan;
+import dev.kubeos.crd.OSStatus;
 import io.fabric8.kubernetes.api.model.Condition;
 import io.fabric8.kubernetes.api.model.ConditionBuilder;
 import java.time.Instant;
@@ -17,10 +17,10 @@ public final class Statuses {
   private Statuses() {}
 
   /** The status that describes {@code plan} for the spec of {@code generation}. */
-  public static OSStatus of(Plan plan, OSStatus old, Long generation, Instant now) {
+  public static OSStatus of(RolloutPlan plan, OSStatus old, Long generation, Instant now) {
     OSStatus s = new OSStatus();
     List<Condition> conditions = new ArrayList<>();
-    for (Plan.PlanCondition c : plan.conditions()) {
+    for (RolloutPlan.PlanCondition c : plan.conditions()) {
       conditions.add(
           condition(old, c.type(), c.status(), c.reason(), c.message(), generation, now));
     }

@@ -11,7 +11,7 @@ import java.util.List;
  * @param done selected nodes that reached the target in this rollout (end time recorded)
  * @param busy selected nodes in progress or failed
  */
-record Canary(SpecRules r, List<NodeView> done, int busy, Instant now) {
+record Canary(SpecRules r, List<NodeFacts> done, int busy, Instant now) {
   private int count() {
     return r.canaryCount();
   }

@@ -32,9 +32,9 @@ final class Capacity {
   private long maxMem;
 
   /** Pool: ready, schedulable nodes that are not being worked on. */
-  Capacity(List<NodeView> nodes, java.util.Set<String> excluded) {
-    List<NodeView> pool = new ArrayList<>();
-    for (NodeView n : nodes) {
+  Capacity(List<NodeFacts> nodes, java.util.Set<String> excluded) {
+    List<NodeFacts> pool = new ArrayList<>();
+    for (NodeFacts n : nodes) {
       if (n.ready() && !n.unschedulable() && !excluded.contains(n.name())) {
         pool.add(n);
       }
@@ -43,7 +43,7 @@ final class Capacity {
     freeMem = new long[pool.size()];
     inPool = new boolean[pool.size()];
     for (int i = 0; i < pool.size(); i++) {
-      NodeView n = pool.get(i);
+      NodeFacts n = pool.get(i);
       names.add(n.name());
       index.put(n.name(), i);
       Resources free = n.allocatable().minus(n.requested());
@@ -70,7 +70,7 @@ final class Capacity {
    * on the rest. On success the change is kept; otherwise nothing changes and the first pod that
    * does not fit is described.
    */
-  Optional<String> drain(NodeView node) {
+  Optional<String> drain(NodeFacts node) {
     List<Resources> pods = new ArrayList<>();
     for (PodView p : node.pods()) {
       if (p.evictedByDrain()) {

@@ -1,5 +1,6 @@
 package dev.kubeos.cluster.plan;
 
+import dev.kubeos.crd.OSInstanceSpec;
 import java.time.Instant;
 
 /**
@@ -23,11 +24,11 @@ public record InstanceView(
 
   /** An idle OSInstance that never worked on anything. */
   public static InstanceView idle(String configVersion) {
-    return new InstanceView("idle", configVersion, null, null, null, null);
+    return new InstanceView(OSInstanceSpec.IDLE, configVersion, null, null, null, null);
   }
 
   /** Whether the operator has assigned an operation that the node has not finished. */
   public boolean assigned() {
-    return nodestatus != null && !nodestatus.isBlank() && !"idle".equals(nodestatus);
+    return !OSInstanceSpec.idle(nodestatus);
   }
 }

@@ -1,14 +1,14 @@
 package dev.kubeos.cluster.plan;
 
-import static dev.kubeos.api.crd.OSStatus.COMPLETE;
-import static dev.kubeos.api.crd.OSStatus.HALTED;
-import static dev.kubeos.api.crd.OSStatus.PAUSED;
-import static dev.kubeos.api.crd.OSStatus.PROGRESSING;
+import static dev.kubeos.crd.OSStatus.COMPLETE;
+import static dev.kubeos.crd.OSStatus.HALTED;
+import static dev.kubeos.crd.OSStatus.PAUSED;
+import static dev.kubeos.crd.OSStatus.PROGRESSING;
 
-import dev.kubeos.api.crd.OSSpec;
-import dev.kubeos.cluster.plan.Plan.Counts;
-import dev.kubeos.cluster.plan.Plan.PlanCondition;
-import dev.kubeos.cluster.plan.Plan.Skip;
+import dev.kubeos.cluster.plan.RolloutPlan.Counts;
+import dev.kubeos.cluster.plan.RolloutPlan.PlanCondition;
+import dev.kubeos.cluster.plan.RolloutPlan.Skip;
+import dev.kubeos.crd.OSSpec;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -20,9 +20,9 @@ import java.util.TreeMap;
 final class InvalidSpec {
   private InvalidSpec() {}
 
-  static Plan plan(OSSpec spec, List<NodeView> nodes, String message) {
+  static RolloutPlan plan(OSSpec spec, List<NodeFacts> nodes, String message) {
     Map<String, Skip> skipped = new TreeMap<>();
-    for (NodeView n : nodes) {
+    for (NodeFacts n : nodes) {
       skipped.put(n.name(), new Skip(SkipReason.INVALID_SPEC, "rollout halted: " + message));
     }
     List<PlanCondition> conditions =
@@ -31,7 +31,7 @@ final class InvalidSpec {
             new PlanCondition(COMPLETE, false, "InvalidSpec", message),
             new PlanCondition(PAUSED, spec != null && spec.isPause(), "InvalidSpec", message),
             new PlanCondition(HALTED, true, "InvalidSpec", message));
-    return new Plan(
+    return new RolloutPlan(
         spec == null ? null : spec.getOpstype(),
         null,
         List.of(),

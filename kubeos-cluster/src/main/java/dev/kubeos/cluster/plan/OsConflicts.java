@@ -1,7 +1,7 @@
 package dev.kubeos.cluster.plan;
 
-import dev.kubeos.api.crd.Labels;
-import dev.kubeos.api.crd.OS;
+import dev.kubeos.crd.Labels;
+import dev.kubeos.crd.OS;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
@@ -64,7 +64,6 @@ public final class OsConflicts {
   }
 
   private static String key(OS os) {
-    String ns = os.getMetadata().getNamespace();
-    return (ns == null ? "default" : ns) + "/" + os.getMetadata().getName();
+    return os.key();
   }
 }

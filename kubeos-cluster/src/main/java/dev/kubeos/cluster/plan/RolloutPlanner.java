@@ -1,16 +1,16 @@
 package dev.kubeos.cluster.plan;
 
-import static dev.kubeos.api.crd.OSStatus.COMPLETE;
-import static dev.kubeos.api.crd.OSStatus.HALTED;
-import static dev.kubeos.api.crd.OSStatus.PAUSED;
-import static dev.kubeos.api.crd.OSStatus.PROGRESSING;
+import static dev.kubeos.crd.OSStatus.COMPLETE;
+import static dev.kubeos.crd.OSStatus.HALTED;
+import static dev.kubeos.crd.OSStatus.PAUSED;
+import static dev.kubeos.crd.OSStatus.PROGRESSING;
 
-import dev.kubeos.api.crd.Labels;
-import dev.kubeos.api.crd.OSSpec;
-import dev.kubeos.api.crd.OpsType;
-import dev.kubeos.cluster.plan.Plan.Counts;
-import dev.kubeos.cluster.plan.Plan.PlanCondition;
-import dev.kubeos.cluster.plan.Plan.Skip;
+import dev.kubeos.cluster.plan.RolloutPlan.Counts;
+import dev.kubeos.cluster.plan.RolloutPlan.PlanCondition;
+import dev.kubeos.cluster.plan.RolloutPlan.Skip;
+import dev.kubeos.crd.Labels;
+import dev.kubeos.crd.OSSpec;
+import dev.kubeos.crd.OpsType;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -30,9 +30,9 @@ public final class RolloutPlanner {
   private RolloutPlanner() {}
 
   /** Plans one step of the rollout of {@code spec} over {@code nodes} at {@code now}. */
-  public static Plan plan(OSSpec spec, List<NodeView> nodes, Instant now) {
-    List<NodeView> sorted = new ArrayList<>(nodes);
-    sorted.sort(Comparator.comparing(NodeView::name));
+  public static RolloutPlan plan(OSSpec spec, List<NodeFacts> nodes, Instant now) {
+    List<NodeFacts> sorted = new ArrayList<>(nodes);
+    sorted.sort(Comparator.comparing(NodeFacts::name));
     SpecRules r;
     try {
       r = SpecRules.of(spec);
@@ -45,15 +45,15 @@ public final class RolloutPlanner {
   /** One planning pass; mutable scratch state lives here, not in the planner. */
   private static final class Run {
     final SpecRules r;
-    final List<NodeView> nodes;
+    final List<NodeFacts> nodes;
     final Instant now;
     final Map<String, Skip> skipped = new TreeMap<>();
     final List<String> inProgress = new ArrayList<>();
     final List<String> failedNames = new ArrayList<>();
     final List<String> unavailable = new ArrayList<>();
     final List<String> controlPlaneUnavailable = new ArrayList<>();
-    final List<NodeView> candidates = new ArrayList<>();
-    final List<NodeView> doneHere = new ArrayList<>();
+    final List<NodeFacts> candidates = new ArrayList<>();
+    final List<NodeFacts> doneHere = new ArrayList<>();
     int selected;
     int atTarget;
     Instant lastStart;
@@ -63,17 +63,17 @@ public final class RolloutPlanner {
     String haltReason;
     String haltMessage;
 
-    Run(SpecRules r, List<NodeView> nodes, Instant now) {
+    Run(SpecRules r, List<NodeFacts> nodes, Instant now) {
       this.r = r;
       this.nodes = nodes;
       this.now = now;
     }
 
-    Plan plan() {
+    RolloutPlan plan() {
       nodes.forEach(this::classify);
       applyGates();
       List<String> start = choose();
-      return new Plan(
+      return new RolloutPlan(
           r.ops(),
           r.target(),
           List.copyOf(start),
@@ -84,7 +84,7 @@ public final class RolloutPlanner {
           Optional.ofNullable(retryAt));
     }
 
-    void classify(NodeView n) {
+    void classify(NodeFacts n) {
       boolean assigned = n.instance() != null && n.instance().assigned();
       boolean down = !n.ready() || n.unschedulable() || assigned;
       if (n.controlPlane() && down) {
@@ -190,10 +190,10 @@ public final class RolloutPlanner {
         slots = Math.min(slots, 1 - inProgress.size());
       }
       slots = Math.min(slots, canaryCap);
-      candidates.sort(Comparator.comparing(NodeView::controlPlane).thenComparing(NodeView::name));
+      candidates.sort(Comparator.comparing(NodeFacts::controlPlane).thenComparing(NodeFacts::name));
       Capacity capacity = null;
       boolean controlPlaneChosen = false;
-      for (NodeView c : candidates) {
+      for (NodeFacts c : candidates) {
         if (gate != null) {
           skip(c, gate, gateMessage);
         } else if (slots <= 0) {
@@ -226,7 +226,7 @@ public final class RolloutPlanner {
 
     private String lastControlPlane(List<String> start) {
       Set<String> cps = new HashSet<>();
-      nodes.stream().filter(NodeView::controlPlane).forEach(n -> cps.add(n.name()));
+      nodes.stream().filter(NodeFacts::controlPlane).forEach(n -> cps.add(n.name()));
       return start.stream().filter(cps::contains).reduce((a, b) -> b).orElse("");
     }
 
@@ -280,7 +280,7 @@ public final class RolloutPlanner {
     }
 
     private String firstCandidateReason() {
-      for (NodeView c : candidates) {
+      for (NodeFacts c : candidates) {
         Skip s = skipped.get(c.name());
         if (s != null) {
           return "Waiting:" + s.reason().name();
@@ -302,7 +302,7 @@ public final class RolloutPlanner {
       retryAt = until;
     }
 
-    private void skip(NodeView n, SkipReason reason, String message) {
+    private void skip(NodeFacts n, SkipReason reason, String message) {
       skipped.put(n.name(), new Skip(reason, message));
     }
   }

@@ -1,8 +1,9 @@
 package dev.kubeos.cluster.plan;
 
-import dev.kubeos.api.crd.OSSpec;
-import dev.kubeos.api.crd.OpsType;
-import dev.kubeos.cluster.plan.Plan.Skip;
+import dev.kubeos.cluster.plan.RolloutPlan.Skip;
+import dev.kubeos.crd.OSInstanceSpec;
+import dev.kubeos.crd.OSSpec;
+import dev.kubeos.crd.OpsType;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -26,23 +27,23 @@ public record Simulation(
     List<List<String>> batches,
     List<Instant> batchStarts,
     Map<String, Skip> skipped,
-    Plan finalPlan) {
+    RolloutPlan finalPlan) {
 
   /** Simulates from {@code now}; each node takes {@code nodeTime} to finish. */
-  public static Simulation run(OSSpec spec, List<NodeView> nodes, Instant now, Duration nodeTime) {
-    Map<String, NodeView> fleet = new LinkedHashMap<>();
+  public static Simulation run(OSSpec spec, List<NodeFacts> nodes, Instant now, Duration nodeTime) {
+    Map<String, NodeFacts> fleet = new LinkedHashMap<>();
     nodes.forEach(n -> fleet.put(n.name(), n));
     List<List<String>> batches = new ArrayList<>();
     List<Instant> starts = new ArrayList<>();
     Map<String, Instant> finishes = new HashMap<>();
     Instant t = now;
-    Plan plan = RolloutPlanner.plan(spec, List.copyOf(fleet.values()), t);
+    RolloutPlan plan = RolloutPlanner.plan(spec, List.copyOf(fleet.values()), t);
     for (int round = 0; round < 4 * nodes.size() + 16; round++) {
       if (!plan.start().isEmpty()) {
         batches.add(plan.start());
         starts.add(t);
         for (String name : plan.start()) {
-          NodeView n = fleet.get(name);
+          NodeFacts n = fleet.get(name);
           fleet.put(name, n.withInstance(started(n.instance(), plan, t)));
           finishes.put(name, t.plus(nodeTime));
         }
@@ -72,24 +73,24 @@ public record Simulation(
     return new Simulation(List.copyOf(batches), List.copyOf(starts), skipped, plan);
   }
 
-  private static InstanceView started(InstanceView i, Plan plan, Instant t) {
+  private static InstanceView started(InstanceView i, RolloutPlan plan, Instant t) {
     String status = plan.operation().wireName();
     String config = i == null ? null : i.configVersion();
     return new InstanceView(status, config, "Started", plan.target(), t, null);
   }
 
-  private static NodeView finished(NodeView n, Plan plan, Instant t) {
+  private static NodeFacts finished(NodeFacts n, RolloutPlan plan, Instant t) {
     InstanceView i = n.instance();
     boolean config = plan.operation() == OpsType.CONFIG;
     InstanceView done =
         new InstanceView(
-            "idle",
+            OSInstanceSpec.IDLE,
             config ? plan.target() : i.configVersion(),
             "Done",
             plan.target(),
             i.startTime(),
             t);
-    NodeView out = n.withInstance(done);
+    NodeFacts out = n.withInstance(done);
     return config ? out : out.withOsImage(plan.target());
   }
 }

@@ -1,9 +1,9 @@
 package dev.kubeos.cluster.plan;
 
-import dev.kubeos.api.crd.ExecutionMode;
-import dev.kubeos.api.crd.Labels;
-import dev.kubeos.api.crd.OSSpec;
-import dev.kubeos.api.crd.OpsType;
+import dev.kubeos.crd.ExecutionMode;
+import dev.kubeos.crd.Labels;
+import dev.kubeos.crd.OSSpec;
+import dev.kubeos.crd.OpsType;
 import java.time.DateTimeException;
 import java.time.Duration;
 import java.time.ZoneId;
@@ -103,7 +103,7 @@ record SpecRules(
   }
 
   /** Whether the node already runs the target. */
-  boolean atTarget(NodeView n) {
+  boolean atTarget(NodeFacts n) {
     if (ops == OpsType.CONFIG) {
       return n.instance() != null && target.equals(n.instance().configVersion());
     }
@@ -111,13 +111,13 @@ record SpecRules(
   }
 
   /** Whether the node's last attempt at this target failed. */
-  boolean failed(NodeView n) {
+  boolean failed(NodeFacts n) {
     InstanceView i = n.instance();
     return i != null && "Failed".equals(i.phase()) && target.equals(i.target());
   }
 
   /** Whether the node's OSInstance records work on this target ({@code status.target}). */
-  boolean workedOn(NodeView n) {
+  boolean workedOn(NodeFacts n) {
     return n.instance() != null && target.equals(n.instance().target());
   }
 

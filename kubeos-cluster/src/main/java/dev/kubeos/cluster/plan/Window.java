@@ -1,6 +1,6 @@
 package dev.kubeos.cluster.plan;
 
-import dev.kubeos.api.crd.TimeWindow;
+import dev.kubeos.crd.TimeWindow;
 import java.time.Instant;
 import java.time.LocalDateTime;
 import java.time.LocalTime;

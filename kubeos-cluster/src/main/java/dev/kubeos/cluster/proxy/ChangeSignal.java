@@ -1,6 +1,6 @@
 package dev.kubeos.cluster.proxy;
 
-import dev.kubeos.api.crd.OSInstance;
+import dev.kubeos.crd.OSInstance;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.fabric8.kubernetes.client.informers.ResourceEventHandler;

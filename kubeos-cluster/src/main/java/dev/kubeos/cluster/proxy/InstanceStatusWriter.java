@@ -1,9 +1,9 @@
 package dev.kubeos.cluster.proxy;
 
-import dev.kubeos.api.crd.OSInstance;
-import dev.kubeos.api.crd.OSInstanceSpec;
-import dev.kubeos.api.crd.OSInstanceStatus;
 import dev.kubeos.cluster.proxy.model.Phase;
+import dev.kubeos.crd.OSInstance;
+import dev.kubeos.crd.OSInstanceSpec;
+import dev.kubeos.crd.OSInstanceStatus;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
 import java.net.HttpURLConnection;

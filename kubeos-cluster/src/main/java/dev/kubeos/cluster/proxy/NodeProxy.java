@@ -1,22 +1,22 @@
 package dev.kubeos.cluster.proxy;
 
-import dev.kubeos.api.agent.Action;
 import dev.kubeos.api.agent.AgentException;
-import dev.kubeos.api.crd.OS;
-import dev.kubeos.api.crd.OSInstance;
-import dev.kubeos.api.crd.OSInstanceSpec;
-import dev.kubeos.api.crd.OSSpec;
-import dev.kubeos.api.crd.SysConfigs;
 import dev.kubeos.cluster.proxy.model.Observed;
-import dev.kubeos.cluster.proxy.model.Operation;
+import dev.kubeos.cluster.proxy.model.Outcome;
 import dev.kubeos.cluster.proxy.model.Phase;
+import dev.kubeos.cluster.proxy.model.ProxyOperation;
 import dev.kubeos.cluster.proxy.model.ProxyStateMachine;
 import dev.kubeos.cluster.proxy.model.Step;
+import dev.kubeos.crd.Namespaces;
+import dev.kubeos.crd.OS;
+import dev.kubeos.crd.OSInstance;
+import dev.kubeos.crd.OSInstanceSpec;
+import dev.kubeos.crd.OSSpec;
+import dev.kubeos.crd.SysConfigs;
 import io.fabric8.kubernetes.api.model.Node;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
 import java.time.Clock;
-import java.time.Duration;
 import java.time.Instant;
 import java.util.function.BooleanSupplier;
 import java.util.logging.Logger;
@@ -41,9 +41,6 @@ public final class NodeProxy {
   private final Drainer drainer;
   private final NodeEvents events;
   private final String namespace;
-
-  /** Set by a pass whose agent call is to be retried: the next pass waits a poll interval. */
-  private boolean retrying;
 
   /** The node as read at the start of the current pass (the Events' involved object). */
   private Node node;
@@ -81,15 +78,13 @@ public final class NodeProxy {
     try (ChangeSignal changes = ChangeSignal.watch(client, namespace, nodeName)) {
       while (running.getAsBoolean()) {
         Step s;
-        retrying = false;
         try {
           s = runOnce();
         } catch (KubernetesClientException | IllegalStateException e) {
           LOG.warning(nodeName + ": pass failed, retrying: " + e.getMessage());
-          s = new Step.Wait(e.getMessage());
-          retrying = true;
+          s = new Step.Retry(e.getMessage());
         }
-        if (retrying) {
+        if (s instanceof Step.Retry) {
           Thread.sleep(config.pollInterval().toMillis());
         } else if (s instanceof Step.Nothing || s instanceof Step.Wait) {
           changes.await(config.resync());
@@ -98,14 +93,18 @@ public final class NodeProxy {
     }
   }
 
-  /** One pass: observe, decide, do one step. Returns the step taken. */
+  /**
+   * One pass: observe, ask {@link ProxyStateMachine}, do what it decided. Returns the step decided
+   * for the pass, or the {@link Step.Retry} its action ended in (the caller pauses a poll interval
+   * before the next pass).
+   */
   public Step runOnce() throws InterruptedException {
     OSInstance inst = status.read();
     if (inst == null) {
       return new Step.Nothing("no OSInstance " + status.where());
     }
     OSInstanceSpec spec = inst.getSpec();
-    Operation op = Operation.of(spec.getNodestatus());
+    ProxyOperation op = ProxyOperation.of(spec.getNodestatus());
     OS os = op == null ? null : os(spec);
     String problem = null;
     String target = null;
@@ -134,24 +133,26 @@ public final class NodeProxy {
             bootId,
             st == null ? null : st.getBootid(),
             clock.instant(),
-            config.rebootTimeout());
+            config.timeouts(os == null ? null : os.getSpec()));
     Step step = ProxyStateMachine.decide(o);
-    execute(step, o, inst, os);
-    return step;
+    Step result = execute(step, o, inst, os);
+    return result instanceof Step.Retry ? result : step;
   }
 
-  private void execute(Step step, Observed o, OSInstance inst, OS os) throws InterruptedException {
+  /** Does what {@code step} says; an action's result is the step its outcome led to. */
+  private Step execute(Step step, Observed o, OSInstance inst, OS os) throws InterruptedException {
+    log(step);
     if (step instanceof Step.Start s) {
       status.start(s.op().first(), s.target(), s.op().nodestatus() + " to " + s.target());
     } else if (step instanceof Step.Act a) {
-      act(a.op(), a.phase(), o, inst, os.getSpec());
+      return act(a, o, inst, os.getSpec());
     } else if (step instanceof Step.Advance a) {
       status.record(a.to(), "node came back at " + o.osImage());
       if (a.to() == Phase.VERIFYING) {
         events.normal(node, NodeEvents.REBOOTED, "the node came back at " + o.osImage());
       }
     } else if (step instanceof Step.Fail f) {
-      fail(NodeEvents.FAILED, f.message());
+      fail(f);
     } else if (step instanceof Step.Release) {
       status.setNodestatusIdle();
     } else if (step instanceof Step.Abort a) {
@@ -159,107 +160,138 @@ public final class NodeProxy {
       status.record(Phase.IDLE, a.why());
       events.warning(node, NodeEvents.ABORTED, a.why());
     }
-    if (!(step instanceof Step.Nothing)) {
-      LOG.info(nodeName + ": " + step);
-    }
+    return step;
   }
 
-  private void act(Operation op, Phase phase, Observed o, OSInstance inst, OSSpec os)
-      throws InterruptedException {
-    Phase next = op.after(phase);
+  /**
+   * Runs the action of the recorded phase, asks the state machine what its outcome means, and
+   * records that: the next phase with what the action did, a retry note, or the failure.
+   */
+  private Step act(Step.Act a, Observed o, OSInstance inst, OSSpec os) throws InterruptedException {
+    Outcome outcome = new Outcome.Done();
+    String done = null;
     try {
-      switch (phase) {
+      switch (a.phase()) {
         case STAGING -> {
           agent.prepareUpgrade(AgentRequests.upgrade(os));
           SysConfigs before = inst.getSpec().getUpgradeconfigs();
           if (AgentRequests.hasConfigs(before)) {
             agent.configure(AgentRequests.configure(before));
           }
-          status.record(next, "staged " + os.getOsversion(), s -> s.setUpgradeconfigs(before));
-          events.normal(node, NodeEvents.STAGED, "staged " + os.getOsversion());
+          done = "staged " + os.getOsversion();
         }
-        case CORDONING -> {
-          boolean ours = cordon.cordon();
-          String msg =
-              ours
-                  ? "cordoned"
-                  : "the node was already cordoned by someone else: left so, not uncordoned later";
-          status.record(next, msg);
-          events.normal(node, NodeEvents.DRAINING, msg + "; draining");
+        case CORDONING ->
+            done =
+                cordon.cordon()
+                    ? "cordoned"
+                    : "the node was already cordoned by someone else: left so, not uncordoned later";
+        case DRAINING -> {
+          Drainer.Result r = drainer.drain(os.isEvictpodforce(), a.deadline());
+          done = r.message();
+          if (!r.complete()) {
+            outcome = new Outcome.DrainIncomplete(r.message());
+          }
         }
-        case DRAINING -> drainThenReboot(op, o, os);
         case CONFIGURING -> {
           SysConfigs sys = inst.getSpec().getSysconfigs();
           if (AgentRequests.hasConfigs(sys)) {
             agent.configure(AgentRequests.configure(sys));
           }
-          status.record(next, "sysconfigs applied", s -> s.setSysconfigs(sys));
-          if (next == Phase.DONE) {
-            events.normal(node, doneReason(op), op.nodestatus() + " to " + o.desiredTarget());
-          }
+          done = "sysconfigs applied";
         }
         case UNCORDONING -> {
           cordon.uncordon();
-          String msg = op.nodestatus() + " to " + o.desiredTarget() + " done";
-          status.record(next, msg);
-          events.normal(node, doneReason(op), msg);
+          done = a.op().nodestatus() + " to " + o.desiredTarget() + " done";
         }
-        default -> throw new IllegalStateException(phase + " has no action");
+        default -> throw new IllegalStateException(a.phase() + " has no action");
       }
     } catch (AgentException e) {
-      retryOrFail(phase, o, "agent: " + e.getMessage() + " [" + e.code() + "]", e);
+      outcome = agentError(e);
     }
+    Step next = ProxyStateMachine.afterAction(o, a, outcome, clock.instant());
+    if (next instanceof Step.Advance adv) {
+      return advanced(a, adv.to(), done, o, inst);
+    }
+    return follow(next);
   }
 
-  private void drainThenReboot(Operation op, Observed o, OSSpec os) throws InterruptedException {
-    Instant since = o.phaseSince() == null ? clock.instant() : o.phaseSince();
-    Duration timeout =
-        os.getDraintimeout() == null
-            ? config.defaultDrainTimeout()
-            : Duration.ofSeconds(os.getDraintimeout());
-    Drainer.Result r = drainer.drain(os.isEvictpodforce(), since.plus(timeout));
-    if (!r.complete()) {
-      fail(NodeEvents.DRAIN_FAILED, r.message()); // never reboot an undrained node
-      return;
+  /** Records the phase {@code to} that the action of {@code a} led to, with its Event. */
+  private Step advanced(Step.Act a, Phase to, String done, Observed o, OSInstance inst) {
+    ProxyOperation op = a.op();
+    switch (a.phase()) {
+      case STAGING -> {
+        SysConfigs before = inst.getSpec().getUpgradeconfigs();
+        status.record(to, done, s -> s.setUpgradeconfigs(before));
+        events.normal(node, NodeEvents.STAGED, done);
+      }
+      case CORDONING -> {
+        status.record(to, done);
+        events.normal(node, NodeEvents.DRAINING, done + "; draining");
+      }
+      case DRAINING -> {
+        return reboot(op, done, o);
+      }
+      case CONFIGURING -> {
+        SysConfigs sys = inst.getSpec().getSysconfigs();
+        status.record(to, done, s -> s.setSysconfigs(sys));
+        if (to == Phase.DONE) {
+          events.normal(node, doneReason(op), op.nodestatus() + " to " + o.desiredTarget());
+        }
+      }
+      case UNCORDONING -> {
+        status.record(to, done);
+        events.normal(node, doneReason(op), done);
+      }
+      default -> throw new IllegalStateException(a.phase() + " has no action");
     }
-    // the bootID before the request: a new one afterwards proves the reboot happened
-    String msg = r.message() + "; reboot requested";
+    return new Step.Advance(to);
+  }
+
+  /**
+   * Enters {@link Phase#REBOOTING} and asks the agent to reboot, once: the phase (with the bootID
+   * before the request, so a new one afterwards proves the reboot happened) is recorded first.
+   */
+  private Step reboot(ProxyOperation op, String drained, Observed o) {
+    String msg = drained + "; reboot requested";
     status.record(Phase.REBOOTING, msg, s -> s.setBootid(o.bootId()));
     events.normal(node, NodeEvents.REBOOTING, msg + " into " + o.desiredTarget());
+    Outcome outcome;
     try {
-      if (op == Operation.ROLLBACK) {
+      if (op == ProxyOperation.ROLLBACK) {
         agent.rollback();
       } else {
         agent.upgrade();
       }
+      outcome = new Outcome.Done();
     } catch (AgentException e) {
-      if (e.code().action() == Action.RETRY) {
-        // the connection may have dropped because the node is going down: let the reboot
-        // timeout decide, never ask twice
-        LOG.warning(nodeName + ": reboot request: " + e.getMessage() + "; waiting for the node");
-        return;
-      }
-      fail(
-          NodeEvents.FAILED,
-          "the agent refused to "
-              + op.nodestatus()
-              + ": "
-              + e.getMessage()
-              + " ["
-              + e.code()
-              + "]");
+      outcome = agentError(e);
+    }
+    return follow(ProxyStateMachine.afterRebootRequest(o, outcome));
+  }
+
+  /** Does what the state machine decided after an action: note a retry, or fail. */
+  private Step follow(Step next) {
+    log(next);
+    if (next instanceof Step.Retry r) {
+      status.note(r.why());
+    } else if (next instanceof Step.Fail f) {
+      fail(f);
+    }
+    return next;
+  }
+
+  private static Outcome agentError(AgentException e) {
+    return new Outcome.AgentError(e.code().action(), e.getMessage() + " [" + e.code() + "]");
+  }
+
+  private void log(Step step) {
+    if (!(step instanceof Step.Nothing)) {
+      LOG.info(nodeName + ": " + step);
     }
   }
 
-  private void retryOrFail(Phase phase, Observed o, String message, AgentException e) {
-    Instant since = o.phaseSince() == null ? clock.instant() : o.phaseSince();
-    boolean expired = !clock.instant().isBefore(since.plus(config.rebootTimeout()));
-    if (e.code().action() == Action.RETRY && !expired) {
-      status.note(message + "; retrying " + phase.wireName());
-      retrying = true;
-      return;
-    }
-    fail(NodeEvents.FAILED, phase.wireName() + " failed: " + message);
+  private void fail(Step.Fail f) {
+    fail(f.kind() == Step.Failure.DRAIN ? NodeEvents.DRAIN_FAILED : NodeEvents.FAILED, f.message());
   }
 
   private void fail(String reason, String message) {
@@ -268,7 +300,7 @@ public final class NodeProxy {
     events.warning(node, reason, message);
   }
 
-  private static String doneReason(Operation op) {
+  private static String doneReason(ProxyOperation op) {
     return switch (op) {
       case UPGRADE -> NodeEvents.UPGRADED;
       case CONFIG -> NodeEvents.CONFIGURED;
@@ -280,10 +312,9 @@ public final class NodeProxy {
     if (spec.getNamespacedname() == null || spec.getNamespacedname().getName() == null) {
       return null;
     }
-    String ns = spec.getNamespacedname().getNamespace();
     return client
         .resources(OS.class)
-        .inNamespace(ns == null || ns.isEmpty() ? "default" : ns)
+        .inNamespace(Namespaces.orDefault(spec.getNamespacedname().getNamespace()))
         .withName(spec.getNamespacedname().getName())
         .get();
   }
@@ -294,8 +325,8 @@ public final class NodeProxy {
   }
 
   /** OS version for upgrade and rollback; the sysconfigs version for config. */
-  static String target(Operation op, OSInstanceSpec spec, OSSpec os) {
-    if (op == Operation.CONFIG) {
+  static String target(ProxyOperation op, OSInstanceSpec spec, OSSpec os) {
+    if (op == ProxyOperation.CONFIG) {
       String v = spec.getSysconfigs() == null ? null : spec.getSysconfigs().getVersion();
       if (v == null && os.getSysconfigs() != null) {
         v = os.getSysconfigs().getVersion();

@@ -1,5 +1,7 @@
 package dev.kubeos.cluster.proxy;
 
+import dev.kubeos.cluster.proxy.model.PhaseTimeouts;
+import dev.kubeos.crd.OSSpec;
 import java.time.Duration;
 
 /**
@@ -24,6 +26,21 @@ public record ProxyConfig(
     Duration evictionBackoff,
     Duration evictionBackoffMax,
     Duration resync) {
+
+  /**
+   * The phases' limits for an attempt at {@code os}: its {@code draintimeout} (seconds), else
+   * {@link #defaultDrainTimeout}; {@link #rebootTimeout} for the reboot and for retrying a
+   * transient agent error.
+   *
+   * @param os the OS resource's spec, null when it is unknown (no drain then)
+   */
+  public PhaseTimeouts timeouts(OSSpec os) {
+    Duration drain =
+        os == null || os.getDraintimeout() == null
+            ? defaultDrainTimeout
+            : Duration.ofSeconds(os.getDraintimeout());
+    return new PhaseTimeouts(drain, rebootTimeout, rebootTimeout);
+  }
 
   /**
    * Production defaults: 5 s polls (evicted pods gone, retried agent calls), 15 min reboot, 10 min

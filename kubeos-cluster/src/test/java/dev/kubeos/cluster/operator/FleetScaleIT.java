@@ -3,7 +3,7 @@ package dev.kubeos.cluster.operator;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import dev.kubeos.api.crd.OS;
+import dev.kubeos.crd.OS;
 import io.micrometer.core.instrument.Timer;
 import java.time.Duration;
 import java.util.ArrayList;

@@ -3,9 +3,9 @@ package dev.kubeos.cluster.operator;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import dev.kubeos.api.crd.OS;
-import dev.kubeos.api.crd.OSInstanceStatus;
-import dev.kubeos.api.crd.OSStatus;
+import dev.kubeos.crd.OS;
+import dev.kubeos.crd.OSInstanceStatus;
+import dev.kubeos.crd.OSStatus;
 import io.fabric8.kubernetes.api.model.Condition;
 import io.fabric8.kubernetes.api.model.Event;
 import io.fabric8.kubernetes.api.model.Node;
@@ -168,7 +168,7 @@ class OperatorIT {
       sim.client.resource(later).create();
       OS bad = SimCluster.os("os-bad", "KubeOS v9", 3);
       bad.getSpec().setNodeselector("batch");
-      bad.getSpec().setTimewindow(new dev.kubeos.api.crd.TimeWindow("25:00:00", "26:00:00"));
+      bad.getSpec().setTimewindow(new dev.kubeos.crd.TimeWindow("25:00:00", "26:00:00"));
       sim.client.resource(bad).create();
       try (Operator op =
           sim.operator("a", null, new ConcurrentHashMap<>(), new OperatorMetrics())) {

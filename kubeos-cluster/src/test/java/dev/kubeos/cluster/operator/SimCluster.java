@@ -1,12 +1,12 @@
 package dev.kubeos.cluster.operator;
 
-import dev.kubeos.api.crd.OS;
-import dev.kubeos.api.crd.OSInstance;
-import dev.kubeos.api.crd.OSInstanceSpec;
-import dev.kubeos.api.crd.OSInstanceStatus;
-import dev.kubeos.api.crd.OSSpec;
-import dev.kubeos.api.crd.OpsType;
 import dev.kubeos.cluster.FleetFixtures;
+import dev.kubeos.crd.OS;
+import dev.kubeos.crd.OSInstance;
+import dev.kubeos.crd.OSInstanceSpec;
+import dev.kubeos.crd.OSInstanceStatus;
+import dev.kubeos.crd.OSSpec;
+import dev.kubeos.crd.OpsType;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.dsl.base.PatchContext;
 import io.fabric8.kubernetes.client.dsl.base.PatchType;

@@ -2,10 +2,10 @@ package dev.kubeos.cluster.operator;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.kubeos.api.crd.OSStatus;
-import dev.kubeos.api.crd.OpsType;
-import dev.kubeos.cluster.plan.Plan;
-import dev.kubeos.cluster.plan.Plan.PlanCondition;
+import dev.kubeos.cluster.plan.RolloutPlan;
+import dev.kubeos.cluster.plan.RolloutPlan.PlanCondition;
+import dev.kubeos.crd.OSStatus;
+import dev.kubeos.crd.OpsType;
 import io.fabric8.kubernetes.api.model.Condition;
 import java.time.Instant;
 import java.util.List;
@@ -17,8 +17,8 @@ class StatusesTest {
   private static final Instant T1 = Instant.parse("2026-03-02T10:00:00Z");
   private static final Instant T2 = Instant.parse("2026-03-02T10:05:00Z");
 
-  static Plan plan(boolean halted, List<String> start, int inProgress) {
-    return new Plan(
+  static RolloutPlan plan(boolean halted, List<String> start, int inProgress) {
+    return new RolloutPlan(
         OpsType.UPGRADE,
         "KubeOS v2",
         start,
@@ -29,7 +29,7 @@ class StatusesTest {
             new PlanCondition("Complete", false, "NotComplete", "m"),
             new PlanCondition("Paused", false, "NotPaused", "m"),
             new PlanCondition("Halted", halted, halted ? "FailureBudgetExhausted" : "None", "h")),
-        new Plan.Counts(10, 3, inProgress, 1),
+        new RolloutPlan.Counts(10, 3, inProgress, 1),
         Optional.empty());
   }
 

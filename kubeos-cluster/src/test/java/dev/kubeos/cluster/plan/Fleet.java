@@ -1,7 +1,7 @@
 package dev.kubeos.cluster.plan;
 
-import dev.kubeos.api.crd.OSSpec;
-import dev.kubeos.api.crd.OpsType;
+import dev.kubeos.crd.OSSpec;
+import dev.kubeos.crd.OpsType;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -29,8 +29,8 @@ final class Fleet {
     return new N(name);
   }
 
-  static List<NodeView> nodes(int count) {
-    List<NodeView> out = new ArrayList<>();
+  static List<NodeFacts> nodes(int count) {
+    List<NodeFacts> out = new ArrayList<>();
     for (int i = 0; i < count; i++) {
       out.add(node(String.format("node-%03d", i)).build());
     }
@@ -109,8 +109,8 @@ final class Fleet {
       return instance(new InstanceView("idle", "c1", "Done", target, end.minusSeconds(60), end));
     }
 
-    NodeView build() {
-      return new NodeView(name, labels, ready, cordoned, image, allocatable, pods, instance);
+    NodeFacts build() {
+      return new NodeFacts(name, labels, ready, cordoned, image, allocatable, pods, instance);
     }
   }
 }

@@ -2,7 +2,7 @@ package dev.kubeos.cluster.plan;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.kubeos.api.crd.OS;
+import dev.kubeos.crd.OS;
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import java.util.List;
 import org.junit.jupiter.api.Test;

@@ -3,10 +3,10 @@ package dev.kubeos.cluster.plan;
 import static dev.kubeos.cluster.plan.Fleet.NOW;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.kubeos.api.crd.ExecutionMode;
-import dev.kubeos.api.crd.OSSpec;
-import dev.kubeos.api.crd.OSStatus;
-import dev.kubeos.api.crd.TimeWindow;
+import dev.kubeos.crd.ExecutionMode;
+import dev.kubeos.crd.OSSpec;
+import dev.kubeos.crd.OSStatus;
+import dev.kubeos.crd.TimeWindow;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -62,14 +62,14 @@ class PlannerPropertiesTest {
   }
 
   @Provide
-  Arbitrary<List<NodeView>> fleets() {
+  Arbitrary<List<NodeFacts>> fleets() {
     return Arbitraries.longs().map(seed -> randomFleet(new Random(seed), false));
   }
 
   /** A random fleet; {@code healthy} leaves out NotReady, cordoned, failed and busy nodes. */
-  static List<NodeView> randomFleet(Random rnd, boolean healthy) {
+  static List<NodeFacts> randomFleet(Random rnd, boolean healthy) {
     int size = 1 + rnd.nextInt(30);
-    List<NodeView> out = new ArrayList<>();
+    List<NodeFacts> out = new ArrayList<>();
     for (int i = 0; i < size; i++) {
       Fleet.N n = Fleet.node(String.format("n%02d", i)).allocatable(64000, 256 * Fleet.GI);
       int sel = rnd.nextInt(3);
@@ -101,19 +101,19 @@ class PlannerPropertiesTest {
     return out;
   }
 
-  static boolean selected(OSSpec s, NodeView n) {
+  static boolean selected(OSSpec s, NodeFacts n) {
     SpecRules r = SpecRules.of(s);
     return r.selects(n.labels()) && (!n.controlPlane() || s.isControlplane());
   }
 
-  static boolean unavailable(NodeView n) {
+  static boolean unavailable(NodeFacts n) {
     return !n.ready() || n.unschedulable() || (n.instance() != null && n.instance().assigned());
   }
 
   @Property(tries = 300)
   void neverMoreThanMaxUnavailableSelectedNodesUnavailable(
-      @ForAll("specs") OSSpec spec, @ForAll("fleets") List<NodeView> fleet) {
-    Plan plan = RolloutPlanner.plan(spec, fleet, NOW);
+      @ForAll("specs") OSSpec spec, @ForAll("fleets") List<NodeFacts> fleet) {
+    RolloutPlan plan = RolloutPlanner.plan(spec, fleet, NOW);
     long before = fleet.stream().filter(n -> selected(spec, n) && unavailable(n)).count();
     if (!plan.start().isEmpty()) {
       assertThat(before + plan.start().size()).isLessThanOrEqualTo(spec.getMaxunavailable());
@@ -127,12 +127,12 @@ class PlannerPropertiesTest {
   @Property(tries = 300)
   void onlySelectedNodesInsideTheWindowAreChosen(
       @ForAll("specs") OSSpec spec,
-      @ForAll("fleets") List<NodeView> fleet,
+      @ForAll("fleets") List<NodeFacts> fleet,
       @ForAll int minuteOfDay) {
     Instant now = NOW.plus(Duration.ofMinutes(Math.floorMod(minuteOfDay, 1440)));
-    Plan plan = RolloutPlanner.plan(spec, fleet, now);
+    RolloutPlan plan = RolloutPlanner.plan(spec, fleet, now);
     for (String name : plan.start()) {
-      NodeView n = fleet.stream().filter(x -> x.name().equals(name)).findFirst().orElseThrow();
+      NodeFacts n = fleet.stream().filter(x -> x.name().equals(name)).findFirst().orElseThrow();
       assertThat(selected(spec, n)).as(name).isTrue();
       assertThat(n.ready() && !n.unschedulable() && !"v2".equals(n.osImage())).isTrue();
     }
@@ -151,8 +151,8 @@ class PlannerPropertiesTest {
 
   @Property(tries = 200)
   void theFailureBudgetHaltsAndPauseStartsNothing(
-      @ForAll("specs") OSSpec spec, @ForAll("fleets") List<NodeView> fleet) {
-    Plan plan = RolloutPlanner.plan(spec, fleet, NOW);
+      @ForAll("specs") OSSpec spec, @ForAll("fleets") List<NodeFacts> fleet) {
+    RolloutPlan plan = RolloutPlanner.plan(spec, fleet, NOW);
     long failed =
         fleet.stream().filter(n -> selected(spec, n) && SpecRules.of(spec).failed(n)).count();
     if (spec.getFailurebudget() != null && failed >= spec.getFailurebudget()) {
@@ -168,20 +168,20 @@ class PlannerPropertiesTest {
 
   @Property(tries = 200)
   void planIsDeterministicWhateverTheInputOrder(
-      @ForAll("specs") OSSpec spec, @ForAll("fleets") List<NodeView> fleet, @ForAll long seed) {
-    List<NodeView> shuffled = new ArrayList<>(fleet);
+      @ForAll("specs") OSSpec spec, @ForAll("fleets") List<NodeFacts> fleet, @ForAll long seed) {
+    List<NodeFacts> shuffled = new ArrayList<>(fleet);
     Collections.shuffle(shuffled, new Random(seed));
     assertThat(RolloutPlanner.plan(spec, shuffled, NOW))
         .isEqualTo(RolloutPlanner.plan(spec, fleet, NOW));
   }
 
   @Provide
-  Arbitrary<List<NodeView>> crowdedFleets() {
+  Arbitrary<List<NodeFacts>> crowdedFleets() {
     return Arbitraries.longs()
         .map(
             seed -> {
               Random rnd = new Random(seed);
-              List<NodeView> out = new ArrayList<>();
+              List<NodeFacts> out = new ArrayList<>();
               for (int i = 0, size = 2 + rnd.nextInt(12); i < size; i++) {
                 Fleet.N n = Fleet.node(String.format("n%02d", i));
                 n.allocatable(2000 + rnd.nextInt(2000), 4 * Fleet.GI + rnd.nextInt(4) * Fleet.GI);
@@ -203,12 +203,12 @@ class PlannerPropertiesTest {
    */
   @Property(tries = 300)
   void startedNodesLeaveRoomForTheirPods(
-      @ForAll("crowdedFleets") List<NodeView> fleet, @ForAll int max) {
+      @ForAll("crowdedFleets") List<NodeFacts> fleet, @ForAll int max) {
     OSSpec spec = Fleet.upgrade("v2", 1 + Math.floorMod(max, fleet.size()));
-    Plan plan = RolloutPlanner.plan(spec, fleet, NOW);
+    RolloutPlan plan = RolloutPlanner.plan(spec, fleet, NOW);
     Resources evicted = Resources.ZERO;
     Resources free = Resources.ZERO;
-    for (NodeView n : fleet) {
+    for (NodeFacts n : fleet) {
       if (plan.start().contains(n.name())) {
         for (PodView p : n.pods()) {
           evicted = p.evictedByDrain() ? evicted.plus(p.requests()) : evicted;
@@ -228,7 +228,7 @@ class PlannerPropertiesTest {
       @ForAll("specs") OSSpec spec, @ForAll long seed) {
     spec.setPause(false);
     spec.setMaxunavailable(Math.max(1, spec.getMaxunavailable()));
-    List<NodeView> fleet = randomFleet(new Random(seed), true);
+    List<NodeFacts> fleet = randomFleet(new Random(seed), true);
     Simulation sim = Simulation.run(spec, fleet, NOW, Duration.ofMinutes(10));
     assertThat(sim.finalPlan().is(OSStatus.COMPLETE)).as(sim.skipped().toString()).isTrue();
     long needed =

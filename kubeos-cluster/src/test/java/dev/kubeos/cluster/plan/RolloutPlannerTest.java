@@ -7,12 +7,12 @@ import static dev.kubeos.cluster.plan.Fleet.nodes;
 import static dev.kubeos.cluster.plan.Fleet.upgrade;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.kubeos.api.crd.ExecutionMode;
-import dev.kubeos.api.crd.OSSpec;
-import dev.kubeos.api.crd.OSStatus;
-import dev.kubeos.api.crd.OpsType;
-import dev.kubeos.api.crd.SysConfigs;
-import dev.kubeos.api.crd.TimeWindow;
+import dev.kubeos.crd.ExecutionMode;
+import dev.kubeos.crd.OSSpec;
+import dev.kubeos.crd.OSStatus;
+import dev.kubeos.crd.OpsType;
+import dev.kubeos.crd.SysConfigs;
+import dev.kubeos.crd.TimeWindow;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -31,12 +31,12 @@ class RolloutPlannerTest {
   void nodeSelectorFollowsUpstream(String selector, String expected) {
     OSSpec spec = upgrade("v2", 10);
     spec.setNodeselector(selector);
-    List<NodeView> fleet =
+    List<NodeFacts> fleet =
         List.of(
             node("gpu-1").label(SEL, "gpu").build(),
             node("edge-1").label(SEL, "edge").build(),
             node("plain").build());
-    Plan plan = RolloutPlanner.plan(spec, fleet, NOW);
+    RolloutPlan plan = RolloutPlanner.plan(spec, fleet, NOW);
     assertThat(String.join(",", plan.start())).isEqualTo(expected);
     plan.skipped().values().stream()
         .filter(s -> s.reason() == SkipReason.OUTSIDE_SELECTOR)
@@ -56,11 +56,11 @@ class RolloutPlannerTest {
       int max, ExecutionMode mode, int down, int started) {
     OSSpec spec = upgrade("v2", max);
     spec.setExecutionmode(mode);
-    List<NodeView> fleet = new java.util.ArrayList<>(nodes(8));
+    List<NodeFacts> fleet = new java.util.ArrayList<>(nodes(8));
     for (int i = 0; i < down; i++) {
       fleet.set(i, node(fleet.get(i).name()).notReady().build());
     }
-    Plan plan = RolloutPlanner.plan(spec, fleet, NOW);
+    RolloutPlan plan = RolloutPlanner.plan(spec, fleet, NOW);
     assertThat(plan.start()).hasSize(started);
   }
 
@@ -68,9 +68,9 @@ class RolloutPlannerTest {
   void serialModeWaitsForTheNodeInProgress() {
     OSSpec spec = upgrade("v2", 5);
     spec.setExecutionmode(ExecutionMode.SERIAL);
-    List<NodeView> fleet =
+    List<NodeFacts> fleet =
         List.of(node("a").inProgress("v2", NOW.minusSeconds(30)).build(), node("b").build());
-    Plan plan = RolloutPlanner.plan(spec, fleet, NOW);
+    RolloutPlan plan = RolloutPlanner.plan(spec, fleet, NOW);
     assertThat(plan.start()).isEmpty();
     assertThat(plan.inProgress()).containsExactly("a");
     assertThat(plan.skipped().get("b").message()).contains("serial mode: waiting for a");
@@ -78,9 +78,9 @@ class RolloutPlannerTest {
 
   @Test
   void cordonedAndNotReadyNodesAreSkippedAndCount() {
-    List<NodeView> fleet =
+    List<NodeFacts> fleet =
         List.of(node("a").cordoned().build(), node("b").notReady().build(), node("c").build());
-    Plan plan = RolloutPlanner.plan(upgrade("v2", 2), fleet, NOW);
+    RolloutPlan plan = RolloutPlanner.plan(upgrade("v2", 2), fleet, NOW);
     assertThat(plan.start()).isEmpty();
     assertThat(plan.skipped().get("a").reason()).isEqualTo(SkipReason.CORDONED);
     assertThat(plan.skipped().get("b").reason()).isEqualTo(SkipReason.NOT_READY);
@@ -91,9 +91,9 @@ class RolloutPlannerTest {
   void timeIntervalSpacesBatches() {
     OSSpec spec = upgrade("v2", 5);
     spec.setTimeinterval(120);
-    List<NodeView> fleet =
+    List<NodeFacts> fleet =
         List.of(node("a").doneAt("v2", NOW.minusSeconds(10)).build(), node("b").build());
-    Plan plan = RolloutPlanner.plan(spec, fleet, NOW);
+    RolloutPlan plan = RolloutPlanner.plan(spec, fleet, NOW);
     assertThat(plan.start()).isEmpty();
     assertThat(plan.skipped().get("b").reason()).isEqualTo(SkipReason.TIME_INTERVAL);
     assertThat(plan.retryAt()).contains(NOW.plusSeconds(50)); // started 70 s ago
@@ -105,7 +105,7 @@ class RolloutPlannerTest {
   void timeWindowGatesStarts(String start, String end, boolean started) {
     OSSpec spec = upgrade("v2", 1);
     spec.setTimewindow(new TimeWindow(start, end));
-    Plan plan = RolloutPlanner.plan(spec, nodes(2), NOW);
+    RolloutPlan plan = RolloutPlanner.plan(spec, nodes(2), NOW);
     assertThat(!plan.start().isEmpty()).isEqualTo(started);
     if (!started) {
       assertThat(plan.skipped().get("node-000").reason()).isEqualTo(SkipReason.OUTSIDE_TIME_WINDOW);
@@ -117,9 +117,9 @@ class RolloutPlannerTest {
   void pauseStartsNothingNewButReportsProgress() {
     OSSpec spec = upgrade("v2", 5);
     spec.setPause(true);
-    List<NodeView> fleet =
+    List<NodeFacts> fleet =
         List.of(node("a").inProgress("v2", NOW).build(), node("b").build(), node("c").build());
-    Plan plan = RolloutPlanner.plan(spec, fleet, NOW);
+    RolloutPlan plan = RolloutPlanner.plan(spec, fleet, NOW);
     assertThat(plan.start()).isEmpty();
     assertThat(plan.is(OSStatus.PAUSED)).isTrue();
     assertThat(plan.skipped().get("b").reason()).isEqualTo(SkipReason.PAUSED);
@@ -130,11 +130,11 @@ class RolloutPlannerTest {
   void failureBudgetHalts() {
     OSSpec spec = upgrade("v2", 5);
     spec.setFailurebudget(2);
-    List<NodeView> one = List.of(node("a").failed("v2").build(), node("b").build());
+    List<NodeFacts> one = List.of(node("a").failed("v2").build(), node("b").build());
     assertThat(RolloutPlanner.plan(spec, one, NOW).start()).containsExactly("b");
-    List<NodeView> two =
+    List<NodeFacts> two =
         List.of(node("a").failed("v2").build(), node("b").failed("v2").build(), node("c").build());
-    Plan plan = RolloutPlanner.plan(spec, two, NOW);
+    RolloutPlan plan = RolloutPlanner.plan(spec, two, NOW);
     assertThat(plan.start()).isEmpty();
     assertThat(plan.is(OSStatus.HALTED)).isTrue();
     assertThat(plan.condition(OSStatus.HALTED).reason()).isEqualTo("FailureBudgetExhausted");
@@ -146,7 +146,7 @@ class RolloutPlannerTest {
   void aFailureAtAnOlderTargetDoesNotCount() {
     OSSpec spec = upgrade("v3", 5);
     spec.setFailurebudget(1);
-    Plan plan = RolloutPlanner.plan(spec, List.of(node("a").failed("v2").build()), NOW);
+    RolloutPlan plan = RolloutPlanner.plan(spec, List.of(node("a").failed("v2").build()), NOW);
     assertThat(plan.start()).containsExactly("a");
   }
 
@@ -155,14 +155,14 @@ class RolloutPlannerTest {
     OSSpec spec = upgrade("v2", 10);
     spec.setCanarycount(2);
     spec.setCanarysoak(600);
-    Plan first = RolloutPlanner.plan(spec, nodes(6), NOW);
+    RolloutPlan first = RolloutPlanner.plan(spec, nodes(6), NOW);
     assertThat(first.start()).containsExactly("node-000", "node-001");
     assertThat(first.skipped().get("node-002").message()).contains("canary");
 
-    List<NodeView> soaking = new java.util.ArrayList<>(nodes(6));
+    List<NodeFacts> soaking = new java.util.ArrayList<>(nodes(6));
     soaking.set(0, node("node-000").doneAt("v2", NOW.minusSeconds(300)).build());
     soaking.set(1, node("node-001").doneAt("v2", NOW.minusSeconds(100)).build());
-    Plan waiting = RolloutPlanner.plan(spec, soaking, NOW);
+    RolloutPlan waiting = RolloutPlanner.plan(spec, soaking, NOW);
     assertThat(waiting.start()).isEmpty();
     assertThat(waiting.skipped().get("node-002").reason()).isEqualTo(SkipReason.CANARY);
     assertThat(waiting.retryAt()).contains(NOW.plusSeconds(500));
@@ -173,26 +173,26 @@ class RolloutPlannerTest {
   void aFailedCanaryHaltsEvenWithoutBudget() {
     OSSpec spec = upgrade("v2", 10);
     spec.setCanarycount(1);
-    List<NodeView> fleet = List.of(node("a").failed("v2").build(), node("b").build());
-    Plan plan = RolloutPlanner.plan(spec, fleet, NOW);
+    List<NodeFacts> fleet = List.of(node("a").failed("v2").build(), node("b").build());
+    RolloutPlan plan = RolloutPlanner.plan(spec, fleet, NOW);
     assertThat(plan.start()).isEmpty();
     assertThat(plan.condition(OSStatus.HALTED).reason()).isEqualTo("CanaryFailed");
   }
 
   @Test
   void controlPlaneNodesNeedOptInAndGoOneAtATimeLast() {
-    List<NodeView> fleet =
+    List<NodeFacts> fleet =
         List.of(
             node("cp-1").controlPlane().build(),
             node("cp-2").controlPlane().build(),
             node("w-1").build());
     OSSpec spec = upgrade("v2", 5);
-    Plan excluded = RolloutPlanner.plan(spec, fleet, NOW);
+    RolloutPlan excluded = RolloutPlanner.plan(spec, fleet, NOW);
     assertThat(excluded.start()).containsExactly("w-1");
     assertThat(excluded.skipped().get("cp-1").reason())
         .isEqualTo(SkipReason.CONTROL_PLANE_EXCLUDED);
     spec.setControlplane(true);
-    Plan opted = RolloutPlanner.plan(spec, fleet, NOW);
+    RolloutPlan opted = RolloutPlanner.plan(spec, fleet, NOW);
     assertThat(opted.start()).containsExactly("w-1", "cp-1");
     assertThat(opted.skipped().get("cp-2").reason()).isEqualTo(SkipReason.CONTROL_PLANE_BUSY);
   }
@@ -202,18 +202,18 @@ class RolloutPlannerTest {
     OSSpec spec = upgrade("v2", 5);
     spec.setControlplane(true);
     spec.setNodeselector("cp");
-    List<NodeView> fleet =
+    List<NodeFacts> fleet =
         List.of(
             node("cp-1").controlPlane().label(SEL, "cp").build(),
             node("cp-other").controlPlane().notReady().build());
-    Plan plan = RolloutPlanner.plan(spec, fleet, NOW);
+    RolloutPlan plan = RolloutPlanner.plan(spec, fleet, NOW);
     assertThat(plan.start()).isEmpty();
     assertThat(plan.skipped().get("cp-1").message()).contains("cp-other");
   }
 
   @Test
   void waitsWhenEvictedPodsWouldNotFit() {
-    List<NodeView> fleet =
+    List<NodeFacts> fleet =
         List.of(
             node("a").allocatable(8000, 8 * GI).pod("big", 3000, GI).build(),
             node("b")
@@ -221,7 +221,7 @@ class RolloutPlannerTest {
                 .pod("p", 2000, GI)
                 .daemonPod("ds", 500, GI)
                 .build());
-    Plan plan = RolloutPlanner.plan(upgrade("v2", 2), fleet, NOW);
+    RolloutPlan plan = RolloutPlanner.plan(upgrade("v2", 2), fleet, NOW);
     assertThat(plan.start()).containsExactly("b");
     assertThat(plan.skipped().get("a").reason()).isEqualTo(SkipReason.INSUFFICIENT_CAPACITY);
     assertThat(plan.skipped().get("a").message()).contains("cpu 3000m");
@@ -230,12 +230,12 @@ class RolloutPlannerTest {
 
   @Test
   void podsPlacedOnANodeChosenLaterArePlacedAgain() {
-    List<NodeView> fleet =
+    List<NodeFacts> fleet =
         List.of(
             node("a").allocatable(4000, 8 * GI).pod("p1", 3000, GI).build(),
             node("b").allocatable(4000, 8 * GI).build(),
             node("c").allocatable(4000, 8 * GI).build());
-    Plan plan = RolloutPlanner.plan(upgrade("v2", 3), fleet, NOW);
+    RolloutPlan plan = RolloutPlanner.plan(upgrade("v2", 3), fleet, NOW);
     // a's pod lands on b; draining b too moves it to c; c then has nowhere to put it
     assertThat(plan.start()).containsExactly("a", "b");
     assertThat(plan.skipped().get("c").reason()).isEqualTo(SkipReason.INSUFFICIENT_CAPACITY);
@@ -246,7 +246,7 @@ class RolloutPlannerTest {
     OSSpec spec = upgrade("v1", 2);
     spec.setOpstype(OpsType.CONFIG);
     spec.setSysconfigs(new SysConfigs("c2"));
-    List<NodeView> full =
+    List<NodeFacts> full =
         List.of(node("a").pod("p", 3900, GI).build(), node("b").pod("q", 3900, GI).build());
     assertThat(RolloutPlanner.plan(spec, full, NOW).start()).containsExactly("a", "b");
     assertThat(RolloutPlanner.plan(upgrade("v2", 2), full, NOW).start()).isEmpty();
@@ -257,20 +257,20 @@ class RolloutPlannerTest {
     OSSpec spec = upgrade("v1", 5);
     spec.setOpstype(OpsType.CONFIG);
     spec.setSysconfigs(new SysConfigs("c2"));
-    List<NodeView> fleet =
+    List<NodeFacts> fleet =
         List.of(node("a").instance(InstanceView.idle("c2")).build(), node("b").build());
-    Plan plan = RolloutPlanner.plan(spec, fleet, NOW);
+    RolloutPlan plan = RolloutPlanner.plan(spec, fleet, NOW);
     assertThat(plan.start()).containsExactly("b");
     assertThat(plan.skipped().get("a").reason()).isEqualTo(SkipReason.AT_TARGET);
   }
 
   @Test
   void completeWhenEveryNodeIsAtTarget() {
-    List<NodeView> fleet = List.of(node("a").image("v2").build(), node("b").image("v2").build());
-    Plan plan = RolloutPlanner.plan(upgrade("v2", 1), fleet, NOW);
+    List<NodeFacts> fleet = List.of(node("a").image("v2").build(), node("b").image("v2").build());
+    RolloutPlan plan = RolloutPlanner.plan(upgrade("v2", 1), fleet, NOW);
     assertThat(plan.is(OSStatus.COMPLETE)).isTrue();
     assertThat(plan.is(OSStatus.PROGRESSING)).isFalse();
-    assertThat(plan.counts()).isEqualTo(new Plan.Counts(2, 2, 0, 0));
+    assertThat(plan.counts()).isEqualTo(new RolloutPlan.Counts(2, 2, 0, 0));
   }
 
   @ParameterizedTest(name = "invalid: {0}")
@@ -283,7 +283,7 @@ class RolloutPlannerTest {
       case "bad-zone" -> spec.setTimezone("Mars/Olympus");
       default -> spec.setTimewindow(new TimeWindow("08:00:00", ""));
     }
-    Plan plan = RolloutPlanner.plan(spec, nodes(2), NOW);
+    RolloutPlan plan = RolloutPlanner.plan(spec, nodes(2), NOW);
     assertThat(plan.start()).isEmpty();
     assertThat(plan.condition(OSStatus.HALTED).reason()).isEqualTo("InvalidSpec");
     assertThat(plan.condition(OSStatus.HALTED).message()).startsWith("spec.");
@@ -292,7 +292,7 @@ class RolloutPlannerTest {
 
   @Test
   void nodesWithoutOsInstanceAreSkipped() {
-    Plan plan =
+    RolloutPlan plan =
         RolloutPlanner.plan(upgrade("v2", 2), List.of(node("a").instance(null).build()), NOW);
     assertThat(plan.skipped().get("a").reason()).isEqualTo(SkipReason.NO_OSINSTANCE);
   }

@@ -2,9 +2,9 @@ package dev.kubeos.cluster.plan;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.kubeos.api.crd.OS;
-import dev.kubeos.api.crd.OSStatus;
-import dev.kubeos.api.crd.OpsType;
+import dev.kubeos.crd.OS;
+import dev.kubeos.crd.OSStatus;
+import dev.kubeos.crd.OpsType;
 import io.fabric8.kubernetes.client.utils.KubernetesSerialization;
 import java.io.IOException;
 import java.io.InputStream;
@@ -30,8 +30,8 @@ class UpstreamExamplesTest {
     }
   }
 
-  static List<NodeView> fleet() {
-    List<NodeView> out = new ArrayList<>();
+  static List<NodeFacts> fleet() {
+    List<NodeFacts> out = new ArrayList<>();
     for (int i = 0; i < 6; i++) {
       Fleet.N n =
           Fleet.node("node-" + i)
@@ -64,7 +64,7 @@ class UpstreamExamplesTest {
     assertThat(os.getSpec().getOpstype()).isNotNull();
     assertThat(os.getSpec().getMaxunavailable()).isPositive();
 
-    Plan plan = RolloutPlanner.plan(os.getSpec(), fleet(), LATE_EVENING);
+    RolloutPlan plan = RolloutPlanner.plan(os.getSpec(), fleet(), LATE_EVENING);
     assertThat(plan.is(OSStatus.HALTED)).as(plan.condition(OSStatus.HALTED).message()).isFalse();
     assertThat(plan.start()).isNotEmpty();
     assertThat(plan.start().size()).isLessThanOrEqualTo(os.getSpec().getMaxunavailable());
@@ -81,7 +81,7 @@ class UpstreamExamplesTest {
     assertThat(serial.getSpec().getNodeselector()).isEqualTo("kubeos");
     assertThat(serial.getSpec().getTimewindow().getStarttime()).isEqualTo("22:00:00");
     assertThat(serial.getSpec().getTimeinterval()).isEqualTo(30);
-    Plan plan = RolloutPlanner.plan(serial.getSpec(), fleet(), LATE_EVENING);
+    RolloutPlan plan = RolloutPlanner.plan(serial.getSpec(), fleet(), LATE_EVENING);
     assertThat(plan.start()).containsExactly("node-1");
     assertThat(plan.skipped().get("node-0").reason()).isEqualTo(SkipReason.OUTSIDE_SELECTOR);
     assertThat(

@@ -3,7 +3,7 @@ package dev.kubeos.cluster.plan;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import dev.kubeos.api.crd.TimeWindow;
+import dev.kubeos.crd.TimeWindow;
 import java.time.Instant;
 import java.time.ZoneId;
 import java.time.ZoneOffset;

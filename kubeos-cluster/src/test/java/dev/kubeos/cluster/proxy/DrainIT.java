@@ -2,8 +2,8 @@ package dev.kubeos.cluster.proxy;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.kubeos.api.crd.OS;
-import dev.kubeos.api.crd.OpsType;
+import dev.kubeos.crd.OS;
+import dev.kubeos.crd.OpsType;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;

@@ -1,7 +1,7 @@
 package dev.kubeos.cluster.proxy;
 
-import dev.kubeos.api.crd.OSInstance;
 import dev.kubeos.cluster.proxy.model.Step;
+import dev.kubeos.crd.OSInstance;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import java.time.Clock;
 import java.time.Duration;

@@ -1,12 +1,12 @@
 package dev.kubeos.cluster.proxy;
 
-import dev.kubeos.api.crd.Content;
-import dev.kubeos.api.crd.NamespacedName;
-import dev.kubeos.api.crd.OS;
-import dev.kubeos.api.crd.OSInstance;
-import dev.kubeos.api.crd.OpsType;
-import dev.kubeos.api.crd.SysConfig;
-import dev.kubeos.api.crd.SysConfigs;
+import dev.kubeos.crd.Content;
+import dev.kubeos.crd.NamespacedName;
+import dev.kubeos.crd.OS;
+import dev.kubeos.crd.OSInstance;
+import dev.kubeos.crd.OpsType;
+import dev.kubeos.crd.SysConfig;
+import dev.kubeos.crd.SysConfigs;
 import io.fabric8.kubernetes.api.model.Node;
 import io.fabric8.kubernetes.api.model.NodeBuilder;
 import io.fabric8.kubernetes.api.model.Pod;

@@ -6,8 +6,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import dev.kubeos.api.agent.ErrorCode;
-import dev.kubeos.api.crd.OSInstance;
-import dev.kubeos.api.crd.OSStatus;
+import dev.kubeos.crd.OSInstance;
+import dev.kubeos.crd.OSStatus;
 import io.fabric8.kubernetes.api.model.Condition;
 import java.time.Duration;
 import java.time.LocalTime;
@@ -97,7 +97,7 @@ class FleetWithProxiesIT {
             // long enough that a drain survives the mock's stalls (30 s per dropped watcher, see
             // ProxyFleet.killOperator; three stacked, 90 s, failed a 40 s drain of a healthy node)
             s.setDraintimeout(DRAIN_TIMEOUT_S);
-            s.setTimewindow(new dev.kubeos.api.crd.TimeWindow(hms(now, 2), hms(now, 3)));
+            s.setTimewindow(new dev.kubeos.crd.TimeWindow(hms(now, 2), hms(now, 3)));
           });
       fleet.startOperator();
 

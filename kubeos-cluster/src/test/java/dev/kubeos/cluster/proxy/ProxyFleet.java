@@ -1,15 +1,15 @@
 package dev.kubeos.cluster.proxy;
 
-import dev.kubeos.api.crd.OS;
-import dev.kubeos.api.crd.OSInstance;
-import dev.kubeos.api.crd.OSInstanceSpec;
-import dev.kubeos.api.crd.OSSpec;
-import dev.kubeos.api.crd.OSStatus;
-import dev.kubeos.api.crd.OpsType;
 import dev.kubeos.cluster.FleetFixtures;
 import dev.kubeos.cluster.operator.Operator;
 import dev.kubeos.cluster.operator.OperatorConfig;
 import dev.kubeos.cluster.operator.OperatorMetrics;
+import dev.kubeos.crd.OS;
+import dev.kubeos.crd.OSInstance;
+import dev.kubeos.crd.OSInstanceSpec;
+import dev.kubeos.crd.OSSpec;
+import dev.kubeos.crd.OSStatus;
+import dev.kubeos.crd.OpsType;
 import io.fabric8.kubernetes.api.model.Condition;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.Node;

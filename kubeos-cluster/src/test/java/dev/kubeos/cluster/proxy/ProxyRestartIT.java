@@ -3,8 +3,8 @@ package dev.kubeos.cluster.proxy;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import dev.kubeos.api.crd.OS;
-import dev.kubeos.api.crd.OpsType;
+import dev.kubeos.crd.OS;
+import dev.kubeos.crd.OpsType;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import java.util.List;
 import org.junit.jupiter.api.Test;

@@ -19,10 +19,10 @@ import java.time.Instant;
  * @param bootIdAtReboot {@code status.bootid}: the bootID recorded when the reboot was requested,
  *     null if none was recorded
  * @param now the proxy's clock
- * @param rebootTimeout how long a requested reboot may take before the attempt fails
+ * @param timeouts the limits of the phases ({@link Phase#timeout(PhaseTimeouts)})
  */
 public record Observed(
-    Operation op,
+    ProxyOperation op,
     String desiredTarget,
     String problem,
     Phase phase,
@@ -32,4 +32,16 @@ public record Observed(
     String bootId,
     String bootIdAtReboot,
     Instant now,
-    Duration rebootTimeout) {}
+    PhaseTimeouts timeouts) {
+
+  /** When {@code phase} began: {@code phaseSince}, or now if it was never recorded. */
+  public Instant since() {
+    return phaseSince == null ? now : phaseSince;
+  }
+
+  /** When {@code phase} runs out of time ({@link Phase#timeout}); null if it has no limit. */
+  public Instant deadline() {
+    Duration limit = phase.timeout(timeouts);
+    return limit == null ? null : since().plus(limit);
+  }
+}

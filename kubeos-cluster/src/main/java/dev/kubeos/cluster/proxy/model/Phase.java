@@ -1,41 +1,68 @@
 package dev.kubeos.cluster.proxy.model;
 
+import java.time.Duration;
 import java.util.Arrays;
+import java.util.function.Function;
 
 /**
  * A step of the node proxy's state machine, as written to {@code OSInstance.status.phase}. Each
  * phase is recorded <em>before</em> its action runs, so a restarted proxy finds the step it was in
  * and redoes its action; every action is safe to repeat except the reboot, which {@link #REBOOTING}
  * guards (it is requested only on the transition into it, never on resume).
+ *
+ * <p>Each phase also names the limit on how long it may last, counted from {@code
+ * status.phasetime}: {@link #timeout(PhaseTimeouts)}. Past it, {@link ProxyStateMachine} fails the
+ * attempt instead of waiting or retrying; a phase without one neither waits nor retries.
  */
 public enum Phase {
   /** Nothing assigned, or the node was released. */
-  IDLE("Idle"),
-  /** Agent {@code prepare_upgrade} (and the {@code upgradeconfigs}): repeatable. */
-  STAGING("Staging"),
-  /** Mark the node unschedulable, recording that the proxy did it. */
-  CORDONING("Cordoning"),
-  /** Evict the node's pods through the Eviction API until none is left or the drain times out. */
-  DRAINING("Draining"),
+  IDLE("Idle", none()),
   /**
-   * Reboot requested (agent {@code upgrade} or {@code rollback}); waiting for the node to return.
+   * Agent {@code prepare_upgrade} (and the {@code upgradeconfigs}): repeatable; a transient agent
+   * error is retried until {@link PhaseTimeouts#agentRetry()}.
    */
-  REBOOTING("Rebooting"),
+  STAGING("Staging", PhaseTimeouts::agentRetry),
+  /** Mark the node unschedulable, recording that the proxy did it. */
+  CORDONING("Cordoning", none()),
+  /**
+   * Evict the node's pods through the Eviction API until none is left or {@link
+   * PhaseTimeouts#drain()} passed.
+   */
+  DRAINING("Draining", PhaseTimeouts::drain),
+  /**
+   * Reboot requested (agent {@code upgrade} or {@code rollback}); waiting for the node to return,
+   * at most {@link PhaseTimeouts#reboot()}.
+   */
+  REBOOTING("Rebooting", PhaseTimeouts::reboot),
   /** The node came back: check that it runs the target version. */
-  VERIFYING("Verifying"),
-  /** Agent {@code configure} with {@code sysconfigs}: repeatable (all-or-nothing on the node). */
-  CONFIGURING("Configuring"),
+  VERIFYING("Verifying", none()),
+  /**
+   * Agent {@code configure} with {@code sysconfigs}: repeatable (all-or-nothing on the node); a
+   * transient agent error is retried until {@link PhaseTimeouts#agentRetry()}.
+   */
+  CONFIGURING("Configuring", PhaseTimeouts::agentRetry),
   /** Make the node schedulable again, if the proxy cordoned it. */
-  UNCORDONING("Uncordoning"),
+  UNCORDONING("Uncordoning", none()),
   /** The node reached the target (read by the planner). */
-  DONE("Done"),
+  DONE("Done", none()),
   /** The attempt at the target failed (read by the planner, charged to the failure budget). */
-  FAILED("Failed");
+  FAILED("Failed", none());
 
   private final String wireName;
+  private final Function<PhaseTimeouts, Duration> timeout;
 
-  Phase(String wireName) {
+  Phase(String wireName, Function<PhaseTimeouts, Duration> timeout) {
     this.wireName = wireName;
+    this.timeout = timeout;
+  }
+
+  private static Function<PhaseTimeouts, Duration> none() {
+    return t -> null;
+  }
+
+  /** How long this phase may last (from {@code status.phasetime}); null: no limit applies. */
+  public Duration timeout(PhaseTimeouts timeouts) {
+    return timeout.apply(timeouts);
   }
 
   /** The value in {@code status.phase}. */

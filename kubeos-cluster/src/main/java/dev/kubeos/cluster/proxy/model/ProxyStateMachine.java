@@ -6,7 +6,7 @@ import java.util.Objects;
 
 /**
  * The node proxy's decisions, pure: from what it observes to the next {@link Step}. The order of
- * phases per operation is {@link Operation#steps()}; this class adds the rules for starting,
+ * phases per operation is {@link ProxyOperation#steps()}; this class adds the rules for starting,
  * finishing, aborting, and the two observations that need no action: a requested reboot finished
  * ({@link Phase#REBOOTING}) and the node runs the target ({@link Phase#VERIFYING}).
  *
@@ -16,6 +16,12 @@ import java.util.Objects;
  *
  * <p>A node is at an OS version when {@code status.nodeInfo.osImage} equals {@code osversion}, the
  * same test the planner applies (so what the proxy reports done, the planner counts at target).
+ *
+ * <p>After an action, {@link #afterAction} decides from its {@link Outcome} (brupop's {@code
+ * on_success()} plus the error paths): done advances to the operation's next phase; a transient
+ * agent error is retried while the phase has time ({@link Phase#timeout}); anything else fails the
+ * attempt. The reboot request, sent once on entering {@link Phase#REBOOTING}, is never retried:
+ * {@link #afterRebootRequest}.
  */
 public final class ProxyStateMachine {
   private ProxyStateMachine() {}
@@ -64,8 +70,50 @@ public final class ProxyStateMachine {
     return switch (phase) {
       case REBOOTING -> rebooting(o);
       case VERIFYING -> verifying(o);
-      default -> new Step.Act(o.op(), phase);
+      default -> new Step.Act(o.op(), phase, o.deadline());
     };
+  }
+
+  /**
+   * The step after the action of {@code act} ended with {@code outcome}.
+   *
+   * @param o what the pass observed before the action
+   * @param now when the action ended (it may have taken long: an agent call, a drain)
+   * @return {@link Step.Advance} to the operation's next phase when done; {@link Step.Retry} for a
+   *     transient agent error before the phase's deadline; {@link Step.Fail} otherwise
+   */
+  public static Step afterAction(Observed o, Step.Act act, Outcome outcome, Instant now) {
+    Phase phase = act.phase();
+    if (outcome instanceof Outcome.Done) {
+      return new Step.Advance(act.op().after(phase));
+    }
+    if (outcome instanceof Outcome.DrainIncomplete d) {
+      return new Step.Fail(d.message(), Step.Failure.DRAIN); // never reboot an undrained node
+    }
+    Outcome.AgentError e = (Outcome.AgentError) outcome;
+    String message = "agent: " + e.message();
+    if (e.transientError() && act.deadline() != null && now.isBefore(act.deadline())) {
+      return new Step.Retry(message + "; retrying " + phase.wireName());
+    }
+    return new Step.Fail(phase.wireName() + " failed: " + message);
+  }
+
+  /**
+   * The step after the reboot request that entered {@link Phase#REBOOTING}. It is never repeated: a
+   * transient error may mean the connection dropped because the node is already going down, so the
+   * proxy waits and lets the reboot timeout decide; an error the agent means fails the attempt.
+   */
+  public static Step afterRebootRequest(Observed o, Outcome outcome) {
+    if (outcome instanceof Outcome.AgentError e) {
+      if (e.transientError()) {
+        return new Step.Wait("reboot request: " + e.message() + "; waiting for the node");
+      }
+      return new Step.Fail("the agent refused to " + o.op().nodestatus() + ": " + e.message());
+    }
+    if (outcome instanceof Outcome.Done) {
+      return new Step.Wait("reboot into " + o.desiredTarget() + " requested");
+    }
+    throw new IllegalArgumentException(outcome + " is not an outcome of a reboot request");
   }
 
   private static Step rebooting(Observed o) {
@@ -85,11 +133,10 @@ public final class ProxyStateMachine {
               + "': the trial boot of the new version failed and the node fell back to the old"
               + " one (see the agent's log on the node: kubeos agent status)");
     }
-    Instant since = o.phaseSince() == null ? o.now() : o.phaseSince();
-    Duration waited = Duration.between(since, o.now());
-    if (waited.compareTo(o.rebootTimeout()) >= 0) {
+    if (!o.now().isBefore(o.deadline())) {
       return new Step.Fail(notRebooted(o));
     }
+    Duration waited = Duration.between(o.since(), o.now());
     return new Step.Wait(
         "rebooting into " + o.desiredTarget() + " (" + waited.toSeconds() + " s so far)");
   }
@@ -102,7 +149,7 @@ public final class ProxyStateMachine {
   }
 
   private static String notRebooted(Observed o) {
-    String within = " within " + seconds(o.rebootTimeout()) + " of the reboot request";
+    String within = " within " + seconds(o.timeouts().reboot()) + " of the reboot request";
     if (o.bootIdAtReboot() != null && o.bootId() != null) {
       return "the node did not reboot"
           + within

@@ -1,28 +1,57 @@
 package dev.kubeos.cluster.proxy.model;
 
-/** What the proxy does next, as decided by {@link ProxyStateMachine#decide}. */
+import java.time.Instant;
+
+/**
+ * What the proxy does next, as decided by {@link ProxyStateMachine#decide} (from what it observes)
+ * and {@link ProxyStateMachine#afterAction} (from how an action ended).
+ */
 public sealed interface Step {
   /** Nothing to do (no assignment, or the attempt is over and released). */
   record Nothing(String why) implements Step {}
 
-  /** Not yet: look again later (the node is rebooting, the OS resource is missing, ...). */
+  /** Not yet: look again when the node or OSInstance changes (the node is rebooting, ...). */
   record Wait(String why) implements Step {}
 
+  /**
+   * The action failed transiently and its phase still has time: keep the phase, note {@code why} in
+   * the status message, and try again after the poll interval.
+   */
+  record Retry(String why) implements Step {}
+
   /** Begin an attempt: record {@code op.first()} with {@code target} and a start time. */
-  record Start(Operation op, String target) implements Step {}
+  record Start(ProxyOperation op, String target) implements Step {}
 
-  /** Run the action of the recorded phase; on success record {@code op.after(phase)}. */
-  record Act(Operation op, Phase phase) implements Step {}
+  /**
+   * Run the action of the recorded phase; on success record {@code op.after(phase)}.
+   *
+   * @param deadline when the phase runs out of time ({@link Phase#timeout}): the drain's deadline;
+   *     null for a phase without a limit
+   */
+  record Act(ProxyOperation op, Phase phase, Instant deadline) implements Step {}
 
-  /** The recorded phase is complete without an action (the node came back): record {@code to}. */
+  /** The recorded phase is complete: record {@code to}. */
   record Advance(Phase to) implements Step {}
 
   /** The attempt failed: release the cordon if the proxy set it, record {@code Failed}. */
-  record Fail(String message) implements Step {}
+  record Fail(String message, Failure kind) implements Step {
+    /** A failure of the attempt as a whole ({@link Failure#ATTEMPT}). */
+    public Fail(String message) {
+      this(message, Failure.ATTEMPT);
+    }
+  }
 
   /** The attempt is over: set {@code spec.nodestatus} back to {@code idle}, as upstream. */
   record Release() implements Step {}
 
   /** The operator withdrew or changed the assignment mid-way: release the cordon, record Idle. */
   record Abort(String why) implements Step {}
+
+  /** What failed, for the Event's reason. */
+  enum Failure {
+    /** The attempt: staging, the reboot, the verification, configuring. */
+    ATTEMPT,
+    /** The drain: pods still on the node at the deadline, or pods that need evictpodforce. */
+    DRAIN
+  }
 }

@@ -16,12 +16,17 @@ class ProxyStateMachineTest {
   static final Duration REBOOT = Duration.ofMinutes(15);
 
   static Observed obs(
-      Operation op, String want, Phase phase, String statusTarget, String osImage, int agoSec) {
+      ProxyOperation op,
+      String want,
+      Phase phase,
+      String statusTarget,
+      String osImage,
+      int agoSec) {
     return obs(op, want, phase, statusTarget, osImage, agoSec, null, null);
   }
 
   static Observed obs(
-      Operation op,
+      ProxyOperation op,
       String want,
       Phase phase,
       String statusTarget,
@@ -40,11 +45,11 @@ class ProxyStateMachineTest {
         bootId,
         bootIdAtReboot,
         NOW,
-        REBOOT);
+        new PhaseTimeouts(Duration.ofMinutes(10), REBOOT, REBOOT));
   }
 
   static Stream<Arguments> table() {
-    Operation up = Operation.UPGRADE;
+    ProxyOperation up = ProxyOperation.UPGRADE;
     return Stream.of(
         Arguments.of(obs(null, null, Phase.IDLE, null, "v1", 0), "Nothing"),
         Arguments.of(obs(null, null, Phase.DONE, "v2", "v2", 0), "Nothing"),
@@ -72,8 +77,9 @@ class ProxyStateMachineTest {
         Arguments.of(obs(up, "v2", Phase.UNCORDONING, "v2", "v2", 0), "Act"),
         Arguments.of(obs(up, "v2", Phase.DONE, "v2", "v2", 0), "Release"),
         Arguments.of(obs(up, "v2", Phase.FAILED, "v2", "v1", 0), "Release"),
-        Arguments.of(obs(Operation.CONFIG, "c1", Phase.STAGING, "c1", "v1", 0), "Abort"),
-        Arguments.of(obs(Operation.ROLLBACK, "v1", Phase.VERIFYING, "v1", "v1", 0), "Advance"));
+        Arguments.of(obs(ProxyOperation.CONFIG, "c1", Phase.STAGING, "c1", "v1", 0), "Abort"),
+        Arguments.of(
+            obs(ProxyOperation.ROLLBACK, "v1", Phase.VERIFYING, "v1", "v1", 0), "Advance"));
   }
 
   @ParameterizedTest(name = "{0} -> {1}")
@@ -89,7 +95,7 @@ class ProxyStateMachineTest {
       for (String image : new String[] {"v1", "v2", null}) {
         Step s =
             ProxyStateMachine.decide(
-                obs(Operation.UPGRADE, "v2", Phase.REBOOTING, "v2", image, ago));
+                obs(ProxyOperation.UPGRADE, "v2", Phase.REBOOTING, "v2", image, ago));
         assertThat(s).isNotInstanceOf(Step.Act.class);
       }
     }
@@ -98,16 +104,18 @@ class ProxyStateMachineTest {
   @Test
   void verifiedNodesGoOnToTheOperationsNextStep() {
     assertThat(
-            ProxyStateMachine.decide(obs(Operation.UPGRADE, "v2", Phase.VERIFYING, "v2", "v2", 0)))
+            ProxyStateMachine.decide(
+                obs(ProxyOperation.UPGRADE, "v2", Phase.VERIFYING, "v2", "v2", 0)))
         .isEqualTo(new Step.Advance(Phase.CONFIGURING));
     assertThat(
-            ProxyStateMachine.decide(obs(Operation.ROLLBACK, "v1", Phase.VERIFYING, "v1", "v1", 0)))
+            ProxyStateMachine.decide(
+                obs(ProxyOperation.ROLLBACK, "v1", Phase.VERIFYING, "v1", "v1", 0)))
         .isEqualTo(new Step.Advance(Phase.UNCORDONING));
   }
 
   @Test
   void operationsListTheirPhasesInOrder() {
-    assertThat(Operation.UPGRADE.steps())
+    assertThat(ProxyOperation.UPGRADE.steps())
         .containsExactly(
             Phase.STAGING,
             Phase.CORDONING,
@@ -117,10 +125,10 @@ class ProxyStateMachineTest {
             Phase.CONFIGURING,
             Phase.UNCORDONING,
             Phase.DONE);
-    assertThat(Operation.CONFIG.steps()).containsExactly(Phase.CONFIGURING, Phase.DONE);
-    assertThat(Operation.ROLLBACK.first()).isEqualTo(Phase.CORDONING);
-    assertThat(Operation.UPGRADE.after(Phase.DRAINING)).isEqualTo(Phase.REBOOTING);
-    assertThat(Operation.of("idle")).isNull();
+    assertThat(ProxyOperation.CONFIG.steps()).containsExactly(Phase.CONFIGURING, Phase.DONE);
+    assertThat(ProxyOperation.ROLLBACK.first()).isEqualTo(Phase.CORDONING);
+    assertThat(ProxyOperation.UPGRADE.after(Phase.DRAINING)).isEqualTo(Phase.REBOOTING);
+    assertThat(ProxyOperation.of("idle")).isNull();
     assertThat(Phase.parse("Draining")).isEqualTo(Phase.DRAINING);
     assertThat(Phase.parse(null)).isEqualTo(Phase.IDLE);
   }
@@ -128,7 +136,8 @@ class ProxyStateMachineTest {
   @Test
   void aFailedRebootSaysWhatTheNodeRuns() {
     Step s =
-        ProxyStateMachine.decide(obs(Operation.UPGRADE, "v2", Phase.REBOOTING, "v2", "v1", 901));
+        ProxyStateMachine.decide(
+            obs(ProxyOperation.UPGRADE, "v2", Phase.REBOOTING, "v2", "v1", 901));
     assertThat(((Step.Fail) s).message()).contains("v2").contains("'v1'").contains("900 s");
   }
 
@@ -136,7 +145,7 @@ class ProxyStateMachineTest {
   void aNewBootIdAtTheOldVersionMeansTheTrialFellBack() {
     Step s =
         ProxyStateMachine.decide(
-            obs(Operation.UPGRADE, "v2", Phase.REBOOTING, "v2", "v1", 1, "b1", "b0"));
+            obs(ProxyOperation.UPGRADE, "v2", Phase.REBOOTING, "v2", "v1", 1, "b1", "b0"));
     assertThat(((Step.Fail) s).message())
         .contains("rebooted (bootID b0 -> b1)")
         .contains("'v1'")
@@ -147,7 +156,7 @@ class ProxyStateMachineTest {
   void theSameBootIdAfterTheTimeoutMeansTheRebootDidNotHappen() {
     Step s =
         ProxyStateMachine.decide(
-            obs(Operation.UPGRADE, "v2", Phase.REBOOTING, "v2", "v1", 900, "b0", "b0"));
+            obs(ProxyOperation.UPGRADE, "v2", Phase.REBOOTING, "v2", "v1", 900, "b0", "b0"));
     assertThat(((Step.Fail) s).message())
         .contains("did not reboot within 900 s")
         .contains("bootID still b0")

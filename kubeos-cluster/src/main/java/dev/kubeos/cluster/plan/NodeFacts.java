@@ -1,6 +1,6 @@
 package dev.kubeos.cluster.plan;
 
-import dev.kubeos.api.crd.Labels;
+import dev.kubeos.crd.Labels;
 import java.util.List;
 import java.util.Map;
 
@@ -8,7 +8,7 @@ import java.util.Map;
  * One node as the planner sees it: labels, readiness, cordon, the OS image it runs, allocatable
  * resources, the pods bound to it, and its OSInstance ({@code null} when the node has none yet).
  */
-public record NodeView(
+public record NodeFacts(
     String name,
     Map<String, String> labels,
     boolean ready,
@@ -18,7 +18,7 @@ public record NodeView(
     List<PodView> pods,
     InstanceView instance) {
 
-  public NodeView {
+  public NodeFacts {
     labels = Map.copyOf(labels);
     pods = List.copyOf(pods);
   }
@@ -39,11 +39,11 @@ public record NodeView(
     return sum;
   }
 
-  public NodeView withInstance(InstanceView i) {
-    return new NodeView(name, labels, ready, unschedulable, osImage, allocatable, pods, i);
+  public NodeFacts withInstance(InstanceView i) {
+    return new NodeFacts(name, labels, ready, unschedulable, osImage, allocatable, pods, i);
   }
 
-  public NodeView withOsImage(String image) {
-    return new NodeView(name, labels, ready, unschedulable, image, allocatable, pods, instance);
+  public NodeFacts withOsImage(String image) {
+    return new NodeFacts(name, labels, ready, unschedulable, image, allocatable, pods, instance);
   }
 }

@@ -15,7 +15,7 @@ import java.util.List;
  * What the operator assigned to the node ({@code OSInstance.spec.nodestatus}) and the phases that
  * operation goes through, in order. The transitions are this list: {@link #after(Phase)}.
  */
-public enum Operation {
+public enum ProxyOperation {
   /** Stage, cordon, drain, activate + reboot, verify, apply sysconfigs, uncordon. */
   UPGRADE(
       "upgrade",
@@ -28,7 +28,7 @@ public enum Operation {
   private final String nodestatus;
   private final List<Phase> steps;
 
-  Operation(String nodestatus, List<Phase> steps) {
+  ProxyOperation(String nodestatus, List<Phase> steps) {
     this.nodestatus = nodestatus;
     this.steps = steps;
   }
@@ -56,8 +56,8 @@ public enum Operation {
   }
 
   /** The operation {@code spec.nodestatus} names, or null for {@code idle}, empty or unknown. */
-  public static Operation of(String nodestatus) {
-    for (Operation o : values()) {
+  public static ProxyOperation of(String nodestatus) {
+    for (ProxyOperation o : values()) {
       if (o.nodestatus.equals(nodestatus)) {
         return o;
       }

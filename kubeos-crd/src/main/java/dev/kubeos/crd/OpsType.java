@@ -1,4 +1,4 @@
-package dev.kubeos.api.crd;
+package dev.kubeos.crd;
 
 import com.fasterxml.jackson.annotation.JsonProperty;
 

@@ -2,7 +2,7 @@ package dev.kubeos.cluster.plan;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.kubeos.api.crd.OSInstance;
+import dev.kubeos.crd.OSInstance;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.Node;
 import io.fabric8.kubernetes.api.model.NodeBuilder;
@@ -14,7 +14,7 @@ import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 
-class NodeViewsTest {
+class NodeFactsReaderTest {
   static Node node(String name, boolean ready, Boolean unschedulable) {
     return new NodeBuilder()
         .withNewMetadata()
@@ -89,8 +89,8 @@ class NodeViewsTest {
             pod("job", "a", "1", "1Gi", "Job", "Succeeded"),
             instance("a", "default", "Draining"),
             instance("b", "elsewhere", "Failed"));
-    List<NodeView> views = NodeViews.of(items, "default");
-    NodeView a = views.get(0);
+    List<NodeFacts> views = NodeFactsReader.of(items, "default");
+    NodeFacts a = views.get(0);
     assertThat(a.ready()).isTrue();
     assertThat(a.unschedulable()).isFalse();
     assertThat(a.osImage()).isEqualTo("KubeOS 1.0.0");
@@ -103,7 +103,7 @@ class NodeViewsTest {
     assertThat(a.instance().assigned()).isTrue();
     assertThat(a.instance().configVersion()).isEqualTo("c7");
     assertThat(a.instance().startTime()).isEqualTo(java.time.Instant.parse("2026-03-02T10:00:00Z"));
-    NodeView b = views.get(1);
+    NodeFacts b = views.get(1);
     assertThat(b.ready()).isFalse();
     assertThat(b.unschedulable()).isTrue();
     assertThat(b.instance()).as("instance in another namespace is ignored").isNull();

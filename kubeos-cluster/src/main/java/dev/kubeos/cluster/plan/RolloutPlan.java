@@ -1,6 +1,6 @@
 package dev.kubeos.cluster.plan;
 
-import dev.kubeos.api.crd.OpsType;
+import dev.kubeos.crd.OpsType;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
@@ -18,7 +18,7 @@ import java.util.Optional;
  * @param counts counts for {@code OS.status}
  * @param retryAt earliest instant at which a time-based wait ends (time window, interval, soak)
  */
-public record Plan(
+public record RolloutPlan(
     OpsType operation,
     String target,
     List<String> start,

@@ -1,4 +1,4 @@
-package dev.kubeos.api.crd;
+package dev.kubeos.crd;
 
 /** Name and namespace of the {@link OS} an {@link OSInstance} currently works for. */
 public class NamespacedName {

@@ -1,4 +1,4 @@
-package dev.kubeos.api.crd;
+package dev.kubeos.crd;
 
 /**
  * What the node's proxy reports: the configurations in force (upstream fields {@code sysconfigs},

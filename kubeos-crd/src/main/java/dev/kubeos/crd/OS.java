@@ -1,4 +1,4 @@
-package dev.kubeos.api.crd;
+package dev.kubeos.crd;
 
 import io.fabric8.crd.generator.annotation.AdditionalPrinterColumn;
 import io.fabric8.crd.generator.annotation.AdditionalPrinterColumn.Type;
@@ -33,6 +33,19 @@ import io.fabric8.kubernetes.model.annotation.Version;
 public class OS extends CustomResource<OSSpec, OSStatus> implements Namespaced {
   public static final String GROUP = "upgrade.openeuler.org";
   public static final String VERSION = "v1alpha1";
+
+  /** {@code namespace/name}, the namespace defaulted ({@link Namespaces#orDefault}). */
+  public String key() {
+    return Namespaces.orDefault(getMetadata().getNamespace()) + "/" + getMetadata().getName();
+  }
+
+  /**
+   * The namespace of the OSInstances this OS drives: {@code spec.osinstancenamespace}, else {@link
+   * Namespaces#DEFAULT} (as upstream).
+   */
+  public String instanceNamespace() {
+    return Namespaces.orDefault(getSpec() == null ? null : getSpec().getOsinstancenamespace());
+  }
 
   @Override
   protected OSSpec initSpec() {

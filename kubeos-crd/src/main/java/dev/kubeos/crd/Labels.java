@@ -1,4 +1,4 @@
-package dev.kubeos.api.crd;
+package dev.kubeos.crd;
 
 /** Node label keys shared with upstream KubeOS (same keys, so mixed fleets keep working). */
 public final class Labels {

@@ -1,4 +1,4 @@
-package dev.kubeos.api.crd;
+package dev.kubeos.crd;
 
 import io.fabric8.generator.annotation.Pattern;
 import java.util.Objects;

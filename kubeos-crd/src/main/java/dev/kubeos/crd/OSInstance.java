@@ -1,4 +1,4 @@
-package dev.kubeos.api.crd;
+package dev.kubeos.crd;
 
 import io.fabric8.crd.generator.annotation.AdditionalPrinterColumn;
 import io.fabric8.crd.generator.annotation.AdditionalPrinterColumn.Type;
@@ -9,6 +9,7 @@ import io.fabric8.kubernetes.model.annotation.Kind;
 import io.fabric8.kubernetes.model.annotation.Plural;
 import io.fabric8.kubernetes.model.annotation.Singular;
 import io.fabric8.kubernetes.model.annotation.Version;
+import java.util.Map;
 
 /**
  * One node's upgrade record, named after the node and labelled {@link #NODE_LABEL}={@code <node>}:
@@ -27,6 +28,16 @@ public class OSInstance extends CustomResource<OSInstanceSpec, OSInstanceStatus>
     implements Namespaced {
   /** Label that names the node an OSInstance belongs to (upstream's key). */
   public static final String NODE_LABEL = "upgrade.openeuler.org/osinstance-node";
+
+  /**
+   * The node this OSInstance belongs to: the value of {@link #NODE_LABEL}, else its name (upstream
+   * names it after the node).
+   */
+  public String nodeName() {
+    Map<String, String> labels = getMetadata().getLabels();
+    String node = labels == null ? null : labels.get(NODE_LABEL);
+    return node == null ? getMetadata().getName() : node;
+  }
 
   @Override
   protected OSInstanceSpec initSpec() {

@@ -1,8 +1,9 @@
 package dev.kubeos.cluster.plan;
 
-import dev.kubeos.api.crd.OSInstance;
-import dev.kubeos.api.crd.OSInstanceSpec;
-import dev.kubeos.api.crd.OSInstanceStatus;
+import dev.kubeos.crd.Namespaces;
+import dev.kubeos.crd.OSInstance;
+import dev.kubeos.crd.OSInstanceSpec;
+import dev.kubeos.crd.OSInstanceStatus;
 import io.fabric8.kubernetes.api.model.Container;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.Node;
@@ -18,17 +19,17 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 
-/** Builds the planner's {@link NodeView}s from Kubernetes objects (fabric8 model classes only). */
-public final class NodeViews {
+/** Builds the planner's {@link NodeFacts}s from Kubernetes objects (fabric8 model classes only). */
+public final class NodeFactsReader {
   private static final String MIRROR = "kubernetes.io/config.mirror";
 
-  private NodeViews() {}
+  private NodeFactsReader() {}
 
   /**
    * Joins nodes with the pods bound to them and their OSInstances (matched by the label {@link
    * OSInstance#NODE_LABEL}, else by name; only those in {@code osInstanceNamespace}).
    */
-  public static List<NodeView> of(List<? extends HasMetadata> items, String osInstanceNamespace) {
+  public static List<NodeFacts> of(List<? extends HasMetadata> items, String osInstanceNamespace) {
     Map<String, List<PodView>> pods = new HashMap<>();
     Map<String, InstanceView> instances = new HashMap<>();
     List<Node> nodes = new ArrayList<>();
@@ -43,16 +44,13 @@ public final class NodeViews {
         }
       } else if (item instanceof OSInstance) {
         OSInstance i = (OSInstance) item;
-        String ns = i.getMetadata().getNamespace();
         if (osInstanceNamespace == null
-            || osInstanceNamespace.equals(ns == null ? "default" : ns)) {
-          Map<String, String> labels = i.getMetadata().getLabels();
-          String node = labels == null ? null : labels.get(OSInstance.NODE_LABEL);
-          instances.put(node == null ? i.getMetadata().getName() : node, instance(i));
+            || osInstanceNamespace.equals(Namespaces.orDefault(i.getMetadata().getNamespace()))) {
+          instances.put(i.nodeName(), instance(i));
         }
       }
     }
-    List<NodeView> out = new ArrayList<>();
+    List<NodeFacts> out = new ArrayList<>();
     for (Node n : nodes) {
       String name = n.getMetadata().getName();
       out.add(node(n, pods.getOrDefault(name, List.of()), instances.get(name)));
@@ -60,7 +58,7 @@ public final class NodeViews {
     return out;
   }
 
-  static NodeView node(Node n, List<PodView> pods, InstanceView instance) {
+  static NodeFacts node(Node n, List<PodView> pods, InstanceView instance) {
     boolean ready = false;
     String osImage = null;
     Resources allocatable = Resources.ZERO;
@@ -77,7 +75,7 @@ public final class NodeViews {
     }
     boolean cordoned = n.getSpec() != null && Boolean.TRUE.equals(n.getSpec().getUnschedulable());
     Map<String, String> labels = n.getMetadata().getLabels();
-    return new NodeView(
+    return new NodeFacts(
         n.getMetadata().getName(),
         labels == null ? Map.of() : labels,
         ready,

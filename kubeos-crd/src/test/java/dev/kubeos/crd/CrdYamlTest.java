@@ -1,4 +1,4 @@
-package dev.kubeos.api.crd;
+package dev.kubeos.crd;
 
 import static org.assertj.core.api.Assertions.assertThat;
 

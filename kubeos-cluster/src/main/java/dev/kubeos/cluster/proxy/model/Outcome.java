@@ -1,0 +1,31 @@
+package dev.kubeos.cluster.proxy.model;
+
+import dev.kubeos.api.agent.Action;
+
+/**
+ * How the action of a phase ended, as the proxy saw it: the input of {@link
+ * ProxyStateMachine#afterAction} and {@link ProxyStateMachine#afterRebootRequest}.
+ */
+public sealed interface Outcome {
+  /** The action completed. */
+  record Done() implements Outcome {}
+
+  /**
+   * The agent answered with an error.
+   *
+   * @param action what its error code tells the caller to do ({@link Action#RETRY}: transient)
+   * @param message the agent's message with its code, e.g. {@code busy [BUSY]}
+   */
+  record AgentError(Action action, String message) implements Outcome {
+    /** Whether the same request may succeed later. */
+    public boolean transientError() {
+      return action == Action.RETRY;
+    }
+  }
+
+  /**
+   * The drain did not empty the node by its deadline, or refused to start (pods that need {@code
+   * evictpodforce}); {@code message} names the pods.
+   */
+  record DrainIncomplete(String message) implements Outcome {}
+}
