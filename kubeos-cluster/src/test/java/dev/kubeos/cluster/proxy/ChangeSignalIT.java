@@ -21,7 +21,7 @@ class ChangeSignalIT {
       Fixtures.instance(c, "n1", os, "idle");
       Fixtures.instance(c, "n2", os, "idle");
       try (ChangeSignal s = ChangeSignal.watch(c, Fixtures.NS, "n1")) {
-        s.await(Duration.ofSeconds(2)); // the initial list
+        assertThat(s.await(Duration.ofMinutes(1))).as("the initial list").isTrue();
         assertThat(s.await(Duration.ofMillis(300))).as("quiet").isFalse();
 
         c.nodes().withName("n2").edit(n -> label(n, "x"));
@@ -38,7 +38,7 @@ class ChangeSignalIT {
                   n.getStatus().getNodeInfo().setBootID("boot-n1-1");
                   return n;
                 });
-        assertThat(s.await(Duration.ofSeconds(5))).as("its node's status").isTrue();
+        assertThat(s.await(Duration.ofMinutes(1))).as("its node's status").isTrue();
         c.resources(OSInstance.class)
             .inNamespace(Fixtures.NS)
             .withName("n1")
@@ -47,7 +47,7 @@ class ChangeSignalIT {
                   i.getSpec().setNodestatus("upgrade");
                   return i;
                 });
-        assertThat(s.await(Duration.ofSeconds(5))).as("its OSInstance").isTrue();
+        assertThat(s.await(Duration.ofMinutes(1))).as("its OSInstance").isTrue();
         assertThat(s.await(Duration.ofMillis(200))).as("one change, one wake-up").isFalse();
       }
     }
