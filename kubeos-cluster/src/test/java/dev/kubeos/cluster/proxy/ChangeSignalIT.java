@@ -1,6 +1,7 @@
 package dev.kubeos.cluster.proxy;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import dev.kubeos.api.crd.OS;
 import dev.kubeos.api.crd.OSInstance;
@@ -21,7 +22,9 @@ class ChangeSignalIT {
       Fixtures.instance(c, "n1", os, "idle");
       Fixtures.instance(c, "n2", os, "idle");
       try (ChangeSignal s = ChangeSignal.watch(c, Fixtures.NS, "n1")) {
-        assertThat(s.await(Duration.ofMinutes(1))).as("the initial list").isTrue();
+        // the initial lists: one add for the node, one for its OSInstance, each from its informer
+        await().atMost(Duration.ofMinutes(1)).until(() -> s.signals() == 2);
+        assertThat(s.await(Duration.ZERO)).as("the initial lists").isTrue();
         assertThat(s.await(Duration.ofMillis(300))).as("quiet").isFalse();
 
         c.nodes().withName("n2").edit(n -> label(n, "x"));
@@ -49,6 +52,7 @@ class ChangeSignalIT {
                 });
         assertThat(s.await(Duration.ofMinutes(1))).as("its OSInstance").isTrue();
         assertThat(s.await(Duration.ofMillis(200))).as("one change, one wake-up").isFalse();
+        assertThat(s.signals()).as("the two lists' adds and the two changes").isEqualTo(4);
       }
     }
   }
