@@ -24,9 +24,13 @@ import java.util.concurrent.Executors;
  * end of a test), the likelier a stall: a fleet of 200 proxies with two watches each met one in
  * most runs on a loaded machine.
  *
- * <p>Here {@code onClosed} and {@code onFailure} run on a thread of their own, so the event loop
- * stays free to complete the pending write (it fails at once on the closed socket) and the
- * listener's executor ends by itself.
+ * <p>Here the watch is first taken off the dispatcher's list of watches, on the event loop (so no
+ * later request routes an event to it: an event scheduled on its shut-down executor would throw
+ * inside that request, which then never gets an answer); then {@code onClosed} or {@code onFailure}
+ * runs on a thread of its own, so the event loop stays free to complete the pending write (it fails
+ * at once on the closed socket) and the listener's executor ends by itself. The list is a private
+ * field of the mock's listener ({@code watchEventListenerList}, 8.0.0), read by reflection: a
+ * fabric8 upgrade that renames it fails every watch close loudly.
  */
 final class WatchCloseOffEventLoop extends WebSocketListener {
   private static final ExecutorService CLOSER =
@@ -38,6 +42,19 @@ final class WatchCloseOffEventLoop extends WebSocketListener {
           });
 
   private final WebSocketListener delegate;
+
+  private static final java.lang.reflect.Field WATCHES;
+
+  static {
+    try {
+      WATCHES =
+          Class.forName("io.fabric8.kubernetes.client.server.mock.WatchEventsListener")
+              .getDeclaredField("watchEventListenerList");
+      WATCHES.setAccessible(true);
+    } catch (ReflectiveOperationException e) {
+      throw new ExceptionInInitializerError(e);
+    }
+  }
 
   WatchCloseOffEventLoop(WebSocketListener delegate) {
     this.delegate = delegate;
@@ -80,11 +97,22 @@ final class WatchCloseOffEventLoop extends WebSocketListener {
 
   @Override
   public void onClosed(WebSocket webSocket, int code, String reason) {
+    detach();
     CLOSER.execute(() -> delegate.onClosed(webSocket, code, reason));
   }
 
   @Override
   public void onFailure(WebSocket webSocket, Throwable t, Response response) {
+    detach();
     CLOSER.execute(() -> delegate.onFailure(webSocket, t, response));
+  }
+
+  /** Takes the watch off the dispatcher's list: no request routes an event to it any more. */
+  private void detach() {
+    try {
+      ((java.util.Set<?>) WATCHES.get(delegate)).remove(delegate);
+    } catch (IllegalAccessException e) {
+      throw new IllegalStateException("cannot detach a closing watch from the mock server", e);
+    }
   }
 }
