@@ -6,24 +6,46 @@
 #            upgrade and then commit, rollback and a broken version's fallback in QEMU (~10-15 min).
 # Stage 2 needs root, qemu-system-x86 and ovmf; KUBEOS_E2E=required makes their absence a failure
 # (not a skip). SKIP_E2E=1 runs stage 1 only (for a quick local run).
+# At its end (pass or fail) it prints a table of each stage's time in seconds.
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$here"
-stage() { printf '\n===== %s: %s (%s) =====\n\n' "$1" "$2" "$(date -u +%H:%M:%S)"; }
+stages=() seconds=() current="" since=$(date +%s) t0=$(date +%s)
+# ends the running stage (if any) and starts the next; "" only ends it
+stage() {
+  local now
+  now=$(date +%s)
+  if [ -n "$current" ]; then stages+=("$current"); seconds+=($((now - since))); fi
+  current="$1" since=$now
+  [ -z "$1" ] || printf '\n===== %s: %s (%s) =====\n\n' "$1" "$2" "$(date -u +%H:%M:%S)"
+}
+times() {
+  local rc=$? i
+  if [ -n "$current" ]; then
+    stages+=("$current$([ "$rc" = 0 ] || echo ' (FAILED)')"); seconds+=($(($(date +%s) - since)))
+  fi
+  printf '\n%-40s %8s\n' "stage" "seconds"
+  for i in "${!stages[@]}"; do printf '%-40s %8d\n' "${stages[$i]}" "${seconds[$i]}"; done
+  printf '%-40s %8d\n' "total" $(($(date +%s) - t0))
+}
+trap times EXIT
 
+stage "dependencies" "scripts/install-deps.sh"
 if [ "${SKIP_E2E:-}" = 1 ]; then scripts/install-deps.sh; else scripts/install-deps.sh --with-qemu; fi
 
-stage "stage 1/2" "unit + integration tests, checks: ./mvnw verify"
+stage "stage 1/2 (mvnw verify)" "unit + integration tests, checks"
 ./mvnw -B -ntp verify "$@"
 
 if [ "${SKIP_E2E:-}" = 1 ]; then
-  stage "stage 2/2" "QEMU e2e SKIPPED (SKIP_E2E=1)"
+  stage "" ""
+  printf '\n===== stage 2/2: QEMU e2e SKIPPED (SKIP_E2E=1) =====\n'
   exit 0
 fi
-stage "stage 2/2" "QEMU end-to-end tier: ./mvnw verify -Pe2e -pl kubeos-cli (QemuBootE2E)"
+stage "stage 2/2 (QEMU e2e)" "./mvnw verify -Pe2e -pl kubeos-cli (QemuBootE2E)"
 # Only the E2E execution runs: unit tests and ITs already passed in stage 1 (-Dtest=none,
 # -DskipITs; the e2e execution is not affected by skipITs), the modules are not recompiled.
 export KUBEOS_E2E=required
 ./mvnw -B -ntp verify -Pe2e -pl kubeos-cli -am -Dspotless.check.skip=true \
   -Dtest=none -Dsurefire.failIfNoSpecifiedTests=false -DskipITs "$@"
-stage "done" "all tiers passed"
+stage "" ""
+printf '\n===== done: all tiers passed (%s) =====\n' "$(date -u +%H:%M:%S)"

@@ -97,7 +97,7 @@ class AgentServiceIT {
     assertThat(staged.slots().get(Slot.B).updatedAt()).isNotNull();
 
     assertThat(client.call("upgrade").get("status").asText()).isEqualTo("Upgraded");
-    await().atMost(Duration.ofSeconds(5)).until(() -> reboots.size() == 1);
+    await().atMost(Duration.ofMinutes(1)).until(() -> reboots.size() == 1);
     AgentStatus armed = client.call("status", AgentStatus.class);
     assertThat(armed.trialSlot()).isEqualTo(Slot.B);
     assertThat(armed.nextBootSlot()).isEqualTo(Slot.B);

@@ -70,6 +70,19 @@ final class ProxyCommand implements Callable<Integer> {
               new SocketAgentClient(new JsonRpcClient(socket, agentTimeout)),
               ProxyConfig.defaults(),
               Clock.systemUTC());
+      // SIGTERM (pod deletion, DaemonSet update): the step in flight gets 5 s, then it is
+      // cancelled, a stalled API or agent call included; the next proxy resumes from the status
+      Thread onTerm =
+          new Thread(
+              () -> {
+                try {
+                  proxy.stop(Duration.ofSeconds(5), Duration.ofSeconds(10));
+                } catch (InterruptedException e) {
+                  Thread.currentThread().interrupt();
+                }
+              },
+              "kubeos-proxy-sigterm");
+      Runtime.getRuntime().addShutdownHook(onTerm);
       proxy.run(() -> !Thread.currentThread().isInterrupted());
     }
     return 0;

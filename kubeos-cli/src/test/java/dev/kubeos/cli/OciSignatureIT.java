@@ -101,7 +101,9 @@ class OciSignatureIT {
             .redirectErrorStream(true)
             .redirectOutput(dir.resolve("registry.log").toFile())
             .start();
-    for (int i = 0; i < 100; i++) {
+    // waits for the registry to answer; the 2 min bound only ends a registry that never starts
+    long end = System.nanoTime() + java.time.Duration.ofMinutes(2).toNanos();
+    while (System.nanoTime() < end && p.isAlive()) {
       try {
         get("http://127.0.0.1:" + port + "/v2/", null);
         return p;

@@ -55,7 +55,7 @@ final class FakeOperations implements AgentOperations {
     try {
       if (call instanceof UpgradeRequest && holdPrepare) {
         preparing.set(true);
-        if (!release.await(10, TimeUnit.SECONDS)) {
+        if (!release.await(2, TimeUnit.MINUTES)) {
           throw new AgentException(ErrorCode.INTERNAL, "test never released prepare_upgrade");
         }
       }

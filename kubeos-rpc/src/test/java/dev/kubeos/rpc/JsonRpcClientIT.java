@@ -55,7 +55,7 @@ class JsonRpcClientIT {
     server = new JsonRpcServer(socket, new RpcDispatcher(ops));
     server.start();
 
-    JsonRpcClient client = new JsonRpcClient(socket, Duration.ofSeconds(5));
+    JsonRpcClient client = new JsonRpcClient(socket, Duration.ofMinutes(1));
     assertThat(client.call(AgentMethods.STATUS, AgentStatus.class))
         .isEqualTo(FakeOperations.STATUS);
   }
@@ -70,7 +70,7 @@ class JsonRpcClientIT {
             e -> assertThat(e.code()).isEqualTo(ErrorCode.PRECONDITION_FAILED))
         .hasMessageContaining("already listening on " + socket);
     second.close();
-    JsonRpcClient client = new JsonRpcClient(socket, Duration.ofSeconds(5));
+    JsonRpcClient client = new JsonRpcClient(socket, Duration.ofMinutes(1));
     assertThat(client.call(AgentMethods.UPGRADE, OperationResult.class))
         .isEqualTo(OperationResult.UPGRADED);
   }
@@ -78,13 +78,13 @@ class JsonRpcClientIT {
   @Test
   void statusAnswersWhileSlowPrepareUpgradeRunsAndSecondMutationIsBusy() {
     ops.holdPrepare = true;
-    JsonRpcClient client = new JsonRpcClient(socket, Duration.ofSeconds(10));
+    JsonRpcClient client = new JsonRpcClient(socket, Duration.ofMinutes(2));
     UpgradeRequest request =
         new UpgradeRequest("v2", "ab", "raw", null, "http://h/i", true, false, null);
     CompletableFuture<OperationResult> prepare =
         CompletableFuture.supplyAsync(
             () -> client.call(AgentMethods.PREPARE_UPGRADE, OperationResult.class, request));
-    await().atMost(Duration.ofSeconds(5)).untilTrue(ops.preparing);
+    await().atMost(Duration.ofMinutes(1)).untilTrue(ops.preparing);
 
     AgentStatus status = client.call(AgentMethods.STATUS, AgentStatus.class);
     assertThatThrownBy(() -> client.call(AgentMethods.PREPARE_UPGRADE, request))
@@ -95,13 +95,13 @@ class JsonRpcClientIT {
     assertThat(status).isEqualTo(FakeOperations.STATUS);
     assertThat(prepare).isNotDone();
     ops.release.countDown();
-    await().atMost(Duration.ofSeconds(5)).until(prepare::isDone);
+    await().atMost(Duration.ofMinutes(1)).until(prepare::isDone);
     assertThat(prepare.join()).isEqualTo(OperationResult.UPGRADE_READY);
   }
 
   @Test
   void clientMapsTypedErrorsAndUnknownMethods() {
-    JsonRpcClient client = new JsonRpcClient(socket, Duration.ofSeconds(5));
+    JsonRpcClient client = new JsonRpcClient(socket, Duration.ofMinutes(1));
     ops.failure = new AgentException(ErrorCode.DISK_LAYOUT, "no ROOT-B partition on /dev/vda");
 
     assertThatThrownBy(() -> client.call(AgentMethods.COMMIT))

@@ -110,7 +110,7 @@ public final class RegistryServer implements AutoCloseable {
   }
 
   private void awaitUp() throws IOException {
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+    long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(2); // a bound, not a wait
     while (System.nanoTime() < deadline) {
       if (!process.isAlive()) {
         throw new IOException(
@@ -132,7 +132,7 @@ public final class RegistryServer implements AutoCloseable {
         }
       }
     }
-    throw new IOException("docker-registry did not answer on " + host() + " within 20 s");
+    throw new IOException("docker-registry did not answer on " + host() + " within 2 min");
   }
 
   private static int freePort() throws IOException {

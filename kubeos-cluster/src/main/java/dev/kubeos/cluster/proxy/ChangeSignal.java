@@ -22,6 +22,7 @@ final class ChangeSignal implements AutoCloseable {
 
   private final List<SharedIndexInformer<?>> informers = new ArrayList<>();
   private boolean changed;
+  private long signals;
 
   /** Starts watching the node and its OSInstance. */
   static ChangeSignal watch(KubernetesClient client, String namespace, String node) {
@@ -63,7 +64,13 @@ final class ChangeSignal implements AutoCloseable {
 
   synchronized void signal() {
     changed = true;
+    signals++;
     notifyAll();
+  }
+
+  /** How many changes were signalled so far (the initial list's adds included). */
+  synchronized long signals() {
+    return signals;
   }
 
   private <T> ResourceEventHandler<T> handler() {

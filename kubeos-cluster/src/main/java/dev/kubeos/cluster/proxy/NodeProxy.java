@@ -17,7 +17,10 @@ import io.fabric8.kubernetes.api.model.Node;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
 import java.time.Clock;
+import java.time.Duration;
 import java.time.Instant;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 import java.util.logging.Logger;
 
@@ -45,6 +48,24 @@ public final class NodeProxy {
   /** The node as read at the start of the current pass (the Events' involved object). */
   private Node node;
 
+  /** Counted down by {@link #stop}: no new pass starts, and waits between passes end. */
+  private final CountDownLatch stopRequested = new CountDownLatch(1);
+
+  /** Counted down when {@link #run} returns. */
+  private final CountDownLatch ended = new CountDownLatch(1);
+
+  /** The thread in {@link #run}, interrupted by {@link #stop} to cancel a stalled step. */
+  private volatile Thread runner;
+
+  /** The watch of the running loop, woken by {@link #stop}. */
+  private volatile ChangeSignal changes;
+
+  /** The thread of {@link #start}, null before. */
+  private Thread thread;
+
+  /** Whether {@link #start} or {@link #run} was called. */
+  private boolean entered;
+
   /**
    * @param namespace namespace of the OSInstances (the OS resource's {@code osinstancenamespace};
    *     upstream: {@code default})
@@ -69,27 +90,123 @@ public final class NodeProxy {
   }
 
   /**
-   * Runs passes until {@code running} turns false. After a pass with nothing to do, or one that
-   * waits (for the reboot, a missing resource, a retried agent call), it waits for its Node or
-   * OSInstance to change ({@link ChangeSignal}), at most {@link ProxyConfig#resync()}; a retried
-   * agent call waits at least {@link ProxyConfig#pollInterval()}.
+   * Runs {@link #run} on a thread of its own ({@code kubeos-proxy-NODE}) until {@link #stop}. An
+   * exception that ends the loop goes to {@code onCrash}.
+   */
+  public synchronized void start(Thread.UncaughtExceptionHandler onCrash) {
+    if (entered) {
+      throw new IllegalStateException("the proxy of " + nodeName + " was started already");
+    }
+    entered = true;
+    Thread t =
+        new Thread(
+            () -> {
+              try {
+                run(() -> true);
+              } catch (InterruptedException e) {
+                Thread.currentThread().interrupt(); // cancelled by stop(): the loop's end
+              }
+            },
+            "kubeos-proxy-" + nodeName);
+    t.setDaemon(true);
+    t.setUncaughtExceptionHandler(onCrash);
+    thread = t;
+    t.start();
+  }
+
+  /** Whether the thread of {@link #start} is still running. */
+  public synchronized boolean isRunning() {
+    return thread != null && thread.isAlive();
+  }
+
+  /**
+   * Stops the loop of {@link #start} or {@link #run}: no new pass starts and a wait between passes
+   * ends at once. The pass in flight may finish within {@code grace}; after that it is cancelled:
+   * its thread is interrupted, so a stalled API call (fabric8 answers an interrupt with {@code
+   * InterruptedIOException}), an agent call or a drain's wait returns at once instead of running to
+   * its timeout. A cancelled step is left as a killed process leaves it: every transition is
+   * recorded before its action runs, so the next proxy resumes from {@code OSInstance.status}.
+   * {@code kubeos proxy} calls it on SIGTERM.
+   *
+   * @return whether the loop ended within {@code grace} plus {@code timeout}
+   */
+  public boolean stop(Duration grace, Duration timeout) throws InterruptedException {
+    stopRequested.countDown();
+    ChangeSignal c = changes;
+    if (c != null) {
+      c.signal();
+    }
+    synchronized (this) {
+      if (!entered || runner == Thread.currentThread()) {
+        return true;
+      }
+    }
+    if (ended(grace)) {
+      return true;
+    }
+    Thread r = runner;
+    if (r != null) {
+      LOG.info(nodeName + ": stopping: cancelling the step in flight");
+      r.interrupt();
+    }
+    return ended(timeout);
+  }
+
+  private boolean ended(Duration within) throws InterruptedException {
+    long ms = Math.max(1, within.toMillis());
+    if (!ended.await(ms, TimeUnit.MILLISECONDS)) {
+      return false;
+    }
+    Thread t;
+    synchronized (this) {
+      t = thread;
+    }
+    if (t != null) {
+      t.join(ms); // the thread of start() ends right after run() returned
+      return !t.isAlive();
+    }
+    return true;
+  }
+
+  /**
+   * Runs passes until {@code running} turns false or {@link #stop} is called. After a pass with
+   * nothing to do, or one that waits (for the reboot, a missing resource, a retried agent call), it
+   * waits for its Node or OSInstance to change ({@link ChangeSignal}), at most {@link
+   * ProxyConfig#resync()}; a retried agent call waits at least {@link ProxyConfig#pollInterval()}.
    */
   public void run(BooleanSupplier running) throws InterruptedException {
-    try (ChangeSignal changes = ChangeSignal.watch(client, namespace, nodeName)) {
-      while (running.getAsBoolean()) {
-        Step s;
-        try {
-          s = runOnce();
-        } catch (KubernetesClientException | IllegalStateException e) {
-          LOG.warning(nodeName + ": pass failed, retrying: " + e.getMessage());
-          s = new Step.Retry(e.getMessage());
-        }
-        if (s instanceof Step.Retry) {
-          Thread.sleep(config.pollInterval().toMillis());
-        } else if (s instanceof Step.Nothing || s instanceof Step.Wait) {
-          changes.await(config.resync());
+    synchronized (this) {
+      entered = true;
+      runner = Thread.currentThread();
+    }
+    try {
+      if (stopRequested.getCount() == 0) {
+        return;
+      }
+      try (ChangeSignal changes = ChangeSignal.watch(client, namespace, nodeName)) {
+        this.changes = changes;
+        while (running.getAsBoolean() && stopRequested.getCount() > 0) {
+          Step s;
+          try {
+            s = runOnce();
+          } catch (KubernetesClientException | IllegalStateException e) {
+            if (Thread.currentThread().isInterrupted()) {
+              throw new InterruptedException(nodeName + ": stopped during an API call");
+            }
+            LOG.warning(nodeName + ": pass failed, retrying: " + e.getMessage());
+            s = new Step.Retry(e.getMessage());
+          }
+          if (s instanceof Step.Retry) {
+            stopRequested.await(config.pollInterval().toMillis(), TimeUnit.MILLISECONDS);
+          } else if (s instanceof Step.Nothing || s instanceof Step.Wait) {
+            changes.await(config.resync());
+          }
         }
       }
+    } finally {
+      changes = null;
+      runner = null;
+      ended.countDown();
     }
   }
 

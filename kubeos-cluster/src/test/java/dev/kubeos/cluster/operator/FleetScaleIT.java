@@ -15,19 +15,28 @@ import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 
 /**
- * 200 simulated nodes, maxunavailable 20, 5 failing: converges, never exceeds maxunavailable, and
- * prints the figures for docs/benchmarks.md (API requests per upgraded node, reaction time).
+ * A fleet of simulated nodes ({@value #DEFAULT_NODES} in the test; {@code bench/fleet-bench.sh}
+ * runs 200 with {@code -Dkubeos.fleet.nodes=200}), maxunavailable a tenth of it, 5 failing:
+ * converges, never exceeds maxunavailable, assigns each node once, and prints the figures for
+ * docs/benchmarks.md (API requests per started node, reconcile time, reaction time). Its waits are
+ * for states; their bounds only end a broken run.
  */
 class FleetScaleIT {
+  static final int DEFAULT_NODES = 50;
+  private static final int NODES =
+      Math.max(DEFAULT_NODES, Integer.getInteger("kubeos.fleet.nodes", DEFAULT_NODES));
+  private static final int MAX_UNAVAILABLE = NODES / 10;
+  private static final Duration LONG = Duration.ofMinutes(3);
+
   @Test
-  void twoHundredNodesConverge() {
+  void fleetConverges() {
     try (SimCluster sim = new SimCluster(Duration.ofMillis(200));
         OperatorMetrics metrics = new OperatorMetrics()) {
-      sim.nodes(200, null, true).start();
+      sim.nodes(NODES, null, true).start();
       for (int i = 0; i < 5; i++) {
-        sim.failing.add(String.format("n%03d", 17 + 37 * i));
+        sim.failing.add(String.format("n%03d", 3 + i * NODES / 5));
       }
-      OS os = SimCluster.os("os-v2", "KubeOS v2", 20);
+      OS os = SimCluster.os("os-v2", "KubeOS v2", MAX_UNAVAILABLE);
       os.getSpec().setFailurebudget(10);
       sim.client.resource(os).create();
       Map<String, AtomicInteger> requests = new ConcurrentHashMap<>();
@@ -35,15 +44,18 @@ class FleetScaleIT {
       try (Operator op = sim.operator("a", null, requests, metrics)) {
         op.start();
         await()
-            .atMost(Duration.ofSeconds(60))
-            .until(() -> sim.os().getStatus() != null && sim.os().getStatus().getAtTarget() == 195);
-        await().atMost(Duration.ofSeconds(10)).until(() -> OperatorIT.unmarked(sim));
+            .atMost(LONG)
+            .until(
+                () ->
+                    sim.os().getStatus() != null
+                        && sim.os().getStatus().getAtTarget() == NODES - 5);
+        await().atMost(LONG).until(() -> OperatorIT.unmarked(sim));
         double seconds = (System.nanoTime() - t0) / 1e9;
         assertThat(sim.os().getStatus().getFailed()).isEqualTo(5);
-        assertThat(sim.assignments).hasSize(200);
+        assertThat(sim.assignments).hasSize(NODES);
         assertThat(requests.keySet()).allMatch(k -> !k.startsWith("PUT"));
         assertThat(sim.assignments.values()).allMatch(a -> a.get() == 1);
-        assertThat(sim.maxAssigned.get()).isLessThanOrEqualTo(20);
+        assertThat(sim.maxAssigned.get()).isLessThanOrEqualTo(MAX_UNAVAILABLE);
         int total =
             requests.entrySet().stream()
                 .filter(e -> !e.getKey().equals("lease"))
@@ -51,11 +63,12 @@ class FleetScaleIT {
                 .sum();
         Timer pass = metrics.registry().find("kubeos_reconcile_duration").timer();
         System.out.printf(
-            "200 nodes: %.1f s, requests %s = %.2f per started node, %d passes,"
+            "FleetScaleIT %d nodes: %.1f s, requests %s = %.2f per started node, %d passes,"
                 + " reconcile mean %.2f ms max %.2f ms, reaction after a node finished %s%n",
+            NODES,
             seconds,
             requests,
-            total / 200.0,
+            total / (double) NODES,
             op.passes(),
             pass.mean(TimeUnit.MILLISECONDS),
             pass.max(TimeUnit.MILLISECONDS),

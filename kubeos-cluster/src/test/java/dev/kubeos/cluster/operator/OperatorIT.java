@@ -25,6 +25,9 @@ import org.junit.jupiter.api.Test;
 class OperatorIT {
   private static final Duration WORK = Duration.ofMillis(150);
 
+  /** Bounds every wait for a state; generous, never waited out in a healthy run. */
+  private static final Duration LONG = Duration.ofMinutes(2);
+
   @Test
   void smallFleetConvergesWithinMaxUnavailableAndReportsIt() throws Exception {
     try (SimCluster sim = new SimCluster(WORK);
@@ -40,16 +43,14 @@ class OperatorIT {
       int port = metrics.serve("127.0.0.1", 0);
       try (Operator op = sim.operator("a", null, requests, metrics)) {
         op.start();
-        await().atMost(Duration.ofSeconds(20)).until(() -> count(sim, "KubeOS v2") == 6);
+        await().atMost(LONG).until(() -> count(sim, "KubeOS v2") == 6);
         // the NotReady node counts against maxunavailable; once Ready it is upgraded as well
         assertThat(sim.assignments).doesNotContainKey("n007");
         // the NotReady node took one of the 3 slots: at most 2 were ever assigned together
         assertThat(sim.maxAssigned.get()).isLessThanOrEqualTo(2);
         sim.client.nodes().withName("n007").edit(n -> ready(n));
-        await().atMost(Duration.ofSeconds(10)).until(() -> count(sim, "KubeOS v2") == 7);
-        await()
-            .atMost(Duration.ofSeconds(5))
-            .until(() -> sim.os().getStatus().getAtTarget() == 7 && unmarked(sim));
+        await().atMost(LONG).until(() -> count(sim, "KubeOS v2") == 7);
+        await().atMost(LONG).until(() -> sim.os().getStatus().getAtTarget() == 7 && unmarked(sim));
         OSStatus st = sim.os().getStatus();
         assertThat(st.getSelected()).isEqualTo(8);
         assertThat(st.getFailed()).isEqualTo(1);
@@ -94,15 +95,15 @@ class OperatorIT {
       try (Operator op =
           sim.operator("a", null, new ConcurrentHashMap<>(), new OperatorMetrics())) {
         op.start();
-        await().atMost(Duration.ofSeconds(10)).until(() -> isTrue(sim.os(), OSStatus.HALTED));
+        await().atMost(LONG).until(() -> isTrue(sim.os(), OSStatus.HALTED));
         assertThat(condition(sim.os(), OSStatus.HALTED).getReason())
             .isEqualTo("FailureBudgetExhausted");
-        // nodes already in flight when the budget ran out may still start no other node
+        // nodes already in flight when the budget ran out may finish; no other node starts, as
+        // seen after they finished and two more passes of the operator
+        await().atMost(LONG).until(() -> sim.inFlight() == 0);
         int started = sim.assignments.size();
-        await()
-            .during(Duration.ofMillis(800))
-            .atMost(Duration.ofSeconds(3))
-            .until(() -> sim.assignments.size() == started);
+        awaitPasses(op, 2);
+        assertThat(sim.assignments).hasSize(started);
         assertThat(sim.failing).containsAll(sim.assignments.keySet());
         assertThat(started).isBetween(2, 3);
         assertThat(sim.os().getStatus().getFailed()).isEqualTo(started);
@@ -119,17 +120,17 @@ class OperatorIT {
       try (Operator op =
           sim.operator("a", null, new ConcurrentHashMap<>(), new OperatorMetrics())) {
         op.start();
-        await().atMost(Duration.ofSeconds(10)).until(() -> sim.assignments.size() >= 2);
+        await().atMost(LONG).until(() -> sim.assignments.size() >= 2);
         sim.pause(true);
-        await().atMost(Duration.ofSeconds(5)).until(() -> isTrue(sim.os(), OSStatus.PAUSED));
+        await().atMost(LONG).until(() -> isTrue(sim.os(), OSStatus.PAUSED));
+        // the node in flight finishes; no other starts, as seen after two more passes
+        await().atMost(LONG).until(() -> sim.inFlight() == 0);
         int started = sim.assignments.size();
-        await()
-            .during(Duration.ofMillis(1000))
-            .atMost(Duration.ofSeconds(3))
-            .until(() -> sim.assignments.size() == started);
+        awaitPasses(op, 2);
+        assertThat(sim.assignments).hasSize(started);
         assertThat(started).isLessThan(6);
         sim.pause(false);
-        await().atMost(Duration.ofSeconds(10)).until(() -> count(sim, "KubeOS v2") == 6);
+        await().atMost(LONG).until(() -> count(sim, "KubeOS v2") == 6);
         assertThat(sim.maxAssigned.get()).isEqualTo(1);
       }
     }
@@ -142,14 +143,13 @@ class OperatorIT {
       sim.client.resource(SimCluster.os("os-v2", "KubeOS v2", 2)).create();
       Operator first = sim.operator("a", null, new ConcurrentHashMap<>(), new OperatorMetrics());
       first.start();
-      await().atMost(Duration.ofSeconds(10)).until(() -> sim.assignments.size() >= 3);
+      await().atMost(LONG).until(() -> sim.assignments.size() >= 3);
       first.close();
       try (Operator second =
           sim.operator("b", null, new ConcurrentHashMap<>(), new OperatorMetrics())) {
         second.start();
-        // generous: the mock server may stall up to 30 s after the first operator's watches closed
-        await().atMost(Duration.ofSeconds(60)).until(() -> count(sim, "KubeOS v2") == 8);
-        await().atMost(Duration.ofSeconds(30)).until(() -> unmarked(sim));
+        await().atMost(LONG).until(() -> count(sim, "KubeOS v2") == 8);
+        await().atMost(LONG).until(() -> unmarked(sim));
       }
       assertThat(sim.assignments).hasSize(8);
       assertThat(sim.assignments.values()).allMatch(a -> a.get() == 1);
@@ -161,8 +161,14 @@ class OperatorIT {
   void laterOverlappingOsIsRejectedAndMalformedOneHalts() throws Exception {
     try (SimCluster sim = new SimCluster(WORK)) {
       sim.nodes(3, null, true).nodes(2, "batch", true).start();
-      sim.client.resource(SimCluster.os("os-v2", "KubeOS v2", 1)).create();
-      Thread.sleep(1100); // creation timestamps have second resolution
+      OS first = sim.client.resource(SimCluster.os("os-v2", "KubeOS v2", 1)).create();
+      // creation timestamps have second resolution: the later OS must be created a second later
+      java.time.Instant created =
+          java.time.Instant.parse(first.getMetadata().getCreationTimestamp());
+      await()
+          .atMost(LONG)
+          .pollInterval(Duration.ofMillis(50))
+          .until(() -> java.time.Instant.now().getEpochSecond() > created.getEpochSecond());
       OS later = SimCluster.os("os-v3", "KubeOS v3", 3);
       later.getSpec().setNodeselector("all-label");
       sim.client.resource(later).create();
@@ -173,13 +179,13 @@ class OperatorIT {
       try (Operator op =
           sim.operator("a", null, new ConcurrentHashMap<>(), new OperatorMetrics())) {
         op.start();
-        await().atMost(Duration.ofSeconds(10)).until(() -> count(sim, "KubeOS v2") == 3);
+        await().atMost(LONG).until(() -> count(sim, "KubeOS v2") == 3);
         OS v3 = sim.client.resources(OS.class).inNamespace("default").withName("os-v3").get();
         assertThat(condition(v3, OSStatus.HALTED).getReason()).isEqualTo(Statuses.CONFLICT);
         assertThat(condition(v3, OSStatus.HALTED).getMessage()).contains("default/os-v2");
         OS b = sim.client.resources(OS.class).inNamespace("default").withName("os-bad").get();
         await()
-            .atMost(Duration.ofSeconds(5))
+            .atMost(LONG)
             .until(
                 () ->
                     isTrue(
@@ -207,19 +213,25 @@ class OperatorIT {
       Operator a = sim.operator("a", "kube-system", ra, new OperatorMetrics());
       Operator b = sim.operator("b", "kube-system", rb, new OperatorMetrics());
       a.start();
-      await().atMost(Duration.ofSeconds(5)).until(a::leading);
+      await().atMost(LONG).until(a::leading);
       b.start();
-      await().atMost(Duration.ofSeconds(10)).until(() -> sim.assignments.size() >= 2);
+      await().atMost(LONG).until(() -> sim.assignments.size() >= 2);
       assertThat(b.leading()).isFalse();
       assertThat(rb.keySet()).noneMatch(k -> k.startsWith("PATCH") || k.startsWith("POST"));
       a.close();
-      await().atMost(Duration.ofSeconds(10)).until(b::leading);
-      await().atMost(Duration.ofSeconds(15)).until(() -> count(sim, "KubeOS v2") == 6);
+      await().atMost(LONG).until(b::leading);
+      await().atMost(LONG).until(() -> count(sim, "KubeOS v2") == 6);
       assertThat(rb).containsKey("PATCH osinstances");
       assertThat(sim.assignments.values()).allMatch(x -> x.get() == 1);
       assertThat(sim.maxAssigned.get()).isEqualTo(1);
       b.close();
     }
+  }
+
+  /** Waits until the operator ran {@code n} more reconcile passes. */
+  static void awaitPasses(Operator op, int n) {
+    int from = op.passes();
+    await().atMost(LONG).until(() -> op.passes() >= from + n);
   }
 
   static Node ready(Node n) {

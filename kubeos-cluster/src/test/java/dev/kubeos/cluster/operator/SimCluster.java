@@ -1,6 +1,7 @@
 package dev.kubeos.cluster.operator;
 
 import dev.kubeos.cluster.FleetFixtures;
+import dev.kubeos.cluster.proxy.MockCluster;
 import dev.kubeos.crd.OS;
 import dev.kubeos.crd.OSInstance;
 import dev.kubeos.crd.OSInstanceSpec;
@@ -15,12 +16,7 @@ import io.fabric8.kubernetes.client.http.HttpRequest;
 import io.fabric8.kubernetes.client.http.Interceptor;
 import io.fabric8.kubernetes.client.informers.ResourceEventHandler;
 import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
-import io.fabric8.kubernetes.client.server.mock.KubernetesMixedDispatcher;
 import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
-import io.fabric8.mockwebserver.Context;
-import io.fabric8.mockwebserver.MockWebServer;
-import io.fabric8.mockwebserver.ServerRequest;
-import io.fabric8.mockwebserver.ServerResponse;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
@@ -34,15 +30,17 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * A simulated cluster on fabric8's mock server in CRUD mode: nodes with pods running {@code KubeOS
- * v1}, an idle OSInstance per node (as each node's proxy registers it), and one actor that plays
- * every node's proxy and agent: on assignment it reports {@code Upgrading}, after {@code work} it
- * either fails (nodes in {@code failing}) or changes the node's osImage to the target, reports
- * {@code Done} and sets its OSInstance idle. A monitor counts assigned OSInstances on every watch
- * event (one ordered stream from the server) and keeps the maximum.
+ * A simulated cluster on fabric8's mock server in CRUD mode ({@link MockCluster}: watches close
+ * without stalling it): nodes with pods running {@code KubeOS v1}, an idle OSInstance per node (as
+ * each node's proxy registers it), and one actor that plays every node's proxy and agent: on
+ * assignment it reports {@code Upgrading}, after {@code work} it either fails (nodes in {@code
+ * failing}) or changes the node's osImage to the target, reports {@code Done} and sets its
+ * OSInstance idle. A monitor counts assigned OSInstances on every watch event (one ordered stream
+ * from the server) and keeps the maximum.
  */
 final class SimCluster implements AutoCloseable {
   static final String NS = "default";
+  final MockCluster cluster;
   final KubernetesMockServer server;
   final KubernetesClient client;
   final Set<String> failing = ConcurrentHashMap.newKeySet();
@@ -69,26 +67,10 @@ final class SimCluster implements AutoCloseable {
     QUIET.setLevel(java.util.logging.Level.WARNING);
   }
 
-  /**
-   * fabric8's mock server can stall for up to 30 s after watchers are dropped (an operator closed
-   * or killed): requests get 60 s, as against a slow API server, instead of the default 10 s.
-   */
-  static io.fabric8.kubernetes.client.KubernetesClientBuilder slowServerTimeout(
-      io.fabric8.kubernetes.client.KubernetesClientBuilder b) {
-    return b.editOrNewConfig().withRequestTimeout(60_000).endConfig();
-  }
-
   SimCluster(Duration work) {
-    var responses = new java.util.HashMap<ServerRequest, java.util.Queue<ServerResponse>>();
-    server =
-        new KubernetesMockServer(
-            new Context(),
-            new MockWebServer(),
-            responses,
-            new KubernetesMixedDispatcher(responses),
-            false);
-    server.init(java.net.InetAddress.getLoopbackAddress(), 0);
-    client = server.createClient(SimCluster::slowServerTimeout);
+    cluster = new MockCluster();
+    server = cluster.server;
+    client = cluster.client();
     this.work = work;
     for (String f : new String[] {"os", "osinstances"}) {
       Path crd = Path.of("..", "deploy", "crds", f + ".upgrade.openeuler.org-v1.yml");
@@ -152,6 +134,11 @@ final class SimCluster implements AutoCloseable {
       starts.add(System.nanoTime());
       actors.execute(logged(() -> begin(node)));
     }
+  }
+
+  /** OSInstances assigned an operation now, as the monitor's watch last saw them. */
+  long inFlight() {
+    return assigned.values().stream().filter(b -> b).count();
   }
 
   private static Runnable logged(Runnable r) {
@@ -264,14 +251,16 @@ final class SimCluster implements AutoCloseable {
     KubernetesClient c =
         server.createClient(
             b ->
-                slowServerTimeout(b)
+                MockCluster.config(b)
                     .withHttpClientBuilderConsumer(
                         h -> h.addOrReplaceInterceptor("count", counter)));
     OperatorConfig cfg =
         OperatorConfig.of(null, leaseNs, identity)
+            // production's lease and renew deadline (a loaded machine never loses the lease of a
+            // live leader), a quick retry so a released lease is taken over at once
             .withTimings(
-                Duration.ofSeconds(2),
-                Duration.ofMillis(1500),
+                Duration.ofSeconds(15),
+                Duration.ofSeconds(10),
                 Duration.ofMillis(200),
                 Duration.ofMillis(20),
                 Duration.ofSeconds(5));
@@ -294,6 +283,6 @@ final class SimCluster implements AutoCloseable {
       watch.stop();
     }
     client.close();
-    dev.kubeos.cluster.proxy.MockCluster.destroy(server);
+    cluster.close();
   }
 }

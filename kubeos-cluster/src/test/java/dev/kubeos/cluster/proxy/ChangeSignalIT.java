@@ -1,6 +1,7 @@
 package dev.kubeos.cluster.proxy;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import dev.kubeos.crd.OS;
 import dev.kubeos.crd.OSInstance;
@@ -21,7 +22,9 @@ class ChangeSignalIT {
       Fixtures.instance(c, "n1", os, "idle");
       Fixtures.instance(c, "n2", os, "idle");
       try (ChangeSignal s = ChangeSignal.watch(c, Fixtures.NS, "n1")) {
-        s.await(Duration.ofSeconds(2)); // the initial list
+        // the initial lists: one add for the node, one for its OSInstance, each from its informer
+        await().atMost(Duration.ofMinutes(1)).until(() -> s.signals() == 2);
+        assertThat(s.await(Duration.ZERO)).as("the initial lists").isTrue();
         assertThat(s.await(Duration.ofMillis(300))).as("quiet").isFalse();
 
         c.nodes().withName("n2").edit(n -> label(n, "x"));
@@ -38,7 +41,7 @@ class ChangeSignalIT {
                   n.getStatus().getNodeInfo().setBootID("boot-n1-1");
                   return n;
                 });
-        assertThat(s.await(Duration.ofSeconds(5))).as("its node's status").isTrue();
+        assertThat(s.await(Duration.ofMinutes(1))).as("its node's status").isTrue();
         c.resources(OSInstance.class)
             .inNamespace(Fixtures.NS)
             .withName("n1")
@@ -47,8 +50,9 @@ class ChangeSignalIT {
                   i.getSpec().setNodestatus("upgrade");
                   return i;
                 });
-        assertThat(s.await(Duration.ofSeconds(5))).as("its OSInstance").isTrue();
+        assertThat(s.await(Duration.ofMinutes(1))).as("its OSInstance").isTrue();
         assertThat(s.await(Duration.ofMillis(200))).as("one change, one wake-up").isFalse();
+        assertThat(s.signals()).as("the two lists' adds and the two changes").isEqualTo(4);
       }
     }
   }

@@ -13,8 +13,9 @@ final class Driver {
   static final ProxyConfig FAST =
       new ProxyConfig(
           Duration.ofMillis(20),
-          Duration.ofSeconds(5),
-          Duration.ofSeconds(5),
+          // reboot and drain timeouts are bounds here: tests that need one to fire set their own
+          Duration.ofMinutes(1),
+          Duration.ofMinutes(1),
           3,
           Duration.ofMillis(50),
           Duration.ofMillis(400),
@@ -35,10 +36,10 @@ final class Driver {
 
   /**
    * Runs passes until the attempt is over and released, or {@code maxActions} steps that changed
-   * something were taken (a proxy stopped at that point), or 20 s passed.
+   * something were taken (a proxy stopped at that point); 3 min only bound a broken run.
    */
   void run(NodeProxy proxy, int maxActions) throws InterruptedException {
-    long end = System.nanoTime() + Duration.ofSeconds(20).toNanos();
+    long end = System.nanoTime() + Duration.ofMinutes(3).toNanos();
     int actions = 0;
     while (System.nanoTime() < end && actions < maxActions) {
       Step s = proxy.runOnce();

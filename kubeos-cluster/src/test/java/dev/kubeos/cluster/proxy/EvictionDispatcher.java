@@ -13,6 +13,7 @@ import io.fabric8.kubernetes.client.server.mock.KubernetesCrudDispatcher;
 import io.fabric8.kubernetes.client.utils.KubernetesSerialization;
 import io.fabric8.mockwebserver.http.MockResponse;
 import io.fabric8.mockwebserver.http.RecordedRequest;
+import io.fabric8.mockwebserver.http.WebSocketListener;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -25,7 +26,8 @@ import java.util.regex.Pattern;
  * server does: 429 when evicting would take the pods a PodDisruptionBudget selects below its {@code
  * minAvailable} (or above {@code maxUnavailable: 0}), otherwise the pod is deleted and 201
  * returned. Everything else is plain CRUD (Events in a list of their own, see {@code events}). Each
- * eviction answer is recorded.
+ * eviction answer is recorded. Watches close off the server's event loop ({@link
+ * WatchCloseOffEventLoop}: closing one never stalls the server).
  */
 final class EvictionDispatcher extends KubernetesCrudDispatcher {
   private static final Pattern EVENTS =
@@ -37,6 +39,15 @@ final class EvictionDispatcher extends KubernetesCrudDispatcher {
   record Eviction(String pod, int code) {}
 
   final List<Eviction> evictions = new CopyOnWriteArrayList<>();
+
+  /**
+   * Requests ("METHOD path") that match are never answered (the answer's body is held an hour, off
+   * the event loop: the server goes on serving everything else), as a stalled API server call.
+   */
+  volatile java.util.function.Predicate<String> stall = r -> false;
+
+  /** The requests held by {@link #stall}. */
+  final List<String> stalled = new CopyOnWriteArrayList<>();
 
   /**
    * Events, kept apart from the CRUD store: the mock scans every stored object on each request, and
@@ -57,7 +68,19 @@ final class EvictionDispatcher extends KubernetesCrudDispatcher {
   }
 
   @Override
+  public MockResponse handleWatch(String path) {
+    MockResponse r = super.handleWatch(path);
+    WebSocketListener l = r.getWebSocketListener();
+    return l == null ? r : r.withWebSocketUpgrade(new WatchCloseOffEventLoop(l));
+  }
+
+  @Override
   public MockResponse dispatch(RecordedRequest request) {
+    String call = request.getMethod() + " " + request.getPath();
+    if (stall.test(call)) {
+      stalled.add(call);
+      return json(500, "{}").setBodyDelay(java.time.Duration.ofHours(1));
+    }
     Matcher ev = EVENTS.matcher(request.getPath());
     if (ev.matches() && "POST".equals(request.getMethod())) {
       Event e = json.unmarshal(request.getBody().readUtf8(), Event.class);

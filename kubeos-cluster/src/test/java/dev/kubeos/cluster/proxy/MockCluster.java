@@ -7,12 +7,16 @@ import io.fabric8.mockwebserver.MockWebServer;
 import java.net.InetAddress;
 import java.util.HashMap;
 
-/** fabric8's mock API server in CRUD mode on 127.0.0.1, with the Eviction subresource. */
+/**
+ * fabric8's mock API server in CRUD mode on 127.0.0.1, with the Eviction subresource, Events kept
+ * apart and watches that close without stalling the server ({@link EvictionDispatcher}, {@link
+ * WatchCloseOffEventLoop}). Shared by the proxy and the operator tests.
+ */
 public final class MockCluster implements AutoCloseable {
   final EvictionDispatcher dispatcher = new EvictionDispatcher();
-  final KubernetesMockServer server;
+  public final KubernetesMockServer server;
 
-  MockCluster() {
+  public MockCluster() {
     server =
         new KubernetesMockServer(
             new Context(), new MockWebServer(), new HashMap<>(), dispatcher, false);
@@ -20,34 +24,24 @@ public final class MockCluster implements AutoCloseable {
   }
 
   /**
-   * A new client, as a new proxy process would have (no retries inside the client). The mock serves
-   * every request on one thread, scanning all stored objects, so under a 200-node rollout on a
-   * loaded machine a request may queue for more than fabric8's default 10 s: the timeout is 60 s,
-   * as for a slow API server.
+   * A new client, as a new proxy process would have: no retries inside the client. The mock answers
+   * in milliseconds (no watch close stalls it any more); the 60 s request timeout only bounds a
+   * request on a machine loaded far beyond that, it is never waited out.
    */
-  KubernetesClient client() {
-    return client(REQUEST_TIMEOUT_MS);
+  public KubernetesClient client() {
+    return server.createClient(MockCluster::config);
   }
 
-  /**
-   * A client for the test's own observations: after watchers are dropped the mock's stalls of up to
-   * 30 s each can add up past 60 s, and a test that only looks must outwait them.
-   */
-  KubernetesClient observer() {
-    return client(OBSERVER_TIMEOUT_MS);
-  }
-
-  private KubernetesClient client(int timeoutMs) {
-    return server.createClient(
-        b ->
-            b.editOrNewConfig()
-                .withRequestRetryBackoffLimit(0)
-                .withRequestTimeout(timeoutMs)
-                .endConfig());
+  /** The client settings of {@link #client()}, for clients built with more (interceptors). */
+  public static io.fabric8.kubernetes.client.KubernetesClientBuilder config(
+      io.fabric8.kubernetes.client.KubernetesClientBuilder b) {
+    return b.editOrNewConfig()
+        .withRequestRetryBackoffLimit(0)
+        .withRequestTimeout(REQUEST_TIMEOUT_MS)
+        .endConfig();
   }
 
   static final int REQUEST_TIMEOUT_MS = 60_000;
-  static final int OBSERVER_TIMEOUT_MS = 180_000;
 
   @Override
   public void close() {

@@ -38,7 +38,7 @@ class NodeProxyIT {
     Fixtures.pod(c, "elsewhere", "n2", "ReplicaSet", false, "web");
     Fixtures.pod(c, "logs", "n1", "DaemonSet", false, "logs");
     Fixtures.mirrorPod(c, "etcd-n1", "n1");
-    OS os = Fixtures.os(c, OpsType.UPGRADE, "KubeOS v2", 5);
+    OS os = Fixtures.os(c, OpsType.UPGRADE, "KubeOS v2", 60);
     os.getSpec().setSysconfigs(Fixtures.sysconfigs("s1", "net.ipv4.ip_forward", "1"));
     os.getSpec().setUpgradeconfigs(Fixtures.sysconfigs("u1", "kernel.pid_max", "65536"));
     Fixtures.instance(c, "n1", os, "upgrade");
@@ -121,7 +121,7 @@ class NodeProxyIT {
   void rollbackDrainsAndBootsTheOtherSlot() throws Exception {
     Fixtures.node(c, "n1", "KubeOS v2", false);
     Fixtures.pod(c, "web-1", "n1", "ReplicaSet", false, "web");
-    OS os = Fixtures.os(c, OpsType.ROLLBACK, "KubeOS v1", 5);
+    OS os = Fixtures.os(c, OpsType.ROLLBACK, "KubeOS v1", 60);
     Fixtures.instance(c, "n1", os, "rollback");
     MemoryAgent agent = new MemoryAgent(c, "n1", 100);
     agent.otherSlot = "KubeOS v1";
@@ -143,7 +143,7 @@ class NodeProxyIT {
   @Test
   void aTrialBootThatFellBackFailsTheNodeAtOnceAndUncordonsIt() throws Exception {
     Fixtures.node(c, "n1", "KubeOS v1", false);
-    OS os = Fixtures.os(c, OpsType.UPGRADE, "KubeOS v2", 5);
+    OS os = Fixtures.os(c, OpsType.UPGRADE, "KubeOS v2", 60);
     Fixtures.instance(c, "n1", os, "upgrade");
     MemoryAgent agent = new MemoryAgent(c, "n1", 100);
     agent.bootsInto = "KubeOS v1";
@@ -168,7 +168,7 @@ class NodeProxyIT {
   @Test
   void aRebootThatNeverHappensIsAwaitedUntilTheRebootTimeout() throws Exception {
     Fixtures.node(c, "n1", "KubeOS v1", false);
-    OS os = Fixtures.os(c, OpsType.UPGRADE, "KubeOS v2", 5);
+    OS os = Fixtures.os(c, OpsType.UPGRADE, "KubeOS v2", 60);
     Fixtures.instance(c, "n1", os, "upgrade");
     MemoryAgent agent = new MemoryAgent(c, "n1", 100);
     agent.neverReboots = true;
@@ -202,7 +202,7 @@ class NodeProxyIT {
   void aNodeCordonedBySomeoneElseStaysCordoned() throws Exception {
     Fixtures.node(c, "n1", "KubeOS v1", true);
     Fixtures.pod(c, "web-1", "n1", "ReplicaSet", false, "web");
-    OS os = Fixtures.os(c, OpsType.UPGRADE, "KubeOS v2", 5);
+    OS os = Fixtures.os(c, OpsType.UPGRADE, "KubeOS v2", 60);
     Fixtures.instance(c, "n1", os, "upgrade");
     MemoryAgent agent = new MemoryAgent(c, "n1", 50);
 

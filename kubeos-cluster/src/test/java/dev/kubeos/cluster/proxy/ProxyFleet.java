@@ -30,7 +30,6 @@ import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Consumer;
 import java.util.function.Function;
 import java.util.stream.Collectors;
@@ -74,7 +73,7 @@ final class ProxyFleet implements AutoCloseable {
   }
 
   final MockCluster cluster = new MockCluster();
-  final KubernetesClient admin = cluster.observer();
+  final KubernetesClient admin = cluster.client();
   final List<String> selected = new ArrayList<>();
   final List<String> outside = new ArrayList<>();
   final Map<String, MemoryAgent> agents = new LinkedHashMap<>();
@@ -89,7 +88,7 @@ final class ProxyFleet implements AutoCloseable {
 
   private final ProxyConfig config;
   private final List<KubernetesClient> clients = new ArrayList<>();
-  private final Map<String, Handle> proxies = new ConcurrentHashMap<>();
+  private final Map<String, NodeProxy> proxies = new ConcurrentHashMap<>();
   private final SharedIndexInformer<Node> nodeWatch;
   private final SharedIndexInformer<OSInstance> instanceWatch;
   private KubernetesClient proxyClient;
@@ -179,49 +178,36 @@ final class ProxyFleet implements AutoCloseable {
 
   /** Starts the node's proxy: the first ones share one client, restarted ones another. */
   void startProxy(String name) {
-    Handle old = proxies.get(name);
-    if (old != null && old.thread.isAlive()) {
+    NodeProxy old = proxies.get(name);
+    if (old != null && old.isRunning()) {
       throw new IllegalStateException("the proxy of " + name + " still runs");
     }
     NodeProxy proxy =
         new NodeProxy(proxyClient, name, NS, agents.get(name), config, Clock.systemUTC());
-    Handle h = new Handle(new AtomicBoolean(true));
-    h.thread =
-        new Thread(
-            () -> {
-              try {
-                proxy.run(h.running::get);
-              } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-              } catch (MemoryAgent.ProxyKilled e) {
-                // died right after requesting the reboot
-              } catch (RuntimeException e) {
-                crashes.add(e);
-              }
-            },
-            "proxy-" + name);
-    h.thread.setDaemon(true);
-    h.thread.start();
-    proxies.put(name, h);
+    proxies.put(name, proxy);
+    proxy.start(
+        (t, e) -> {
+          if (!(e instanceof MemoryAgent.ProxyKilled)) { // died right after requesting the reboot
+            crashes.add(e);
+          }
+        });
   }
 
   /**
-   * Stops the nodes' proxies after their current step (a waiting proxy wakes at its next resync or
-   * change) and waits for them to end.
+   * Stops the nodes' proxies, as their pods would be deleted: each may finish its step in flight
+   * within 5 s, then the step is cancelled ({@link NodeProxy#stop}); a stop that takes longer than
+   * that plus 60 s is a failure of the proxy, not something to wait out.
    */
   void stopProxies(Collection<String> names) throws InterruptedException {
-    names.forEach(n -> proxies.get(n).running.set(false));
     for (String n : names) {
-      Thread t = proxies.get(n).thread;
-      t.join(30_000);
-      if (t.isAlive()) {
+      if (!proxies.get(n).stop(Duration.ofSeconds(5), Duration.ofSeconds(60))) {
         throw new IllegalStateException("the proxy of " + n + " did not stop");
       }
     }
   }
 
   boolean proxyRunning(String name) {
-    return proxies.get(name).thread.isAlive();
+    return proxies.get(name).isRunning();
   }
 
   /** Later proxy starts use a new client, as new proxy processes would. */
@@ -260,10 +246,7 @@ final class ProxyFleet implements AutoCloseable {
     KubernetesClient c =
         cluster.server.createClient(
             b ->
-                b.editOrNewConfig()
-                    .withRequestRetryBackoffLimit(0)
-                    .withRequestTimeout(MockCluster.REQUEST_TIMEOUT_MS)
-                    .endConfig()
+                MockCluster.config(b)
                     .withHttpClientBuilderConsumer(
                         h -> h.addOrReplaceInterceptor("count", counter)));
     clients.add(c);
@@ -312,10 +295,9 @@ final class ProxyFleet implements AutoCloseable {
 
   /**
    * Stops the operator at once (its informers and loop end; nothing is handed over) and drops its
-   * connections, as a killed process would. Killing watchers (the operator's or proxies' informers)
-   * can leave the mock writing a watch event into a closing websocket, which blocks its single
-   * thread for up to 30 s ("VertxMockWebSocket write did not complete within 30s"); the fleet
-   * test's drain timeout is longer than that, and every request may wait 60 s.
+   * connections, as a killed process would. Its watches close while events are in flight to them:
+   * on the plain mock server that stalled every request for 30 s, here it does not ({@link
+   * WatchCloseOffEventLoop}).
    */
   void killOperator() {
     operator.close();
@@ -519,20 +501,9 @@ final class ProxyFleet implements AutoCloseable {
     return o.getMetadata().getResourceVersion();
   }
 
-  private KubernetesClient newClient() {
-    KubernetesClient c = cluster.client();
-    clients.add(c);
-    return c;
-  }
-
   @Override
   public void close() throws InterruptedException {
-    for (Handle h : proxies.values()) {
-      h.running.set(false);
-    }
-    for (Handle h : proxies.values()) {
-      h.thread.join(10_000);
-    }
+    stopProxies(List.copyOf(proxies.keySet()));
     if (operator != null) {
       killOperator();
     }
@@ -541,14 +512,5 @@ final class ProxyFleet implements AutoCloseable {
     clients.forEach(KubernetesClient::close);
     admin.close();
     cluster.close();
-  }
-
-  private static final class Handle {
-    final AtomicBoolean running;
-    Thread thread;
-
-    Handle(AtomicBoolean running) {
-      this.running = running;
-    }
   }
 }

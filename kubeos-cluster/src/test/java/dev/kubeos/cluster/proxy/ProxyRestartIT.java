@@ -75,7 +75,7 @@ class ProxyRestartIT {
   private static void setUp(KubernetesClient c) {
     Fixtures.node(c, "n1", "KubeOS v1", false);
     Fixtures.pod(c, "web-1", "n1", "ReplicaSet", false, "web");
-    OS os = Fixtures.os(c, OpsType.UPGRADE, "KubeOS v2", 5);
+    OS os = Fixtures.os(c, OpsType.UPGRADE, "KubeOS v2", 60);
     os.getSpec().setSysconfigs(Fixtures.sysconfigs("s1", "net.ipv4.ip_forward", "1"));
     Fixtures.instance(c, "n1", os, "upgrade");
   }
