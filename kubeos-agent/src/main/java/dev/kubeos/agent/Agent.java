@@ -671,13 +671,7 @@ public final class Agent {
   }
 
   private static void requireVersion(String version) {
-    if (version == null || version.isBlank() || !version.matches("[A-Za-z0-9._+~:-]{1,64}")) {
-      throw new AgentException(
-          INVALID_REQUEST,
-          "invalid version '"
-              + version
-              + "': use 1-64 characters of letters, digits and . _ + ~ : -");
-    }
+    dev.kubeos.agent.settings.Versions.require(version);
   }
 
   private static AgentException ioError(String operation, IOException e) {
