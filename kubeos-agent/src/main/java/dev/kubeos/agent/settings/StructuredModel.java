@@ -52,7 +52,7 @@ final class StructuredModel implements SettingsModel {
 
   @Override
   public void plan(ModelSettings settings, Plan plan) {
-    Path file = PathPolicy.resolve(plan.root(), name, settings.configPath(), defaultPath);
+    Path file = plan.file(name, settings.configPath(), defaultPath);
     String before = plan.read(Edit.Kind.FILE, file);
     String text = before == null ? "" : before;
     JsonNode tree = parse(text, file, null, "does not parse as " + format() + " now");
