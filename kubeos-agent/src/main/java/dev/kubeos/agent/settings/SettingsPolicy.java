@@ -17,6 +17,8 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermission;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
@@ -91,6 +93,19 @@ public final class SettingsPolicy {
       return DEFAULTS.from(DEFAULTS_SOURCE + ", no " + file);
     } catch (IOException | RuntimeException e) {
       return broken(file.toString(), "cannot be read: " + e);
+    }
+    try {
+      Set<PosixFilePermission> mode = Files.getPosixFilePermissions(file);
+      if (mode.contains(PosixFilePermission.GROUP_WRITE)
+          || mode.contains(PosixFilePermission.OTHERS_WRITE)) {
+        return broken(
+            file.toString(),
+            "it is writable by group or others ("
+                + PosixFilePermissions.toString(mode)
+                + "), so it cannot bound anything; chmod 0644 it");
+      }
+    } catch (IOException | UnsupportedOperationException e) {
+      return broken(file.toString(), "cannot read its mode: " + e);
     }
     try {
       return parse(text, file.toString());
@@ -182,7 +197,7 @@ public final class SettingsPolicy {
           ErrorCode.POLICY_DENIED,
           "settings policy "
               + source
-              + " is malformed ("
+              + " cannot be used ("
               + broken
               + "): every configure is refused until it is fixed (or removed, which restores the"
               + " compiled-in defaults); nothing was changed");

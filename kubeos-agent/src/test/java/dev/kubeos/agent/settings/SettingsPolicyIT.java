@@ -91,7 +91,7 @@ class SettingsPolicyIT {
                     .replace('\'', '"')));
     // each request gets the same answer under the defaults as under a policy allowing everything
     Path allowAll = dir.resolve("allow-all.json");
-    Files.writeString(
+    writePolicy(
         allowAll,
         "{\"sysctl\": {\"allow\": [\"*\"]}, \"cmdline\": {\"allow\": [\"*\"]}, \"paths\": {"
             + "\"kernel.sysctl.persist\": [\"/etc/*\", \"/etc/*/*\"],"
@@ -227,23 +227,23 @@ class SettingsPolicyIT {
         "{'version': 'v1', 'configs': [{'model': 'kernel.sysctl', 'contents': [{'key':"
             + " 'vm.swappiness', 'value': 10}]}]}";
     Files.createDirectories(policyFile.getParent());
-    Files.writeString(policyFile, "{\"sysctl\": {\"allow\": [\"net\"]}");
+    writePolicy(policyFile, "{\"sysctl\": {\"allow\": [\"net\"]}");
     Map<String, String> before = node.snapshot();
     assertThatThrownBy(() -> engine.apply(Node.request(request), false))
-        .hasMessageContaining("settings policy " + policyFile + " is malformed (does not parse")
+        .hasMessageContaining("settings policy " + policyFile + " cannot be used (does not parse")
         .extracting(e -> ((AgentException) e).code())
         .isEqualTo(ErrorCode.POLICY_DENIED);
-    assertThatThrownBy(() -> engine.revert("v0", false)).hasMessageContaining("is malformed");
+    assertThatThrownBy(() -> engine.revert("v0", false)).hasMessageContaining("cannot be used");
     assertThat(node.snapshot()).isEqualTo(before);
 
-    Files.writeString(
+    writePolicy(
         policyFile,
         "{\"sysctl\": {\"allow\": [\"net\"]}, \"cmdline\": {\"allow\": []}, \"paths\": {}}");
     assertThatThrownBy(() -> engine.apply(Node.request(request), false))
         .hasMessageContaining("vm.swappiness is not allowed (rule allow-sysctl [net]");
     assertThat(node.snapshot()).isEqualTo(before);
 
-    Files.writeString(
+    writePolicy(
         policyFile,
         "{\"sysctl\": {\"allow\": [\"vm\"]}, \"cmdline\": {\"allow\": []}, \"paths\": {}}");
     assertThat(engine.apply(Node.request(request), false).changed()).isTrue();
@@ -299,5 +299,12 @@ class SettingsPolicyIT {
                         false))
         .hasMessageContaining("unknown operation 'frobnicate'");
     assertThat(node.snapshot()).isEqualTo(before);
+  }
+
+  /** Writes a policy file as root writes one under /etc: 0644, whatever the umask. */
+  static void writePolicy(Path file, String text) throws IOException {
+    Files.writeString(file, text);
+    Files.setPosixFilePermissions(
+        file, java.nio.file.attribute.PosixFilePermissions.fromString("rw-r--r--"));
   }
 }

@@ -11,6 +11,7 @@ import dev.kubeos.api.agent.ErrorCode;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.List;
 import org.assertj.core.api.AbstractThrowableAssert;
@@ -231,7 +232,7 @@ class SettingsPolicyTest {
   @Test
   void aNodeFileReplacesTheDefaultsInJsonOrYaml() throws IOException {
     Path json = dir.resolve("p.json");
-    Files.writeString(
+    writePolicy(
         json,
         "{\"sysctl\": {\"allow\": [\"vm.swappiness\"]}, \"cmdline\": {\"allow\": [\"quiet\"]},"
             + " \"paths\": {\"kernel.sysctl.persist\": [\"/etc/sysctl.d/*.conf\"]}}");
@@ -253,7 +254,7 @@ class SettingsPolicyTest {
         .hasMessageContaining("pam.limits may write no file");
 
     Path yaml = dir.resolve("p.yaml");
-    Files.writeString(
+    writePolicy(
         yaml,
         "# node policy\nsysctl:\n  allow: ['*']\n  deny: [kernel.core_pattern]\n"
             + "cmdline:\n  allow: ['*']\npaths: {}\n");
@@ -261,6 +262,19 @@ class SettingsPolicyTest {
     assertThatCode(() -> y.checkSysctl("kernel.sysctl.persist", "a.b", "1"))
         .doesNotThrowAnyException();
     refused(() -> y.checkSysctl("kernel.sysctl.persist", "kernel.core_pattern", "x"));
+  }
+
+  @Test
+  void aFileOthersCanWriteBoundsNothingAndRefusesEverything() throws IOException {
+    Path file = dir.resolve("settings-policy.json");
+    writePolicy(file, SettingsPolicy.defaultsText());
+    Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-rw-r--"));
+    refused(SettingsPolicy.load(file)::requireUsable)
+        .hasMessageContaining(
+            "cannot be used (it is writable by group or others (rw-rw-r--), so it cannot bound"
+                + " anything; chmod 0644 it)");
+    Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-r--r--"));
+    assertThatCode(SettingsPolicy.load(file)::requireUsable).doesNotThrowAnyException();
   }
 
   @Test
@@ -308,7 +322,7 @@ class SettingsPolicyTest {
           },
         }) {
       Path file = dir.resolve("settings-policy.json");
-      Files.writeString(file, bad[0]);
+      writePolicy(file, bad[0]);
       SettingsPolicy p = SettingsPolicy.load(file);
       for (Runnable check :
           List.<Runnable>of(
@@ -318,10 +332,17 @@ class SettingsPolicyTest {
               () -> p.checkPath("pam.limits", "/etc/security/limits.conf", "/etc/x"))) {
         refused(check)
             .as(bad[0])
-            .hasMessageContaining("settings policy " + file + " is malformed (")
+            .hasMessageContaining("settings policy " + file + " cannot be used (")
             .hasMessageContaining(bad[1])
             .hasMessageContaining("every configure is refused until it is fixed");
       }
     }
+  }
+
+  /** Writes a policy file as root writes one under /etc: 0644, whatever the umask. */
+  static void writePolicy(Path file, String text) throws IOException {
+    Files.writeString(file, text);
+    Files.setPosixFilePermissions(
+        file, java.nio.file.attribute.PosixFilePermissions.fromString("rw-r--r--"));
   }
 }
