@@ -1,5 +1,6 @@
 package dev.kubeos.agent.settings;
 
+import dev.kubeos.agent.settings.model.KeyPath;
 import java.math.BigInteger;
 import java.util.List;
 import java.util.regex.Matcher;
@@ -111,6 +112,34 @@ final class PolicyRules {
 
     private static String normalize(String name) {
       return name.replace('-', '_');
+    }
+  }
+
+  /**
+   * A key rule of a YAML/TOML model: a dotted key ({@code authorization}, {@code
+   * plugins.*.cni.bin_dir}) where an unquoted {@code *} segment matches any one segment. It matches
+   * the key itself, every key below it, and every key above it (setting or deleting a parent map
+   * sets or resets the denied key too). Segments compare ignoring case, as the Go decoders of
+   * kubelet and containerd match fields.
+   */
+  record KeyRule(String text, List<String> segments) implements SettingsPolicy.Rule {
+    static KeyRule parse(String text, String where) {
+      try {
+        return new KeyRule(text, KeyPath.parse(where, text));
+      } catch (dev.kubeos.api.agent.AgentException e) {
+        throw new IllegalArgumentException(
+            "'" + where + "' entry '" + text + "': not a dotted key (" + e.getMessage() + ")");
+      }
+    }
+
+    boolean overlaps(List<String> key) {
+      for (int i = 0; i < Math.min(key.size(), segments.size()); i++) {
+        String r = segments.get(i);
+        if (!r.equals("*") && !r.equalsIgnoreCase(key.get(i))) {
+          return false;
+        }
+      }
+      return true;
     }
   }
 

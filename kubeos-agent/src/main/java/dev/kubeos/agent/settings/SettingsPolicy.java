@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
 import dev.kubeos.agent.settings.PolicyRules.CmdlineRule;
+import dev.kubeos.agent.settings.PolicyRules.KeyRule;
 import dev.kubeos.agent.settings.PolicyRules.PathRule;
 import dev.kubeos.agent.settings.PolicyRules.SysctlRule;
 import dev.kubeos.api.agent.AgentException;
@@ -42,6 +43,8 @@ public final class SettingsPolicy {
 
   private static final Set<String> FILE_MODELS =
       Set.of("kernel.sysctl.persist", "kubernetes.kubelet", "container.containerd", "pam.limits");
+  private static final Set<String> KEY_MODELS =
+      Set.of("kubernetes.kubelet", "container.containerd");
   private static final String DEFAULTS_SOURCE = "compiled-in defaults";
   private static final String DEFAULTS_TEXT = readDefaults();
   private static final SettingsPolicy DEFAULTS = parse(DEFAULTS_TEXT, DEFAULTS_SOURCE);
@@ -53,6 +56,7 @@ public final class SettingsPolicy {
   private final List<CmdlineRule> cmdlineAllow;
   private final List<CmdlineRule> cmdlineDeny;
   private final Map<String, List<String>> paths;
+  private final Map<String, List<KeyRule>> keyDeny;
 
   private SettingsPolicy(
       String source,
@@ -61,8 +65,10 @@ public final class SettingsPolicy {
       List<SysctlRule> sysctlDeny,
       List<CmdlineRule> cmdlineAllow,
       List<CmdlineRule> cmdlineDeny,
-      Map<String, List<String>> paths) {
+      Map<String, List<String>> paths,
+      Map<String, List<KeyRule>> keyDeny) {
     this.source = source;
+    this.keyDeny = keyDeny;
     this.broken = broken;
     this.sysctlAllow = sysctlAllow;
     this.sysctlDeny = sysctlDeny;
@@ -116,7 +122,8 @@ public final class SettingsPolicy {
 
   /** A policy that refuses every request with {@code reason}. */
   static SettingsPolicy broken(String source, String reason) {
-    return new SettingsPolicy(source, reason, List.of(), List.of(), List.of(), List.of(), Map.of());
+    return new SettingsPolicy(
+        source, reason, List.of(), List.of(), List.of(), List.of(), Map.of(), Map.of());
   }
 
   /**
@@ -137,7 +144,7 @@ public final class SettingsPolicy {
     if (root == null || !root.isObject()) {
       throw new IllegalArgumentException("the top level must be a map {sysctl, cmdline, paths}");
     }
-    members(root, "", Set.of("description", "sysctl", "cmdline", "paths"));
+    members(root, "", Set.of("description", "sysctl", "cmdline", "paths", "keys"));
     JsonNode sysctl = section(root, "sysctl");
     JsonNode cmdline = section(root, "cmdline");
     JsonNode pathsNode = section(root, "paths");
@@ -170,6 +177,30 @@ public final class SettingsPolicy {
       }
       paths.put(model, List.copyOf(patterns));
     }
+    Map<String, List<KeyRule>> keyDeny = new LinkedHashMap<>();
+    JsonNode keys = root.get("keys");
+    if (keys != null) {
+      if (!keys.isObject()) {
+        throw new IllegalArgumentException("'keys' is not a map");
+      }
+      for (Iterator<String> it = keys.fieldNames(); it.hasNext(); ) {
+        String model = it.next();
+        if (!KEY_MODELS.contains(model)) {
+          throw new IllegalArgumentException(
+              "keys." + model + ": not a model with dotted keys (" + KEY_MODELS + ")");
+        }
+        JsonNode m = keys.get(model);
+        if (!m.isObject()) {
+          throw new IllegalArgumentException("'keys." + model + "' is not a map");
+        }
+        members(m, "keys." + model + ".", Set.of("deny"));
+        List<KeyRule> rules = new ArrayList<>();
+        for (String r : strings(m, "keys." + model + ".deny", false)) {
+          rules.add(KeyRule.parse(r, "keys." + model + ".deny"));
+        }
+        keyDeny.put(model, List.copyOf(rules));
+      }
+    }
     return new SettingsPolicy(
         source,
         null,
@@ -177,12 +208,13 @@ public final class SettingsPolicy {
         List.copyOf(sysctlDeny),
         List.copyOf(cmdlineAllow),
         List.copyOf(cmdlineDeny),
-        Map.copyOf(paths));
+        Map.copyOf(paths),
+        Map.copyOf(keyDeny));
   }
 
   private SettingsPolicy from(String otherSource) {
     return new SettingsPolicy(
-        otherSource, broken, sysctlAllow, sysctlDeny, cmdlineAllow, cmdlineDeny, paths);
+        otherSource, broken, sysctlAllow, sysctlDeny, cmdlineAllow, cmdlineDeny, paths, keyDeny);
   }
 
   /** Where the policy came from: its file, or "compiled-in defaults". */
@@ -244,6 +276,19 @@ public final class SettingsPolicy {
       throw denied(
           subject + " is not allowed",
           "allow-sysctl " + texts(sysctlAllow) + " has none that matches");
+    }
+  }
+
+  /**
+   * Checks a dotted key of a YAML/TOML model ({@code segments} as parsed from {@code key}) against
+   * the model's key deny rules.
+   */
+  public void checkKey(String model, String key, List<String> segments) {
+    requireUsable();
+    for (KeyRule r : keyDeny.getOrDefault(model, List.of())) {
+      if (r.overlaps(segments)) {
+        throw denied(model + " key " + key + " is denied", "keys." + model + ".deny " + r.text());
+      }
     }
   }
 

@@ -58,6 +58,7 @@ final class StructuredModel implements SettingsModel {
     JsonNode tree = parse(text, file, null, "does not parse as " + format() + " now");
     for (SettingChange c : settings.contents()) {
       List<String> path = KeyPath.parse(name, c.key());
+      plan.policy().checkKey(name, c.key(), path);
       if (c.operation() != Operation.DELETE
           && (c.value() == null || c.value().isNull() || c.value().isMissingNode())) {
         throw Invalid.of(name, c.key(), "value missing (use operation delete to remove a key)");

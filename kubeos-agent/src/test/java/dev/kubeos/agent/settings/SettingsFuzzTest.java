@@ -162,6 +162,20 @@ class SettingsFuzzTest {
             config("grub.cmdline.next", null, "panic", F.textNode("0x0"), null),
             config("grub.cmdline.current", null, "init", F.textNode("/bin/sh"), null),
             config(
+                "kubernetes.kubelet", null, "authorization.mode", F.textNode("AlwaysAllow"), null),
+            config(
+                "kubernetes.kubelet",
+                null,
+                "authentication",
+                F.objectNode().set("anonymous", F.objectNode().put("enabled", true)),
+                null),
+            config(
+                "container.containerd",
+                null,
+                "plugins.\"io.containerd.grpc.v1.cri\".containerd.runtimes.runc.options.BinaryName",
+                F.textNode("/tmp/evil"),
+                null),
+            config(
                 "grub.cmdline.current", null, "sysctl.kernel.core_pattern", F.textNode("|x"), ""));
     return Combinators.combine(
             config().list().ofMaxSize(3), evil, Arbitraries.integers().between(0, 3))

@@ -179,6 +179,66 @@ class SettingsPolicyTest {
     }
   }
 
+  private static void key(String model, String key) {
+    DEFAULTS.checkKey(model, key, dev.kubeos.agent.settings.model.KeyPath.parse(model, key));
+  }
+
+  @Test
+  void everyDefaultKeyDenyRuleRefusesItsKeyTheKeysBelowAndTheMapsAbove() throws Exception {
+    JsonNode keys = new ObjectMapper().readTree(SettingsPolicy.defaultsText()).get("keys");
+    for (String model : List.of("kubernetes.kubelet", "container.containerd")) {
+      assertThat(keys.at("/" + model + "/deny")).isNotEmpty();
+      for (JsonNode rule : keys.at("/" + model + "/deny")) {
+        String key = rule.asText().replace("*", "\"io.containerd.grpc.v1.cri\"");
+        refused(() -> key(model, key))
+            .hasMessage(
+                "settings policy: "
+                    + model
+                    + " key "
+                    + key
+                    + " is denied (rule keys."
+                    + model
+                    + ".deny "
+                    + rule.asText()
+                    + ", "
+                    + SRC
+                    + "); nothing was changed");
+        refused(() -> key(model, key + ".below"));
+      }
+    }
+    for (String[] mk :
+        new String[][] {
+          {"kubernetes.kubelet", "authentication.anonymous.enabled"},
+          {"kubernetes.kubelet", "Authorization.Mode"},
+          {"kubernetes.kubelet", "staticPodPath"},
+          {"container.containerd", "plugins"},
+          {"container.containerd", "plugins.\"io.containerd.grpc.v1.cri\""},
+          {"container.containerd", "plugins.\"io.containerd.grpc.v1.cri\".containerd.runtimes"},
+          {
+            "container.containerd",
+            "plugins.\"io.containerd.cri.v1.runtime\".containerd.runtimes.evil.options.BinaryName"
+          },
+          {"container.containerd", "plugins.\"io.containerd.grpc.v1.cri\".cni.bin_dir"},
+        }) {
+      refused(() -> key(mk[0], mk[1])).hasMessageContaining(" is denied (rule keys." + mk[0]);
+    }
+    for (String[] mk :
+        new String[][] {
+          {"kubernetes.kubelet", "maxPods"},
+          {"kubernetes.kubelet", "evictionHard.\"memory.available\""},
+          {"kubernetes.kubelet", "clusterDNS"},
+          {"container.containerd", "plugins.\"io.containerd.grpc.v1.cri\".sandbox_image"},
+          {"container.containerd", "plugins.\"io.containerd.grpc.v1.cri\".enable_cdi"},
+          {
+            "container.containerd",
+            "plugins.\"io.containerd.grpc.v1.cri\".containerd.runtimes.runc.options.SystemdCgroup"
+          },
+          {"container.containerd", "version"},
+        }) {
+      assertThatCode(() -> key(mk[0], mk[1])).as(mk[1]).doesNotThrowAnyException();
+    }
+  }
+
   @Test
   void eachFileModelMayWriteItsOwnFilesOnly() {
     for (String[] ok :
@@ -319,6 +379,22 @@ class SettingsPolicyTest {
           {
             valid.replace("\"allow\": [\"*\"]}, \"paths\"", "\"allow\": [1]}, \"paths\""),
             "not a string"
+          },
+          {
+            valid.replace("\"paths\": {}", "\"paths\": {}, \"keys\": {\"pam.limits\": {}}"),
+            "not a model with dotted keys"
+          },
+          {
+            valid.replace(
+                "\"paths\": {}",
+                "\"paths\": {}, \"keys\": {\"kubernetes.kubelet\": {\"deny\": [\"a..b\"]}}"),
+            "not a dotted key"
+          },
+          {
+            valid.replace(
+                "\"paths\": {}",
+                "\"paths\": {}, \"keys\": {\"kubernetes.kubelet\": {\"allow\": []}}"),
+            "unknown member 'keys.kubernetes.kubelet.allow'"
           },
         }) {
       Path file = dir.resolve("settings-policy.json");
