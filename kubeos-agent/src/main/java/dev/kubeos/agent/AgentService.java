@@ -149,8 +149,8 @@ public final class AgentService implements AgentOperations {
 
   @Override
   public OperationResult configure(ConfigureRequest request) {
-    agent.configure(SettingsRequest.fromSocket(request), false);
-    return OperationResult.CONFIGURED;
+    var result = agent.configure(SettingsRequest.fromSocket(request), false);
+    return new OperationResult(OperationResult.CONFIGURED.status(), result.warnings());
   }
 
   @Override

@@ -5,6 +5,7 @@ import static dev.kubeos.api.agent.ErrorCode.PRECONDITION_FAILED;
 
 import dev.kubeos.agent.model.BootState;
 import dev.kubeos.agent.model.NodeView;
+import dev.kubeos.agent.settings.Versions;
 import dev.kubeos.api.agent.AgentException;
 import dev.kubeos.api.agent.Slot;
 import dev.kubeos.api.agent.SlotState;
@@ -20,13 +21,7 @@ final class Preconditions {
   private Preconditions() {}
 
   static void requireVersion(String version) {
-    if (version == null || version.isBlank() || !version.matches("[A-Za-z0-9._+~:-]{1,64}")) {
-      throw new AgentException(
-          INVALID_REQUEST,
-          "invalid version '"
-              + version
-              + "': use 1-64 characters of letters, digits and . _ + ~ : -");
-    }
+    Versions.require(version);
   }
 
   /** init only sets up a fresh image. */

@@ -220,6 +220,19 @@ class AgentFlowIT {
   }
 
   @Test
+  void upstreamsVersionFormIsStagedAndRecordedAsGiven() throws IOException {
+    StageRequest upstream =
+        new StageRequest(
+            URI.create("memory://v2"),
+            SimulatedNode.sha256(V2),
+            "KubeOS 2.0.0",
+            StageRequest.Format.RAW,
+            FetchOptions.defaults());
+    agent().stage(upstream, ProgressListener.NONE);
+    assertThat(agent().status().slots().get(Slot.B).version()).isEqualTo("KubeOS 2.0.0");
+  }
+
+  @Test
   void invalidRequestsAreRefusedBeforeAnythingHappens() {
     StageRequest badDigest =
         new StageRequest(
@@ -235,7 +248,7 @@ class AgentFlowIT {
         new StageRequest(
             URI.create("memory://v2"),
             SimulatedNode.sha256(V2),
-            "v 2; rm -rf /",
+            "v2\n; rm -rf /",
             StageRequest.Format.RAW,
             FetchOptions.defaults());
     assertThatThrownBy(() -> agent().stage(badVersion, ProgressListener.NONE))

@@ -103,6 +103,8 @@ class ImageBuildIT {
     assertThat(debugfs(disk, a, "cat /etc/shadow")).contains("root:$6$salt$roothash:", "ops:!:");
     assertThat(debugfs(disk, a, "cat /etc/group")).contains("wheel:x:10:ops", "ops:x:1001:");
     assertThat(debugfs(disk, a, "cat /etc/KubeOS/health.json")).contains("demo.service");
+    assertThat(debugfs(disk, a, "cat /etc/KubeOS/settings-policy.json"))
+        .contains("\"kernel.core_pattern\"", "\"/etc/persist.conf\"");
     assertThat(debugfs(disk, a, "cat /etc/KubeOS/trust/policy.json"))
         .contains("\"require_signatures\" : true", "\"release.pub\"");
     assertThat(debugfs(disk, a, "cat /etc/KubeOS/trust/release.pub"))

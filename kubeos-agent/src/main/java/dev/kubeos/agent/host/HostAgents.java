@@ -9,6 +9,7 @@ import dev.kubeos.agent.oci.OciImages;
 import dev.kubeos.agent.payload.PayloadSources;
 import dev.kubeos.agent.port.CommandRunner;
 import dev.kubeos.agent.settings.SettingsEngine;
+import dev.kubeos.agent.settings.SettingsPolicy;
 import dev.kubeos.agent.settings.SettingsWriter;
 import dev.kubeos.agent.state.JsonStateStore;
 import dev.kubeos.agent.trust.DetachedSignatureSource;
@@ -74,7 +75,13 @@ public final class HostAgents {
             stateDir.resolve("work"),
             new HealthChecker(loadHealthConfig(options.healthConfig()), commands, clock),
             new SettingsEngine(
-                settingsRoot, stateDir, bootEnv, booted, SettingsWriter.ATOMIC, clock),
+                settingsRoot,
+                stateDir,
+                bootEnv,
+                booted,
+                SettingsWriter.ATOMIC,
+                clock,
+                SettingsPolicy.FILE),
             new PolicyTrustGate(
                 options.trustDir(),
                 new PayloadSignatureSource(

@@ -42,6 +42,7 @@ final class GrubCmdlineModel implements SettingsModel {
     String line = plan.cmdline(name, slot);
     for (SettingChange c : settings.contents()) {
       line = CmdlineText.apply(name, line, c);
+      plan.policy().checkCmdline(name, c.key(), c.text().strip());
     }
     fits(plan, slot, line);
     plan.putCmdline(name, slot, line);

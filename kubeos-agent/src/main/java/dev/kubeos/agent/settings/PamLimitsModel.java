@@ -16,8 +16,7 @@ final class PamLimitsModel implements SettingsModel {
 
   @Override
   public void plan(ModelSettings settings, Plan plan) {
-    Path file =
-        PathPolicy.resolve(plan.root(), name(), settings.configPath(), "/etc/security/limits.conf");
+    Path file = plan.file(name(), settings.configPath(), "/etc/security/limits.conf");
     String text = plan.read(Edit.Kind.FILE, file);
     String next = text == null ? "" : text;
     for (SettingChange c : settings.contents()) {

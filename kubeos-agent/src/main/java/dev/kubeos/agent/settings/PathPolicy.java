@@ -1,6 +1,8 @@
 package dev.kubeos.agent.settings;
 
 import dev.kubeos.agent.settings.model.Invalid;
+import dev.kubeos.api.agent.AgentException;
+import dev.kubeos.api.agent.ErrorCode;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
@@ -9,17 +11,27 @@ import java.util.List;
 
 /**
  * Where settings files may be: absolute paths under /etc, /var/lib/kubelet, /etc/containerd or
- * /etc/security (all re-based under the root), without {@code ..}, and not leaving those
- * directories through a symbolic link. Returns the real path to write (a link inside the allowed
- * directories is followed, so the rename replaces its target, not the link).
+ * /etc/security (all re-based under the root), without {@code ..}, not leaving those directories
+ * through a symbolic link, never inside /etc/KubeOS, and then only the files the node's {@link
+ * SettingsPolicy} allows the model (as requested and as resolved). Returns the real path to write
+ * (a link inside the allowed directories is followed, so the rename replaces its target, not the
+ * link).
  */
 final class PathPolicy {
   static final List<String> ALLOWED =
       List.of("/etc", "/var/lib/kubelet", "/etc/containerd", "/etc/security");
 
+  /** The agent's own configuration (this policy, trust keys, health checks): never written. */
+  static final String NEVER = "/etc/KubeOS";
+
+  static boolean refused(String path) {
+    return path.equals(NEVER) || path.startsWith(NEVER + "/");
+  }
+
   private PathPolicy() {}
 
-  static Path resolve(Path root, String model, String configPath, String defaultPath) {
+  static Path resolve(
+      Path root, SettingsPolicy policy, String model, String configPath, String defaultPath) {
     String p = configPath == null || configPath.isBlank() ? defaultPath : configPath.strip();
     if (!p.startsWith("/")) {
       throw Invalid.of(model, null, "configpath '" + p + "' must be absolute");
@@ -55,6 +67,19 @@ final class PathPolicy {
       if (Files.isDirectory(real)) {
         throw Invalid.of(model, null, "configpath '" + p + "' is a directory");
       }
+      String realText = "/" + realRoot.relativize(real);
+      if (refused(p) || refused(realText)) {
+        throw new AgentException(
+            ErrorCode.POLICY_DENIED,
+            "settings policy: "
+                + model
+                + " configpath "
+                + p
+                + " is inside the agent's own configuration (rule never-write "
+                + NEVER
+                + ", built in); nothing was changed");
+      }
+      policy.checkPath(model, p, realText);
       return real;
     } catch (IOException e) {
       throw Invalid.of(model, null, "configpath '" + p + "' cannot be resolved: " + e.getMessage());

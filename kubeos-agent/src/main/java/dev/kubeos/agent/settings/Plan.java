@@ -23,13 +23,28 @@ public final class Plan {
   private final Path root;
   private final BootEnv bootEnv;
   private final Slot booted;
+  private final SettingsPolicy policy;
   private final Map<String, Edit> edits = new LinkedHashMap<>();
   private BootState boot;
 
-  Plan(Path root, BootEnv bootEnv, Slot booted) {
+  Plan(Path root, BootEnv bootEnv, Slot booted, SettingsPolicy policy) {
     this.root = root;
     this.bootEnv = bootEnv;
     this.booted = booted;
+    this.policy = policy;
+  }
+
+  /** The node's settings policy, which every change must pass. */
+  public SettingsPolicy policy() {
+    return policy;
+  }
+
+  /**
+   * The file a model writes: {@code configPath}, or {@code defaultPath} without one, checked by
+   * {@link PathPolicy} and the node's policy; the real path to write.
+   */
+  Path file(String model, String configPath, String defaultPath) {
+    return PathPolicy.resolve(root, policy, model, configPath, defaultPath);
   }
 
   public Path root() {

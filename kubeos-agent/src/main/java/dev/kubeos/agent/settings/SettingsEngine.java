@@ -5,11 +5,16 @@ import dev.kubeos.agent.model.BootState;
 import dev.kubeos.agent.settings.model.Invalid;
 import dev.kubeos.agent.settings.model.ModelSettings;
 import dev.kubeos.agent.settings.model.SettingsRequest;
+import dev.kubeos.agent.settings.model.SysctlText;
 import dev.kubeos.agent.settings.model.UnifiedDiff;
+import dev.kubeos.agent.settings.model.UpstreamLeniency;
 import dev.kubeos.api.agent.AgentException;
 import dev.kubeos.api.agent.ErrorCode;
 import dev.kubeos.api.agent.Slot;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.util.ArrayList;
@@ -17,12 +22,15 @@ import java.util.EnumMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Supplier;
 
 /**
  * Applies node settings all-or-nothing: every change of a request is validated and planned before
  * anything is written; then the previous contents are recorded on PERSIST, files and /proc/sys
  * values are written in request order, and the kernel command lines last (one boot-env write). A
- * failure restores everything already written. Unchanged targets are not written at all.
+ * failure restores everything already written. Unchanged targets are not written at all. Every
+ * change must pass the node's {@link SettingsPolicy}; entries upstream skips with a warning are
+ * skipped with a warning in the result ({@link UpstreamLeniency}).
  */
 public final class SettingsEngine {
   private static final System.Logger LOG = System.getLogger("kubeos.agent");
@@ -33,6 +41,7 @@ public final class SettingsEngine {
   private final SettingsWriter writer;
   private final SettingsHistory history;
   private final Clock clock;
+  private final Supplier<SettingsPolicy> policy;
   private final Map<String, SettingsModel> models = new LinkedHashMap<>();
 
   /**
@@ -41,9 +50,18 @@ public final class SettingsEngine {
    * @param bootEnv the boot environment (kernel command lines); null when there is none
    * @param booted the booted slot; null when unknown (grub models then refuse)
    * @param writer how files and /proc/sys values are written
+   * @param policy the node's settings policy, read at every request (so an edit of the policy file
+   *     applies to the next request)
    */
   public SettingsEngine(
-      Path root, Path stateDir, BootEnv bootEnv, Slot booted, SettingsWriter writer, Clock clock) {
+      Path root,
+      Path stateDir,
+      BootEnv bootEnv,
+      Slot booted,
+      SettingsWriter writer,
+      Clock clock,
+      Supplier<SettingsPolicy> policy) {
+    this.policy = policy;
     this.root = root;
     this.bootEnv = bootEnv;
     this.booted = booted;
@@ -63,9 +81,27 @@ public final class SettingsEngine {
     }
   }
 
+  /** An engine under the node's policy file {@code policyFile} (defaults when it is missing). */
+  public SettingsEngine(
+      Path root,
+      Path stateDir,
+      BootEnv bootEnv,
+      Slot booted,
+      SettingsWriter writer,
+      Clock clock,
+      Path policyFile) {
+    this(root, stateDir, bootEnv, booted, writer, clock, () -> SettingsPolicy.load(policyFile));
+  }
+
+  /** An engine under the compiled-in default policy. */
+  public SettingsEngine(
+      Path root, Path stateDir, BootEnv bootEnv, Slot booted, SettingsWriter writer, Clock clock) {
+    this(root, stateDir, bootEnv, booted, writer, clock, SettingsPolicy::defaults);
+  }
+
   /** The same engine on another root (for {@code --root}). */
   public SettingsEngine withRoot(Path newRoot, Path stateDir) {
-    return new SettingsEngine(newRoot, stateDir, bootEnv, booted, writer, clock);
+    return new SettingsEngine(newRoot, stateDir, bootEnv, booted, writer, clock, policy);
   }
 
   public Path root() {
@@ -74,24 +110,32 @@ public final class SettingsEngine {
 
   /** Validates, plans and (unless {@code dryRun}) applies a request. */
   public SettingsResult apply(SettingsRequest request, boolean dryRun) {
-    Plan plan = new Plan(realRoot(), bootEnv, booted);
+    SettingsPolicy rules = policy.get();
+    rules.requireUsable();
+    Plan plan = new Plan(realRoot(), bootEnv, booted, rules);
+    List<String> warnings = new ArrayList<>();
     for (ModelSettings m : request.configs()) {
       SettingsModel model = models.get(m.model());
       if (model == null) {
         throw Invalid.of(
             String.valueOf(m.model()), null, "unknown model (known: " + models.keySet() + ")");
       }
-      model.plan(m, plan);
+      UpstreamLeniency.Filtered kept = UpstreamLeniency.filter(m);
+      warnings.addAll(kept.warnings());
+      model.plan(kept.settings(), plan);
     }
     List<Edit> edits = plan.edits();
     if (!dryRun) {
       write(request.version(), edits, true);
     }
-    return result(request.version(), dryRun, edits);
+    warnings.forEach(w -> LOG.log(System.Logger.Level.WARNING, w));
+    return result(request.version(), dryRun, edits, warnings);
   }
 
   /** Restores the state before settings version {@code version} (and undoes every later one). */
   public SettingsResult revert(String version, boolean dryRun) {
+    SettingsPolicy rules = policy.get();
+    rules.requireUsable();
     try {
       List<SettingsHistory.Stored> all = history.list();
       int from = -1;
@@ -105,7 +149,7 @@ public final class SettingsEngine {
             ErrorCode.INVALID_REQUEST,
             "no applied settings version '" + version + "' is recorded (recorded: " + known + ")");
       }
-      Plan plan = new Plan(realRoot(), bootEnv, booted);
+      Plan plan = new Plan(realRoot(), bootEnv, booted, rules);
       Map<String, SettingsHistory.Entry> oldest = new LinkedHashMap<>();
       for (int i = all.size() - 1; i >= from; i--) {
         for (SettingsHistory.Entry e : all.get(i).record().entries()) {
@@ -126,7 +170,7 @@ public final class SettingsEngine {
           history.delete(all.get(i).file());
         }
       }
-      return result(version, dryRun, edits);
+      return result(version, dryRun, edits, List.of());
     } catch (IOException e) {
       throw new AgentException(
           ErrorCode.IO_ERROR, "could not read the settings history: " + e.getMessage(), e);
@@ -151,8 +195,15 @@ public final class SettingsEngine {
       }
       for (Edit e : edits) {
         if (e.kind() != Edit.Kind.CMDLINE) {
-          done.add(e);
-          put(e, e.after());
+          try {
+            put(e, e.after());
+            done.add(e);
+          } catch (IOException | RuntimeException x) {
+            if (!holds(e, e.before())) {
+              done.add(e); // the failed write may have changed it: put it back too
+            }
+            throw x;
+          }
         }
       }
       writeCmdlines(edits);
@@ -212,13 +263,18 @@ public final class SettingsEngine {
     }
   }
 
-  /** Puts back the content before, newest first; returns the targets that could not be. */
+  /**
+   * Puts back the content before, newest first; returns the targets that could not be (a target
+   * that already holds its content before counts as restored).
+   */
   private List<String> restore(List<Edit> done) {
     List<String> failed = new ArrayList<>();
     for (int i = done.size() - 1; i >= 0; i--) {
       Edit e = done.get(i);
       try {
-        put(e, e.before());
+        if (!holds(e, e.before())) {
+          put(e, e.before());
+        }
       } catch (IOException | RuntimeException x) {
         failed.add(e.target());
       }
@@ -226,7 +282,27 @@ public final class SettingsEngine {
     return failed;
   }
 
-  private SettingsResult result(String version, boolean dryRun, List<Edit> edits) {
+  /** Whether a file or /proc/sys target holds {@code content} now (null: the file is absent). */
+  private static boolean holds(Edit e, String content) {
+    try {
+      if (e.kind() == Edit.Kind.PROC) {
+        return content != null
+            && SysctlText.normalize(Files.readString(e.path()))
+                .equals(SysctlText.normalize(content));
+      }
+      if (!Files.exists(e.path(), LinkOption.NOFOLLOW_LINKS)) {
+        return content == null;
+      }
+      return content != null
+          && Files.isRegularFile(e.path())
+          && Files.readString(e.path(), StandardCharsets.UTF_8).equals(content);
+    } catch (IOException | RuntimeException x) {
+      return false;
+    }
+  }
+
+  private SettingsResult result(
+      String version, boolean dryRun, List<Edit> edits, List<String> warnings) {
     List<SettingsResult.Outcome> out = new ArrayList<>();
     for (Edit e : edits) {
       String label =
@@ -239,6 +315,6 @@ public final class SettingsEngine {
           new SettingsResult.Outcome(
               e.model(), label, e.changes() ? UnifiedDiff.of(label, before, after) : ""));
     }
-    return new SettingsResult(version, dryRun, out);
+    return new SettingsResult(version, dryRun, out, warnings);
   }
 }

@@ -13,8 +13,10 @@ import java.util.stream.Stream;
 
 /**
  * The previous content of everything a settings version changed, on PERSIST: one JSON file per
- * applied version, {@code <state-dir>/settings/history/NNNNNN-<version>.json}, written atomically
- * before the first change. File paths are stored relative to the root, so a revert re-bases them.
+ * applied version, {@code <state-dir>/settings/history/NNNNNN-<name>.json}, written atomically
+ * before the first change; the name is {@link Versions#fileName} of the version (the version itself
+ * when it is a plain token, else a hash: a version is data, never a path), and the record holds the
+ * version as given. File paths are stored relative to the root, so a revert re-bases them.
  */
 final class SettingsHistory {
   /** One changed target and its content before the version. */
@@ -35,7 +37,8 @@ final class SettingsHistory {
   Path save(Record record) throws IOException {
     List<Stored> all = list();
     int seq = all.isEmpty() ? 1 : sequence(all.get(all.size() - 1).file()) + 1;
-    Path file = dir.resolve(String.format("%06d-%s.json", seq, record.version()));
+    Path file =
+        dir.resolve(String.format("%06d-%s.json", seq, Versions.fileName(record.version())));
     AtomicFiles.write(
         file, Json.mapper().writerWithDefaultPrettyPrinter().writeValueAsBytes(record));
     return file;

@@ -8,10 +8,14 @@ import java.util.List;
  * @param version the settings version applied (or reverted)
  * @param dryRun nothing was written
  * @param outcomes one per model and target, in request order
+ * @param warnings entries skipped instead of refused, as upstream skips them (empty key, no value,
+ *     {@code kernel.sysctl} delete); the socket's {@code configure} answer carries them
  */
-public record SettingsResult(String version, boolean dryRun, List<Outcome> outcomes) {
+public record SettingsResult(
+    String version, boolean dryRun, List<Outcome> outcomes, List<String> warnings) {
   public SettingsResult {
     outcomes = List.copyOf(outcomes);
+    warnings = List.copyOf(warnings);
   }
 
   /**
@@ -29,7 +33,10 @@ public record SettingsResult(String version, boolean dryRun, List<Outcome> outco
     return outcomes.stream().anyMatch(Outcome::changed);
   }
 
-  /** One line per model and target: "changed" or "no change"; with diffs when asked. */
+  /**
+   * One line per model and target: "changed" or "no change"; with diffs when asked; then one
+   * "warning: ..." line per skipped entry.
+   */
   public String describe(boolean diffs) {
     StringBuilder b = new StringBuilder();
     for (Outcome o : outcomes) {
@@ -45,6 +52,9 @@ public record SettingsResult(String version, boolean dryRun, List<Outcome> outco
     }
     if (outcomes.isEmpty()) {
       b.append("no change\n");
+    }
+    for (String w : warnings) {
+      b.append("warning: ").append(w).append('\n');
     }
     return b.toString();
   }

@@ -52,12 +52,13 @@ final class StructuredModel implements SettingsModel {
 
   @Override
   public void plan(ModelSettings settings, Plan plan) {
-    Path file = PathPolicy.resolve(plan.root(), name, settings.configPath(), defaultPath);
+    Path file = plan.file(name, settings.configPath(), defaultPath);
     String before = plan.read(Edit.Kind.FILE, file);
     String text = before == null ? "" : before;
     JsonNode tree = parse(text, file, null, "does not parse as " + format() + " now");
     for (SettingChange c : settings.contents()) {
       List<String> path = KeyPath.parse(name, c.key());
+      plan.policy().checkKey(name, c.key(), path);
       if (c.operation() != Operation.DELETE
           && (c.value() == null || c.value().isNull() || c.value().isMissingNode())) {
         throw Invalid.of(name, c.key(), "value missing (use operation delete to remove a key)");

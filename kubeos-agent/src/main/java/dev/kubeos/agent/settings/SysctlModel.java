@@ -32,6 +32,7 @@ final class SysctlModel implements SettingsModel {
             c.key(),
             "delete is not possible for a running kernel value; set the value you want instead");
       }
+      plan.policy().checkSysctl(NAME, c.key(), c.text());
       if (c.text().isBlank()) {
         throw Invalid.of(NAME, c.key(), "empty value");
       }

@@ -14,10 +14,12 @@ final class SysctlPersistModel implements SettingsModel {
 
   @Override
   public void plan(ModelSettings settings, Plan plan) {
-    Path file = PathPolicy.resolve(plan.root(), name(), settings.configPath(), "/etc/sysctl.conf");
+    Path file = plan.file(name(), settings.configPath(), "/etc/sysctl.conf");
     String text = plan.read(Edit.Kind.FILE, file);
     String next = text == null ? "" : text;
     for (SettingChange c : settings.contents()) {
+      SysctlText.checkKey(name(), c.key());
+      plan.policy().checkSysctl(name(), c.key(), c.text());
       next = SysctlText.apply(next, c);
     }
     plan.put(name(), Edit.Kind.FILE, file, text == null && next.isEmpty() ? null : next);

@@ -86,7 +86,7 @@ class ConfigureSocketIT {
 
     JsonNode result = client.call("configure", request);
 
-    assertThat(result.path("status").asText()).isEqualTo("Configured");
+    assertThat(result).isEqualTo(params("{'status': 'Configured'}"));
     assertThat(node.read("etc/sysctl.conf")).endsWith("net.ipv4.ip_forward=1\n");
     assertThat(node.read("var/lib/kubelet/config.yaml"))
         .contains("memory.available: 300Mi   # default");
@@ -108,13 +108,56 @@ class ConfigureSocketIT {
     JsonNode request =
         params(
             "{'version': 'v7', 'configs': [{'model': 'kernel.sysctl.persist', 'contents':"
-                + " {'a.b': {'value': '1'}}}, {'model': 'pam.limits', 'contents':"
+                + " {'vm.dirty_ratio': {'value': '1'}}}, {'model': 'pam.limits', 'contents':"
                 + " {'*': {'value': 'soft.nofile'}}}]}");
     assertThatThrownBy(() -> client.call("configure", request))
         .isInstanceOf(AgentException.class)
         .hasMessageContaining("pam.limits, key '*'")
         .extracting(e -> ((AgentException) e).code())
         .isEqualTo(ErrorCode.INVALID_REQUEST);
+    assertThat(node.snapshot()).isEqualTo(before);
+  }
+
+  @Test
+  void upstreamsLenientShapesAnswerConfiguredWithWarnings() throws Exception {
+    JsonNode request =
+        params(
+            "{'configs': [{'model': 'kernel.sysctl', 'config_path': '', 'contents':"
+                + " {'kernel.sysrq': {'value': '', 'operation': 'delete'},"
+                + " 'net.ipv4.ip_forward': {'value': '1', 'operation': ''},"
+                + " '': {'value': '1', 'operation': ''},"
+                + " 'vm.swappiness': {'value': null, 'operation': ''}}}]}");
+
+    JsonNode result = client.call("configure", request);
+
+    assertThat(result.path("status").asText()).isEqualTo("Configured");
+    assertThat(result.path("warnings"))
+        .extracting(JsonNode::asText)
+        .containsExactly(
+            "settings model kernel.sysctl, key 'kernel.sysrq': operation delete is not possible"
+                + " for a running kernel value, entry skipped (as upstream does)",
+            "settings model kernel.sysctl: empty key, entry skipped (as upstream does)",
+            "settings model kernel.sysctl, key 'vm.swappiness': no value given for update, entry"
+                + " skipped (as upstream does)");
+    assertThat(node.read("proc/sys/net/ipv4/ip_forward")).isEqualTo("1\n");
+    assertThat(node.read("proc/sys/vm/swappiness")).isEqualTo("60\n");
+  }
+
+  @Test
+  void aPolicyRefusalAnswersPolicyDeniedAndChangesNothing() throws Exception {
+    node.write("proc/sys/kernel/core_pattern", "core\n");
+    Map<String, String> before = node.snapshot();
+    JsonNode request =
+        params(
+            "{'configs': [{'model': 'kernel.sysctl', 'contents':"
+                + " {'kernel.core_pattern': {'value': '|/tmp/evil %p'}}}]}");
+    assertThatThrownBy(() -> client.call("configure", request))
+        .isInstanceOf(AgentException.class)
+        .hasMessageContaining(
+            "settings policy: kernel.sysctl key kernel.core_pattern is denied (rule deny-sysctl"
+                + " kernel.core_pattern, ")
+        .extracting(e -> ((AgentException) e).code())
+        .isEqualTo(ErrorCode.POLICY_DENIED);
     assertThat(node.snapshot()).isEqualTo(before);
   }
 

@@ -52,6 +52,14 @@ final class Node {
     return engine(SettingsWriter.ATOMIC);
   }
 
+  /**
+   * An engine under the policy file {@code policy} (the compiled-in defaults when it is absent).
+   */
+  SettingsEngine engine(Path policy) {
+    return new SettingsEngine(
+        root, stateDir, bootEnv, Slot.A, SettingsWriter.ATOMIC, Clock.systemUTC(), policy);
+  }
+
   void write(String path, String content) throws IOException {
     Path p = root.resolve(path);
     Files.createDirectories(p.getParent());

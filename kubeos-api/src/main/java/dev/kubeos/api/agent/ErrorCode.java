@@ -22,6 +22,11 @@ public enum ErrorCode {
    * signed by a key the node does not trust, or signed for another digest or version.
    */
   SIGNATURE_REJECTED(-32015, 77, Action.ROLL_BACK),
+  /**
+   * The node's own settings policy (/etc/KubeOS/settings-policy.json) refuses a settings change,
+   * whatever the cluster asked for; the message names the rule. Nothing was changed.
+   */
+  POLICY_DENIED(-32016, 77, Action.ROLL_BACK),
   /** What was written could not be read back identically. */
   VERIFY_FAILED(-32014, 74, Action.RETRY),
   /**

@@ -74,6 +74,7 @@ public final class OsCustomizer {
     machineId();
     installOverlayHook(root);
     new Accounts(root).apply(plan.rootPasswordHash(), plan.accounts());
+    settingsPolicy();
     for (BuildPlan.FileCopy f : plan.files()) {
       Path target = root.resolve(f.target().substring(1));
       Files.createDirectories(target.getParent());
@@ -173,6 +174,15 @@ public final class OsCustomizer {
       Files.writeString(units.resolve(unit), resource("systemd/" + unit));
       Trees.chmod(units.resolve(unit), 0644);
     }
+  }
+
+  /**
+   * The agent's default settings policy; a {@code [[files]]} entry for the same path replaces it.
+   */
+  private void settingsPolicy() throws IOException {
+    Path file = root.resolve(dev.kubeos.agent.settings.SettingsPolicy.FILE.toString().substring(1));
+    Files.writeString(file, dev.kubeos.agent.settings.SettingsPolicy.defaultsText());
+    Trees.chmod(file, 0644);
   }
 
   /**
