@@ -1,19 +1,35 @@
 package dev.kubeos.container;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.fabric8.kubernetes.api.model.coordination.v1.Lease;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.server.mock.KubernetesCrudDispatcher;
+import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
+import io.fabric8.mockwebserver.Context;
+import io.fabric8.mockwebserver.MockWebServer;
 import java.io.IOException;
 import java.io.InputStream;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermission;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.security.MessageDigest;
+import java.time.Duration;
 import java.util.EnumSet;
+import java.util.HashMap;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
@@ -114,45 +130,179 @@ class ContainerImageIT {
     assertThat(run.stdout).contains("Usage: kubeos proxy").contains("--socket");
   }
 
+  /**
+   * Proves the runtime's module list with the real workload: {@code kubeos operator} from the image
+   * talks TLS to an API server (fabric8's mock server in CRUD mode with https, on 127.0.0.1; the
+   * container shares the host's network namespace for that), wins the leader-election Lease, runs a
+   * reconcile pass and serves Prometheus metrics (jdk.httpserver).
+   */
+  @Test
+  void operatorFromTheImageLeadsOverTlsAndServesMetrics() throws Exception {
+    KubernetesMockServer server =
+        new KubernetesMockServer(
+            new Context(),
+            new MockWebServer(),
+            new HashMap<>(),
+            new KubernetesCrudDispatcher(),
+            true);
+    server.init(InetAddress.getLoopbackAddress(), 0);
+    Path out = work.resolve("operator.out");
+    Path err = work.resolve("operator.err");
+    Process p = null;
+    try (KubernetesClient client = server.createClient()) {
+      for (String f : new String[] {"os", "osinstances"}) {
+        Path crd = Path.of("..", "deploy", "crds", f + ".upgrade.openeuler.org-v1.yml");
+        client.apiextensions().v1().customResourceDefinitions().load(crd.toFile()).create();
+      }
+      assertThat(server.url("/")).startsWith("https://");
+      Path kube = work.resolve("kube");
+      Files.createDirectories(kube);
+      Files.writeString(
+          kube.resolve("config"),
+          String.join(
+              "\n",
+              "apiVersion: v1",
+              "kind: Config",
+              "clusters:",
+              "- name: mock",
+              "  cluster:",
+              "    server: " + server.url("/").replaceAll("/$", ""),
+              "    insecure-skip-tls-verify: true",
+              "users:",
+              "- name: operator",
+              "  user:",
+              "    token: not-checked",
+              "contexts:",
+              "- name: mock",
+              "  context: {cluster: mock, user: operator}",
+              "current-context: mock",
+              ""));
+      Files.setPosixFilePermissions(kube, PosixFilePermissions.fromString("rwxr-xr-x"));
+      Files.setPosixFilePermissions(
+          kube.resolve("config"), PosixFilePermissions.fromString("rw-r--r--"));
+      int port;
+      try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+        port = s.getLocalPort();
+      }
+      Spec spec =
+          new Spec(
+              List.of(
+                  "operator",
+                  "--kubeconfig",
+                  "/kube/config",
+                  "--lease-namespace",
+                  "kubeos-system",
+                  "--metrics-address",
+                  "127.0.0.1",
+                  "--metrics-port",
+                  Integer.toString(port)),
+              false,
+              Map.of(kube, "/kube"),
+              List.of("POD_NAME=operator-in-image"));
+      Process running = startContainer("operator", spec, out, err);
+      p = running;
+      HttpClient http = HttpClient.newHttpClient();
+      await()
+          .atMost(Duration.ofMinutes(3))
+          .pollInterval(Duration.ofMillis(500))
+          .failFast("the operator exited", () -> !running.isAlive())
+          .untilAsserted(
+              () -> {
+                Lease lease =
+                    client
+                        .resources(Lease.class)
+                        .inNamespace("kubeos-system")
+                        .withName("kubeos-operator")
+                        .get();
+                assertThat(lease).isNotNull();
+                assertThat(lease.getSpec().getHolderIdentity()).isEqualTo("operator-in-image");
+                HttpResponse<String> metrics =
+                    http.send(
+                        HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/metrics"))
+                            .timeout(Duration.ofSeconds(10))
+                            .build(),
+                        HttpResponse.BodyHandlers.ofString());
+                assertThat(metrics.statusCode()).isEqualTo(200);
+                assertThat(metrics.body()).contains("kubeos_reconcile_duration");
+              });
+    } catch (org.awaitility.core.ConditionTimeoutException
+        | org.awaitility.core.TerminalFailureException e) {
+      throw new AssertionError(e.getMessage() + "\noperator stderr:\n" + Files.readString(err), e);
+    } finally {
+      if (p != null) {
+        stopContainer("operator", p);
+      }
+      server.destroy();
+    }
+  }
+
   record Run(int exit, String stdout, String stderr) {}
 
+  /**
+   * What differs between the containers of these tests: arguments after the entrypoint, whether the
+   * container gets a network namespace of its own, read-only bind mounts (host dir to container
+   * dir) and extra environment.
+   */
+  record Spec(List<String> args, boolean ownNetwork, Map<Path, String> binds, List<String> env) {
+    static Spec of(String... args) {
+      return new Spec(List.of(args), true, Map.of(), List.of());
+    }
+  }
+
   private static Run runInContainer(String id, String... args) throws Exception {
-    assumeTrue(
-        "root".equals(System.getProperty("user.name")),
-        "runc needs root here (CI and the e2e tier run as root)");
-    assertThat(RUNC).as("runc: scripts/install-deps.sh installs it").isExecutable();
-    Path bundle = rootfs.getParent();
-    Files.writeString(bundle.resolve("config.json"), runtimeConfig(List.of(args)));
-    Path state = work.resolve("runc-state");
-    Files.createDirectories(state);
-    String name = "kubeos-it-" + id + "-" + ProcessHandle.current().pid();
     Path out = work.resolve(id + ".out");
     Path err = work.resolve(id + ".err");
-    Process p =
-        new ProcessBuilder(
-                RUNC.toString(),
-                "--root",
-                state.toString(),
-                "run",
-                "--bundle",
-                bundle.toString(),
-                name)
-            .redirectInput(ProcessBuilder.Redirect.from(Path.of("/dev/null").toFile()))
-            .redirectOutput(out.toFile())
-            .redirectError(err.toFile())
-            .start();
+    Process p = startContainer(id, Spec.of(args), out, err);
     if (!p.waitFor(180, TimeUnit.SECONDS)) {
-      p.destroyForcibly();
-      new ProcessBuilder(RUNC.toString(), "--root", state.toString(), "delete", "--force", name)
-          .start()
-          .waitFor(30, TimeUnit.SECONDS);
+      stopContainer(id, p);
       throw new AssertionError("container did not exit within 180 s: " + Files.readString(err));
     }
     return new Run(p.exitValue(), Files.readString(out), Files.readString(err));
   }
 
+  private static Process startContainer(String id, Spec spec, Path out, Path err)
+      throws IOException {
+    assumeTrue(
+        "root".equals(System.getProperty("user.name")),
+        "runc needs root here (CI and the e2e tier run as root)");
+    assertThat(RUNC).as("runc: scripts/install-deps.sh installs it").isExecutable();
+    Path bundle = rootfs.getParent();
+    Files.writeString(bundle.resolve("config.json"), runtimeConfig(spec));
+    Files.createDirectories(state());
+    return new ProcessBuilder(
+            RUNC.toString(),
+            "--root",
+            state().toString(),
+            "run",
+            "--bundle",
+            bundle.toString(),
+            containerName(id))
+        .redirectInput(ProcessBuilder.Redirect.from(Path.of("/dev/null").toFile()))
+        .redirectOutput(out.toFile())
+        .redirectError(err.toFile())
+        .start();
+  }
+
+  private static void stopContainer(String id, Process p) throws Exception {
+    new ProcessBuilder(
+            RUNC.toString(), "--root", state().toString(), "delete", "--force", containerName(id))
+        .redirectErrorStream(true)
+        .redirectOutput(ProcessBuilder.Redirect.DISCARD)
+        .start()
+        .waitFor(60, TimeUnit.SECONDS);
+    p.destroyForcibly().waitFor(60, TimeUnit.SECONDS);
+  }
+
+  private static Path state() {
+    return work.resolve("runc-state");
+  }
+
+  private static String containerName(String id) {
+    return "kubeos-it-" + id + "-" + ProcessHandle.current().pid();
+  }
+
   /** An OCI runtime config (spec 1.0) for the image: its entrypoint, user, env and workdir. */
-  private static String runtimeConfig(List<String> args) throws IOException {
+  private static String runtimeConfig(Spec spec) throws IOException {
     JsonNode c = imageConfig.path("config");
     String[] user = c.path("User").asText().split(":");
     ObjectNode root = JSON.createObjectNode();
@@ -165,9 +315,10 @@ class ContainerImageIT {
         .put("gid", Integer.parseInt(user[1]));
     ArrayNode argv = process.putArray("args");
     c.path("Entrypoint").forEach(argv::add);
-    args.forEach(argv::add);
+    spec.args().forEach(argv::add);
     ArrayNode env = process.putArray("env");
     c.path("Env").forEach(env::add);
+    spec.env().forEach(env::add);
     process.put("cwd", c.path("WorkingDir").asText("/"));
     ObjectNode caps = process.putObject("capabilities");
     for (String set : List.of("bounding", "effective", "permitted", "inheritable", "ambient")) {
@@ -180,11 +331,16 @@ class ContainerImageIT {
     mount(mounts, "/proc", "proc", "proc", "nosuid", "noexec", "nodev");
     mount(mounts, "/dev", "tmpfs", "tmpfs", "nosuid", "strictatime", "mode=755", "size=65536k");
     mount(mounts, "/tmp", "tmpfs", "tmpfs", "nosuid", "nodev", "mode=1777", "size=65536k");
+    spec.binds()
+        .forEach((host, dest) -> mount(mounts, dest, "bind", host.toString(), "rbind", "ro"));
     ObjectNode linux = root.putObject("linux");
     ArrayNode ns = linux.putArray("namespaces");
-    // a network namespace of its own: only a loopback device that is down, so no egress
+    // a network namespace of its own: only a loopback device that is down, so no egress;
+    // without one the container shares the host's (the TLS test reaches 127.0.0.1 only)
     for (String type : List.of("pid", "network", "ipc", "uts", "mount")) {
-      ns.addObject().put("type", type);
+      if (spec.ownNetwork() || !type.equals("network")) {
+        ns.addObject().put("type", type);
+      }
     }
     ArrayNode masked = linux.putArray("maskedPaths");
     List.of("/proc/kcore", "/proc/keys", "/proc/timer_list", "/sys/firmware").forEach(masked::add);
