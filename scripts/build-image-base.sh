@@ -79,12 +79,19 @@ drift() { # name locked used
   echo "build-image-base: WARNING: $1 $2 is locked but unavailable, using $3 (refresh the lock: scripts/build-image-base.sh --refresh-lock)" >&2
 }
 
+apt_updated=false
 fetch() { # name version -> path of the cached .deb, or nothing
   local name=$1 version=$2 file="$cache/$1=$2.deb" tmp
   if [ ! -f "$file" ]; then
     tmp=$(mktemp -d)
     if (cd "$tmp" && apt-get download -q "$name=$version" >/dev/null 2>&1); then
       mv "$tmp"/"${name}"_*.deb "$file"
+    elif ! $apt_updated && [ "$(id -u)" -eq 0 ]; then
+      # a machine whose package lists are missing or older than the lock: refresh them once
+      apt_updated=true; apt-get update -qq >/dev/null 2>&1 || true
+      if (cd "$tmp" && apt-get download -q "$name=$version" >/dev/null 2>&1); then
+        mv "$tmp"/"${name}"_*.deb "$file"
+      fi
     fi
     rm -rf "$tmp"
   fi
