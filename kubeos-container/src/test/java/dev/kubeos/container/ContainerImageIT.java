@@ -14,6 +14,7 @@ import io.fabric8.kubernetes.client.server.mock.KubernetesCrudDispatcher;
 import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
 import io.fabric8.mockwebserver.Context;
 import io.fabric8.mockwebserver.MockWebServer;
+import io.fabric8.mockwebserver.http.RecordedRequest;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.InetAddress;
@@ -35,6 +36,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.TreeSet;
 import java.util.concurrent.TimeUnit;
 import java.util.zip.GZIPInputStream;
 import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
@@ -225,6 +227,22 @@ class ContainerImageIT {
                 assertThat(metrics.statusCode()).isEqualTo(200);
                 assertThat(metrics.body()).contains("kubeos_reconcile_duration");
               });
+      // every request the operator made is one its RBAC grants (the test's own Lease reads are
+      // among them, and are granted too); the Lease renewals prove its verb
+      Set<String> observed = new TreeSet<>();
+      for (RecordedRequest r; (r = server.takeRequest(200, TimeUnit.MILLISECONDS)) != null; ) {
+        if (!r.getPath().startsWith("/apis/apiextensions.k8s.io/")) { // the test's CRD setup
+          observed.add(rbacCall(r.getMethod(), r.getPath()));
+        }
+      }
+      assertThat(DeployManifestsTest.OPERATOR_CALLS).containsAll(observed);
+      assertThat(observed)
+          .contains(
+              "kubeos-system|coordination.k8s.io|leases#kubeos-operator|patch",
+              "cluster|upgrade.openeuler.org|os|watch",
+              "cluster||nodes|watch",
+              "cluster||pods|watch",
+              "cluster|upgrade.openeuler.org|osinstances|watch");
     } catch (org.awaitility.core.ConditionTimeoutException
         | org.awaitility.core.TerminalFailureException e) {
       throw new AssertionError(e.getMessage() + "\noperator stderr:\n" + Files.readString(err), e);
@@ -234,6 +252,40 @@ class ContainerImageIT {
       }
       server.destroy();
     }
+  }
+
+  /**
+   * An API request in the notation of {@link DeployManifestsTest}'s call lists: {@code
+   * scope|apiGroup|resource[/subresource][#name]|verb}, with the verb RBAC checks (GET of a
+   * collection is list, with watch=true watch). Leases are granted by a Role in their namespace,
+   * everything else by a ClusterRole.
+   */
+  static String rbacCall(String method, String pathAndQuery) {
+    URI u = URI.create(pathAndQuery);
+    String query = u.getQuery() == null ? "" : u.getQuery();
+    List<String> seg = List.of(u.getPath().substring(1).split("/"));
+    String group = seg.get(0).equals("api") ? "" : seg.get(1);
+    seg = seg.subList(seg.get(0).equals("api") ? 2 : 3, seg.size());
+    String ns = null;
+    if (seg.size() >= 3 && seg.get(0).equals("namespaces")) {
+      ns = seg.get(1);
+      seg = seg.subList(2, seg.size());
+    }
+    String name = seg.size() > 1 ? seg.get(1) : null;
+    String resource = seg.get(0) + (seg.size() > 2 ? "/" + seg.get(2) : "");
+    String verb =
+        switch (method) {
+          case "GET" -> name != null ? "get" : query.contains("watch=true") ? "watch" : "list";
+          case "POST" -> "create";
+          case "PUT" -> "update";
+          case "PATCH" -> "patch";
+          case "DELETE" -> name != null ? "delete" : "deletecollection";
+          default -> method.toLowerCase(java.util.Locale.ROOT);
+        };
+    if (seg.get(0).equals("leases")) {
+      return ns + "|" + group + "|" + resource + (name == null ? "" : "#" + name) + "|" + verb;
+    }
+    return "cluster|" + group + "|" + resource + "|" + verb;
   }
 
   record Run(int exit, String stdout, String stderr) {}

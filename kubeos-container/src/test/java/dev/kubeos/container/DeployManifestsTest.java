@@ -53,8 +53,9 @@ class DeployManifestsTest {
    *       annotations), JSON patch of OS status through the status subresource, create of core
    *       Events;
    *   <li>Operator: fabric8's LeaderElector with a LeaseLock named kubeos-operator in the pod's
-   *       namespace: get and update of that Lease, create of it when missing (create cannot be
-   *       limited by name).
+   *       namespace: get of that Lease, create of it when missing (create cannot be limited by
+   *       name), and acquire/renew/release as a JSON merge patch (fabric8 8's ResourceLock.update
+   *       sends PATCH, not PUT; ContainerImageIT checks the verbs the running operator uses).
    * </ul>
    */
   static final Set<String> OPERATOR_CALLS =
@@ -73,7 +74,7 @@ class DeployManifestsTest {
           "cluster||events|create",
           "kubeos-system|coordination.k8s.io|leases|create",
           "kubeos-system|coordination.k8s.io|leases#kubeos-operator|get",
-          "kubeos-system|coordination.k8s.io|leases#kubeos-operator|update");
+          "kubeos-system|coordination.k8s.io|leases#kubeos-operator|patch");
 
   /**
    * Every Kubernetes API call of {@code kubeos proxy} (kubeos-cluster, package proxy):
