@@ -17,7 +17,9 @@
 #   the lock with today's candidates.
 #   The JDK is the installed one (jlink needs its jmods); its version is checked the same way.
 # Output: OUT_DIR/root (the tree), OUT_DIR/packages.txt (the versions used), OUT_DIR/tree.sha256
-# (one digest over every path, type, mode and content: equal trees, equal digest).
+# (one digest over every path, type, mode and content: equal trees, equal digest). A tree built
+# from exactly the locked packages is also kept in ${KUBEOS_IMAGE_BASE_CACHE:-~/.cache/kubeos/image-base}
+# under a stamp of this script, the lock and the JDK, and reused only while it matches its digest.
 # Reproducible: the same packages and JDK give the same tree; Jib then fixes every timestamp and
 # orders the entries, so the image digest follows (scripts/check-image-reproducible.sh).
 set -euo pipefail
@@ -69,26 +71,44 @@ stamp=$(cat "${BASH_SOURCE[0]}" "$lock" <(echo "$strict $(installed "$jdk_packag
 if [ -f "$out/stamp" ] && [ "$(cat "$out/stamp")" = "$stamp" ] && [ -d "$out/root" ]; then
   echo "image base: $out/root is up to date (tree sha256:$(cat "$out/tree.sha256"))"; exit 0
 fi
+# one digest over a tree: path, type, executable bit (what Jib's permissions keep) and content
+tree_digest() {
+  (cd "$1" && { find . -mindepth 1 -type d -printf 'd %p\n'; find . -type f -perm /111 -printf 'x %p\n'
+    find . -type f -print0 | xargs -0 sha256sum; } | sort) | sha256sum | cut -d' ' -f1
+}
+# A tree built from exactly the locked packages is kept per stamp (clean builds skip the jlink);
+# it is used only if its content still has the digest it was stored with.
+stored=${KUBEOS_IMAGE_BASE_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/kubeos/image-base}/$stamp
+rm -rf "$out"
+if [ -f "$stored/tree.sha256" ] && [ -d "$stored/root" ]; then
+  cp -a "$stored" "$out"
+  if [ "$(tree_digest "$out/root")" = "$(cat "$out/tree.sha256")" ]; then
+    echo "image base: $out/root from $stored (tree sha256:$(cat "$out/tree.sha256"))"; exit 0
+  fi
+  echo "build-image-base: $stored does not match its digest, building anew" >&2
+  rm -rf "$out" "$stored"
+fi
 mkdir -p "$cache"
-rm -rf "$out"; mkdir -p "$out/root"
+mkdir -p "$out/root"
+drifted=false
 root=$out/root
 : > "$out/packages.txt"
 
 drift() { # name locked used
   if $strict; then die "$1 $2 is locked but Debian now serves $3 (KUBEOS_IMAGE_PACKAGES=locked); run scripts/build-image-base.sh --refresh-lock"; fi
   echo "build-image-base: WARNING: $1 $2 is locked but unavailable, using $3 (refresh the lock: scripts/build-image-base.sh --refresh-lock)" >&2
+  drifted=true
 }
 
-apt_updated=false
 fetch() { # name version -> path of the cached .deb, or nothing
   local name=$1 version=$2 file="$cache/$1=$2.deb" tmp
   if [ ! -f "$file" ]; then
     tmp=$(mktemp -d)
     if (cd "$tmp" && apt-get download -q "$name=$version" >/dev/null 2>&1); then
       mv "$tmp"/"${name}"_*.deb "$file"
-    elif ! $apt_updated && [ "$(id -u)" -eq 0 ]; then
+    elif [ ! -f "$out/.apt-updated" ] && [ "$(id -u)" -eq 0 ]; then
       # a machine whose package lists are missing or older than the lock: refresh them once
-      apt_updated=true; apt-get update -qq >/dev/null 2>&1 || true
+      touch "$out/.apt-updated"; apt-get update -qq >/dev/null 2>&1 || true
       if (cd "$tmp" && apt-get download -q "$name=$version" >/dev/null 2>&1); then
         mv "$tmp"/"${name}"_*.deb "$file"
       fi
@@ -166,8 +186,11 @@ for _ in 1 2 3 4 5 6 7 8; do
 done
 [ -z "$(find "$root" -type l)" ] || die "symbolic links left in $root"
 
-# one digest over the tree: path, type, executable bit (what Jib's permissions keep) and content
-(cd "$root" && { find . -mindepth 1 -type d -printf 'd %p\n'; find . -type f -perm /111 -printf 'x %p\n'
-  find . -type f -print0 | xargs -0 sha256sum; } | sort) | sha256sum | cut -d' ' -f1 > "$out/tree.sha256"
+rm -f "$out/.apt-updated"
+tree_digest "$root" > "$out/tree.sha256"
 echo "$stamp" > "$out/stamp"
+if ! $drifted; then
+  rm -rf "$(dirname "$stored")"; mkdir -p "$(dirname "$stored")"
+  cp -a "$out" "$stored.tmp" && mv "$stored.tmp" "$stored"
+fi
 echo "image base: $root ($(du -sh "$root" | cut -f1), tree sha256:$(cat "$out/tree.sha256"))"
