@@ -79,7 +79,7 @@ tree_digest() {
 # A tree built from exactly the locked packages is kept per stamp (clean builds skip the jlink);
 # it is used only if its content still has the digest it was stored with.
 stored=${KUBEOS_IMAGE_BASE_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/kubeos/image-base}/$stamp
-rm -rf "$out"
+rm -rf "$out"; mkdir -p "$(dirname "$out")"
 if [ -f "$stored/tree.sha256" ] && [ -d "$stored/root" ]; then
   cp -a "$stored" "$out"
   if [ "$(tree_digest "$out/root")" = "$(cat "$out/tree.sha256")" ]; then
