@@ -18,6 +18,7 @@ PACKAGES=(
   openssl                  # KeysIT: keys made by openssl must be readable by the signing code
   docker-registry          # OCI payload tests: CNCF distribution 2.8 on 127.0.0.1 (RegistryServer)
   skopeo                   # OciSignatureIT pushes with it; baseline of bench/oci-bench.sh
+  runc                     # ContainerImageIT runs the built kubeos image under a real OCI runtime
 )
 if [ "${1:-}" = "--with-qemu" ]; then
   PACKAGES+=(
