@@ -1,11 +1,11 @@
 package dev.kubeos.agent;
 
-import dev.kubeos.formats.digest.Sha256;
 import dev.kubeos.agent.port.PayloadOpener;
-import dev.kubeos.oci.source.PayloadSource;
 import dev.kubeos.agent.stage.ResolvedPayload;
 import dev.kubeos.api.agent.AgentException;
 import dev.kubeos.api.agent.ErrorCode;
+import dev.kubeos.formats.digest.Sha256;
+import dev.kubeos.oci.source.PayloadSource;
 
 /**
  * Turns a {@link StageRequest} into the one {@link ResolvedPayload} it names: the only place that

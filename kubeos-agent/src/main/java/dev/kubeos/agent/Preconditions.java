@@ -1,6 +1,5 @@
 package dev.kubeos.agent;
 
-import static dev.kubeos.api.agent.ErrorCode.INVALID_REQUEST;
 import static dev.kubeos.api.agent.ErrorCode.PRECONDITION_FAILED;
 
 import dev.kubeos.agent.model.BootState;

@@ -191,10 +191,7 @@ class LayeringTest {
         .should()
         .dependOnClassesThat()
         .resideInAnyPackage(
-            "dev.kubeos.crd..",
-            "dev.kubeos.cluster..",
-            "dev.kubeos.image..",
-            "dev.kubeos.cli..")
+            "dev.kubeos.crd..", "dev.kubeos.cluster..", "dev.kubeos.image..", "dev.kubeos.cli..")
         .check(CLASSES);
   }
 

@@ -1,11 +1,11 @@
 package dev.kubeos.agent.delta;
 
+import dev.kubeos.api.agent.AgentException;
+import dev.kubeos.api.agent.ErrorCode;
 import dev.kubeos.formats.chunk.ChunkIndex;
 import dev.kubeos.formats.chunk.ChunkIndexCodec;
 import dev.kubeos.formats.digest.Sha256;
 import dev.kubeos.oci.source.PayloadSource;
-import dev.kubeos.api.agent.AgentException;
-import dev.kubeos.api.agent.ErrorCode;
 import java.io.IOException;
 import java.io.InputStream;
 

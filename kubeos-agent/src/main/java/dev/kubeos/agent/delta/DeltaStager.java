@@ -1,15 +1,15 @@
 package dev.kubeos.agent.delta;
 
+import dev.kubeos.agent.port.BlockDevice;
+import dev.kubeos.agent.stage.ProgressListener;
+import dev.kubeos.api.agent.AgentException;
+import dev.kubeos.api.agent.ErrorCode;
 import dev.kubeos.formats.chunk.Chunk;
 import dev.kubeos.formats.chunk.ChunkId;
 import dev.kubeos.formats.chunk.ChunkIndex;
 import dev.kubeos.formats.chunk.DeltaPlan;
 import dev.kubeos.formats.digest.Sha256;
-import dev.kubeos.agent.port.BlockDevice;
 import dev.kubeos.oci.source.RangeSource;
-import dev.kubeos.agent.stage.ProgressListener;
-import dev.kubeos.api.agent.AgentException;
-import dev.kubeos.api.agent.ErrorCode;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.BitSet;

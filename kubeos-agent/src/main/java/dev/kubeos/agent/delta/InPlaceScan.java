@@ -1,10 +1,10 @@
 package dev.kubeos.agent.delta;
 
+import dev.kubeos.agent.port.BlockDevice;
 import dev.kubeos.formats.chunk.Chunk;
 import dev.kubeos.formats.chunk.ChunkId;
 import dev.kubeos.formats.chunk.ChunkIndex;
 import dev.kubeos.formats.chunk.Chunker;
-import dev.kubeos.agent.port.BlockDevice;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.security.MessageDigest;

@@ -1,8 +1,8 @@
 package dev.kubeos.agent.delta;
 
+import dev.kubeos.agent.port.BlockDevice;
 import dev.kubeos.formats.chunk.Chunk;
 import dev.kubeos.formats.chunk.DeltaPlan;
-import dev.kubeos.agent.port.BlockDevice;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.util.List;

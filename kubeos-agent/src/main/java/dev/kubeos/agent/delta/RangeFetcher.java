@@ -1,12 +1,12 @@
 package dev.kubeos.agent.delta;
 
+import dev.kubeos.api.agent.AgentException;
+import dev.kubeos.api.agent.ErrorCode;
 import dev.kubeos.formats.chunk.Chunk;
 import dev.kubeos.formats.chunk.ChunkId;
 import dev.kubeos.formats.chunk.Chunker;
 import dev.kubeos.formats.chunk.DeltaPlan;
 import dev.kubeos.oci.source.RangeSource;
-import dev.kubeos.api.agent.AgentException;
-import dev.kubeos.api.agent.ErrorCode;
 import java.io.Closeable;
 import java.io.IOException;
 import java.io.InputStream;

@@ -1,10 +1,10 @@
 package dev.kubeos.agent.delta;
 
-import dev.kubeos.formats.chunk.Chunker;
-import dev.kubeos.formats.digest.Sha256;
 import dev.kubeos.agent.port.BlockDevice;
 import dev.kubeos.api.agent.AgentException;
 import dev.kubeos.api.agent.ErrorCode;
+import dev.kubeos.formats.chunk.Chunker;
+import dev.kubeos.formats.digest.Sha256;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.security.MessageDigest;

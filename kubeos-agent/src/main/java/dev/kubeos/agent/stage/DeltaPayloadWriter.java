@@ -3,10 +3,10 @@ package dev.kubeos.agent.stage;
 import dev.kubeos.agent.delta.ChunkIndexLoader;
 import dev.kubeos.agent.delta.DeltaImages;
 import dev.kubeos.agent.delta.DeltaStager;
-import dev.kubeos.formats.chunk.ChunkIndex;
-import dev.kubeos.formats.digest.Sha256;
 import dev.kubeos.agent.payload.RangeSources;
 import dev.kubeos.agent.port.BlockDevice;
+import dev.kubeos.formats.chunk.ChunkIndex;
+import dev.kubeos.formats.digest.Sha256;
 import dev.kubeos.oci.source.RangeSource;
 import java.io.IOException;
 

@@ -1,7 +1,7 @@
 package dev.kubeos.agent.stage;
 
-import dev.kubeos.formats.digest.Sha256;
 import dev.kubeos.agent.port.BlockDevice;
+import dev.kubeos.formats.digest.Sha256;
 import dev.kubeos.oci.source.PayloadSource;
 import java.io.IOException;
 

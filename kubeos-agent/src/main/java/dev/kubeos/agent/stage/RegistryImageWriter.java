@@ -2,14 +2,14 @@ package dev.kubeos.agent.stage;
 
 import dev.kubeos.agent.delta.ChunkIndexLoader;
 import dev.kubeos.agent.delta.DeltaStager;
-import dev.kubeos.formats.chunk.ChunkIndex;
-import dev.kubeos.formats.digest.Sha256;
 import dev.kubeos.agent.port.ImageOpener;
-import dev.kubeos.oci.source.PayloadSource;
 import dev.kubeos.agent.port.RawArtifact;
 import dev.kubeos.agent.port.TarPayload;
 import dev.kubeos.api.agent.AgentException;
 import dev.kubeos.api.agent.ErrorCode;
+import dev.kubeos.formats.chunk.ChunkIndex;
+import dev.kubeos.formats.digest.Sha256;
+import dev.kubeos.oci.source.PayloadSource;
 import java.io.IOException;
 import java.util.Optional;
 
