@@ -66,6 +66,7 @@ class LayeringTest {
     "dev.kubeos.oci",
     "dev.kubeos.oci.http..",
     "dev.kubeos.formats.files..",
+    "dev.kubeos.formats.settings..",
     "dev.kubeos.formats.signing.."
   };
 

@@ -6,6 +6,7 @@ import dev.kubeos.agent.settings.PolicyRules.PathRule;
 import dev.kubeos.agent.settings.PolicyRules.SysctlRule;
 import dev.kubeos.api.agent.AgentException;
 import dev.kubeos.api.agent.ErrorCode;
+import dev.kubeos.formats.settings.DefaultSettingsPolicy;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
@@ -23,7 +24,7 @@ import java.util.Map;
  */
 public final class SettingsPolicy {
   /** Where the node's policy lives. */
-  public static final Path FILE = Path.of("/etc/KubeOS/settings-policy.json");
+  public static final Path FILE = DefaultSettingsPolicy.FILE;
 
   static final String DEFAULTS_SOURCE = "compiled-in defaults";
   private static final String DEFAULTS_TEXT = SettingsPolicyFile.readDefaults();

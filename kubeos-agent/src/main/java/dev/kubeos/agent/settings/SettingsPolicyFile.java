@@ -9,9 +9,8 @@ import dev.kubeos.agent.settings.PolicyRules.CmdlineRule;
 import dev.kubeos.agent.settings.PolicyRules.KeyRule;
 import dev.kubeos.agent.settings.PolicyRules.PathRule;
 import dev.kubeos.agent.settings.PolicyRules.SysctlRule;
+import dev.kubeos.formats.settings.DefaultSettingsPolicy;
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
@@ -197,13 +196,6 @@ final class SettingsPolicyFile {
   }
 
   static String readDefaults() {
-    try (InputStream in = SettingsPolicy.class.getResourceAsStream("settings-policy.json")) {
-      if (in == null) {
-        throw new IllegalStateException("settings-policy.json missing from the agent jar");
-      }
-      return new String(in.readAllBytes(), StandardCharsets.UTF_8);
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
+    return DefaultSettingsPolicy.text();
   }
 }
