@@ -9,9 +9,11 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.kubeos.api.Json;
 import java.io.IOException;
 import java.io.InputStream;
+import java.net.StandardProtocolFamily;
 import java.net.UnixDomainSocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.channels.Channels;
+import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -81,8 +83,9 @@ class JsonRpcServerLimitsIT {
 
   @Test
   void slowAndIdleClientsDoNotHoldUpStatus() throws IOException {
-    // the audit's attack: idle connections and one-byte drips, with the default 5 s deadline
-    Path socket = start(JsonRpcServer.Limits.defaults());
+    // the audit's attack: idle connections and one-byte drips. A long deadline here, so that the
+    // slow ones are provably still being served (not yet cut off) when status is answered
+    Path socket = start(JsonRpcServer.Limits.defaults().withReadTimeout(Duration.ofMinutes(5)));
     for (int i = 0; i < 4; i++) {
       connect(socket);
     }
@@ -94,6 +97,24 @@ class JsonRpcServerLimitsIT {
 
     assertThat(status.at("/result/bootedSlot").asText()).as(status.toString()).isEqualTo("A");
     assertThat(ops.received).containsExactly("status");
+    for (SocketChannel slow : clients.subList(0, 7)) {
+      slow.configureBlocking(false);
+      assertThat(slow.read(ByteBuffer.allocate(16))).as("still open, nothing answered").isZero();
+    }
+  }
+
+  @Test
+  void aListeningChannelBoundElsewhereIsServedAndLeftInPlace() throws IOException {
+    Path path = dir.resolve("inherited.sock");
+    ServerSocketChannel listening = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
+    listening.bind(UnixDomainSocketAddress.of(path));
+    server = new JsonRpcServer(listening, new RpcDispatcher(ops), JsonRpcServer.Limits.defaults());
+    server.start();
+
+    assertThat(call(path, STATUS).at("/result/bootedSlot").asText()).isEqualTo("A");
+
+    server.close();
+    assertThat(path).exists(); // whoever bound it owns the file
   }
 
   @Test
