@@ -132,7 +132,11 @@ class JsonRpcServerLimitsIT {
 
   @Test
   void aConnectionOverTheLimitGetsAClearErrorAndIsClosed() throws IOException {
-    Path socket = start(JsonRpcServer.Limits.defaults().withConnections(2, 2));
+    Path socket =
+        start(
+            JsonRpcServer.Limits.defaults()
+                .withConnections(2, 2)
+                .withReadTimeout(Duration.ofMinutes(5)));
     SocketChannel first = connect(socket);
     SocketChannel second = connect(socket);
     // both hold a slot until they are answered: a round trip proves the server admitted them
@@ -147,6 +151,24 @@ class JsonRpcServerLimitsIT {
     assertThat(refused.at("/error/data/code").asText()).isEqualTo("BUSY");
     assertThat(refused.at("/error/message").asText()).contains("too many connections");
     assertThat(Channels.newInputStream(third).read()).isEqualTo(-1);
+  }
+
+  @Test
+  void onePeerUserCannotTakeEveryConnection() throws IOException {
+    Path socket =
+        start(
+            JsonRpcServer.Limits.defaults()
+                .withConnections(4, 1)
+                .withReadTimeout(Duration.ofMinutes(5)));
+    SocketChannel first = connect(socket);
+    send(first, STATUS);
+    assertThat(answer(first).has("result")).isTrue();
+
+    JsonNode refused = answer(connect(socket));
+
+    assertThat(refused.at("/error/data/code").asText()).isEqualTo("BUSY");
+    assertThat(refused.at("/error/message").asText())
+        .contains("too many connections from user " + System.getProperty("user.name"));
   }
 
   @Test
