@@ -13,8 +13,10 @@ import dev.kubeos.oci.source.FetchOptions;
 import dev.kubeos.rpc.AgentOperations;
 import java.io.IOException;
 import java.net.URI;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -31,6 +33,7 @@ public final class AgentService implements AgentOperations {
   private final Rebooter rebooter;
   private final Path certDir;
   private final Duration rebootDelay;
+  private final List<Path> fileUrlDirs;
   private final ScheduledExecutorService scheduler =
       Executors.newSingleThreadScheduledExecutor(
           r -> {
@@ -44,10 +47,21 @@ public final class AgentService implements AgentOperations {
    *     the caller receives the answer first
    */
   public AgentService(Agent agent, Rebooter rebooter, Path certDir, Duration rebootDelay) {
+    this(agent, rebooter, certDir, rebootDelay, List.of());
+  }
+
+  /**
+   * @param fileUrlDirs the directories whose files a {@code file://} image_url may name over the
+   *     socket (empty: no {@code file://} at all). Anything else would let a caller learn the size
+   *     and SHA-256 of any root-readable file from the answers.
+   */
+  public AgentService(
+      Agent agent, Rebooter rebooter, Path certDir, Duration rebootDelay, List<Path> fileUrlDirs) {
     this.agent = agent;
     this.rebooter = rebooter;
     this.certDir = certDir;
     this.rebootDelay = rebootDelay;
+    this.fileUrlDirs = List.copyOf(fileUrlDirs);
   }
 
   @Override
@@ -91,7 +105,44 @@ public final class AgentService implements AgentOperations {
       throw new AgentException(
           ErrorCode.INVALID_REQUEST, "image_url is not a URL: " + e.getMessage());
     }
+    checkFileUrl(url);
     return new StageRequest(url, r.checkSum(), r.version(), format, fetchOptions(r));
+  }
+
+  /**
+   * A {@code file://} URL must name a file under one of {@link #fileUrlDirs}, symlinks resolved;
+   * other schemes are left to the payload sources (http, https).
+   */
+  private void checkFileUrl(URI url) {
+    if (url.getScheme() == null || !"file".equalsIgnoreCase(url.getScheme())) {
+      return;
+    }
+    Path file;
+    try {
+      file = Path.of(url).toAbsolutePath().normalize();
+      file = Files.exists(file) ? file.toRealPath() : file;
+    } catch (IllegalArgumentException | IOException | java.nio.file.FileSystemNotFoundException e) {
+      throw new AgentException(
+          ErrorCode.INVALID_REQUEST, "image_url is not a usable file URL: " + e.getMessage());
+    }
+    for (Path dir : fileUrlDirs) {
+      Path root;
+      try {
+        root = dir.toRealPath();
+      } catch (IOException missing) {
+        continue;
+      }
+      if (file.startsWith(root) && !file.equals(root)) {
+        return;
+      }
+    }
+    throw new AgentException(
+        ErrorCode.POLICY_DENIED,
+        "file:// image_url is refused over the socket unless it names a file under "
+            + (fileUrlDirs.isEmpty()
+                ? "a configured directory (none is: agent serve --file-url-dir)"
+                : fileUrlDirs
+                    + " (agent serve --file-url-dir); serve the payload over http(s) instead"));
   }
 
   /**

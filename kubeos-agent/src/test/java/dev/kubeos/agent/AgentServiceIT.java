@@ -38,6 +38,7 @@ class AgentServiceIT {
   Path stateDir;
   PayloadServer payloads;
   JsonRpcServer server;
+  Agent agent;
   JsonRpcClient client;
   byte[] v2 = AgentCrashIT.random(21, 3 << 20);
   final List<String> reboots = new CopyOnWriteArrayList<>();
@@ -46,7 +47,7 @@ class AgentServiceIT {
   void serve() throws IOException {
     Path disk = TestDisks.create(dir.resolve("disk.img"), 2, 32, 8);
     stateDir = dir.resolve("state");
-    Agent agent =
+    agent =
         HostAgents.create(
             new AgentOptions(disk, dir.resolve("esp"), stateDir, Slot.A, null, null),
             Clock.systemUTC());
@@ -123,6 +124,48 @@ class AgentServiceIT {
             e -> assertThat(e.code()).isEqualTo(ErrorCode.PRECONDITION_FAILED))
         .hasMessageContaining("nothing verified is staged");
     assertThat(reboots).isEmpty();
+  }
+
+  @Test
+  void fileUrlsOverTheSocketAreLimitedToTheConfiguredDirectories() throws IOException {
+    Path secret = Files.write(dir.resolve("secret"), new byte[] {1, 2, 3});
+    Path allowed = Files.createDirectories(dir.resolve("payloads"));
+    Files.write(allowed.resolve("v2.img"), v2);
+    Files.createSymbolicLink(allowed.resolve("link"), secret);
+    // the default server allows no file:// at all
+    assertThatThrownBy(
+            () ->
+                client.call(
+                    "prepare_upgrade",
+                    upstreamRequest("raw", secret.toUri().toString(), "00".repeat(32))))
+        .isInstanceOfSatisfying(
+            AgentException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.POLICY_DENIED))
+        .hasMessageContaining("file:// image_url is refused over the socket")
+        .hasMessageNotContaining("3 bytes");
+    server.close();
+    AgentService service =
+        new AgentService(
+            agent, reboots::add, dir.resolve("certs"), Duration.ZERO, List.of(allowed));
+    server = new JsonRpcServer(dir.resolve("run/os-agent.sock"), new RpcDispatcher(service));
+    server.start();
+
+    for (Path outside : List.of(secret, allowed.resolve("link"), allowed.resolve("../secret"))) {
+      assertThatThrownBy(
+              () ->
+                  client.call(
+                      "prepare_upgrade",
+                      upstreamRequest(
+                          "raw", "file://" + outside.toAbsolutePath(), "00".repeat(32))))
+          .as(outside.toString())
+          .isInstanceOfSatisfying(
+              AgentException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.POLICY_DENIED));
+    }
+    JsonNode ready =
+        client.call(
+            "prepare_upgrade",
+            upstreamRequest(
+                "raw", allowed.resolve("v2.img").toUri().toString(), SimulatedNode.sha256(v2)));
+    assertThat(ready.get("status").asText()).isEqualTo("UpgradeReady");
   }
 
   @Test

@@ -8,6 +8,8 @@ import dev.kubeos.rpc.JsonRpcServer;
 import dev.kubeos.rpc.RpcDispatcher;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine.Command;
@@ -38,6 +40,45 @@ final class ServeCommand implements Callable<Integer> {
           "Seconds between answering upgrade/rollback and rebooting (default: ${DEFAULT-VALUE}).")
   long rebootDelaySeconds;
 
+  @Option(
+      names = "--read-timeout",
+      paramLabel = "SECONDS",
+      defaultValue = "5",
+      description =
+          "Longest wait for the bytes of one request, separate from how long the operation takes"
+              + " (default: ${DEFAULT-VALUE}).")
+  long readTimeoutSeconds;
+
+  @Option(
+      names = "--max-connections",
+      paramLabel = "N",
+      defaultValue = "" + JsonRpcServer.DEFAULT_MAX_CONNECTIONS,
+      description = "Connections served at once, all peers together (default: ${DEFAULT-VALUE}).")
+  int maxConnections;
+
+  @Option(
+      names = "--max-connections-per-peer",
+      paramLabel = "N",
+      defaultValue = "" + JsonRpcServer.DEFAULT_MAX_CONNECTIONS_PER_PEER,
+      description = "Connections served at once for one peer user (default: ${DEFAULT-VALUE}).")
+  int maxConnectionsPerPeer;
+
+  @Option(
+      names = "--socket-group",
+      paramLabel = "GROUP",
+      description =
+          "A group whose members may use the socket besides root (socket mode 0660 then; default:"
+              + " root only, 0600).")
+  String socketGroup;
+
+  @Option(
+      names = "--file-url-dir",
+      paramLabel = "DIR",
+      description =
+          "A directory whose files a file:// image_url may name over the socket (repeatable;"
+              + " default: none, file:// is refused over the socket).")
+  List<Path> fileUrlDirs = new ArrayList<>();
+
   @Override
   public Integer call() throws Exception {
     AgentService service =
@@ -45,8 +86,14 @@ final class ServeCommand implements Callable<Integer> {
             parent.agent(),
             new SystemdRebooter(new ProcessCommandRunner()),
             parent.certDir,
-            Duration.ofSeconds(rebootDelaySeconds));
-    JsonRpcServer server = new JsonRpcServer(socket, new RpcDispatcher(service));
+            Duration.ofSeconds(rebootDelaySeconds),
+            fileUrlDirs);
+    JsonRpcServer.Limits limits =
+        JsonRpcServer.Limits.defaults()
+            .withReadTimeout(Duration.ofSeconds(readTimeoutSeconds))
+            .withConnections(maxConnections, maxConnectionsPerPeer)
+            .withGroup(socketGroup);
+    JsonRpcServer server = new JsonRpcServer(socket, new RpcDispatcher(service), limits);
     server.start();
     // SIGTERM (systemctl stop): stop accepting, remove the socket file, then let the JVM exit
     CountDownLatch stopped = new CountDownLatch(1);

@@ -51,6 +51,21 @@ class AgentUnitFlagsIT {
     assertThat(run(agent, "status", "--json")).contains("\"v2\"", "VERIFIED");
   }
 
+  /**
+   * Both units end a JVM that ran out of memory instead of leaving it running without answering;
+   * the agent unit's {@code Restart=on-failure} then starts a fresh daemon.
+   */
+  @Test
+  void theUnitsExitOnOutOfMemorySoSystemdRestartsThem() throws IOException {
+    for (String unit : List.of("kubeos-agent.service", "kubeos-health.service")) {
+      List<String> lines = Files.readAllLines(UNIT.resolveSibling(unit));
+      String exec =
+          lines.stream().filter(l -> l.startsWith("ExecStart=")).findFirst().orElseThrow();
+      assertThat(exec.split("\\s+")).as(unit).contains("-XX:+ExitOnOutOfMemoryError");
+    }
+    assertThat(Files.readAllLines(UNIT)).contains("Restart=on-failure");
+  }
+
   /** The unit's JVM options, without the CDS archive whose path only exists on a node. */
   private static List<String> unitJvmFlags() throws IOException {
     String exec =

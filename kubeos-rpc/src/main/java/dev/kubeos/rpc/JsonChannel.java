@@ -26,6 +26,7 @@ final class JsonChannel implements Closeable {
   enum Failure {
     PARSE,
     OVERSIZE,
+    DUPLICATE_KEY,
     TIMEOUT,
     TRUNCATED
   }
@@ -115,6 +116,17 @@ final class JsonChannel implements Closeable {
           token = parser.nextToken();
         }
       } catch (JsonProcessingException e) {
+        String original = String.valueOf(e.getOriginalMessage());
+        if (original.startsWith("Duplicate field")) {
+          // STRICT_DUPLICATE_DETECTION: {"method":"status","method":"upgrade"} runs nothing
+          throw new FramingException(
+              Failure.DUPLICATE_KEY,
+              true,
+              "duplicate key in the request ("
+                  + original.replaceAll("^Duplicate field ", "")
+                  + "): each member may appear once",
+              e);
+        }
         String reason =
             String.valueOf(e.getOriginalMessage())
                 .replaceAll("\\s*\\(for \\w+ starting at \\[.*", "");

@@ -2,97 +2,197 @@ package dev.kubeos.rpc;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.kubeos.api.agent.ErrorCode;
 import java.io.ByteArrayOutputStream;
 import java.io.Closeable;
 import java.io.IOException;
 import java.lang.System.Logger.Level;
+import java.net.UnixDomainSocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.channels.ClosedChannelException;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
 import java.nio.file.Path;
+import java.nio.file.attribute.UserPrincipal;
 import java.time.Duration;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
-import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.SynchronousQueue;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import jdk.net.ExtendedSocketOptions;
+import jdk.net.UnixDomainPrincipal;
 
 /**
  * The agent's JSON-RPC 2.0 server on a Unix domain socket (upstream KubeOS framing: one bare JSON
  * object per request, no newline needed; newline-separated and back-to-back requests work too).
- * Each connection is served by a thread of a small pool, so a long {@code prepare_upgrade} does not
- * hold up {@code status} on another connection. Whether operations may overlap is the business of
- * {@link AgentOperations}; the server passes its typed errors through.
+ *
+ * <p>Limits (see {@link Limits}, documented in docs/agent-api.md): every connection gets its own
+ * thread, started on demand, up to {@link Limits#maxConnections()} at once and {@link
+ * Limits#maxConnectionsPerPeer()} per peer user, so slow or idle clients cannot hold up {@code
+ * status} on another connection; a connection over a limit gets a BUSY error and is closed. The
+ * bytes of one request must arrive within {@link Limits#readTimeout()} (a few seconds), which is
+ * separate from how long the operation then takes: {@code prepare_upgrade} answers on the same
+ * connection after the whole stage. Every peer's credentials (SO_PEERCRED) are checked: uid 0 or
+ * the agent's own user, or, only when {@link Limits#group()} is set, a peer whose group is that
+ * group; anyone else gets a POLICY_DENIED error and the connection ends. Whether operations may
+ * overlap is the business of {@link AgentOperations}; the server passes its typed errors through.
  */
 public final class JsonRpcServer implements Closeable {
-  /** Largest request accepted; bigger ones get an invalid-request error and the connection ends. */
-  public static final int MAX_REQUEST_BYTES = 1 << 20;
+  /**
+   * Largest request accepted by default (256 KiB: upstream's largest, a configure with file
+   * contents, is a few KiB); bigger ones get an invalid-request error and the connection ends. With
+   * {@link #DEFAULT_MAX_CONNECTIONS} this bounds what requests can hold in the heap.
+   */
+  public static final int MAX_REQUEST_BYTES = 256 << 10;
 
-  public static final int DEFAULT_THREADS = 4;
-  public static final Duration DEFAULT_READ_TIMEOUT = Duration.ofSeconds(30);
+  public static final Duration DEFAULT_READ_TIMEOUT = Duration.ofSeconds(5);
+  public static final int DEFAULT_MAX_CONNECTIONS = 16;
+  public static final int DEFAULT_MAX_CONNECTIONS_PER_PEER = 8;
+
+  /**
+   * The server's limits.
+   *
+   * @param readTimeout longest wait for the bytes of one request (and for an idle connection's next
+   *     request); also bounds each wait for a peer to read an answer
+   * @param maxConnections connections served at once, all peers together
+   * @param maxConnectionsPerPeer connections served at once for one peer user
+   * @param maxRequestBytes largest request (a batch counts as one)
+   * @param group a group whose members may connect besides root (null: root only); the socket file
+   *     is then 0660 and owned by that group instead of 0600
+   */
+  public record Limits(
+      Duration readTimeout,
+      int maxConnections,
+      int maxConnectionsPerPeer,
+      int maxRequestBytes,
+      String group) {
+    public Limits {
+      Objects.requireNonNull(readTimeout, "readTimeout");
+      if (readTimeout.isNegative() || readTimeout.isZero()) {
+        throw new IllegalArgumentException("readTimeout must be positive, got " + readTimeout);
+      }
+      if (maxConnections < 1 || maxConnectionsPerPeer < 1 || maxRequestBytes < 1) {
+        throw new IllegalArgumentException(
+            "connection and size limits must be at least 1: "
+                + maxConnections
+                + ", "
+                + maxConnectionsPerPeer
+                + ", "
+                + maxRequestBytes);
+      }
+      if (group != null && group.isBlank()) {
+        group = null;
+      }
+    }
+
+    /** 5 s per request, 16 connections (8 per peer), 256 KiB per request, root only. */
+    public static Limits defaults() {
+      return new Limits(
+          DEFAULT_READ_TIMEOUT,
+          DEFAULT_MAX_CONNECTIONS,
+          DEFAULT_MAX_CONNECTIONS_PER_PEER,
+          MAX_REQUEST_BYTES,
+          null);
+    }
+
+    public Limits withReadTimeout(Duration timeout) {
+      return new Limits(timeout, maxConnections, maxConnectionsPerPeer, maxRequestBytes, group);
+    }
+
+    public Limits withConnections(int overall, int perPeer) {
+      return new Limits(readTimeout, overall, perPeer, maxRequestBytes, group);
+    }
+
+    public Limits withGroup(String name) {
+      return new Limits(readTimeout, maxConnections, maxConnectionsPerPeer, maxRequestBytes, name);
+    }
+  }
 
   private static final System.Logger LOG = System.getLogger(JsonRpcServer.class.getName());
-  private static final int QUEUED_CONNECTIONS = 64;
 
   private final Path socketPath;
+  private final ServerSocketChannel inherited;
   private final RpcDispatcher dispatcher;
   private final ObjectMapper mapper;
-  private final int threads;
-  private final Duration readTimeout;
+  private final Limits limits;
   private final Set<JsonChannel> open = ConcurrentHashMap.newKeySet();
+  private final Map<UserPrincipal, AtomicInteger> perPeer = new ConcurrentHashMap<>();
   private ThreadPoolExecutor pool;
   private SocketFile.Bound bound;
+  private PeerCheck peers;
   private Thread acceptor;
   private volatile boolean closed;
 
   public JsonRpcServer(Path socketPath, RpcDispatcher dispatcher) {
-    this(socketPath, dispatcher, DEFAULT_THREADS, DEFAULT_READ_TIMEOUT);
+    this(socketPath, dispatcher, Limits.defaults());
+  }
+
+  /** A server that binds {@code socketPath} itself when started. */
+  public JsonRpcServer(Path socketPath, RpcDispatcher dispatcher, Limits limits) {
+    this.socketPath = Objects.requireNonNull(socketPath, "socketPath");
+    this.inherited = null;
+    this.dispatcher = Objects.requireNonNull(dispatcher, "dispatcher");
+    this.mapper = dispatcher.mapper();
+    this.limits = Objects.requireNonNull(limits, "limits");
   }
 
   /**
-   * @param threads connections served at once (more wait in a queue)
-   * @param readTimeout how long one request may take to arrive, and how long an idle connection
-   *     stays open
+   * A server on a listening Unix-domain channel that someone else bound (e.g. systemd, via {@link
+   * System#inheritedChannel()}). Its socket file, mode and owner are left as they are, and it is
+   * not deleted on {@link #close()}.
    */
-  public JsonRpcServer(
-      Path socketPath, RpcDispatcher dispatcher, int threads, Duration readTimeout) {
-    this.socketPath = Objects.requireNonNull(socketPath, "socketPath");
+  public JsonRpcServer(ServerSocketChannel listening, RpcDispatcher dispatcher, Limits limits)
+      throws IOException {
+    this.inherited = Objects.requireNonNull(listening, "listening");
+    if (!(listening.getLocalAddress() instanceof UnixDomainSocketAddress)) {
+      throw new IllegalArgumentException(
+          "not a Unix-domain socket: " + listening.getLocalAddress());
+    }
+    this.socketPath = ((UnixDomainSocketAddress) listening.getLocalAddress()).getPath();
     this.dispatcher = Objects.requireNonNull(dispatcher, "dispatcher");
     this.mapper = dispatcher.mapper();
-    if (threads < 1) {
-      throw new IllegalArgumentException("threads must be at least 1, got " + threads);
-    }
-    this.threads = threads;
-    this.readTimeout = Objects.requireNonNull(readTimeout, "readTimeout");
+    this.limits = Objects.requireNonNull(limits, "limits");
   }
 
   public Path socketPath() {
     return socketPath;
   }
 
+  public Limits limits() {
+    return limits;
+  }
+
   /**
-   * Binds the socket (mode 0600, parent created 0700 when missing) and starts accepting.
+   * Binds the socket (mode 0600, or 0660 owned by {@link Limits#group()}; parent created 0700, or
+   * 0710 with the group, when missing) and starts accepting.
    *
    * @throws dev.kubeos.api.agent.AgentException PRECONDITION_FAILED when another agent answers on
-   *     the path or the path is not a socket; IO_ERROR when the socket cannot be created
+   *     the path or the path is not a socket; IO_ERROR when the socket cannot be created;
+   *     INVALID_REQUEST when the configured group does not exist
    */
   public synchronized void start() {
     if (bound != null || closed) {
       throw new IllegalStateException("server on " + socketPath + " was already started");
     }
-    bound = SocketFile.bind(socketPath);
+    peers = PeerCheck.create(limits.group());
+    bound =
+        inherited != null
+            ? new SocketFile.Bound(inherited, null)
+            : SocketFile.bind(socketPath, peers.group());
     AtomicInteger n = new AtomicInteger();
+    // threads start on demand and end after a quiet minute: an idle agent holds none
     pool =
         new ThreadPoolExecutor(
-            threads,
-            threads,
             0,
+            limits.maxConnections(),
+            60,
             TimeUnit.SECONDS,
-            new ArrayBlockingQueue<>(QUEUED_CONNECTIONS),
+            new SynchronousQueue<>(),
             r -> daemon(r, "kubeos-rpc-" + n.incrementAndGet()));
     acceptor = daemon(this::acceptLoop, "kubeos-rpc-accept");
     acceptor.start();
@@ -118,11 +218,59 @@ public final class JsonRpcServer implements Closeable {
         pause();
         continue;
       }
-      try {
-        pool.execute(() -> serve(connection));
-      } catch (RejectedExecutionException e) {
-        refuse(connection);
-      }
+      admit(connection);
+    }
+  }
+
+  /** Checks the peer and the limits, then hands the connection to a thread of its own. */
+  private void admit(SocketChannel connection) {
+    UnixDomainPrincipal peer;
+    try {
+      peer = connection.getOption(ExtendedSocketOptions.SO_PEERCRED);
+    } catch (IOException | RuntimeException e) {
+      refuse(
+          connection, ErrorCode.POLICY_DENIED, "the agent could not read the peer's credentials");
+      return;
+    }
+    String denied = peers.check(peer);
+    if (denied != null) {
+      LOG.log(Level.WARNING, "refused a connection on " + socketPath + ": " + denied);
+      refuse(connection, ErrorCode.POLICY_DENIED, denied);
+      return;
+    }
+    AtomicInteger count = perPeer.computeIfAbsent(peer.user(), u -> new AtomicInteger());
+    if (count.incrementAndGet() > limits.maxConnectionsPerPeer()) {
+      count.decrementAndGet();
+      LOG.log(
+          Level.WARNING, "too many connections from " + peer.user().getName() + "; refusing one");
+      refuse(
+          connection,
+          ErrorCode.BUSY,
+          "too many connections from user "
+              + peer.user().getName()
+              + " (at most "
+              + limits.maxConnectionsPerPeer()
+              + " at once); close some and retry");
+      return;
+    }
+    try {
+      pool.execute(
+          () -> {
+            try {
+              serve(connection);
+            } finally {
+              count.decrementAndGet();
+            }
+          });
+    } catch (RejectedExecutionException e) {
+      count.decrementAndGet();
+      LOG.log(Level.WARNING, "too many connections on " + socketPath + "; refusing one");
+      refuse(
+          connection,
+          ErrorCode.BUSY,
+          "the agent is serving too many connections (at most "
+              + limits.maxConnections()
+              + " at once); retry shortly");
     }
   }
 
@@ -134,18 +282,18 @@ public final class JsonRpcServer implements Closeable {
     }
   }
 
-  private void refuse(SocketChannel connection) {
-    LOG.log(Level.WARNING, "too many connections on " + socketPath + "; refusing one");
+  /** Tells the peer why in one JSON-RPC error (best effort, never blocking) and closes. */
+  private void refuse(SocketChannel connection, ErrorCode code, String message) {
     try (connection) {
       connection.configureBlocking(false);
       connection.write(
-          ByteBuffer.wrap(
-              frame(
-                  dispatcher.errorResponse(
-                      null,
-                      RpcError.of(
-                          dev.kubeos.api.agent.ErrorCode.BUSY,
-                          "the agent is serving too many connections; retry shortly")))));
+          ByteBuffer.wrap(frame(dispatcher.errorResponse(null, RpcError.of(code, message)))));
+      connection.shutdownOutput();
+      // drop what the peer already sent, so that closing does not reset the answer away
+      ByteBuffer sink = ByteBuffer.allocate(4096);
+      for (int i = 0; i < 16 && connection.read(sink) > 0; i++) {
+        sink.clear();
+      }
     } catch (IOException e) {
       LOG.log(Level.DEBUG, "could not tell a refused connection why: " + e);
     }
@@ -154,13 +302,13 @@ public final class JsonRpcServer implements Closeable {
   private void serve(SocketChannel connection) {
     JsonChannel json = null;
     try {
-      json = new JsonChannel(connection, mapper, MAX_REQUEST_BYTES);
+      json = new JsonChannel(connection, mapper, limits.maxRequestBytes());
       open.add(json);
       // close() sets closed before it closes what is in open: this catches a late registration
       while (!closed) {
         JsonNode request;
         try {
-          request = json.read(readTimeout);
+          request = json.read(limits.readTimeout());
         } catch (JsonChannel.FramingException e) {
           rejectFrame(json, e);
           return;
@@ -172,7 +320,7 @@ public final class JsonRpcServer implements Closeable {
         JsonNode response = dispatcher.handle(request);
         logRequest(request, response, System.nanoTime() - started);
         if (response != null) {
-          json.write(frame(response), readTimeout);
+          json.write(frame(response), limits.readTimeout());
         }
       }
     } catch (IOException | RuntimeException e) {
@@ -194,6 +342,7 @@ public final class JsonRpcServer implements Closeable {
         error = RpcError.parseError(e.getMessage());
         break;
       case OVERSIZE:
+      case DUPLICATE_KEY:
         error = RpcError.invalidRequest(e.getMessage());
         break;
       case TIMEOUT:
@@ -208,7 +357,7 @@ public final class JsonRpcServer implements Closeable {
         return;
     }
     LOG.log(Level.INFO, "rpc rejected: " + error.message() + " (code " + error.code() + ")");
-    json.write(frame(dispatcher.errorResponse(null, error)), readTimeout);
+    json.write(frame(dispatcher.errorResponse(null, error)), limits.readTimeout());
   }
 
   private void logRequest(JsonNode request, JsonNode response, long nanos) {
@@ -276,7 +425,9 @@ public final class JsonRpcServer implements Closeable {
       pool.shutdownNow();
       Thread.currentThread().interrupt();
     }
-    SocketFile.delete(socketPath, bound.fileKey());
+    if (inherited == null) {
+      SocketFile.delete(socketPath, bound.fileKey());
+    }
     LOG.log(Level.INFO, "agent stopped listening on " + socketPath);
   }
 }

@@ -1,5 +1,6 @@
 package dev.kubeos.rpc;
 
+import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -11,6 +12,7 @@ import dev.kubeos.api.agent.AgentMethods;
 import dev.kubeos.api.agent.ConfigureRequest;
 import dev.kubeos.api.agent.ErrorCode;
 import dev.kubeos.api.agent.UpgradeRequest;
+import java.io.IOException;
 import java.lang.System.Logger.Level;
 import java.util.Objects;
 
@@ -32,16 +34,61 @@ public final class RpcDispatcher {
     }
   }
 
+  /** Most calls in one JSON-RPC batch; a bigger batch is refused whole (invalid request). */
+  public static final int DEFAULT_MAX_BATCH = 16;
+
   private final AgentOperations operations;
   private final ObjectMapper mapper;
+  private final int maxBatch;
 
   public RpcDispatcher(AgentOperations operations) {
-    this(operations, Json.mapper());
+    this(operations, Json.mapper(), DEFAULT_MAX_BATCH);
   }
 
   public RpcDispatcher(AgentOperations operations, ObjectMapper mapper) {
+    this(operations, mapper, DEFAULT_MAX_BATCH);
+  }
+
+  /**
+   * @param mapper copied; the copy rejects duplicate keys ({@code {"method":"status",
+   *     "method":"upgrade"}} must run neither)
+   * @param maxBatch most calls in one batch
+   */
+  public RpcDispatcher(AgentOperations operations, ObjectMapper mapper, int maxBatch) {
     this.operations = Objects.requireNonNull(operations, "operations");
-    this.mapper = Objects.requireNonNull(mapper, "mapper");
+    this.mapper =
+        Objects.requireNonNull(mapper, "mapper")
+            .copy()
+            .enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION);
+    if (maxBatch < 1) {
+      throw new IllegalArgumentException("maxBatch must be at least 1, got " + maxBatch);
+    }
+    this.maxBatch = maxBatch;
+  }
+
+  /**
+   * Answers one request given as bytes: a parse error (-32700) when they are not one JSON value, an
+   * invalid-request error (-32600) for duplicate keys, else as {@link #handle(JsonNode)}.
+   */
+  public JsonNode handle(byte[] request) {
+    JsonNode message;
+    try {
+      message = mapper.readTree(request);
+    } catch (IOException e) {
+      String original =
+          e instanceof JsonProcessingException
+              ? String.valueOf(((JsonProcessingException) e).getOriginalMessage())
+              : String.valueOf(e.getMessage());
+      if (original.startsWith("Duplicate field")) {
+        return errorResponse(
+            null, RpcError.invalidRequest("duplicate key in the request: " + original));
+      }
+      return errorResponse(null, RpcError.parseError("not valid JSON: " + original));
+    }
+    if (message == null || message.isMissingNode()) {
+      return errorResponse(null, RpcError.parseError("empty request"));
+    }
+    return handle(message);
   }
 
   public ObjectMapper mapper() {
@@ -56,6 +103,16 @@ public final class RpcDispatcher {
     if (message != null && message.isArray()) {
       if (message.isEmpty()) {
         return errorResponse(null, RpcError.invalidRequest("empty batch: send at least one call"));
+      }
+      if (message.size() > maxBatch) {
+        return errorResponse(
+            null,
+            RpcError.invalidRequest(
+                "batch of "
+                    + message.size()
+                    + " calls: the agent accepts at most "
+                    + maxBatch
+                    + " calls in one batch"));
       }
       ArrayNode responses = mapper.createArrayNode();
       for (JsonNode call : message) {

@@ -14,6 +14,8 @@ import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.BasicFileAttributes;
+import java.nio.file.attribute.GroupPrincipal;
+import java.nio.file.attribute.PosixFileAttributeView;
 import java.nio.file.attribute.PosixFilePermissions;
 
 /**
@@ -27,21 +29,31 @@ final class SocketFile {
 
   private SocketFile() {}
 
+  /** {@link #bind(Path, GroupPrincipal)} for root only (mode 0600). */
+  static Bound bind(Path path) {
+    return bind(path, null);
+  }
+
   /**
-   * Binds a listening socket at {@code path} with mode 0600. The socket is bound in a fresh 0700
-   * directory next to the target, chmod-ed there and then renamed into place, so it is never
-   * reachable with looser permissions whatever the mode of the parent directory.
+   * Binds a listening socket at {@code path} with mode 0600, or 0660 owned by {@code group} when
+   * one is given. The socket is bound in a fresh 0700 directory next to the target, chmod-ed there
+   * and then renamed into place, so it is never reachable with looser permissions whatever the mode
+   * of the parent directory. A missing parent is created 0700 (0710 owned by the group).
    *
    * @return the bound channel and the file key of the socket file (to delete only our own file)
    */
-  static Bound bind(Path path) {
+  static Bound bind(Path path, GroupPrincipal group) {
     Path parent = path.toAbsolutePath().getParent();
     try {
       if (!Files.isDirectory(parent)) {
         Files.createDirectories(
             parent,
             PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
-        Files.setPosixFilePermissions(parent, PosixFilePermissions.fromString("rwx------"));
+        if (group != null) {
+          Files.getFileAttributeView(parent, PosixFileAttributeView.class).setGroup(group);
+        }
+        Files.setPosixFilePermissions(
+            parent, PosixFilePermissions.fromString(group == null ? "rwx------" : "rwx--x---"));
       }
       removeStale(path);
       Path staging =
@@ -53,7 +65,13 @@ final class SocketFile {
       ServerSocketChannel server = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
       try {
         server.bind(UnixDomainSocketAddress.of(staged), 64);
-        Files.setPosixFilePermissions(staged, PosixFilePermissions.fromString("rw-------"));
+        if (group != null) {
+          Files.getFileAttributeView(
+                  staged, PosixFileAttributeView.class, LinkOption.NOFOLLOW_LINKS)
+              .setGroup(group);
+        }
+        Files.setPosixFilePermissions(
+            staged, PosixFilePermissions.fromString(group == null ? "rw-------" : "rw-rw----"));
         Files.move(staged, path, StandardCopyOption.ATOMIC_MOVE);
         return new Bound(server, fileKey(path));
       } catch (IOException | RuntimeException e) {

@@ -232,7 +232,8 @@ class JsonRpcServerIT {
       JsonNode answer = raw.answer();
 
       assertThat(answer.at("/error/code").asInt()).isEqualTo(-32600);
-      assertThat(answer.at("/error/message").asText()).contains("larger than 1048576 bytes");
+      assertThat(answer.at("/error/message").asText())
+          .contains("larger than " + JsonRpcServer.MAX_REQUEST_BYTES + " bytes");
       assertThat(raw.closedByServer()).isTrue();
       await().atMost(Duration.ofMinutes(1)).until(writer::isDone);
       assertThat(ops.received).isEmpty();
@@ -243,7 +244,10 @@ class JsonRpcServerIT {
   void halfSentRequestTimesOut() throws IOException {
     Path other = dir.resolve("short/agent.sock");
     try (JsonRpcServer quick =
-        new JsonRpcServer(other, new RpcDispatcher(ops), 2, Duration.ofMillis(300))) {
+        new JsonRpcServer(
+            other,
+            new RpcDispatcher(ops),
+            JsonRpcServer.Limits.defaults().withReadTimeout(Duration.ofMillis(300)))) {
       quick.start();
       try (Raw raw = new Raw(other)) {
         raw.send("{\"id\":1,\"method\":\"sta");

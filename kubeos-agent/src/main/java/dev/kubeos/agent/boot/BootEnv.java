@@ -32,12 +32,25 @@ public final class BootEnv {
 
   /**
    * Durably writes {@code next} (its seq is replaced by newest + 1) into the copy that is not the
-   * newest valid one.
+   * newest valid one. When {@code next} arms no trial but the other copy still does, {@code next}
+   * is written a second time, over that copy: a disarmed trial then lives in no copy, so falling
+   * back to the older copy can never arm it again. Each of the two writes goes to the copy that is
+   * not newest, so an interrupted one keeps the previous valid state as before.
    *
    * @return the state as written, with its seq
    * @throws AgentException IO_ERROR when the copy cannot be written (the previous state is kept)
    */
   public BootState write(BootState next) {
+    BootState written = writeOnce(next);
+    int newest = BootSelector.newestIndex(readCopy(0), readCopy(1));
+    Optional<BootState> older = BootSelector.decode(newest == 0 ? readCopy(1) : readCopy(0));
+    if (next.trialSlot() == null && older.isPresent() && older.get().trialSlot() != null) {
+      written = writeOnce(next);
+    }
+    return written;
+  }
+
+  private BootState writeOnce(BootState next) {
     BootSelector.WritePlan plan = BootSelector.planWrite(readCopy(0), readCopy(1), next);
     try {
       store.writeCopy(plan.index(), plan.block());

@@ -6,16 +6,29 @@ import java.io.File;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 /**
  * Runs host tools as child processes: stdin from /dev/null, stdout and stderr combined and captured
  * up to a bound (the head and the tail are kept), and on timeout the whole process tree is killed.
+ *
+ * <p>Children die with the agent: each runs under {@code setpriv --pdeathsig KILL} (util-linux), so
+ * the kernel kills it when the agent is killed (an {@code mkfs.ext4} must not keep writing a slot
+ * after its agent is gone). The death signal follows the thread that started the child, which waits
+ * in {@link #run} for as long as the child lives. Where setpriv is missing, children run without
+ * it.
  */
 public final class ProcessCommandRunner implements CommandRunner {
+  private static final List<Path> SETPRIV =
+      List.of(Path.of("/usr/bin/setpriv"), Path.of("/bin/setpriv"));
+
   private final int maxOutputBytes;
+  private final List<String> prefix;
 
   /** Captures at most 64 KiB of output per command. */
   public ProcessCommandRunner() {
@@ -27,6 +40,17 @@ public final class ProcessCommandRunner implements CommandRunner {
       throw new IllegalArgumentException("maxOutputBytes must be at least 64");
     }
     this.maxOutputBytes = maxOutputBytes;
+    this.prefix =
+        SETPRIV.stream()
+            .filter(Files::isExecutable)
+            .findFirst()
+            .map(p -> List.of(p.toString(), "--pdeathsig", "KILL", "--"))
+            .orElse(List.of());
+  }
+
+  /** True when children are tied to the agent's life (setpriv found). */
+  public boolean childrenDieWithTheAgent() {
+    return !prefix.isEmpty();
   }
 
   @Override
@@ -35,7 +59,7 @@ public final class ProcessCommandRunner implements CommandRunner {
       throw new IllegalArgumentException("empty command line");
     }
     ProcessBuilder pb =
-        new ProcessBuilder(argv)
+        new ProcessBuilder(withDeathSignal(argv))
             .redirectErrorStream(true)
             .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")));
     Process p = pb.start();
@@ -61,6 +85,34 @@ public final class ProcessCommandRunner implements CommandRunner {
       out += "\n[killed after " + timeout.toSeconds() + " s]";
     }
     return new Result(timedOut ? -1 : p.exitValue(), out, timedOut);
+  }
+
+  private static boolean resolvable(String program) {
+    if (program.contains("/")) {
+      return Files.isExecutable(Path.of(program));
+    }
+    String path = System.getenv().getOrDefault("PATH", "/usr/sbin:/usr/bin:/sbin:/bin");
+    for (String dir : path.split(":")) {
+      if (!dir.isEmpty() && Files.isExecutable(Path.of(dir, program))) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  private List<String> withDeathSignal(List<String> argv) throws IOException {
+    if (prefix.isEmpty()) {
+      return argv;
+    }
+    // as without setpriv, a missing program is an IOException here, not an exit status of setpriv
+    if (!resolvable(argv.get(0))) {
+      throw new IOException(
+          "Cannot run program \"" + argv.get(0) + "\": not found or not executable");
+    }
+    List<String> all = new ArrayList<>(prefix.size() + argv.size());
+    all.addAll(prefix);
+    all.addAll(argv);
+    return all;
   }
 
   /** Kills the descendants first (collected before the parent dies and they are re-parented). */

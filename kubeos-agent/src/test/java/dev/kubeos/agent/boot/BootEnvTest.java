@@ -161,9 +161,25 @@ class BootEnvTest {
             .isIn(before, Optional.of(plan.written()));
         assertThat(e.nextBoot()).isIn(decisionBefore, decisionAfter);
       } else {
-        assertThat(e.write(step.state())).isEqualTo(plan.written());
-        assertThat(e.read()).contains(plan.written());
+        // a write that arms no trial is repeated over the other copy when that one still arms one
+        Optional<BootState> older = BootSelector.decode(plan.index() == 0 ? a1 : a0);
+        boolean twice =
+            step.state().trialSlot() == null
+                && older.isPresent()
+                && older.get().trialSlot() != null;
+        BootState w = plan.written();
+        BootState expected =
+            twice ? new BootState(w.seq() + 1, w.defaultSlot(), null, w.trialId(), w.cmdline()) : w;
+        assertThat(e.write(step.state())).isEqualTo(expected);
+        assertThat(e.read()).contains(expected);
         assertThat(e.nextBoot()).isEqualTo(decisionAfter);
+        if (step.state().trialSlot() == null) {
+          for (byte[] copy : new byte[][] {s.readCopy(0), s.readCopy(1)}) {
+            assertThat(BootSelector.decode(copy).map(BootState::trialSlot))
+                .isNotEqualTo(Optional.of(Slot.A))
+                .isNotEqualTo(Optional.of(Slot.B));
+          }
+        }
       }
       if (step.grubBoots()) {
         BootDecision d = e.nextBoot();

@@ -57,6 +57,31 @@ class FileBootEnvStoreIT {
   }
 
   @Test
+  void disarmingATrialClearsItFromBothCopies() throws Exception {
+    FileBootEnvStore store = new FileBootEnvStore(boot);
+    BootEnv env = new BootEnv(store);
+    env.initialize(Slot.A);
+    env.write(env.read().orElseThrow().withTrial(Slot.B, 7));
+    env.write(env.read().orElseThrow().withTrial(Slot.B, 8)); // both copies arm a trial now
+
+    BootState disarmed = env.write(env.read().orElseThrow().withoutTrial());
+
+    for (int copy = 0; copy < 2; copy++) {
+      BootState state = BootSelector.decode(store.readCopy(copy)).orElseThrow();
+      assertThat(state.trialSlot()).as("copy " + copy).isNull();
+    }
+    assertThat(env.read().orElseThrow()).isEqualTo(disarmed);
+    // even if the newest copy is lost, the other one no longer arms the trial
+    int newest = BootSelector.newestIndex(store.readCopy(0), store.readCopy(1));
+    store.writeCopy(newest, new byte[1024]);
+    BootDecision fallback = env.nextBoot();
+    assertThat(fallback.trial()).isFalse();
+    assertThat(fallback.slot()).isEqualTo(Slot.A);
+    assertThat(listing(store.directory().resolve(FileBootEnvStore.copyName(1 - newest))))
+        .contains("kubeos_trial=\n");
+  }
+
+  @Test
   void grubEditenvReadsTheFilesTheAgentWrites() throws Exception {
     FileBootEnvStore store = new FileBootEnvStore(boot);
     BootEnv env = new BootEnv(store);

@@ -2,6 +2,7 @@ package dev.kubeos.agent.host;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.kubeos.agent.port.CommandRunner;
 import java.nio.file.Files;
@@ -60,5 +61,42 @@ class ProcessCommandRunnerIT {
     String s = Files.readString(stat);
     char state = s.substring(s.lastIndexOf(')') + 2).charAt(0);
     return state != 'Z' && state != 'X';
+  }
+
+  @Test
+  void childrenDieWhenTheAgentIsKilled() throws Exception {
+    assumeTrue(runner.childrenDieWithTheAgent(), "setpriv (util-linux) is not installed; skipped");
+    Path pidFile = Files.createTempDirectory("runner-child").resolve("pid");
+    String java = ProcessHandle.current().info().command().orElse("java");
+    Process agent =
+        new ProcessBuilder(
+                java,
+                "-cp",
+                System.getProperty("java.class.path"),
+                RunnerChild.class.getName(),
+                "sh",
+                "-c",
+                "echo $$ > "
+                    + pidFile
+                    + ".tmp && mv "
+                    + pidFile
+                    + ".tmp "
+                    + pidFile
+                    + " && exec sleep 600")
+            .redirectErrorStream(true)
+            .redirectOutput(ProcessBuilder.Redirect.DISCARD)
+            .start();
+    try {
+      await().atMost(Duration.ofMinutes(1)).until(() -> Files.exists(pidFile));
+      long pid = Long.parseLong(Files.readString(pidFile).trim());
+      assertThat(running(pid)).isTrue();
+
+      agent.destroyForcibly(); // SIGKILL: no shutdown hook, no cleanup by the agent itself
+      agent.waitFor();
+
+      await().atMost(Duration.ofMinutes(1)).until(() -> !running(pid));
+    } finally {
+      agent.destroyForcibly();
+    }
   }
 }
