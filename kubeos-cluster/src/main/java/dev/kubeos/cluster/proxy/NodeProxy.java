@@ -218,7 +218,7 @@ public final class NodeProxy {
   public Step runOnce() throws InterruptedException {
     OSInstance inst = status.read();
     if (inst == null) {
-      return new Step.Nothing("no OSInstance " + status.where());
+      return register();
     }
     OSInstanceSpec spec = inst.getSpec();
     ProxyOperation op = ProxyOperation.of(spec.getNodestatus());
@@ -254,6 +254,26 @@ public final class NodeProxy {
     Step step = ProxyStateMachine.decide(o);
     Step result = execute(step, o, inst, os);
     return result instanceof Step.Retry ? result : step;
+  }
+
+  /**
+   * The node has no OSInstance: registers it if its Node exists ({@link
+   * ProxyStateMachine#unregistered}). The next pass reads what was created, by this proxy or by one
+   * that raced it.
+   */
+  private Step register() {
+    Node n = cordon.find();
+    Step s = ProxyStateMachine.unregistered(n != null, status.where());
+    log(s);
+    if (s instanceof Step.Register r) {
+      boolean created = status.register(n);
+      LOG.info(
+          nodeName
+              + ": "
+              + (created ? "registered: created OSInstance " : "OSInstance exists already: ")
+              + r.where());
+    }
+    return s;
   }
 
   /** Does what {@code step} says; an action's result is the step its outcome led to. */
