@@ -19,6 +19,7 @@ import io.fabric8.kubernetes.client.KubernetesClientException;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
@@ -313,7 +314,7 @@ public final class NodeProxy {
           agent.prepareUpgrade(AgentRequests.upgrade(os));
           SysConfigs before = inst.getSpec().getUpgradeconfigs();
           if (AgentRequests.hasConfigs(before)) {
-            agent.configure(AgentRequests.configure(before));
+            warn("upgradeconfigs", before, agent.configure(AgentRequests.configure(before)));
           }
           done = "staged " + os.getOsversion();
         }
@@ -332,7 +333,7 @@ public final class NodeProxy {
         case CONFIGURING -> {
           SysConfigs sys = inst.getSpec().getSysconfigs();
           if (AgentRequests.hasConfigs(sys)) {
-            agent.configure(AgentRequests.configure(sys));
+            warn("sysconfigs", sys, agent.configure(AgentRequests.configure(sys)));
           }
           done = "sysconfigs applied";
         }
@@ -350,6 +351,27 @@ public final class NodeProxy {
       return advanced(a, adv.to(), done, o, inst);
     }
     return follow(next);
+  }
+
+  /**
+   * Records the agent's warnings about a {@code configure} it applied (entries skipped, as upstream
+   * skips them) as one Warning Event on the Node, so the admin sees what was not applied.
+   */
+  private void warn(String field, SysConfigs configs, List<String> warnings) {
+    if (warnings == null || warnings.isEmpty()) {
+      return;
+    }
+    String msg =
+        field
+            + " "
+            + configs.getVersion()
+            + " applied with "
+            + warnings.size()
+            + (warnings.size() == 1 ? " entry" : " entries")
+            + " skipped: "
+            + String.join("; ", warnings);
+    LOG.warning(nodeName + ": " + msg);
+    events.warning(node, NodeEvents.CONFIGURE_WARNING, msg);
   }
 
   /** Records the phase {@code to} that the action of {@code a} led to, with its Event. */

@@ -8,6 +8,7 @@ import dev.kubeos.crd.OSInstance;
 import dev.kubeos.crd.OpsType;
 import io.fabric8.kubernetes.api.model.Node;
 import io.fabric8.kubernetes.client.KubernetesClient;
+import java.util.List;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -162,6 +163,34 @@ class NodeProxyIT {
     assertThat(i.getStatus().getSysconfigs().getVersion()).isEqualTo("c2");
     assertThat(i.getSpec().getNodestatus()).isEqualTo("idle");
     assertThat(Fixtures.nodeEvents(c, "n1")).containsExactly("Configured");
+  }
+
+  /**
+   * The agent applied the settings but skipped entries upstream skips (its answer {@code
+   * {"status":"Configured","warnings":[...]}}): the node is configured, and the warnings become a
+   * Warning Event on the Node.
+   */
+  @Test
+  void configureWarningsBecomeAWarningEventOnTheNode() throws Exception {
+    Fixtures.node(c, "n1", "KubeOS v1", false);
+    OS os = Fixtures.os(c, OpsType.CONFIG, "KubeOS v1", null);
+    os.getSpec().setSysconfigs(Fixtures.sysconfigs("c3", "vm.swappiness", "10"));
+    Fixtures.instance(c, "n1", os, "config");
+    MemoryAgent agent = new MemoryAgent(c, "n1", 100);
+    agent.configureWarnings =
+        List.of(
+            "kernel.sysctl: 'vm.overcommit_memory' with operation delete skipped",
+            "kernel.sysctl: an empty key skipped");
+
+    driver.run(driver.proxy(c, agent, Driver.FAST), 100);
+
+    assertThat(driver.phases).containsExactly("Configuring", "Done");
+    assertThat(Fixtures.nodeEvents(c, "n1"))
+        .containsExactlyInAnyOrder("Warning: ConfigureWarning", "Configured");
+    assertThat(Fixtures.eventMessage(c, "n1", "ConfigureWarning"))
+        .isEqualTo(
+            "sysconfigs c3 applied with 2 entries skipped: kernel.sysctl: 'vm.overcommit_memory'"
+                + " with operation delete skipped; kernel.sysctl: an empty key skipped");
   }
 
   @Test
