@@ -30,7 +30,8 @@ import java.util.logging.Logger;
  * state machine of {@link ProxyStateMachine}, one step per {@link #runOnce()}, each transition
  * recorded in {@code OSInstance.status} before its action runs. A restarted proxy therefore resumes
  * at the recorded phase; the reboot is requested only on the transition into {@link
- * Phase#REBOOTING}, never when that phase is resumed, and never before the drain finished.
+ * Phase#REBOOTING}, never when that phase is resumed, and never before the drain finished. A node
+ * without an OSInstance is registered first: the proxy creates it, idle, as upstream's does.
  */
 public final class NodeProxy {
   private static final Logger LOG = Logger.getLogger(NodeProxy.class.getName());
