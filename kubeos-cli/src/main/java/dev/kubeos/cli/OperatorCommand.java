@@ -3,6 +3,7 @@ package dev.kubeos.cli;
 import dev.kubeos.cluster.operator.Operator;
 import dev.kubeos.cluster.operator.OperatorConfig;
 import dev.kubeos.cluster.operator.OperatorMetrics;
+import dev.kubeos.crd.Namespaces;
 import io.fabric8.kubernetes.client.Config;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientBuilder;
@@ -39,6 +40,16 @@ final class OperatorCommand implements Callable<Integer> {
   String namespace;
 
   @Option(
+      names = "--osinstance-namespace",
+      paramLabel = "NS",
+      defaultValue = Namespaces.DEFAULT,
+      description =
+          "Namespace the proxies register the OSInstances in: their --namespace (default:"
+              + " ${DEFAULT-VALUE}, as upstream). An OS whose osinstancenamespace names another"
+              + " is refused (Halted, reason InstanceNamespace).")
+  String instanceNamespace;
+
+  @Option(
       names = "--lease-namespace",
       paramLabel = "NS",
       description =
@@ -72,7 +83,8 @@ final class OperatorCommand implements Callable<Integer> {
         OperatorMetrics metrics = new OperatorMetrics()) {
       int port = metrics.serve(metricsAddress, metricsPort);
       OperatorConfig cfg =
-          OperatorConfig.of(namespace, "none".equals(lease) ? null : lease, identity);
+          OperatorConfig.of(namespace, "none".equals(lease) ? null : lease, identity)
+              .withInstanceNamespace(instanceNamespace);
       try (Operator operator = new Operator(client, cfg, metrics, Clock.systemUTC())) {
         Runtime.getRuntime().addShutdownHook(new Thread(operator::close));
         System.err.printf(

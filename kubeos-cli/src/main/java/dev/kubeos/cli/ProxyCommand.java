@@ -34,7 +34,9 @@ final class ProxyCommand implements Callable<Integer> {
   @Option(
       names = "--namespace",
       defaultValue = Namespaces.DEFAULT,
-      description = "namespace of the OSInstances (default: ${DEFAULT-VALUE}, as upstream)")
+      description =
+          "namespace of the OSInstances, where the proxy registers its node (default:"
+              + " ${DEFAULT-VALUE}, as upstream; the operator's --osinstance-namespace must match)")
   String namespace;
 
   @Option(

@@ -84,8 +84,8 @@ class DeployManifestsTest {
    *   <li>ChangeSignal: informers on its Node and its OSInstance by name (list + watch);
    *   <li>Drainer: list of pods (field selector spec.nodeName), get of each evicted pod, create of
    *       pods/eviction;
-   *   <li>InstanceStatusWriter: get of its OSInstance, edit (get + JSON patch) of spec.nodestatus,
-   *       update of the status subresource;
+   *   <li>InstanceStatusWriter: create of its OSInstance when missing (node registration), get of
+   *       it, edit (get + JSON patch) of spec.nodestatus, update of the status subresource;
    *   <li>NodeEvents: create of core Events;
    *   <li>NodeProxy: get of the OS named in the OSInstance.
    * </ul>
@@ -103,6 +103,7 @@ class DeployManifestsTest {
           "cluster|upgrade.openeuler.org|osinstances|list",
           "cluster|upgrade.openeuler.org|osinstances|watch",
           "cluster|upgrade.openeuler.org|osinstances|patch",
+          "cluster|upgrade.openeuler.org|osinstances|create",
           "cluster|upgrade.openeuler.org|osinstances/status|update",
           "cluster||events|create",
           "cluster|upgrade.openeuler.org|os|get");

@@ -19,7 +19,16 @@ import io.fabric8.kubernetes.model.annotation.Version;
 @Kind("OS")
 @Plural("os")
 @Singular("os")
-@AdditionalPrinterColumn(name = "Version", jsonPath = ".spec.osversion", type = Type.STRING)
+// upstream's columns first, with upstream's names and paths (scripts read them by position)
+@AdditionalPrinterColumn(name = "OS VERSION", jsonPath = ".spec.osversion", type = Type.STRING)
+@AdditionalPrinterColumn(
+    name = "SYSCONFIG VERSION",
+    jsonPath = ".spec.sysconfigs.version",
+    type = Type.STRING)
+@AdditionalPrinterColumn(
+    name = "UPGRADECONFIG VERSION",
+    jsonPath = ".spec.upgradeconfigs.version",
+    type = Type.STRING)
 @AdditionalPrinterColumn(name = "Ops", jsonPath = ".spec.opstype", type = Type.STRING)
 @AdditionalPrinterColumn(name = "Selected", jsonPath = ".status.selected", type = Type.INTEGER)
 @AdditionalPrinterColumn(name = "At-Target", jsonPath = ".status.atTarget", type = Type.INTEGER)

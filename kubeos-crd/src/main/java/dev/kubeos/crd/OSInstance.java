@@ -20,7 +20,24 @@ import java.util.Map;
 @Kind("OSInstance")
 @Plural("osinstances")
 @Singular("osinstance")
-@AdditionalPrinterColumn(name = "Node-Status", jsonPath = ".spec.nodestatus", type = Type.STRING)
+// upstream's columns first, with upstream's names and paths (scripts read them by position)
+@AdditionalPrinterColumn(name = "NODESTATUS", jsonPath = ".spec.nodestatus", type = Type.STRING)
+@AdditionalPrinterColumn(
+    name = "SYSCONFIG-VERSION-CURRENT",
+    jsonPath = ".status.sysconfigs.version",
+    type = Type.STRING)
+@AdditionalPrinterColumn(
+    name = "SYSCONFIG-VERSION-DESIRED",
+    jsonPath = ".spec.sysconfigs.version",
+    type = Type.STRING)
+@AdditionalPrinterColumn(
+    name = "UPGRADECONFIG-VERSION-CURRENT",
+    jsonPath = ".status.upgradeconfigs.version",
+    type = Type.STRING)
+@AdditionalPrinterColumn(
+    name = "UPGRADECONFIG-VERSION-DESIRED",
+    jsonPath = ".spec.upgradeconfigs.version",
+    type = Type.STRING)
 @AdditionalPrinterColumn(name = "Phase", jsonPath = ".status.phase", type = Type.STRING)
 @AdditionalPrinterColumn(name = "Target", jsonPath = ".status.target", type = Type.STRING)
 @AdditionalPrinterColumn(name = "Age", jsonPath = ".metadata.creationTimestamp", type = Type.DATE)

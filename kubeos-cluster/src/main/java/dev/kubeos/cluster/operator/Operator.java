@@ -102,7 +102,12 @@ public final class Operator implements AutoCloseable {
     LOG.info(() -> config.identity() + " leads: starting informers");
     cache = new ClusterCache(client, config.namespace(), this::changed);
     reconciler =
-        new Reconciler(cache, new ClusterWriter(client, "kubeos-operator"), metrics, clock);
+        new Reconciler(
+            cache,
+            new ClusterWriter(client, "kubeos-operator"),
+            metrics,
+            clock,
+            config.instanceNamespace());
     leading = true;
     schedule(Duration.ZERO);
   }

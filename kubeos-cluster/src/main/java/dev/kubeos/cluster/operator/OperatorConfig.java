@@ -1,5 +1,6 @@
 package dev.kubeos.cluster.operator;
 
+import dev.kubeos.crd.Namespaces;
 import java.time.Duration;
 
 /**
@@ -14,6 +15,9 @@ import java.time.Duration;
  * @param retryPeriod how often candidates try to acquire and the leader renews
  * @param debounce delay after a cache change before reconciling, so bursts make one pass
  * @param resync longest time between two passes when nothing changes
+ * @param instanceNamespace the namespace the proxies register their nodes' OSInstances in (their
+ *     {@code --namespace}; upstream's {@code default}): an OS whose {@code osinstancenamespace}
+ *     names another is refused, its nodes would never have an OSInstance
  */
 public record OperatorConfig(
     String namespace,
@@ -23,7 +27,8 @@ public record OperatorConfig(
     Duration renewDeadline,
     Duration retryPeriod,
     Duration debounce,
-    Duration resync) {
+    Duration resync,
+    String instanceNamespace) {
 
   /** Name of the Lease the replicas compete for. */
   public static final String LEASE_NAME = "kubeos-operator";
@@ -38,12 +43,35 @@ public record OperatorConfig(
         Duration.ofSeconds(10),
         Duration.ofSeconds(2),
         Duration.ofMillis(200),
-        Duration.ofSeconds(60));
+        Duration.ofSeconds(60),
+        Namespaces.DEFAULT);
   }
 
   public OperatorConfig withTimings(
       Duration lease, Duration renew, Duration retry, Duration debounce, Duration resync) {
     return new OperatorConfig(
-        namespace, leaseNamespace, identity, lease, renew, retry, debounce, resync);
+        namespace,
+        leaseNamespace,
+        identity,
+        lease,
+        renew,
+        retry,
+        debounce,
+        resync,
+        instanceNamespace);
+  }
+
+  /** This config with the proxies' OSInstance namespace {@code ns} (null: {@code default}). */
+  public OperatorConfig withInstanceNamespace(String ns) {
+    return new OperatorConfig(
+        namespace,
+        leaseNamespace,
+        identity,
+        leaseDuration,
+        renewDeadline,
+        retryPeriod,
+        debounce,
+        resync,
+        Namespaces.orDefault(ns));
   }
 }

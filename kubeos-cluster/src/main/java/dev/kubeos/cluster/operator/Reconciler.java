@@ -60,13 +60,23 @@ public final class Reconciler {
   private final ClusterWriter writer;
   private final OperatorMetrics metrics;
   private final Clock clock;
+  private final String instanceNamespace;
 
+  /**
+   * @param instanceNamespace where the proxies register the OSInstances ({@link
+   *     OperatorConfig#instanceNamespace})
+   */
   public Reconciler(
-      ClusterCache cache, ClusterWriter writer, OperatorMetrics metrics, Clock clock) {
+      ClusterCache cache,
+      ClusterWriter writer,
+      OperatorMetrics metrics,
+      Clock clock,
+      String instanceNamespace) {
     this.cache = cache;
     this.writer = writer;
     this.metrics = metrics;
     this.clock = clock;
+    this.instanceNamespace = instanceNamespace;
   }
 
   /** Runs one pass; returns the earliest instant a time-based wait of any plan ends. */
@@ -80,7 +90,11 @@ public final class Reconciler {
     Instant next = null;
     for (OS os : all) {
       if (rejected.containsKey(key(os))) {
-        reject(os, rejected.get(key(os)), now);
+        reject(os, Statuses.CONFLICT, rejected.get(key(os)), now);
+        continue;
+      }
+      if (!instanceNamespace.equals(os.instanceNamespace())) {
+        reject(os, Statuses.INSTANCE_NAMESPACE, wrongNamespace(os), now);
         continue;
       }
       active.add(key(os));
@@ -222,13 +236,25 @@ public final class Reconciler {
     }
   }
 
-  private void reject(OS os, String message, Instant now) {
+  private void reject(OS os, String reason, String message, Instant now) {
     OSStatus old = os.getStatus();
-    OSStatus next = Statuses.conflict(message, old, os.getMetadata().getGeneration(), now);
+    OSStatus next = Statuses.rejected(reason, message, old, os.getMetadata().getGeneration(), now);
     if (Statuses.differ(old, next)) {
       cache.wrote(os, writer.status(os, next));
-      writer.event(os, "Warning", Statuses.CONFLICT, message, now);
+      writer.event(os, "Warning", reason, message, now);
     }
+  }
+
+  private String wrongNamespace(OS os) {
+    return "spec.osinstancenamespace '"
+        + os.instanceNamespace()
+        + "' is not the namespace the proxies register their nodes in ('"
+        + instanceNamespace
+        + "'): no node would ever have an OSInstance there. Remove osinstancenamespace, or set it"
+        + " to '"
+        + instanceNamespace
+        + "' (run the proxies with --namespace and the operator with --osinstance-namespace"
+        + " to use another)";
   }
 
   /** Unmarks nodes started by an OS resource that is gone or rejected, once they are idle. */

@@ -14,6 +14,12 @@ public final class Statuses {
   /** Reason of the Halted condition of an OS rejected by {@code OsConflicts}. */
   public static final String CONFLICT = "Conflict";
 
+  /**
+   * Reason of the Halted condition of an OS whose {@code osinstancenamespace} is not where the
+   * proxies register their nodes.
+   */
+  public static final String INSTANCE_NAMESPACE = "InstanceNamespace";
+
   private Statuses() {}
 
   /** The status that describes {@code plan} for the spec of {@code generation}. */
@@ -35,6 +41,12 @@ public final class Statuses {
 
   /** The status of an OS rejected because an earlier one selects the same nodes. */
   public static OSStatus conflict(String message, OSStatus old, Long generation, Instant now) {
+    return rejected(CONFLICT, message, old, generation, now);
+  }
+
+  /** The status of an OS refused whole: Halted with {@code reason} and {@code message}. */
+  public static OSStatus rejected(
+      String reason, String message, OSStatus old, Long generation, Instant now) {
     OSStatus s = new OSStatus();
     List<Condition> conditions = new ArrayList<>();
     for (String type :
@@ -45,7 +57,7 @@ public final class Statuses {
               old,
               type,
               halted,
-              halted ? CONFLICT : "Rejected",
+              halted ? reason : "Rejected",
               halted ? message : "rejected: see the Halted condition",
               generation,
               now));

@@ -14,8 +14,8 @@ import java.util.regex.Pattern;
 
 /**
  * A parsed {@code spec.timewindow} in upstream's two formats: daily {@code HH:MM:SS} (an end before
- * the start crosses midnight) or once {@code YYYY-MM-DD HH:MM:SS} (an end before the start means
- * the end plus 24 hours, as upstream). The start is inclusive, the end exclusive.
+ * the start crosses midnight) or once {@code YYYY-MM-DD HH:MM:SS} (the end must be after the start,
+ * as upstream refuses it otherwise). The start is inclusive, the end exclusive.
  */
 public final class Window {
   private static final Pattern DAILY = Pattern.compile("\\d{2}:\\d{2}:\\d{2}");
@@ -69,12 +69,13 @@ public final class Window {
       if (DATED.matcher(s).matches() && DATED.matcher(e).matches()) {
         LocalDateTime os = LocalDateTime.parse(s, DATE_TIME);
         LocalDateTime oe = LocalDateTime.parse(e, DATE_TIME);
-        if (oe.isBefore(os)) {
-          oe = oe.plusHours(24);
-        }
         if (!oe.isAfter(os)) {
           throw new IllegalArgumentException(
-              "spec.timewindow starttime equals endtime (" + s + "): the window would be empty");
+              "spec.timewindow endtime '"
+                  + e
+                  + "' is not after starttime '"
+                  + s
+                  + "': a dated window must end after it starts (as upstream)");
         }
         return Optional.of(new Window(null, null, os, oe));
       }

@@ -2,6 +2,7 @@ package dev.kubeos.cluster.proxy;
 
 import dev.kubeos.api.agent.ConfigureRequest;
 import dev.kubeos.api.agent.UpgradeRequest;
+import java.util.List;
 
 /**
  * Port to the node's agent (docs/agent-api.md). Methods throw {@link
@@ -18,6 +19,9 @@ public interface AgentClient {
   /** {@code rollback}: make the other verified slot the default and reboot. */
   void rollback();
 
-  /** {@code configure}: apply node settings, all-or-nothing. */
-  void configure(ConfigureRequest request);
+  /**
+   * {@code configure}: apply node settings, all-or-nothing. Returns the agent's warnings: entries
+   * it skipped instead of refusing, as upstream's agent does (empty when none).
+   */
+  List<String> configure(ConfigureRequest request);
 }

@@ -4,10 +4,14 @@ import dev.kubeos.cluster.proxy.model.Phase;
 import dev.kubeos.crd.OSInstance;
 import dev.kubeos.crd.OSInstanceSpec;
 import dev.kubeos.crd.OSInstanceStatus;
+import io.fabric8.kubernetes.api.model.Node;
+import io.fabric8.kubernetes.api.model.OwnerReferenceBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
 import java.net.HttpURLConnection;
 import java.time.Clock;
+import java.util.List;
+import java.util.Map;
 import java.util.function.Consumer;
 
 /**
@@ -35,6 +39,39 @@ final class InstanceStatusWriter {
 
   OSInstance read() {
     return client.resources(OSInstance.class).inNamespace(namespace).withName(name).get();
+  }
+
+  /**
+   * Registers the node: creates its OSInstance, named after it and labelled {@link
+   * OSInstance#NODE_LABEL} (as upstream's proxy), {@code nodestatus: idle}, owned by the Node so it
+   * goes when the Node is deleted. Returns false when it exists already: another proxy (a restarted
+   * one, or two racing) created it first, which is as good.
+   */
+  boolean register(Node node) {
+    OSInstance i = new OSInstance();
+    i.getMetadata().setName(name);
+    i.getMetadata().setNamespace(namespace);
+    i.getMetadata().setLabels(Map.of(OSInstance.NODE_LABEL, name));
+    i.getMetadata()
+        .setOwnerReferences(
+            List.of(
+                new OwnerReferenceBuilder()
+                    .withApiVersion("v1")
+                    .withKind("Node")
+                    .withName(node.getMetadata().getName())
+                    .withUid(node.getMetadata().getUid())
+                    .build()));
+    i.setSpec(OSInstanceSpec.assignment(OSInstanceSpec.IDLE, null, null, null));
+    i.setStatus(null);
+    try {
+      client.resources(OSInstance.class).inNamespace(namespace).resource(i).create();
+      return true;
+    } catch (KubernetesClientException e) {
+      if (e.getCode() == HttpURLConnection.HTTP_CONFLICT) {
+        return false;
+      }
+      throw e;
+    }
   }
 
   /** Begins an attempt at {@code target} in {@code first}. */

@@ -26,8 +26,13 @@ final class NodeCordon {
     this.nodeName = nodeName;
   }
 
+  /** The node, or null if it does not exist. */
+  Node find() {
+    return client.nodes().withName(nodeName).get();
+  }
+
   Node node() {
-    Node n = client.nodes().withName(nodeName).get();
+    Node n = find();
     if (n == null) {
       throw new IllegalStateException(
           "node " + nodeName + " does not exist: check --node / NODE_NAME of the proxy");

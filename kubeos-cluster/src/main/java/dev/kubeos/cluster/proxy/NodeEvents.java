@@ -27,6 +27,7 @@ final class NodeEvents {
   static final String ABORTED = "Aborted";
   static final String UPGRADED = "Upgraded";
   static final String CONFIGURED = "Configured";
+  static final String CONFIGURE_WARNING = "ConfigureWarning";
   static final String ROLLED_BACK = "RolledBack";
 
   private static final Logger LOG = Logger.getLogger(NodeEvents.class.getName());

@@ -19,6 +19,7 @@ import io.fabric8.kubernetes.client.KubernetesClientException;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
@@ -29,7 +30,8 @@ import java.util.logging.Logger;
  * state machine of {@link ProxyStateMachine}, one step per {@link #runOnce()}, each transition
  * recorded in {@code OSInstance.status} before its action runs. A restarted proxy therefore resumes
  * at the recorded phase; the reboot is requested only on the transition into {@link
- * Phase#REBOOTING}, never when that phase is resumed, and never before the drain finished.
+ * Phase#REBOOTING}, never when that phase is resumed, and never before the drain finished. A node
+ * without an OSInstance is registered first: the proxy creates it, idle, as upstream's does.
  */
 public final class NodeProxy {
   private static final Logger LOG = Logger.getLogger(NodeProxy.class.getName());
@@ -218,7 +220,7 @@ public final class NodeProxy {
   public Step runOnce() throws InterruptedException {
     OSInstance inst = status.read();
     if (inst == null) {
-      return new Step.Nothing("no OSInstance " + status.where());
+      return register();
     }
     OSInstanceSpec spec = inst.getSpec();
     ProxyOperation op = ProxyOperation.of(spec.getNodestatus());
@@ -254,6 +256,26 @@ public final class NodeProxy {
     Step step = ProxyStateMachine.decide(o);
     Step result = execute(step, o, inst, os);
     return result instanceof Step.Retry ? result : step;
+  }
+
+  /**
+   * The node has no OSInstance: registers it if its Node exists ({@link
+   * ProxyStateMachine#unregistered}). The next pass reads what was created, by this proxy or by one
+   * that raced it.
+   */
+  private Step register() {
+    Node n = cordon.find();
+    Step s = ProxyStateMachine.unregistered(n != null, status.where());
+    log(s);
+    if (s instanceof Step.Register r) {
+      boolean created = status.register(n);
+      LOG.info(
+          nodeName
+              + ": "
+              + (created ? "registered: created OSInstance " : "OSInstance exists already: ")
+              + r.where());
+    }
+    return s;
   }
 
   /** Does what {@code step} says; an action's result is the step its outcome led to. */
@@ -293,7 +315,7 @@ public final class NodeProxy {
           agent.prepareUpgrade(AgentRequests.upgrade(os));
           SysConfigs before = inst.getSpec().getUpgradeconfigs();
           if (AgentRequests.hasConfigs(before)) {
-            agent.configure(AgentRequests.configure(before));
+            warn("upgradeconfigs", before, agent.configure(AgentRequests.configure(before)));
           }
           done = "staged " + os.getOsversion();
         }
@@ -312,7 +334,7 @@ public final class NodeProxy {
         case CONFIGURING -> {
           SysConfigs sys = inst.getSpec().getSysconfigs();
           if (AgentRequests.hasConfigs(sys)) {
-            agent.configure(AgentRequests.configure(sys));
+            warn("sysconfigs", sys, agent.configure(AgentRequests.configure(sys)));
           }
           done = "sysconfigs applied";
         }
@@ -330,6 +352,27 @@ public final class NodeProxy {
       return advanced(a, adv.to(), done, o, inst);
     }
     return follow(next);
+  }
+
+  /**
+   * Records the agent's warnings about a {@code configure} it applied (entries skipped, as upstream
+   * skips them) as one Warning Event on the Node, so the admin sees what was not applied.
+   */
+  private void warn(String field, SysConfigs configs, List<String> warnings) {
+    if (warnings == null || warnings.isEmpty()) {
+      return;
+    }
+    String msg =
+        field
+            + " "
+            + configs.getVersion()
+            + " applied with "
+            + warnings.size()
+            + (warnings.size() == 1 ? " entry" : " entries")
+            + " skipped: "
+            + String.join("; ", warnings);
+    LOG.warning(nodeName + ": " + msg);
+    events.warning(node, NodeEvents.CONFIGURE_WARNING, msg);
   }
 
   /** Records the phase {@code to} that the action of {@code a} led to, with its Event. */

@@ -5,6 +5,7 @@ import dev.kubeos.api.agent.ConfigureRequest;
 import dev.kubeos.api.agent.OperationResult;
 import dev.kubeos.api.agent.UpgradeRequest;
 import dev.kubeos.rpc.JsonRpcClient;
+import java.util.List;
 import java.util.Objects;
 
 /** {@link AgentClient} over the agent's Unix socket, with the agent's own JSON-RPC client. */
@@ -31,7 +32,7 @@ public final class SocketAgentClient implements AgentClient {
   }
 
   @Override
-  public void configure(ConfigureRequest request) {
-    rpc.call(AgentMethods.CONFIGURE, OperationResult.class, request);
+  public List<String> configure(ConfigureRequest request) {
+    return rpc.call(AgentMethods.CONFIGURE, OperationResult.class, request).warnings();
   }
 }

@@ -203,6 +203,33 @@ class OperatorIT {
     }
   }
 
+  /**
+   * The proxies register their nodes in {@code default} (the operator's {@code
+   * --osinstance-namespace}): an OS asking for OSInstances elsewhere could never start a node, so
+   * it is refused, saying why, and nothing is written for it.
+   */
+  @Test
+  void osWithAnotherInstanceNamespaceIsRefused() {
+    try (SimCluster sim = new SimCluster(WORK)) {
+      sim.nodes(2, null, true).start();
+      OS os = SimCluster.os("os-v2", "KubeOS v2", 1);
+      os.getSpec().setOsinstancenamespace("elsewhere");
+      sim.client.resource(os).create();
+      try (Operator op =
+          sim.operator("a", null, new ConcurrentHashMap<>(), new OperatorMetrics())) {
+        op.start();
+        await().atMost(LONG).until(() -> isTrue(sim.os(), OSStatus.HALTED));
+        Condition halted = condition(sim.os(), OSStatus.HALTED);
+        assertThat(halted.getReason()).isEqualTo(Statuses.INSTANCE_NAMESPACE);
+        assertThat(halted.getMessage())
+            .contains("'elsewhere'", "'default'", "--namespace", "--osinstance-namespace");
+        assertThat(isTrue(sim.os(), OSStatus.PROGRESSING)).isFalse();
+        await().atMost(LONG).until(() -> reasons(sim).containsKey(Statuses.INSTANCE_NAMESPACE));
+        assertThat(sim.assignments).isEmpty();
+      }
+    }
+  }
+
   @Test
   void onlyTheLeaderActsAndTheOtherTakesOver() {
     try (SimCluster sim = new SimCluster(Duration.ofMillis(300))) {

@@ -87,4 +87,18 @@ class StatusesTest {
         .containsExactly(
             org.assertj.core.groups.Tuple.tuple("Conflict", "overlaps with OS default/a"));
   }
+
+  @Test
+  void aRefusedOsHaltsWithItsOwnReason() {
+    OSStatus s = Statuses.rejected(Statuses.INSTANCE_NAMESPACE, "not default", null, 1L, T1);
+    assertThat(s.getConditions())
+        .filteredOn(c -> "True".equals(c.getStatus()))
+        .singleElement()
+        .satisfies(
+            c -> {
+              assertThat(c.getType()).isEqualTo("Halted");
+              assertThat(c.getReason()).isEqualTo("InstanceNamespace");
+              assertThat(c.getMessage()).isEqualTo("not default");
+            });
+  }
 }

@@ -192,8 +192,8 @@ class AgentErrorsIT {
     }
 
     @Override
-    public void configure(ConfigureRequest request) {
-      agent.configure(request);
+    public java.util.List<String> configure(ConfigureRequest request) {
+      return agent.configure(request);
     }
   }
 }

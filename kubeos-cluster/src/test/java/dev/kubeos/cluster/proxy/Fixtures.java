@@ -1,9 +1,11 @@
 package dev.kubeos.cluster.proxy;
 
+import dev.kubeos.cluster.operator.ClusterWriter;
 import dev.kubeos.crd.Content;
 import dev.kubeos.crd.NamespacedName;
 import dev.kubeos.crd.OS;
 import dev.kubeos.crd.OSInstance;
+import dev.kubeos.crd.OSInstanceSpec;
 import dev.kubeos.crd.OpsType;
 import dev.kubeos.crd.SysConfig;
 import dev.kubeos.crd.SysConfigs;
@@ -157,16 +159,28 @@ final class Fixtures {
     return c.resources(OS.class).resource(os).create();
   }
 
-  /** The node's OSInstance with the operator's assignment ({@code nodestatus}) in its spec. */
+  /**
+   * The node's OSInstance as production makes it: registered by the proxy's code (idle, named after
+   * and owned by the Node, which must exist), then, unless {@code nodestatus} is idle, assigned by
+   * the operator's merge patch ({@code nodestatus}, the OS, its settings).
+   */
   static OSInstance instance(KubernetesClient c, String node, OS os, String nodestatus) {
-    OSInstance i = new OSInstance();
-    i.getMetadata().setName(node);
-    i.getMetadata().setNamespace(NS);
-    i.getMetadata().setLabels(Map.of(OSInstance.NODE_LABEL, node));
-    i.getSpec().setNodestatus(nodestatus);
-    i.getSpec().setNamespacedname(new NamespacedName(os.getMetadata().getName(), NS));
-    i.getSpec().setSysconfigs(os.getSpec().getSysconfigs());
-    i.getSpec().setUpgradeconfigs(os.getSpec().getUpgradeconfigs());
-    return c.resources(OSInstance.class).resource(i).create();
+    Node n = c.nodes().withName(node).get();
+    if (n == null) {
+      throw new AssertionError("create the node " + node + " first: the proxy registers only then");
+    }
+    new InstanceStatusWriter(c, NS, node, java.time.Clock.systemUTC()).register(n);
+    OSInstance registered = c.resources(OSInstance.class).inNamespace(NS).withName(node).get();
+    if (OSInstanceSpec.idle(nodestatus)) {
+      return registered;
+    }
+    return new ClusterWriter(c, "kubeos-operator")
+        .assign(
+            registered,
+            OSInstanceSpec.assignment(
+                nodestatus,
+                new NamespacedName(os.getMetadata().getName(), NS),
+                os.getSpec().getSysconfigs(),
+                os.getSpec().getUpgradeconfigs()));
   }
 }

@@ -62,11 +62,25 @@ class FleetWithProxiesIT {
    */
   private static final int DRAIN_TIMEOUT_S = 30;
 
-  /** The happy path, small enough to read its log: 20 nodes, maxunavailable 5. */
+  /**
+   * The happy path, small enough to read its log: 20 nodes, maxunavailable 5, starting with no
+   * OSInstance at all: each proxy registers its node, then the rollout runs.
+   */
   @Test
   void twentyNodesConvergeWithinMaxUnavailable() throws Exception {
     try (ProxyFleet fleet = new ProxyFleet(20, 0, Duration.ofSeconds(1), REBOOT_MS)) {
+      assertThat(fleet.instances()).as("no OSInstance before the proxies run").isEmpty();
       fleet.startProxies();
+      assertThat(fleet.instances().values())
+          .allSatisfy(
+              i -> {
+                assertThat(i.getSpec().getNodestatus()).isEqualTo("idle");
+                assertThat(i.nodeName()).isEqualTo(i.getMetadata().getName());
+                assertThat(i.getMetadata().getOwnerReferences())
+                    .singleElement()
+                    .satisfies(o -> assertThat(o.getKind()).isEqualTo("Node"))
+                    .satisfies(o -> assertThat(o.getName()).isEqualTo(i.getMetadata().getName()));
+              });
       fleet.createOs(5, s -> {});
       fleet.startOperator();
       awaitConverged(fleet, Set.of());
@@ -114,8 +128,8 @@ class FleetWithProxiesIT {
       stageFails.forEach(n -> fleet.agents.get(n).stageFails = ErrorCode.CHECKSUM_MISMATCH);
       fallsBack.forEach(n -> fleet.agents.get(n).bootsInto = V1);
       pdbBlocked.forEach(fleet::blockDrain);
+      fleet.startProxies(); // they register their nodes: nothing else is written before the OS
       Map<String, String> before = fleet.versions();
-      fleet.startProxies();
       LocalTime now = LocalTime.now(ZoneOffset.UTC);
       fleet.createOs(
           MAX_UNAVAILABLE,

@@ -17,6 +17,10 @@ import java.util.concurrent.CopyOnWriteArrayList;
 final class MemoryAgent implements AgentClient {
   final List<String> calls = new CopyOnWriteArrayList<>();
   final List<ConfigureRequest> configured = new CopyOnWriteArrayList<>();
+
+  /** What {@code configure} answers in {@code warnings} (entries the agent skipped). */
+  volatile List<String> configureWarnings = List.of();
+
   private final KubernetesClient client;
   private final String node;
   private final long rebootDelayMs;
@@ -74,9 +78,10 @@ final class MemoryAgent implements AgentClient {
   }
 
   @Override
-  public void configure(ConfigureRequest request) {
+  public List<String> configure(ConfigureRequest request) {
     calls.add("configure " + request.version());
     configured.add(request);
+    return configureWarnings;
   }
 
   long count(String call) {

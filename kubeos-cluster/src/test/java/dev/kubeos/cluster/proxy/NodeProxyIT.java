@@ -2,11 +2,13 @@ package dev.kubeos.cluster.proxy;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.kubeos.cluster.proxy.model.Step;
 import dev.kubeos.crd.OS;
 import dev.kubeos.crd.OSInstance;
 import dev.kubeos.crd.OpsType;
 import io.fabric8.kubernetes.api.model.Node;
 import io.fabric8.kubernetes.client.KubernetesClient;
+import java.util.List;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -28,6 +30,52 @@ class NodeProxyIT {
   void stop() {
     c.close();
     cluster.close();
+  }
+
+  /**
+   * Node registration, as upstream's proxy: with no OSInstance, the proxy creates its node's, named
+   * after the node, idle, labelled with the node and owned by it; not while the Node is missing.
+   */
+  @Test
+  void registersItsNodeWhenTheNodeExists() throws Exception {
+    NodeProxy proxy = driver.proxy(c, new MemoryAgent(c, "n1", 100), Driver.FAST);
+    assertThat(proxy.runOnce()).isInstanceOf(Step.Wait.class);
+    assertThat(driver.instance()).as("no Node, no OSInstance").isNull();
+
+    Fixtures.node(c, "n1", "KubeOS v1", false);
+    assertThat(proxy.runOnce()).isEqualTo(new Step.Register("default/n1"));
+    OSInstance i = driver.instance();
+    assertThat(i.getSpec().getNodestatus()).isEqualTo("idle");
+    assertThat(i.getMetadata().getLabels()).containsEntry(OSInstance.NODE_LABEL, "n1");
+    assertThat(i.getMetadata().getOwnerReferences())
+        .singleElement()
+        .satisfies(
+            o -> {
+              assertThat(o.getKind()).isEqualTo("Node");
+              assertThat(o.getName()).isEqualTo("n1");
+              assertThat(o.getUid())
+                  .isEqualTo(c.nodes().withName("n1").get().getMetadata().getUid());
+            });
+    assertThat(proxy.runOnce()).isInstanceOf(Step.Nothing.class);
+    assertThat(driver.instance().getMetadata().getResourceVersion())
+        .as("an idle registered node is not written again")
+        .isEqualTo(i.getMetadata().getResourceVersion());
+  }
+
+  /**
+   * Two proxies of one node (a restart overlapping the old pod) race to register it: the loser's
+   * create answers 409 Conflict, which means the OSInstance exists, and that is fine.
+   */
+  @Test
+  void registrationRaceIsHarmless() {
+    Node n = Fixtures.node(c, "n1", "KubeOS v1", false);
+    var first = new InstanceStatusWriter(c, Fixtures.NS, "n1", java.time.Clock.systemUTC());
+    var second = new InstanceStatusWriter(c, Fixtures.NS, "n1", java.time.Clock.systemUTC());
+    assertThat(first.register(n)).isTrue();
+    String rv = driver.instance().getMetadata().getResourceVersion();
+    assertThat(second.register(n)).as("409: someone else created it").isFalse();
+    assertThat(driver.instance().getMetadata().getResourceVersion()).isEqualTo(rv);
+    assertThat(c.resources(OSInstance.class).inNamespace(Fixtures.NS).list().getItems()).hasSize(1);
   }
 
   @Test
@@ -115,6 +163,34 @@ class NodeProxyIT {
     assertThat(i.getStatus().getSysconfigs().getVersion()).isEqualTo("c2");
     assertThat(i.getSpec().getNodestatus()).isEqualTo("idle");
     assertThat(Fixtures.nodeEvents(c, "n1")).containsExactly("Configured");
+  }
+
+  /**
+   * The agent applied the settings but skipped entries upstream skips (its answer {@code
+   * {"status":"Configured","warnings":[...]}}): the node is configured, and the warnings become a
+   * Warning Event on the Node.
+   */
+  @Test
+  void configureWarningsBecomeAWarningEventOnTheNode() throws Exception {
+    Fixtures.node(c, "n1", "KubeOS v1", false);
+    OS os = Fixtures.os(c, OpsType.CONFIG, "KubeOS v1", null);
+    os.getSpec().setSysconfigs(Fixtures.sysconfigs("c3", "vm.swappiness", "10"));
+    Fixtures.instance(c, "n1", os, "config");
+    MemoryAgent agent = new MemoryAgent(c, "n1", 100);
+    agent.configureWarnings =
+        List.of(
+            "kernel.sysctl: 'vm.overcommit_memory' with operation delete skipped",
+            "kernel.sysctl: an empty key skipped");
+
+    driver.run(driver.proxy(c, agent, Driver.FAST), 100);
+
+    assertThat(driver.phases).containsExactly("Configuring", "Done");
+    assertThat(Fixtures.nodeEvents(c, "n1"))
+        .containsExactlyInAnyOrder("Warning: ConfigureWarning", "Configured");
+    assertThat(Fixtures.eventMessage(c, "n1", "ConfigureWarning"))
+        .isEqualTo(
+            "sysconfigs c3 applied with 2 entries skipped: kernel.sysctl: 'vm.overcommit_memory'"
+                + " with operation delete skipped; kernel.sysctl: an empty key skipped");
   }
 
   @Test

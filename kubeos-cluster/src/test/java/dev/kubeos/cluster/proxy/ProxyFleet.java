@@ -37,10 +37,11 @@ import java.util.stream.Collectors;
 /**
  * The fleet harness: fabric8's CRUD mock server (with the Eviction subresource) holding {@code
  * selected} nodes without a selector label and {@code outside} nodes labelled {@code other}, each
- * Ready, 4 CPU / 8 GiB, running {@link #V1}, with two ReplicaSet pods and an idle OSInstance; one
- * real {@link NodeProxy} per node (a thread each) with its own {@link MemoryAgent} (the node's
- * "disk", kept across proxy restarts); the real {@link Operator}; a {@link FleetMonitor}. Proxies
- * and the operator can be stopped and started again, as new processes with new clients.
+ * Ready, 4 CPU / 8 GiB, running {@link #V1}, with two ReplicaSet pods and no OSInstance (each
+ * node's proxy registers it, as in production); one real {@link NodeProxy} per node (a thread each)
+ * with its own {@link MemoryAgent} (the node's "disk", kept across proxy restarts); the real {@link
+ * Operator}; a {@link FleetMonitor}. Proxies and the operator can be stopped and started again, as
+ * new processes with new clients.
  */
 final class ProxyFleet implements AutoCloseable {
   static final String NS = Fixtures.NS;
@@ -119,7 +120,6 @@ final class ProxyFleet implements AutoCloseable {
       for (int p = 0; p < 2; p++) {
         admin.pods().resource(FleetFixtures.appPod(name + "-app-" + p, NS, name, true)).create();
       }
-      FleetFixtures.createIdleInstance(admin, NS, name);
       agents.put(name, new MemoryAgent(admin, name, rebootDelayMs));
     }
     monitor = new FleetMonitor(selected);
@@ -170,10 +170,18 @@ final class ProxyFleet implements AutoCloseable {
 
   // ---- proxies ----
 
+  /**
+   * Starts every node's proxy and waits until each has registered its node: its OSInstance exists,
+   * idle. The bound only ends a broken run.
+   */
   void startProxies() {
     for (String name : agents.keySet()) {
       startProxy(name);
     }
+    org.awaitility.Awaitility.await()
+        .atMost(Duration.ofMinutes(3))
+        .pollInterval(Duration.ofMillis(50))
+        .until(() -> instances().keySet().containsAll(agents.keySet()));
   }
 
   /** Starts the node's proxy: the first ones share one client, restarted ones another. */

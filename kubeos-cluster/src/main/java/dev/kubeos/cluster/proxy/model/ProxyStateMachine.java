@@ -75,6 +75,21 @@ public final class ProxyStateMachine {
   }
 
   /**
+   * The step for a node without an OSInstance ({@code where}: its namespace/name): register it when
+   * the Node exists, as upstream's proxy does; otherwise wait for the Node (a proxy started with a
+   * wrong {@code --node} registers nothing).
+   */
+  public static Step unregistered(boolean nodeExists, String where) {
+    if (!nodeExists) {
+      return new Step.Wait(
+          "no OSInstance "
+              + where
+              + " and no Node of that name: not registering it (check --node / NODE_NAME)");
+    }
+    return new Step.Register(where);
+  }
+
+  /**
    * The step after the action of {@code act} ended with {@code outcome}.
    *
    * @param o what the pass observed before the action

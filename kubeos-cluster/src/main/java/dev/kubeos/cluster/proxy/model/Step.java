@@ -19,6 +19,12 @@ public sealed interface Step {
    */
   record Retry(String why) implements Step {}
 
+  /**
+   * The node has no OSInstance: create it, named after the node, {@code nodestatus: idle}, in the
+   * proxy's namespace (as upstream's proxy registers its node).
+   */
+  record Register(String where) implements Step {}
+
   /** Begin an attempt: record {@code op.first()} with {@code target} and a start time. */
   record Start(ProxyOperation op, String target) implements Step {}
 

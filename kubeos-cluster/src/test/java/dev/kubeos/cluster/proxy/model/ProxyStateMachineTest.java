@@ -89,6 +89,15 @@ class ProxyStateMachineTest {
   }
 
   @Test
+  void aNodeWithoutOsInstanceIsRegisteredOnlyIfTheNodeExists() {
+    assertThat(ProxyStateMachine.unregistered(true, "default/n1"))
+        .isEqualTo(new Step.Register("default/n1"));
+    assertThat(ProxyStateMachine.unregistered(false, "default/n1"))
+        .isInstanceOfSatisfying(
+            Step.Wait.class, w -> assertThat(w.why()).contains("default/n1", "--node"));
+  }
+
+  @Test
   void aResumedRebootIsNeverRequestedAgain() {
     // REBOOTING only ever observes: Wait, Advance or Fail, never an action that calls the agent
     for (int ago : new int[] {0, 1, 899, 900, 10_000}) {
