@@ -106,7 +106,7 @@ public final class AgentService implements AgentOperations {
           ErrorCode.INVALID_REQUEST, "image_url is not a URL: " + e.getMessage());
     }
     checkFileUrl(url);
-    return new StageRequest(url, r.checkSum(), r.version(), format, fetchOptions(r));
+    return new StageRequest(url, r.checkSum(), r.version(), format, fetchOptions(r, true));
   }
 
   /**
@@ -148,23 +148,29 @@ public final class AgentService implements AgentOperations {
   /**
    * Upstream's container-image types: {@code container_image} is pulled by the agent itself (no
    * docker or ctr on the node), {@code check_sum} is its manifest digest, {@code flag_safe} allows
-   * a plain-http registry, {@code certs.ca_cert} is trusted where hosts.toml names no CA.
+   * a plain-http registry, {@code certs.ca_cert} is trusted where hosts.toml names no CA. {@code
+   * mtls} without client certificates is not refused here: upstream documents {@code mtls} for
+   * {@code image_url} over https only, and its container-image examples set it anyway; a registry's
+   * client certificates come from its hosts.toml.
    */
   private StageRequest imageRequest(UpgradeRequest r, String type) {
     if (r.containerImage() == null || r.containerImage().isBlank()) {
       throw new AgentException(
           ErrorCode.INVALID_REQUEST, "container_image is required for image_type " + type);
     }
-    FetchOptions fetch = fetchOptions(r);
+    FetchOptions fetch = fetchOptions(r, false);
     return StageRequest.image(r.containerImage().trim(), r.checkSum(), r.version(), fetch);
   }
 
-  private FetchOptions fetchOptions(UpgradeRequest r) {
+  private FetchOptions fetchOptions(UpgradeRequest r, boolean mtlsNeedsCerts) {
     UpgradeRequest.Certs certs = r.certs();
     Path ca = certs == null ? null : cert(certs.caCert());
     Path clientCert = r.mtls() && certs != null ? cert(certs.clientCert()) : null;
     Path clientKey = r.mtls() && certs != null ? cert(certs.clientKey()) : null;
-    if (r.mtls() && (clientCert == null || clientKey == null)) {
+    if (!mtlsNeedsCerts && (clientCert == null || clientKey == null)) {
+      clientCert = null;
+      clientKey = null;
+    } else if (r.mtls() && (clientCert == null || clientKey == null)) {
       throw new AgentException(
           ErrorCode.INVALID_REQUEST,
           "mtls is set but certs.client_cert or certs.client_key is missing");

@@ -20,6 +20,15 @@ public record RpcError(int code, String message, JsonNode data) {
   public static final int METHOD_NOT_FOUND = -32601;
   public static final int INVALID_PARAMS = -32602;
 
+  /**
+   * The one code upstream's agent answers every failed operation with (its {@code RPC_OP_ERROR}),
+   * without {@code data}: the message is all it says.
+   */
+  public static final int UPSTREAM_OPERATION_ERROR = -1;
+
+  /** Upstream's agent's message when another request holds it (it answers at once). */
+  public static final String UPSTREAM_BUSY = "os-agent is processing another request";
+
   /** The error that carries a typed agent failure. */
   public static RpcError of(AgentException e) {
     return of(e.code(), e.getMessage() == null ? e.code().name() : e.getMessage());
@@ -59,7 +68,13 @@ public record RpcError(int code, String message, JsonNode data) {
         data == null || data.isNull() ? null : data);
   }
 
-  /** The agent error type: {@code data.code} when it names one, else by JSON-RPC code. */
+  /**
+   * The agent error type: {@code data.code} when it names one, else by JSON-RPC code. An untyped
+   * error of upstream's agent (code {@value #UPSTREAM_OPERATION_ERROR}) is {@link ErrorCode#BUSY}
+   * when its message says another request holds the agent, else {@link ErrorCode#IO_ERROR}: both
+   * transient, as upstream's own proxy requeues after every agent error; the caller's deadline
+   * bounds the retries.
+   */
   public ErrorCode errorCode() {
     if (data != null && data.path("code").isTextual()) {
       try {
@@ -67,6 +82,11 @@ public record RpcError(int code, String message, JsonNode data) {
       } catch (IllegalArgumentException unknown) {
         // a newer agent may know more codes: fall back to the numeric code
       }
+    }
+    if (code == UPSTREAM_OPERATION_ERROR && data == null) {
+      return message != null && message.contains(UPSTREAM_BUSY)
+          ? ErrorCode.BUSY
+          : ErrorCode.IO_ERROR;
     }
     return ErrorCode.fromRpcCode(code);
   }

@@ -31,9 +31,14 @@ public record ConfigureRequest(
       @JsonProperty("config_path") String configPath,
       @JsonProperty("contents") Map<String, KeyInfo> contents) {}
 
-  /** The value for one key and the operation ({@code ""} = add/update, {@code delete}). */
+  /**
+   * The value for one key and the operation ({@code ""} = add/update, {@code delete}). {@code
+   * value} is always written, as JSON {@code null} when absent: upstream's agent requires the
+   * member.
+   */
   @JsonIgnoreProperties(ignoreUnknown = true)
   @JsonInclude(JsonInclude.Include.NON_NULL)
   public record KeyInfo(
-      @JsonProperty("value") JsonNode value, @JsonProperty("operation") String operation) {}
+      @JsonProperty("value") @JsonInclude(JsonInclude.Include.ALWAYS) JsonNode value,
+      @JsonProperty("operation") String operation) {}
 }

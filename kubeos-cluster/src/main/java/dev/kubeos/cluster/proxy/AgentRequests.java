@@ -2,6 +2,7 @@ package dev.kubeos.cluster.proxy;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.NullNode;
 import dev.kubeos.api.Json;
 import dev.kubeos.api.agent.ConfigureRequest;
 import dev.kubeos.api.agent.UpgradeRequest;
@@ -20,20 +21,28 @@ final class AgentRequests {
 
   private AgentRequests() {}
 
+  /**
+   * Every member upstream's agent requires is present, as upstream's proxy sends it: a string the
+   * CR leaves out is {@code ""} (upstream's agent refuses a missing or null string member), and
+   * {@code certs} is always an object.
+   */
   static UpgradeRequest upgrade(OSSpec os) {
     UpgradeRequest.Certs certs =
-        os.getCacert() == null && os.getClientcert() == null && os.getClientkey() == null
-            ? null
-            : new UpgradeRequest.Certs(os.getCacert(), os.getClientcert(), os.getClientkey());
+        new UpgradeRequest.Certs(
+            text(os.getCacert()), text(os.getClientcert()), text(os.getClientkey()));
     return new UpgradeRequest(
-        os.getOsversion(),
-        os.getChecksum(),
-        os.getImagetype(),
-        os.getContainerimage(),
-        os.getImageurl(),
+        text(os.getOsversion()),
+        text(os.getChecksum()),
+        text(os.getImagetype()),
+        text(os.getContainerimage()),
+        text(os.getImageurl()),
         os.isFlagSafe(),
         os.isMtls(),
         certs);
+  }
+
+  private static String text(String s) {
+    return s == null ? "" : s;
   }
 
   /** True when there is at least one setting to apply. */
@@ -41,16 +50,26 @@ final class AgentRequests {
     return s != null && s.getConfigs() != null && !s.getConfigs().isEmpty();
   }
 
-  /** CR {@code contents[]} (list of key/value/operation) become the agent's key-to-value map. */
+  /**
+   * CR {@code contents[]} (list of key/value/operation) become the agent's key-to-value map, with
+   * every member upstream's agent requires: {@code model}, {@code config_path} and {@code
+   * operation} are {@code ""} when the CR leaves them out, a missing value is JSON {@code null}. A
+   * model without {@code contents} is left out, as upstream's proxy does.
+   */
   static ConfigureRequest configure(SysConfigs s) {
     List<ConfigureRequest.Sysconfig> configs = new ArrayList<>();
     for (SysConfig c : s.getConfigs()) {
+      if (c.getContents() == null) {
+        continue;
+      }
       Map<String, ConfigureRequest.KeyInfo> contents = new LinkedHashMap<>();
       for (Content k : c.getContents()) {
-        JsonNode value = MAPPER.valueToTree(k.getValue());
-        contents.put(k.getKey(), new ConfigureRequest.KeyInfo(value, k.getOperation()));
+        JsonNode value =
+            k.getValue() == null ? NullNode.getInstance() : MAPPER.valueToTree(k.getValue());
+        contents.put(text(k.getKey()), new ConfigureRequest.KeyInfo(value, text(k.getOperation())));
       }
-      configs.add(new ConfigureRequest.Sysconfig(c.getModel(), c.getConfigpath(), contents));
+      configs.add(
+          new ConfigureRequest.Sysconfig(text(c.getModel()), text(c.getConfigpath()), contents));
     }
     return new ConfigureRequest(s.getVersion(), configs);
   }

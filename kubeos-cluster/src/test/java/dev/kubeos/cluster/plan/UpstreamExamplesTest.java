@@ -5,16 +5,14 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.kubeos.crd.OS;
 import dev.kubeos.crd.OSStatus;
 import dev.kubeos.crd.OpsType;
-import io.fabric8.kubernetes.client.utils.KubernetesSerialization;
 import java.io.IOException;
-import java.io.InputStream;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.ValueSource;
+import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * Every example OS resource of upstream's documentation (written as fixtures from the documented
@@ -24,10 +22,11 @@ class UpstreamExamplesTest {
   static final Instant LATE_EVENING = Instant.parse("2026-03-02T23:00:00Z");
 
   static OS load(String file) throws IOException {
-    try (InputStream in =
-        UpstreamExamplesTest.class.getResourceAsStream("/upstream-examples/" + file)) {
-      return new KubernetesSerialization().unmarshal(in, OS.class);
-    }
+    return UpstreamExamples.load(file);
+  }
+
+  static List<String> files() {
+    return UpstreamExamples.FILES;
   }
 
   static List<NodeFacts> fleet() {
@@ -47,17 +46,7 @@ class UpstreamExamplesTest {
   }
 
   @ParameterizedTest
-  @ValueSource(
-      strings = {
-        "upgrade-docker.yaml",
-        "upgrade-disk-mtls.yaml",
-        "upgrade-containerd-with-configs.yaml",
-        "config.yaml",
-        "config-kubelet-containerd-pam.yaml",
-        "rollback.yaml",
-        "upgrade-serial-selector-window.yaml",
-        "upgrade-parallel-dated-window.yaml"
-      })
+  @MethodSource("files")
   void parsesPlansAndConverges(String file) throws IOException {
     OS os = load(file);
     assertThat(os.getApiVersion()).isEqualTo("upgrade.openeuler.org/v1alpha1");
