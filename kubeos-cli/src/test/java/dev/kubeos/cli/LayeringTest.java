@@ -267,6 +267,7 @@ class LayeringTest {
             "dev.kubeos.rpc..",
             "dev.kubeos.api",
             "dev.kubeos.api.agent..",
+            "jdk.net..",
             "com.fasterxml.jackson..")
         .check(CLASSES);
   }
