@@ -129,6 +129,15 @@ public final class RolloutPlanner {
           doneHere.add(n);
         }
         skip(n, SkipReason.AT_TARGET, "already at " + r.target());
+      } else if (r.doneButNotReported(n)) {
+        skip(
+            n,
+            SkipReason.AWAITING_NODE_REPORT,
+            "its proxy reported "
+                + r.target()
+                + " done; waiting for the Node to report it (osImage is '"
+                + n.osImage()
+                + "')");
       } else if (!n.ready()) {
         skip(n, SkipReason.NOT_READY, "node is NotReady; it counts against maxunavailable");
       } else if (n.unschedulable()) {

@@ -8,6 +8,12 @@ public enum SkipReason {
   CONTROL_PLANE_EXCLUDED,
   /** Already runs the target version or configuration. */
   AT_TARGET,
+  /**
+   * Its proxy reported the target done, but the Node does not show it yet (the operator's Node
+   * cache lags its OSInstance cache, or the kubelet has not reported): starting it again would
+   * upgrade a node twice.
+   */
+  AWAITING_NODE_REPORT,
   /** Its attempt at the current target failed; charged to the failure budget. */
   FAILED,
   /** The node is NotReady. */

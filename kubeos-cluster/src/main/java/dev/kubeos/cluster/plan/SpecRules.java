@@ -110,6 +110,19 @@ record SpecRules(
     return target.equals(n.osImage());
   }
 
+  /**
+   * Whether the node's proxy reported this upgrade target {@code Done} (it verified the version
+   * after the reboot) while the Node's osImage, as this snapshot has it, is another version.
+   */
+  boolean doneButNotReported(NodeFacts n) {
+    InstanceView i = n.instance();
+    return ops != OpsType.CONFIG
+        && i != null
+        && "Done".equals(i.phase())
+        && target.equals(i.target())
+        && !target.equals(n.osImage());
+  }
+
   /** Whether the node's last attempt at this target failed. */
   boolean failed(NodeFacts n) {
     InstanceView i = n.instance();

@@ -265,6 +265,22 @@ class RolloutPlannerTest {
   }
 
   @Test
+  void aNodeItsProxyReportedDoneIsNotStartedAgainWhileTheNodeLags() {
+    InstanceView done =
+        new InstanceView("idle", null, "Done", "v2", NOW.minusSeconds(60), NOW.minusSeconds(1));
+    List<NodeFacts> fleet =
+        List.of(node("a").image("v1").instance(done).build(), node("b").image("v1").build());
+    RolloutPlan plan = RolloutPlanner.plan(upgrade("v2", 2), fleet, NOW);
+    assertThat(plan.start()).containsExactly("b");
+    assertThat(plan.skipped().get("a").reason()).isEqualTo(SkipReason.AWAITING_NODE_REPORT);
+    // once the Node reports the version, it counts as at target
+    List<NodeFacts> reported =
+        List.of(node("a").image("v2").instance(done).build(), node("b").image("v1").build());
+    assertThat(RolloutPlanner.plan(upgrade("v2", 2), reported, NOW).skipped().get("a").reason())
+        .isEqualTo(SkipReason.AT_TARGET);
+  }
+
+  @Test
   void completeWhenEveryNodeIsAtTarget() {
     List<NodeFacts> fleet = List.of(node("a").image("v2").build(), node("b").image("v2").build());
     RolloutPlan plan = RolloutPlanner.plan(upgrade("v2", 1), fleet, NOW);
