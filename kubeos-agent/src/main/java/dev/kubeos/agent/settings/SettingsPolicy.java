@@ -6,6 +6,7 @@ import dev.kubeos.agent.settings.PolicyRules.PathRule;
 import dev.kubeos.agent.settings.PolicyRules.SysctlRule;
 import dev.kubeos.api.agent.AgentException;
 import dev.kubeos.api.agent.ErrorCode;
+import dev.kubeos.formats.settings.DefaultSettingsPolicy;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
@@ -18,15 +19,16 @@ import java.util.Map;
  * rule and the policy's source.
  *
  * <p>The node's file is {@link #FILE} (JSON or YAML); without it the compiled-in defaults apply
- * (the same text the image builder installs there, {@link #defaultsText()}); a file that cannot be
- * used refuses every configure (fail closed). The format is read by {@link SettingsPolicyFile}.
+ * (kubeos-formats' {@link DefaultSettingsPolicy}, the same text the image builder installs there);
+ * a file that cannot be used refuses every configure (fail closed). The format is read by {@link
+ * SettingsPolicyFile}.
  */
 public final class SettingsPolicy {
   /** Where the node's policy lives. */
-  public static final Path FILE = Path.of("/etc/KubeOS/settings-policy.json");
+  public static final Path FILE = DefaultSettingsPolicy.FILE;
 
   static final String DEFAULTS_SOURCE = "compiled-in defaults";
-  private static final String DEFAULTS_TEXT = SettingsPolicyFile.readDefaults();
+  private static final String DEFAULTS_TEXT = DefaultSettingsPolicy.text();
   private static final SettingsPolicy DEFAULTS =
       SettingsPolicyFile.parse(DEFAULTS_TEXT, DEFAULTS_SOURCE);
 

@@ -10,8 +10,6 @@ import dev.kubeos.agent.settings.PolicyRules.KeyRule;
 import dev.kubeos.agent.settings.PolicyRules.PathRule;
 import dev.kubeos.agent.settings.PolicyRules.SysctlRule;
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
@@ -194,16 +192,5 @@ final class SettingsPolicyFile {
       out.add(e.asText().strip());
     }
     return out;
-  }
-
-  static String readDefaults() {
-    try (InputStream in = SettingsPolicy.class.getResourceAsStream("settings-policy.json")) {
-      if (in == null) {
-        throw new IllegalStateException("settings-policy.json missing from the agent jar");
-      }
-      return new String(in.readAllBytes(), StandardCharsets.UTF_8);
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
   }
 }

@@ -1,6 +1,7 @@
 package dev.kubeos.cli.demo;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.kubeos.agent.host.FreshDiskInit;
 import dev.kubeos.image.Images;
 import dev.kubeos.image.build.BuildResult;
 import dev.kubeos.image.plan.BuildPlan;
@@ -10,6 +11,7 @@ import java.io.RandomAccessFile;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Clock;
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -302,7 +304,8 @@ public final class QemuDemo {
                 case NOTE -> say("    " + e.step() + ": " + e.detail());
                 case DONE -> say("    " + e.step() + " done in " + secs(e.elapsed()));
               }
-            });
+            },
+            new FreshDiskInit(Clock.systemUTC())::init);
     activity = () -> null;
     sizes.keySet().removeIf(k -> k.startsWith("rootfs-"));
     sizes.putIfAbsent(

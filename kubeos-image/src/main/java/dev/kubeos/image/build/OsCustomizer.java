@@ -2,6 +2,7 @@ package dev.kubeos.image.build;
 
 import dev.kubeos.api.agent.AgentException;
 import dev.kubeos.api.agent.ErrorCode;
+import dev.kubeos.formats.settings.DefaultSettingsPolicy;
 import dev.kubeos.formats.signing.Keys;
 import dev.kubeos.formats.trust.TrustPolicy;
 import dev.kubeos.image.plan.BuildPlan;
@@ -180,8 +181,8 @@ public final class OsCustomizer {
    * The agent's default settings policy; a {@code [[files]]} entry for the same path replaces it.
    */
   private void settingsPolicy() throws IOException {
-    Path file = root.resolve(dev.kubeos.agent.settings.SettingsPolicy.FILE.toString().substring(1));
-    Files.writeString(file, dev.kubeos.agent.settings.SettingsPolicy.defaultsText());
+    Path file = root.resolve(DefaultSettingsPolicy.FILE.toString().substring(1));
+    Files.writeString(file, DefaultSettingsPolicy.text());
     Trees.chmod(file, 0644);
   }
 
