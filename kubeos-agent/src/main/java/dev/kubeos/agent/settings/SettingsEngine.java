@@ -81,18 +81,6 @@ public final class SettingsEngine {
     }
   }
 
-  /** An engine under the node's policy file {@code policyFile} (defaults when it is missing). */
-  public SettingsEngine(
-      Path root,
-      Path stateDir,
-      BootEnv bootEnv,
-      Slot booted,
-      SettingsWriter writer,
-      Clock clock,
-      Path policyFile) {
-    this(root, stateDir, bootEnv, booted, writer, clock, () -> SettingsPolicy.load(policyFile));
-  }
-
   /** An engine under the compiled-in default policy. */
   public SettingsEngine(
       Path root, Path stateDir, BootEnv bootEnv, Slot booted, SettingsWriter writer, Clock clock) {
