@@ -16,10 +16,10 @@ abstract class LineFileModel implements SettingsModel {
   }
 
   /** Checks {@code change} (against {@code plan}'s policy, too) and applies it to {@code text}. */
-  abstract String apply(String text, SettingChange change, Plan plan);
+  abstract String apply(String text, SettingChange change, SettingsPlan plan);
 
   @Override
-  public final void plan(ModelSettings settings, Plan plan) {
+  public final void plan(ModelSettings settings, SettingsPlan plan) {
     Path file = plan.file(name(), settings.configPath(), defaultFile);
     String text = plan.read(Edit.Kind.FILE, file);
     String next = text == null ? "" : text;

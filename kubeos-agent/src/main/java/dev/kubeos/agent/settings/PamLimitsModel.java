@@ -17,7 +17,7 @@ final class PamLimitsModel extends LineFileModel {
   }
 
   @Override
-  String apply(String text, SettingChange change, Plan plan) {
+  String apply(String text, SettingChange change, SettingsPlan plan) {
     return PamLimitsText.apply(text, change);
   }
 }

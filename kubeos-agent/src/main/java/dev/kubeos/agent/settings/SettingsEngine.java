@@ -100,7 +100,7 @@ public final class SettingsEngine {
   public SettingsResult apply(SettingsRequest request, boolean dryRun) {
     SettingsPolicy rules = policy.get();
     rules.requireUsable();
-    Plan plan = new Plan(realRoot(), bootEnv, booted, rules);
+    SettingsPlan plan = new SettingsPlan(realRoot(), bootEnv, booted, rules);
     List<String> warnings = new ArrayList<>();
     for (ModelSettings m : request.configs()) {
       SettingsModel model = models.get(m.model());
@@ -137,7 +137,7 @@ public final class SettingsEngine {
             ErrorCode.INVALID_REQUEST,
             "no applied settings version '" + version + "' is recorded (recorded: " + known + ")");
       }
-      Plan plan = new Plan(realRoot(), bootEnv, booted, rules);
+      SettingsPlan plan = new SettingsPlan(realRoot(), bootEnv, booted, rules);
       Map<String, SettingsHistory.Entry> oldest = new LinkedHashMap<>();
       for (int i = all.size() - 1; i >= from; i--) {
         for (SettingsHistory.Entry e : all.get(i).record().entries()) {

@@ -5,10 +5,10 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.dataformat.toml.TomlMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
+import dev.kubeos.agent.settings.model.ChangeOperation;
 import dev.kubeos.agent.settings.model.Invalid;
 import dev.kubeos.agent.settings.model.KeyPath;
 import dev.kubeos.agent.settings.model.ModelSettings;
-import dev.kubeos.agent.settings.model.Operation;
 import dev.kubeos.agent.settings.model.SettingChange;
 import dev.kubeos.agent.settings.model.TomlText;
 import dev.kubeos.agent.settings.model.TreeEdit;
@@ -51,7 +51,7 @@ final class StructuredModel implements SettingsModel {
   }
 
   @Override
-  public void plan(ModelSettings settings, Plan plan) {
+  public void plan(ModelSettings settings, SettingsPlan plan) {
     Path file = plan.file(name, settings.configPath(), defaultPath);
     String before = plan.read(Edit.Kind.FILE, file);
     String text = before == null ? "" : before;
@@ -59,7 +59,7 @@ final class StructuredModel implements SettingsModel {
     for (SettingChange c : settings.contents()) {
       List<String> path = KeyPath.parse(name, c.key());
       plan.policy().checkKey(name, c.key(), path);
-      if (c.operation() != Operation.DELETE
+      if (c.operation() != ChangeOperation.DELETE
           && (c.value() == null || c.value().isNull() || c.value().isMissingNode())) {
         throw Invalid.of(name, c.key(), "value missing (use operation delete to remove a key)");
       }

@@ -15,7 +15,7 @@ final class SysctlPersistModel extends LineFileModel {
   }
 
   @Override
-  String apply(String text, SettingChange change, Plan plan) {
+  String apply(String text, SettingChange change, SettingsPlan plan) {
     SysctlText.checkKey(name(), change.key());
     plan.policy().checkSysctl(name(), change.key(), change.text());
     return SysctlText.apply(text, change);

@@ -19,7 +19,7 @@ import java.util.Map;
  * second change to the same file or command line sees the first; each target keeps the content it
  * had before the request and the content after its last change.
  */
-public final class Plan {
+public final class SettingsPlan {
   private final Path root;
   private final BootEnv bootEnv;
   private final Slot booted;
@@ -27,7 +27,7 @@ public final class Plan {
   private final Map<String, Edit> edits = new LinkedHashMap<>();
   private BootState boot;
 
-  Plan(Path root, BootEnv bootEnv, Slot booted, SettingsPolicy policy) {
+  SettingsPlan(Path root, BootEnv bootEnv, Slot booted, SettingsPolicy policy) {
     this.root = root;
     this.bootEnv = bootEnv;
     this.booted = booted;
