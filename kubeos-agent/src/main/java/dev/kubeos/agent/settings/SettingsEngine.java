@@ -71,12 +71,12 @@ public final class SettingsEngine {
     for (SettingsModel m :
         List.of(
             new SysctlModel(),
-            new SysctlPersistModel(),
+            LineFileModel.sysctlPersist(),
             new GrubCmdlineModel(GrubCmdlineModel.CURRENT),
             new GrubCmdlineModel(GrubCmdlineModel.NEXT),
             StructuredModel.kubelet(),
             StructuredModel.containerd(),
-            new PamLimitsModel())) {
+            LineFileModel.pamLimits())) {
       models.put(m.name(), m);
     }
   }
