@@ -4,27 +4,20 @@ import dev.kubeos.agent.settings.model.ModelSettings;
 import dev.kubeos.agent.settings.model.PamLimitsText;
 import dev.kubeos.agent.settings.model.SettingChange;
 import dev.kubeos.agent.settings.model.SysctlText;
-import java.nio.file.Path;
 
 /**
  * A model that edits one text file change by change (configpath or the model's default file). A
  * file that does not exist and would stay empty is not created.
+ *
+ * @param name the model's name
+ * @param defaultFile the file edited without configpath
+ * @param edit checks and applies one change
  */
-final class LineFileModel implements SettingsModel {
+record LineFileModel(String name, String defaultFile, LineEdit edit) implements SettingsModel {
   /** Checks one change (against the plan's policy, too) and applies it to the file's text. */
   @FunctionalInterface
   interface LineEdit {
     String apply(String model, String text, SettingChange change, SettingsPlan plan);
-  }
-
-  private final String name;
-  private final String defaultFile;
-  private final LineEdit edit;
-
-  private LineFileModel(String name, String defaultFile, LineEdit edit) {
-    this.name = name;
-    this.defaultFile = defaultFile;
-    this.edit = edit;
   }
 
   /** {@code kernel.sysctl.persist}: key = value lines in /etc/sysctl.conf or configpath. */
@@ -51,18 +44,16 @@ final class LineFileModel implements SettingsModel {
   }
 
   @Override
-  public String name() {
-    return name;
-  }
-
-  @Override
   public void plan(ModelSettings settings, SettingsPlan plan) {
-    Path file = plan.file(name, settings.configPath(), defaultFile);
-    String text = plan.read(Edit.Kind.FILE, file);
-    String next = text == null ? "" : text;
-    for (SettingChange c : settings.contents()) {
-      next = edit.apply(name, next, c, plan);
-    }
-    plan.put(name, Edit.Kind.FILE, file, text == null && next.isEmpty() ? null : next);
+    plan.editFile(
+        name,
+        settings.configPath(),
+        defaultFile,
+        (file, text) -> {
+          for (SettingChange c : settings.contents()) {
+            text = edit.apply(name, text, c, plan);
+          }
+          return text;
+        });
   }
 }

@@ -56,6 +56,24 @@ public final class SettingsPlan {
     return booted;
   }
 
+  /** Turns a configuration file's text ("" when it does not exist) into its new text. */
+  @FunctionalInterface
+  interface FileEdit {
+    String apply(Path file, String text);
+  }
+
+  /**
+   * Plans the edit of {@code model}'s configuration file ({@code configPath}, else {@code
+   * defaultPath}) as this request left it so far; a missing file that would stay empty is not
+   * created.
+   */
+  void editFile(String model, String configPath, String defaultPath, FileEdit edit) {
+    Path file = file(model, configPath, defaultPath);
+    String before = read(Edit.Kind.FILE, file);
+    String after = edit.apply(file, before == null ? "" : before);
+    put(model, Edit.Kind.FILE, file, before == null && after.isEmpty() ? null : after);
+  }
+
   /** Current content as this request left it so far; null when the file does not exist. */
   public String read(Edit.Kind kind, Path path) {
     Edit e = edits.get(kind + ":" + path);

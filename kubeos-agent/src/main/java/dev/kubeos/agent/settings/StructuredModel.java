@@ -52,9 +52,12 @@ final class StructuredModel implements SettingsModel {
 
   @Override
   public void plan(ModelSettings settings, SettingsPlan plan) {
-    Path file = plan.file(name, settings.configPath(), defaultPath);
-    String before = plan.read(Edit.Kind.FILE, file);
-    String text = before == null ? "" : before;
+    plan.editFile(
+        name, settings.configPath(), defaultPath, (file, text) -> edit(file, text, settings, plan));
+  }
+
+  /** Applies every change to {@code text}, checking each against the file's parsed tree. */
+  private String edit(Path file, String text, ModelSettings settings, SettingsPlan plan) {
     JsonNode tree = parse(text, file, null, "does not parse as " + format() + " now");
     for (SettingChange c : settings.contents()) {
       List<String> path = KeyPath.parse(name, c.key());
@@ -82,7 +85,7 @@ final class StructuredModel implements SettingsModel {
         tree = expected;
       }
     }
-    plan.put(name, Edit.Kind.FILE, file, before == null && text.isEmpty() ? null : text);
+    return text;
   }
 
   private JsonNode parse(String text, Path file, String key, String what) {
