@@ -2,7 +2,6 @@ package dev.kubeos.bench;
 
 import dev.kubeos.agent.Agent;
 import dev.kubeos.agent.StageRequest;
-import dev.kubeos.agent.delta.ChunkIndexFiles;
 import dev.kubeos.agent.delta.DeltaEstimate;
 import dev.kubeos.agent.host.AgentOptions;
 import dev.kubeos.agent.host.HostAgents;
@@ -11,6 +10,7 @@ import dev.kubeos.agent.stage.StageResult;
 import dev.kubeos.api.agent.Slot;
 import dev.kubeos.formats.chunk.ChunkIndex;
 import dev.kubeos.formats.chunk.ChunkerParams;
+import dev.kubeos.formats.chunk.io.ChunkIndexFiles;
 import dev.kubeos.oci.source.FetchOptions;
 import dev.kubeos.testing.PayloadServer;
 import dev.kubeos.testing.TestDisks;

@@ -1,13 +1,13 @@
 package dev.kubeos.bench;
 
 import dev.kubeos.agent.StageRequest;
-import dev.kubeos.agent.delta.ChunkIndexFiles;
 import dev.kubeos.agent.host.AgentOptions;
 import dev.kubeos.agent.host.HostAgents;
 import dev.kubeos.agent.stage.ProgressListener;
 import dev.kubeos.agent.stage.StageResult;
 import dev.kubeos.api.agent.Slot;
 import dev.kubeos.formats.chunk.ChunkerParams;
+import dev.kubeos.formats.chunk.io.ChunkIndexFiles;
 import dev.kubeos.formats.digest.Sha256;
 import dev.kubeos.formats.files.WorkDirs;
 import dev.kubeos.oci.RegistryClient;

@@ -3,7 +3,6 @@ package dev.kubeos.agent;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import dev.kubeos.agent.delta.ChunkIndexFiles;
 import dev.kubeos.agent.delta.DeltaEstimate;
 import dev.kubeos.agent.delta.DeltaTestImages;
 import dev.kubeos.agent.host.AgentOptions;
@@ -16,6 +15,7 @@ import dev.kubeos.api.agent.ErrorCode;
 import dev.kubeos.api.agent.Slot;
 import dev.kubeos.api.agent.SlotState;
 import dev.kubeos.formats.chunk.ChunkerParams;
+import dev.kubeos.formats.chunk.io.ChunkIndexFiles;
 import dev.kubeos.oci.source.FetchOptions;
 import dev.kubeos.testing.PayloadServer;
 import dev.kubeos.testing.TestDisks;

@@ -109,8 +109,17 @@ public final class AgentCommand implements Runnable {
   }
 
   AgentOptions options() {
-    return new AgentOptions(disk, bootDir, stateDir, bootedSlot, healthConfig, certDir, trustDir)
-        .withRegistry(registryHostsDir, dockerConfig, blobCacheMiB << 20);
+    return new AgentOptions(
+        disk,
+        bootDir,
+        stateDir,
+        bootedSlot,
+        healthConfig,
+        certDir,
+        trustDir,
+        registryHostsDir,
+        dockerConfig,
+        blobCacheMiB << 20);
   }
 
   @Override

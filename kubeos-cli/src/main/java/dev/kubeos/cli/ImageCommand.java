@@ -1,11 +1,12 @@
 package dev.kubeos.cli;
 
-import dev.kubeos.agent.delta.ChunkIndexFiles;
 import dev.kubeos.agent.delta.DeltaEstimate;
+import dev.kubeos.agent.host.FreshDiskInit;
 import dev.kubeos.api.agent.AgentException;
 import dev.kubeos.api.agent.ErrorCode;
 import dev.kubeos.formats.chunk.ChunkerParams;
 import dev.kubeos.formats.chunk.DeltaPlan;
+import dev.kubeos.formats.chunk.io.ChunkIndexFiles;
 import dev.kubeos.formats.digest.Sha256;
 import dev.kubeos.image.Images;
 import dev.kubeos.image.build.BuildEvent;
@@ -115,7 +116,12 @@ public final class ImageCommand implements Runnable {
       }
       long start = System.nanoTime();
       BuildResult r =
-          new ImageBuilder(HostTools.system(), e -> print(out, e), Clock.systemUTC()).build(plan);
+          new ImageBuilder(
+                  HostTools.system(),
+                  e -> print(out, e),
+                  Clock.systemUTC(),
+                  new FreshDiskInit(Clock.systemUTC())::init)
+              .build(plan);
       out.printf(
           "built KubeOS %s in %s%n  %s%n  %s  sha256 %s%n  %s%n  %s  sha256 %s%n%s",
           plan.version(),

@@ -3,8 +3,8 @@ package dev.kubeos.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.kubeos.agent.delta.ChunkIndexFiles;
 import dev.kubeos.api.Json;
+import dev.kubeos.formats.chunk.io.ChunkIndexFiles;
 import dev.kubeos.testing.TestDisks;
 import java.io.IOException;
 import java.io.PrintWriter;

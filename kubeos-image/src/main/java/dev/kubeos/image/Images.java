@@ -2,6 +2,7 @@ package dev.kubeos.image;
 
 import dev.kubeos.image.build.BuildListener;
 import dev.kubeos.image.build.BuildResult;
+import dev.kubeos.image.build.DiskInitializer;
 import dev.kubeos.image.build.HostTools;
 import dev.kubeos.image.build.ImageBuilder;
 import dev.kubeos.image.config.ImageConfig;
@@ -27,8 +28,12 @@ public final class Images {
     return Planner.plan(config, configDir, outputDir, cacheDir, contentKey);
   }
 
-  /** Builds {@code plan} with this machine's tools. */
-  public static BuildResult build(BuildPlan plan, BuildListener listener) {
-    return new ImageBuilder(HostTools.system(), listener, Clock.systemUTC()).build(plan);
+  /**
+   * Builds {@code plan} with this machine's tools; {@code diskInit} is the agent's first init of
+   * the new disk.
+   */
+  public static BuildResult build(
+      BuildPlan plan, BuildListener listener, DiskInitializer diskInit) {
+    return new ImageBuilder(HostTools.system(), listener, Clock.systemUTC(), diskInit).build(plan);
   }
 }

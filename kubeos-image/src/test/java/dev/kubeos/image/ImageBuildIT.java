@@ -5,16 +5,18 @@ import static dev.kubeos.image.TinyImage.run;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import dev.kubeos.agent.delta.ChunkIndexFiles;
 import dev.kubeos.agent.disk.DiskLayout;
 import dev.kubeos.agent.disk.FileBlockDevice;
+import dev.kubeos.agent.host.FreshDiskInit;
 import dev.kubeos.agent.port.BlockDevice;
 import dev.kubeos.api.agent.AgentException;
 import dev.kubeos.api.agent.ErrorCode;
 import dev.kubeos.api.agent.Slot;
 import dev.kubeos.formats.chunk.ChunkIndex;
+import dev.kubeos.formats.chunk.io.ChunkIndexFiles;
 import dev.kubeos.image.build.BuildEvent;
 import dev.kubeos.image.build.BuildResult;
+import dev.kubeos.image.build.DiskInitializer;
 import dev.kubeos.image.build.HostTools;
 import dev.kubeos.image.build.ImageBuilder;
 import dev.kubeos.image.plan.BuildPlan;
@@ -35,11 +37,16 @@ class ImageBuildIT {
   static BuildResult result;
   static final List<BuildEvent> events = new ArrayList<>();
 
+  /** The agent's own first init, as kubeos-cli wires it. */
+  static final DiskInitializer AGENT_INIT = new FreshDiskInit(Clock.systemUTC())::init;
+
   @BeforeAll
   static void build() throws Exception {
     Path config = TinyImage.config(dir, "1.0.0");
     plan = Images.plan(config, dir.resolve("out"), dir.resolve("cache"));
-    result = new ImageBuilder(HostTools.system(), events::add, Clock.systemUTC()).build(plan);
+    result =
+        new ImageBuilder(HostTools.system(), events::add, Clock.systemUTC(), AGENT_INIT)
+            .build(plan);
   }
 
   long offset(String partition) {
@@ -157,7 +164,8 @@ class ImageBuildIT {
         Images.plan(dir.resolve("kubeos.toml"), dir.resolve("out2"), dir.resolve("cache"));
     assertThat(second.cacheKey()).isEqualTo(plan.cacheKey());
     BuildResult r =
-        new ImageBuilder(HostTools.system(), again::add, Clock.systemUTC()).build(second);
+        new ImageBuilder(HostTools.system(), again::add, Clock.systemUTC(), AGENT_INIT)
+            .build(second);
     assertThat(again)
         .anyMatch(e -> e.step().equals("rootfs") && e.kind() == BuildEvent.Kind.CACHED);
     assertThat(r.rootfsFromCache()).isTrue();
@@ -176,7 +184,8 @@ class ImageBuildIT {
     BuildPlan p = Images.plan(dir.resolve("kubeos.toml"), out, dir.resolve("cache-never"));
     HostTools none =
         new HostTools(dir.resolve("empty-bin").toString(), dir.resolve("no-grub"), false);
-    assertThatThrownBy(() -> new ImageBuilder(none, e -> {}, Clock.systemUTC()).build(p))
+    assertThatThrownBy(
+            () -> new ImageBuilder(none, e -> {}, Clock.systemUTC(), AGENT_INIT).build(p))
         .isInstanceOf(AgentException.class)
         .hasMessageContaining("sgdisk (package gdisk)")
         .hasMessageContaining("mkfs.vfat (package dosfstools)")
@@ -193,7 +202,8 @@ class ImageBuildIT {
     Files.writeString(config, "version = \"1\"\n[agent]\nruntime = \"runtime\"\n");
     BuildPlan p = Images.plan(config, dir.resolve("deb-out"), dir.resolve("deb-cache"));
     HostTools notRoot = new HostTools(System.getenv("PATH"), HostTools.DEFAULT_GRUB_EFI_DIR, false);
-    assertThatThrownBy(() -> new ImageBuilder(notRoot, e -> {}, Clock.systemUTC()).build(p))
+    assertThatThrownBy(
+            () -> new ImageBuilder(notRoot, e -> {}, Clock.systemUTC(), AGENT_INIT).build(p))
         .isInstanceOf(AgentException.class)
         .hasMessageContaining("needs root")
         .hasMessageContaining("sudo kubeos image build");

@@ -8,6 +8,7 @@ import dev.kubeos.formats.chunk.ChunkIndex;
 import dev.kubeos.formats.chunk.ChunkIndexCodec;
 import dev.kubeos.formats.chunk.ChunkerParams;
 import dev.kubeos.formats.chunk.DeltaPlan;
+import dev.kubeos.formats.chunk.io.ChunkIndexFiles;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -37,7 +38,7 @@ public record DeltaEstimate(
   public static DeltaEstimate of(Path oldImage, Path newImage, ChunkerParams params)
       throws IOException {
     long start = System.nanoTime();
-    ChunkIndex target = SlotChunker.index(newImage, params);
+    ChunkIndex target = ChunkIndexFiles.index(newImage, params);
     Set<ChunkId> wanted = new HashSet<>();
     for (Chunk c : target.chunks()) {
       if (!c.zero()) {

@@ -3,6 +3,7 @@ package dev.kubeos.agent.delta;
 import dev.kubeos.api.agent.AgentException;
 import dev.kubeos.api.agent.ErrorCode;
 import dev.kubeos.formats.chunk.ChunkIndex;
+import dev.kubeos.formats.chunk.io.ChunkIndexFiles;
 import java.net.URI;
 
 /** Where the image of a chunk index is. */

@@ -2,6 +2,7 @@ package dev.kubeos.agent.delta;
 
 import dev.kubeos.agent.port.BlockDevice;
 import dev.kubeos.agent.stage.ProgressListener;
+import dev.kubeos.agent.stage.RawImageWriter;
 import dev.kubeos.api.agent.AgentException;
 import dev.kubeos.api.agent.ErrorCode;
 import dev.kubeos.formats.chunk.Chunk;
@@ -184,17 +185,7 @@ public final class DeltaStager {
               + index.imageSize()
               + "; the image and the index are from different builds. Nothing was written");
     }
-    long slotSize = target.size();
-    if (size > slotSize) {
-      throw new AgentException(
-          ErrorCode.PAYLOAD_TOO_LARGE,
-          image.describe()
-              + " is "
-              + size
-              + " bytes but the target slot holds "
-              + slotSize
-              + " bytes; nothing was written. Use a smaller image or a larger slot");
-    }
+    RawImageWriter.requireFits(image.describe(), size, target.size());
   }
 
   /** The slot's first {@code size} bytes hash to the image digest. */

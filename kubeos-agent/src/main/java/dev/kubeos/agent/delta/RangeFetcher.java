@@ -222,15 +222,16 @@ final class RangeFetcher {
     }
   }
 
+  /** "bytes FROM-LAST of IMAGE", for messages ({@code end} exclusive). */
+  private String bytesOf(long from, long end) {
+    return "bytes " + from + "-" + (end - 1) + " of " + image.describe();
+  }
+
   private AgentException brokenRange(DeltaPlan.FetchRange r, Chunk c, int got, IOException broken) {
     return new AgentException(
         ErrorCode.DOWNLOAD_FAILED,
-        "fetching bytes "
-            + c.offset()
-            + "-"
-            + (r.end() - 1)
-            + " of "
-            + image.describe()
+        "fetching "
+            + bytesOf(c.offset(), r.end())
             + " failed after "
             + tuning.maxResumes()
             + " resumes: "
@@ -245,12 +246,8 @@ final class RangeFetcher {
     if (!actual.equals(c.id())) {
       throw new AgentException(
           ErrorCode.CHECKSUM_MISMATCH,
-          "chunk at bytes "
-              + c.offset()
-              + "-"
-              + (c.end() - 1)
-              + " of "
-              + image.describe()
+          "chunk at "
+              + bytesOf(c.offset(), c.end())
               + " hashes to sha256:"
               + actual
               + " but the index says sha256:"

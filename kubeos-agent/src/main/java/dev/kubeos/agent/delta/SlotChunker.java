@@ -1,18 +1,11 @@
 package dev.kubeos.agent.delta;
 
 import dev.kubeos.agent.port.BlockDevice;
-import dev.kubeos.formats.chunk.Chunk;
 import dev.kubeos.formats.chunk.ChunkId;
-import dev.kubeos.formats.chunk.ChunkIndex;
 import dev.kubeos.formats.chunk.Chunker;
 import dev.kubeos.formats.chunk.ChunkerParams;
-import dev.kubeos.formats.digest.Sha256;
 import java.io.IOException;
-import java.io.InputStream;
 import java.nio.ByteBuffer;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.security.MessageDigest;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -23,10 +16,11 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 
-/** Runs the {@link Chunker} over devices and files. */
+/**
+ * Runs the {@link Chunker} over a slot's block device to find seed chunks (an image file is chunked
+ * by {@code ChunkIndexFiles} of kubeos-formats).
+ */
 public final class SlotChunker {
-  private static final int IO_BYTES = 4 << 20;
-
   /** Read size of each seed-chunking thread: up to 4 of them share the agent's 48 MiB heap. */
   private static final int SEED_IO_BYTES = 1 << 20;
 
@@ -124,26 +118,5 @@ public final class SlotChunker {
     }
     chunker.finish();
     return null;
-  }
-
-  /** Chunks a whole image file into an index (one pass: chunks and the image digest). */
-  public static ChunkIndex index(Path image, ChunkerParams params) throws IOException {
-    List<Chunk> chunks = new ArrayList<>();
-    Chunker chunker = new Chunker(params, chunks::add);
-    MessageDigest whole = Chunker.sha256();
-    byte[] buf = new byte[IO_BYTES];
-    long size = 0;
-    try (InputStream in = Files.newInputStream(image)) {
-      for (int n = in.readNBytes(buf, 0, buf.length);
-          n > 0;
-          n = in.readNBytes(buf, 0, buf.length)) {
-        chunker.update(buf, 0, n);
-        whole.update(buf, 0, n);
-        size += n;
-      }
-    }
-    chunker.finish();
-    return new ChunkIndex(
-        params, image.getFileName().toString(), size, Sha256.of(whole.digest()), chunks);
   }
 }

@@ -72,21 +72,9 @@ public record AgentOptions(
     trustDir = trustDir == null ? DEFAULT_TRUST_DIR : trustDir;
   }
 
-  /** Options with the node's default registry configuration. */
-  public AgentOptions(
-      Path disk,
-      Path bootDir,
-      Path stateDir,
-      Slot bootedSlot,
-      Path healthConfig,
-      Path certDir,
-      Path trustDir) {
-    this(disk, bootDir, stateDir, bootedSlot, healthConfig, certDir, trustDir, null, null, 0);
-  }
-
   /** Options with the default trust directory and registry configuration. */
   public AgentOptions(
       Path disk, Path bootDir, Path stateDir, Slot bootedSlot, Path healthConfig, Path certDir) {
-    this(disk, bootDir, stateDir, bootedSlot, healthConfig, certDir, null);
+    this(disk, bootDir, stateDir, bootedSlot, healthConfig, certDir, null, null, null, 0);
   }
 }

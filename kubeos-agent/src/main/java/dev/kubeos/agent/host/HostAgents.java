@@ -81,7 +81,7 @@ public final class HostAgents {
                 booted,
                 SettingsWriter.ATOMIC,
                 clock,
-                SettingsPolicy.FILE),
+                () -> SettingsPolicy.load(SettingsPolicy.FILE)),
             new PolicyTrustGate(
                 options.trustDir(),
                 new PayloadSignatureSource(

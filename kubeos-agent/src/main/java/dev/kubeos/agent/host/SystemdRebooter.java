@@ -6,13 +6,12 @@ import java.io.IOException;
 import java.time.Duration;
 import java.util.List;
 
-/** Reboots through systemd so services stop cleanly and file systems are synced. */
-public final class SystemdRebooter implements Rebooter {
-  private final CommandRunner commands;
-
-  public SystemdRebooter(CommandRunner commands) {
-    this.commands = commands;
-  }
+/**
+ * Reboots through systemd so services stop cleanly and file systems are synced.
+ *
+ * @param commands runs {@code systemctl reboot}
+ */
+public record SystemdRebooter(CommandRunner commands) implements Rebooter {
 
   @Override
   public void reboot(String reason) throws IOException {

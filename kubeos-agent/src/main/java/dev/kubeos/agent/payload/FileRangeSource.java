@@ -11,13 +11,12 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 
-/** Byte ranges of a local file. */
-public final class FileRangeSource implements RangeSource {
-  private final Path file;
-
-  public FileRangeSource(Path file) {
-    this.file = file;
-  }
+/**
+ * Byte ranges of a local file.
+ *
+ * @param file the file
+ */
+public record FileRangeSource(Path file) implements RangeSource {
 
   @Override
   public String describe() {

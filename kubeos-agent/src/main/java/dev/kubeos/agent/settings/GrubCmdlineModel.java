@@ -31,7 +31,7 @@ final class GrubCmdlineModel implements SettingsModel {
   }
 
   @Override
-  public void plan(ModelSettings settings, Plan plan) {
+  public void plan(ModelSettings settings, SettingsPlan plan) {
     if (settings.configPath() != null && !settings.configPath().isBlank()) {
       throw Invalid.of(name, null, "configpath is not used by this model (the GRUB env is)");
     }
@@ -49,7 +49,7 @@ final class GrubCmdlineModel implements SettingsModel {
   }
 
   /** Refuses a command line that would not fit the 1024-byte GRUB environment block. */
-  private void fits(Plan plan, Slot slot, String line) {
+  private void fits(SettingsPlan plan, Slot slot, String line) {
     BootState now = plan.bootState(name);
     Map<Slot, String> lines = new EnumMap<>(Slot.class);
     lines.put(slot, line);

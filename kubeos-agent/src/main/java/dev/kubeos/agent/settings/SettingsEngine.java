@@ -71,26 +71,14 @@ public final class SettingsEngine {
     for (SettingsModel m :
         List.of(
             new SysctlModel(),
-            new SysctlPersistModel(),
+            LineFileModel.sysctlPersist(),
             new GrubCmdlineModel(GrubCmdlineModel.CURRENT),
             new GrubCmdlineModel(GrubCmdlineModel.NEXT),
             StructuredModel.kubelet(),
             StructuredModel.containerd(),
-            new PamLimitsModel())) {
+            LineFileModel.pamLimits())) {
       models.put(m.name(), m);
     }
-  }
-
-  /** An engine under the node's policy file {@code policyFile} (defaults when it is missing). */
-  public SettingsEngine(
-      Path root,
-      Path stateDir,
-      BootEnv bootEnv,
-      Slot booted,
-      SettingsWriter writer,
-      Clock clock,
-      Path policyFile) {
-    this(root, stateDir, bootEnv, booted, writer, clock, () -> SettingsPolicy.load(policyFile));
   }
 
   /** An engine under the compiled-in default policy. */
@@ -112,7 +100,7 @@ public final class SettingsEngine {
   public SettingsResult apply(SettingsRequest request, boolean dryRun) {
     SettingsPolicy rules = policy.get();
     rules.requireUsable();
-    Plan plan = new Plan(realRoot(), bootEnv, booted, rules);
+    SettingsPlan plan = new SettingsPlan(realRoot(), bootEnv, booted, rules);
     List<String> warnings = new ArrayList<>();
     for (ModelSettings m : request.configs()) {
       SettingsModel model = models.get(m.model());
@@ -149,7 +137,7 @@ public final class SettingsEngine {
             ErrorCode.INVALID_REQUEST,
             "no applied settings version '" + version + "' is recorded (recorded: " + known + ")");
       }
-      Plan plan = new Plan(realRoot(), bootEnv, booted, rules);
+      SettingsPlan plan = new SettingsPlan(realRoot(), bootEnv, booted, rules);
       Map<String, SettingsHistory.Entry> oldest = new LinkedHashMap<>();
       for (int i = all.size() - 1; i >= from; i--) {
         for (SettingsHistory.Entry e : all.get(i).record().entries()) {

@@ -8,5 +8,5 @@ public interface SettingsModel {
   String name();
 
   /** Validates every change and records the resulting edits in {@code plan}. */
-  void plan(ModelSettings settings, Plan plan);
+  void plan(ModelSettings settings, SettingsPlan plan);
 }

@@ -10,6 +10,7 @@ import dev.kubeos.formats.settings.DefaultSettingsPolicy;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Predicate;
 
 /**
  * The node's own limits on settings, enforced whatever the cluster asks (docs/settings.md,
@@ -19,24 +20,23 @@ import java.util.Map;
  * rule and the policy's source.
  *
  * <p>The node's file is {@link #FILE} (JSON or YAML); without it the compiled-in defaults apply
- * (the same text the image builder installs there, {@link #defaultsText()}); a file that cannot be
- * used refuses every configure (fail closed). The format is read by {@link SettingsPolicyFile}.
+ * (kubeos-formats' {@link DefaultSettingsPolicy}, the same text the image builder installs there);
+ * a file that cannot be used refuses every configure (fail closed). The format is read by {@link
+ * SettingsPolicyFile}.
  */
 public final class SettingsPolicy {
   /** Where the node's policy lives. */
   public static final Path FILE = DefaultSettingsPolicy.FILE;
 
   static final String DEFAULTS_SOURCE = "compiled-in defaults";
-  private static final String DEFAULTS_TEXT = SettingsPolicyFile.readDefaults();
+  private static final String DEFAULTS_TEXT = DefaultSettingsPolicy.text();
   private static final SettingsPolicy DEFAULTS =
       SettingsPolicyFile.parse(DEFAULTS_TEXT, DEFAULTS_SOURCE);
 
   private final String source;
   private final String broken;
-  private final List<SysctlRule> sysctlAllow;
-  private final List<SysctlRule> sysctlDeny;
-  private final List<CmdlineRule> cmdlineAllow;
-  private final List<CmdlineRule> cmdlineDeny;
+  private final AllowDeny<SysctlRule> sysctl;
+  private final AllowDeny<CmdlineRule> cmdline;
   private final Map<String, List<String>> paths;
   private final Map<String, List<KeyRule>> keyDeny;
 
@@ -50,14 +50,15 @@ public final class SettingsPolicy {
       Map<String, List<String>> paths,
       Map<String, List<KeyRule>> keyDeny) {
     this.source = source;
-    this.keyDeny = keyDeny;
     this.broken = broken;
-    this.sysctlAllow = sysctlAllow;
-    this.sysctlDeny = sysctlDeny;
-    this.cmdlineAllow = cmdlineAllow;
-    this.cmdlineDeny = cmdlineDeny;
+    this.sysctl = new AllowDeny<>("sysctl", sysctlAllow, sysctlDeny);
+    this.cmdline = new AllowDeny<>("cmdline", cmdlineAllow, cmdlineDeny);
     this.paths = paths;
+    this.keyDeny = keyDeny;
   }
+
+  /** The allow and deny rules of one kind ({@code sysctl}, {@code cmdline}). */
+  private record AllowDeny<R extends Rule>(String kind, List<R> allow, List<R> deny) {}
 
   /** The compiled-in defaults. */
   public static SettingsPolicy defaults() {
@@ -86,7 +87,14 @@ public final class SettingsPolicy {
   /** The same rules, reported as coming from {@code otherSource}. */
   SettingsPolicy from(String otherSource) {
     return new SettingsPolicy(
-        otherSource, broken, sysctlAllow, sysctlDeny, cmdlineAllow, cmdlineDeny, paths, keyDeny);
+        otherSource,
+        broken,
+        sysctl.allow(),
+        sysctl.deny(),
+        cmdline.allow(),
+        cmdline.deny(),
+        paths,
+        keyDeny);
   }
 
   /** Where the policy came from: its file, or "compiled-in defaults". */
@@ -126,28 +134,25 @@ public final class SettingsPolicy {
     if (name.startsWith("sysctl.") && name.length() > "sysctl.".length()) {
       sysctl(subject, name.substring("sysctl.".length()), value);
     }
-    for (CmdlineRule r : cmdlineDeny) {
-      if (r.matches(name, value)) {
-        throw denied(subject + " is denied", "deny-cmdline " + r.text());
-      }
-    }
-    if (cmdlineAllow.stream().noneMatch(r -> r.matches(name, value))) {
-      throw denied(
-          subject + " is not allowed",
-          "allow-cmdline " + texts(cmdlineAllow) + " has none that matches");
-    }
+    denyThenAllow(subject, cmdline, r -> r.matches(name, value), r -> r.matches(name, value));
   }
 
   private void sysctl(String subject, String key, String value) {
-    for (SysctlRule r : sysctlDeny) {
-      if (r.mayMatch(key, value)) {
-        throw denied(subject + " is denied", "deny-sysctl " + r.text());
+    denyThenAllow(subject, sysctl, r -> r.mayMatch(key, value), r -> r.covers(key, value));
+  }
+
+  /** Refuses {@code subject} at the first deny rule that matches, or when no allow rule does. */
+  private <R extends Rule> void denyThenAllow(
+      String subject, AllowDeny<R> rules, Predicate<R> denies, Predicate<R> allows) {
+    for (R r : rules.deny()) {
+      if (denies.test(r)) {
+        throw denied(subject + " is denied", "deny-" + rules.kind() + " " + r.text());
       }
     }
-    if (sysctlAllow.stream().noneMatch(r -> r.covers(key, value))) {
+    if (rules.allow().stream().noneMatch(allows)) {
       throw denied(
           subject + " is not allowed",
-          "allow-sysctl " + texts(sysctlAllow) + " has none that matches");
+          "allow-" + rules.kind() + " " + texts(rules.allow()) + " has none that matches");
     }
   }
 

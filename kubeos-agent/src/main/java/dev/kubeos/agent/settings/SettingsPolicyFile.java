@@ -9,7 +9,6 @@ import dev.kubeos.agent.settings.PolicyRules.CmdlineRule;
 import dev.kubeos.agent.settings.PolicyRules.KeyRule;
 import dev.kubeos.agent.settings.PolicyRules.PathRule;
 import dev.kubeos.agent.settings.PolicyRules.SysctlRule;
-import dev.kubeos.formats.settings.DefaultSettingsPolicy;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -23,6 +22,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.BiFunction;
 
 /**
  * The settings policy's file format (docs/settings.md, "Settings policy"): reading the node's file
@@ -87,22 +87,10 @@ final class SettingsPolicyFile {
     JsonNode sysctl = section(root, "sysctl");
     JsonNode cmdline = section(root, "cmdline");
     JsonNode pathsNode = section(root, "paths");
-    List<SysctlRule> sysctlAllow = new ArrayList<>();
-    for (String r : strings(sysctl, "sysctl.allow", true)) {
-      sysctlAllow.add(SysctlRule.parse(r, "sysctl.allow"));
-    }
-    List<SysctlRule> sysctlDeny = new ArrayList<>();
-    for (String r : strings(sysctl, "sysctl.deny", false)) {
-      sysctlDeny.add(SysctlRule.parse(r, "sysctl.deny"));
-    }
-    List<CmdlineRule> cmdlineAllow = new ArrayList<>();
-    for (String r : strings(cmdline, "cmdline.allow", true)) {
-      cmdlineAllow.add(CmdlineRule.parse(r, "cmdline.allow"));
-    }
-    List<CmdlineRule> cmdlineDeny = new ArrayList<>();
-    for (String r : strings(cmdline, "cmdline.deny", false)) {
-      cmdlineDeny.add(CmdlineRule.parse(r, "cmdline.deny"));
-    }
+    List<SysctlRule> sysctlAllow = rules(sysctl, "sysctl.allow", true, SysctlRule::parse);
+    List<SysctlRule> sysctlDeny = rules(sysctl, "sysctl.deny", false, SysctlRule::parse);
+    List<CmdlineRule> cmdlineAllow = rules(cmdline, "cmdline.allow", true, CmdlineRule::parse);
+    List<CmdlineRule> cmdlineDeny = rules(cmdline, "cmdline.deny", false, CmdlineRule::parse);
     Map<String, List<String>> paths = new LinkedHashMap<>();
     for (Iterator<String> it = pathsNode.fieldNames(); it.hasNext(); ) {
       String model = it.next();
@@ -172,6 +160,16 @@ final class SettingsPolicyFile {
     }
   }
 
+  /** The rules of list {@code where} of {@code section}, each parsed by {@code parse}. */
+  private static <R> List<R> rules(
+      JsonNode section, String where, boolean required, BiFunction<String, String, R> parse) {
+    List<R> out = new ArrayList<>();
+    for (String r : strings(section, where, required)) {
+      out.add(parse.apply(r, where));
+    }
+    return out;
+  }
+
   private static List<String> strings(JsonNode parent, String where, boolean required) {
     String last = where.substring(where.lastIndexOf('.') + 1);
     JsonNode n = where.startsWith("paths.") ? parent.get(where.substring(6)) : parent.get(last);
@@ -193,9 +191,5 @@ final class SettingsPolicyFile {
       out.add(e.asText().strip());
     }
     return out;
-  }
-
-  static String readDefaults() {
-    return DefaultSettingsPolicy.text();
   }
 }

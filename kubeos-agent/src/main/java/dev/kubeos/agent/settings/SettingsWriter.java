@@ -1,13 +1,11 @@
 package dev.kubeos.agent.settings;
 
+import dev.kubeos.agent.state.AtomicFiles;
 import java.io.IOException;
-import java.nio.ByteBuffer;
-import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFileAttributeView;
 import java.nio.file.attribute.PosixFileAttributes;
@@ -35,40 +33,27 @@ public interface SettingsWriter {
       new SettingsWriter() {
         @Override
         public void writeFile(Path path, String content) throws IOException {
-          Path dir = path.toAbsolutePath().getParent();
-          Files.createDirectories(dir);
           PosixFileAttributes old =
               Files.exists(path, LinkOption.NOFOLLOW_LINKS)
                   ? Files.readAttributes(path, PosixFileAttributes.class, LinkOption.NOFOLLOW_LINKS)
                   : null;
-          Path tmp = Files.createTempFile(dir, "." + path.getFileName(), ".tmp");
-          try {
-            PosixFileAttributeView view =
-                Files.getFileAttributeView(tmp, PosixFileAttributeView.class);
-            if (old != null) {
-              PosixFileAttributes now = view.readAttributes();
-              if (!now.owner().equals(old.owner())) {
-                view.setOwner(old.owner());
-              }
-              if (!now.group().equals(old.group())) {
-                view.setGroup(old.group());
-              }
-            }
-            view.setPermissions(old != null ? old.permissions() : NEW_FILE_MODE);
-            try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE)) {
-              ByteBuffer buf = ByteBuffer.wrap(content.getBytes(StandardCharsets.UTF_8));
-              while (buf.hasRemaining()) {
-                ch.write(buf);
-              }
-              ch.force(true);
-            }
-            Files.move(tmp, path, StandardCopyOption.ATOMIC_MOVE);
-          } finally {
-            Files.deleteIfExists(tmp);
-          }
-          try (FileChannel d = FileChannel.open(dir, StandardOpenOption.READ)) {
-            d.force(true);
-          }
+          AtomicFiles.write(
+              path,
+              content.getBytes(StandardCharsets.UTF_8),
+              tmp -> {
+                PosixFileAttributeView view =
+                    Files.getFileAttributeView(tmp, PosixFileAttributeView.class);
+                if (old != null) {
+                  PosixFileAttributes now = view.readAttributes();
+                  if (!now.owner().equals(old.owner())) {
+                    view.setOwner(old.owner());
+                  }
+                  if (!now.group().equals(old.group())) {
+                    view.setGroup(old.group());
+                  }
+                }
+                view.setPermissions(old != null ? old.permissions() : NEW_FILE_MODE);
+              });
         }
 
         @Override

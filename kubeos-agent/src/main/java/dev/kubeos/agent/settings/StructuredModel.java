@@ -5,10 +5,10 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.dataformat.toml.TomlMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
+import dev.kubeos.agent.settings.model.ChangeOperation;
 import dev.kubeos.agent.settings.model.Invalid;
 import dev.kubeos.agent.settings.model.KeyPath;
 import dev.kubeos.agent.settings.model.ModelSettings;
-import dev.kubeos.agent.settings.model.Operation;
 import dev.kubeos.agent.settings.model.SettingChange;
 import dev.kubeos.agent.settings.model.TomlText;
 import dev.kubeos.agent.settings.model.TreeEdit;
@@ -51,15 +51,18 @@ final class StructuredModel implements SettingsModel {
   }
 
   @Override
-  public void plan(ModelSettings settings, Plan plan) {
-    Path file = plan.file(name, settings.configPath(), defaultPath);
-    String before = plan.read(Edit.Kind.FILE, file);
-    String text = before == null ? "" : before;
+  public void plan(ModelSettings settings, SettingsPlan plan) {
+    plan.editFile(
+        name, settings.configPath(), defaultPath, (file, text) -> edit(file, text, settings, plan));
+  }
+
+  /** Applies every change to {@code text}, checking each against the file's parsed tree. */
+  private String edit(Path file, String text, ModelSettings settings, SettingsPlan plan) {
     JsonNode tree = parse(text, file, null, "does not parse as " + format() + " now");
     for (SettingChange c : settings.contents()) {
       List<String> path = KeyPath.parse(name, c.key());
       plan.policy().checkKey(name, c.key(), path);
-      if (c.operation() != Operation.DELETE
+      if (c.operation() != ChangeOperation.DELETE
           && (c.value() == null || c.value().isNull() || c.value().isMissingNode())) {
         throw Invalid.of(name, c.key(), "value missing (use operation delete to remove a key)");
       }
@@ -82,7 +85,7 @@ final class StructuredModel implements SettingsModel {
         tree = expected;
       }
     }
-    plan.put(name, Edit.Kind.FILE, file, before == null && text.isEmpty() ? null : text);
+    return text;
   }
 
   private JsonNode parse(String text, Path file, String key, String what) {

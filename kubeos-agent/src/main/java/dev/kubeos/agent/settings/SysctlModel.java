@@ -1,8 +1,8 @@
 package dev.kubeos.agent.settings;
 
+import dev.kubeos.agent.settings.model.ChangeOperation;
 import dev.kubeos.agent.settings.model.Invalid;
 import dev.kubeos.agent.settings.model.ModelSettings;
-import dev.kubeos.agent.settings.model.Operation;
 import dev.kubeos.agent.settings.model.SettingChange;
 import dev.kubeos.agent.settings.model.SysctlText;
 import java.nio.file.Files;
@@ -21,12 +21,12 @@ final class SysctlModel implements SettingsModel {
   }
 
   @Override
-  public void plan(ModelSettings settings, Plan plan) {
+  public void plan(ModelSettings settings, SettingsPlan plan) {
     Path procSys = plan.root().resolve("proc/sys");
     for (SettingChange c : settings.contents()) {
       SysctlText.checkKey(NAME, c.key());
       SysctlText.checkValue(NAME, c);
-      if (c.operation() == Operation.DELETE) {
+      if (c.operation() == ChangeOperation.DELETE) {
         throw Invalid.of(
             NAME,
             c.key(),

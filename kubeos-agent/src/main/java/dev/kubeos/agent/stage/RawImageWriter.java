@@ -61,6 +61,25 @@ public final class RawImageWriter {
   }
 
   /**
+   * Refuses an image of {@code size} bytes (as announced, before anything is written) that the
+   * target slot of {@code slotSize} bytes cannot hold.
+   *
+   * @throws AgentException PAYLOAD_TOO_LARGE
+   */
+  public static void requireFits(String what, long size, long slotSize) {
+    if (size > slotSize) {
+      throw new AgentException(
+          ErrorCode.PAYLOAD_TOO_LARGE,
+          what
+              + " is "
+              + size
+              + " bytes but the target slot holds "
+              + slotSize
+              + " bytes; nothing was written. Use a smaller image or a larger slot");
+    }
+  }
+
+  /**
    * Downloads {@code src}, writes it to the start of {@code slot}, syncs and verifies it.
    *
    * @throws AgentException PAYLOAD_TOO_LARGE (nothing written when the length was announced),
@@ -76,16 +95,7 @@ public final class RawImageWriter {
         new ResumingInputStream(src, tuning.maxResumes(), tuning.resumeBackoff());
     try {
       long total = in.totalLength().orElse(-1);
-      if (total > slotSize) {
-        throw new AgentException(
-            ErrorCode.PAYLOAD_TOO_LARGE,
-            src.describe()
-                + " is "
-                + total
-                + " bytes but the target slot holds "
-                + slotSize
-                + " bytes; nothing was written. Use a smaller image or a larger slot");
-      }
+      requireFits(src.describe(), total, slotSize);
       MessageDigest md = sha256();
       RawImagePipeline pipe =
           new RawImagePipeline(tuning, in, total, md, slot, slotSize, src.describe(), progress);

@@ -9,15 +9,12 @@ import java.util.List;
  * Chooses where a payload's signatures are by the kind of request: image requests ({@code --image},
  * upstream's docker/containerd types, KubeOS OS artifacts) read cosign's {@code sha256-<hex>.sig}
  * tag from the registry; URL payloads read the detached {@code <url>.sig}.
+ *
+ * @param images where image requests' signatures are
+ * @param urls where URL payloads' signatures are
  */
-public final class PayloadSignatureSource implements SignatureSource {
-  private final SignatureSource images;
-  private final SignatureSource urls;
-
-  public PayloadSignatureSource(SignatureSource images, SignatureSource urls) {
-    this.images = images;
-    this.urls = urls;
-  }
+public record PayloadSignatureSource(SignatureSource images, SignatureSource urls)
+    implements SignatureSource {
 
   private SignatureSource of(StageRequest request) {
     return request.image() != null ? images : urls;

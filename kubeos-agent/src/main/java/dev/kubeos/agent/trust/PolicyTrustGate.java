@@ -22,17 +22,12 @@ import java.util.List;
  *   <li>Keys but not required (audit mode): signatures are fetched and checked, the outcome is
  *       logged as a warning, and the payload is staged either way.
  * </ul>
+ *
+ * @param trustDir the trust directory (policy.json and the trusted keys)
+ * @param source where the payload's signatures are
  */
-public final class PolicyTrustGate implements TrustGate {
+public record PolicyTrustGate(Path trustDir, SignatureSource source) implements TrustGate {
   private static final System.Logger LOG = System.getLogger("kubeos.agent");
-
-  private final Path trustDir;
-  private final SignatureSource source;
-
-  public PolicyTrustGate(Path trustDir, SignatureSource source) {
-    this.trustDir = trustDir;
-    this.source = source;
-  }
 
   @Override
   public String check(StageRequest request) {

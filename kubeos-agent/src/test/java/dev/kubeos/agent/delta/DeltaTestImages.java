@@ -1,6 +1,7 @@
 package dev.kubeos.agent.delta;
 
 import dev.kubeos.formats.chunk.ChunkerParams;
+import dev.kubeos.formats.chunk.io.ChunkIndexFiles;
 import dev.kubeos.testing.TestDisks;
 import java.io.IOException;
 import java.io.RandomAccessFile;

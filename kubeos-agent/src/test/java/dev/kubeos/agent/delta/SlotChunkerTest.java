@@ -8,6 +8,7 @@ import dev.kubeos.formats.chunk.Chunk;
 import dev.kubeos.formats.chunk.ChunkId;
 import dev.kubeos.formats.chunk.ChunkIndex;
 import dev.kubeos.formats.chunk.ChunkerParams;
+import dev.kubeos.formats.chunk.io.ChunkIndexFiles;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -43,7 +44,7 @@ class SlotChunkerTest {
   void segmentsOnSeveralThreadsFindEveryChunkOneThreadFinds() throws IOException {
     Path image = image();
     ChunkerParams params = ChunkerParams.ext4Defaults();
-    ChunkIndex index = SlotChunker.index(image, params);
+    ChunkIndex index = ChunkIndexFiles.index(image, params);
     Set<ChunkId> wanted = new HashSet<>();
     for (Chunk c : index.chunks()) {
       if (!c.zero()) {

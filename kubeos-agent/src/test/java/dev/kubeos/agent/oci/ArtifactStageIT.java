@@ -5,7 +5,6 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.kubeos.agent.Agent;
 import dev.kubeos.agent.StageRequest;
-import dev.kubeos.agent.delta.ChunkIndexFiles;
 import dev.kubeos.agent.delta.DeltaEstimate;
 import dev.kubeos.agent.delta.DeltaTestImages;
 import dev.kubeos.agent.host.AgentOptions;
@@ -18,6 +17,7 @@ import dev.kubeos.api.agent.ErrorCode;
 import dev.kubeos.api.agent.Slot;
 import dev.kubeos.api.agent.SlotState;
 import dev.kubeos.formats.chunk.ChunkerParams;
+import dev.kubeos.formats.chunk.io.ChunkIndexFiles;
 import dev.kubeos.formats.digest.Sha256;
 import dev.kubeos.oci.RegistryClient;
 import dev.kubeos.oci.RegistryOptions;

@@ -95,8 +95,17 @@ class OciSignedStageIT {
 
   Agent agent() {
     return HostAgents.create(
-        new AgentOptions(disk, bootDir, stateDir, Slot.A, null, dir.resolve("certs"), trustDir)
-            .withRegistry(hostsDir, dir.resolve("none.json"), 0),
+        new AgentOptions(
+            disk,
+            bootDir,
+            stateDir,
+            Slot.A,
+            null,
+            dir.resolve("certs"),
+            trustDir,
+            hostsDir,
+            dir.resolve("none.json"),
+            0),
         Clock.systemUTC());
   }
 

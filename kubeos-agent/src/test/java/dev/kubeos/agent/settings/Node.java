@@ -57,7 +57,13 @@ final class Node {
    */
   SettingsEngine engine(Path policy) {
     return new SettingsEngine(
-        root, stateDir, bootEnv, Slot.A, SettingsWriter.ATOMIC, Clock.systemUTC(), policy);
+        root,
+        stateDir,
+        bootEnv,
+        Slot.A,
+        SettingsWriter.ATOMIC,
+        Clock.systemUTC(),
+        () -> SettingsPolicy.load(policy));
   }
 
   void write(String path, String content) throws IOException {

@@ -87,7 +87,8 @@ class SignedStageIT {
 
   private Agent agent() {
     return HostAgents.create(
-        new AgentOptions(disk, bootDir, stateDir, Slot.A, null, dir.resolve("certs"), trustDir),
+        new AgentOptions(
+            disk, bootDir, stateDir, Slot.A, null, dir.resolve("certs"), trustDir, null, null, 0),
         Clock.systemUTC());
   }
 

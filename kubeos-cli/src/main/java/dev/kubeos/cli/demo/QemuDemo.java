@@ -1,6 +1,9 @@
 package dev.kubeos.cli.demo;
 
+import static dev.kubeos.cli.demo.GuestExpectations.require;
+
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.kubeos.agent.host.FreshDiskInit;
 import dev.kubeos.image.Images;
 import dev.kubeos.image.build.BuildResult;
 import dev.kubeos.image.plan.BuildPlan;
@@ -10,6 +13,7 @@ import java.io.RandomAccessFile;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Clock;
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -19,7 +23,6 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
-import java.util.regex.Pattern;
 
 /**
  * The real demo: builds v1 and v2 with the image builder (Debian via debootstrap, v2 reuses v1's
@@ -31,18 +34,6 @@ import java.util.regex.Pattern;
  */
 public final class QemuDemo {
   private static final Duration HEARTBEAT = Duration.ofSeconds(30);
-  private static final Pattern SPINNER =
-      Pattern.compile("\\] (A stop job|Job .*) is running|\\] Job .* running \\(");
-
-  /** systemd's status line for the health unit (ellipsized to the console's width). */
-  private static final String HEALTH = "kubeos-health\\.ser";
-
-  private static final Pattern MILESTONE =
-      Pattern.compile(
-          "BdsDxe: starting Boot|Welcome to GRUB|Linux version|Run /init as init process"
-              + "|Welcome to |"
-              + HEALTH
-              + "|reboot: (Restarting|Power down)|PROBE-");
 
   /**
    * What the demo needs.
@@ -188,15 +179,7 @@ public final class QemuDemo {
       say("==> boot v1 under QEMU (console: " + work.resolve("logs/boot-1.log") + ")");
       QemuGuest.Boot b1 = boot(vm, job, "boot v1");
       Duration healthy1 = require(b1, b1.firstAt("PROBE-STATUS "), "the agent's status");
-      JsonNode s1 = GuestJobs.status(b1.console());
-      if (!"A".equals(s1.path("bootedSlot").asText())
-          || !"1.0.0".equals(s1.path("slots").path("A").path("version").asText())) {
-        throw new IllegalStateException(
-            "expected v1 to boot from slot A = 1.0.0; the agent says "
-                + s1.toString()
-                + "; console: "
-                + b1.log());
-      }
+      JsonNode s1 = GuestExpectations.v1OnSlotA(b1);
       Duration jobStart = require(b1, b1.firstAt("PROBE-JOB start"), "the job's start");
       Duration staged = require(b1, b1.firstAt("PROBE-STAGED ok"), "PROBE-STAGED (stage failed?)");
       Duration activated =
@@ -209,48 +192,19 @@ public final class QemuDemo {
       long boot2Start = System.nanoTime();
       say("==> reboot into the v2 trial (console: " + work.resolve("logs/boot-2.log") + ")");
       QemuGuest.Boot b2 = boot(vm, null, "boot v2");
-      // The health unit's start is on the console; its end is not (the serial getty has taken
-      // over by then), but the probe runs right after it (After=kubeos-health.service), so its
-      // first line marks the end of the health check and its commit.
       Duration healthEnd = require(b2, b2.firstAt("PROBE-BOOT "), "the probe's boot line");
-      Duration healthStart = b2.firstAt("Starting .*" + HEALTH);
-      if (healthStart == null) {
-        healthStart = healthEnd;
-      }
+      Duration healthStart = GuestExpectations.healthStart(b2, healthEnd);
       Duration status2 = require(b2, b2.firstAt("PROBE-STATUS "), "the agent's status");
       Duration reboot =
           Duration.ofNanos(boot2Start - boot1Start).plus(healthStart).minus(activated);
       record("reboot (activate done to health check start)", reboot);
       record("health check + commit", healthEnd.minus(healthStart));
-      JsonNode s2 = GuestJobs.status(b2.console());
-      String slotAfter = s2.path("bootedSlot").asText();
-      String defaultAfter = s2.path("defaultSlot").asText();
-      String versionAfter = s2.path("slots").path(slotAfter).path("version").asText();
-      if (!"B".equals(slotAfter) || !"B".equals(defaultAfter) || !"2.0.0".equals(versionAfter)) {
-        throw new IllegalStateException(
-            "expected the guest on slot B = 2.0.0, committed (default B); the agent says booted "
-                + slotAfter
-                + " = "
-                + versionAfter
-                + ", default "
-                + defaultAfter
-                + " (last failure: "
-                + s2.path("lastFailure").asText("none")
-                + "); console: "
-                + b2.log());
-      }
+      GuestExpectations.Committed after = GuestExpectations.v2CommittedOnSlotB(b2);
       say(
           "    v2 is up from ROOT-B and committed; agent status at "
               + secs(status2)
               + " into boot");
-      String marker = b2.probe("MARKER");
-      if (marker == null || !marker.startsWith("written under v1")) {
-        throw new IllegalStateException(
-            "the file written on PERSIST under v1 is not there under v2 (probe says: "
-                + marker
-                + "); console: "
-                + b2.log());
-      }
+      String marker = GuestExpectations.markerKept(b2);
       say("    PERSIST kept across the upgrade: /persist/kubeos-demo-marker: " + marker);
       steps.put("total", since(start));
       String slotBefore = s1.path("bootedSlot").asText();
@@ -259,9 +213,9 @@ public final class QemuDemo {
               java.util.Collections.unmodifiableMap(new LinkedHashMap<>(steps)),
               slotBefore,
               s1.path("slots").path(slotBefore).path("version").asText(),
-              slotAfter,
-              versionAfter,
-              defaultAfter,
+              after.slot(),
+              after.version(),
+              after.defaultSlot(),
               v[0].rootfsFromCache());
       printSummary(summary, work);
       return summary;
@@ -302,7 +256,8 @@ public final class QemuDemo {
                 case NOTE -> say("    " + e.step() + ": " + e.detail());
                 case DONE -> say("    " + e.step() + " done in " + secs(e.elapsed()));
               }
-            });
+            },
+            new FreshDiskInit(Clock.systemUTC())::init);
     activity = () -> null;
     sizes.keySet().removeIf(k -> k.startsWith("rootfs-"));
     sizes.putIfAbsent(
@@ -332,45 +287,13 @@ public final class QemuDemo {
 
   private QemuGuest.Boot boot(QemuGuest vm, Path job, String what)
       throws IOException, InterruptedException {
-    long t0 = System.nanoTime();
-    String[] last = {""};
-    boolean[] inJob = {false};
-    activity = () -> what + ": " + secs(since(t0)) + " since QEMU start; console: " + last[0];
-    QemuGuest.Boot b =
-        vm.boot(
-            job,
-            opt.bootTimeout(),
-            (at, line) -> {
-              if (!line.isBlank()) {
-                last[0] = clip(line.strip(), 100);
-              }
-              if (line.contains("PROBE-JOB")) {
-                inJob[0] = true;
-              }
-              if (SPINNER.matcher(line).find()) {
-                return; // systemd's "A stop job is running" spinner, redrawn twice a second
-              }
-              if (MILESTONE.matcher(line).find()) {
-                say("    guest +" + secs(at) + "  " + clip(line.strip(), 140));
-              } else if (inJob[0]
-                  && !line.isBlank()
-                  && !line.startsWith("[")
-                  && !line.startsWith(" ")) {
-                say("    guest +" + secs(at) + "  | " + clip(line.strip(), 140));
-              }
-            });
+    DemoConsole console = new DemoConsole(what, this::say);
+    activity = console::activity;
+    QemuGuest.Boot b = vm.boot(job, opt.bootTimeout(), console);
     activity = () -> null;
     boots.add(b);
     say("    QEMU exited after " + secs(b.wall()));
     return b;
-  }
-
-  private static Duration require(QemuGuest.Boot b, Duration at, String what) throws IOException {
-    if (at == null) {
-      throw new IOException(
-          "boot " + b.number() + ": the console shows no " + what + "; console log: " + b.log());
-    }
-    return at;
   }
 
   private void printSummary(Summary s, Path work) {
@@ -436,7 +359,7 @@ public final class QemuDemo {
   }
 
   static String secs(Duration d) {
-    return String.format(Locale.ROOT, "%.1f s", d.toMillis() / 1000.0);
+    return DemoConsole.secs(d);
   }
 
   private static String mib(long bytes) {
@@ -453,10 +376,6 @@ public final class QemuDemo {
     }
   }
 
-  private static String clip(String s, int max) {
-    return s.length() <= max ? s : s.substring(0, max - 1) + "…";
-  }
-
   private static String lastLine(Path log) {
     try (RandomAccessFile f = new RandomAccessFile(log.toFile(), "r")) {
       long len = f.length();
@@ -467,7 +386,7 @@ public final class QemuDemo {
       String[] lines = new String(b, StandardCharsets.UTF_8).replace('\r', '\n').split("\n");
       for (int i = lines.length - 1; i >= 0; i--) {
         if (!lines[i].isBlank()) {
-          return clip(lines[i].strip(), 100);
+          return DemoConsole.clip(lines[i].strip(), 100);
         }
       }
       return "(empty)";

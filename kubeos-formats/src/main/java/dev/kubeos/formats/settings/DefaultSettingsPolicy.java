@@ -7,19 +7,18 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 
 /**
- * The node-local settings policy shared by the agent (its compiled-in defaults) and the image
- * builder (which installs the same text as {@link #FILE}); the format is read by the agent's {@code
- * SettingsPolicyFile}, documented in docs/settings.md.
+ * Where a node's settings policy lives and the compiled-in default policy: the agent applies the
+ * defaults when the file is missing, and the image builder installs the same text there.
  */
 public final class DefaultSettingsPolicy {
-  /** Where the node's policy lives. */
+  /** The node's settings policy file (JSON or YAML). */
   public static final Path FILE = Path.of("/etc/KubeOS/settings-policy.json");
 
   private static final String TEXT = read();
 
   private DefaultSettingsPolicy() {}
 
-  /** The default policy's text. */
+  /** The text of the default policy (JSON). */
   public static String text() {
     return TEXT;
   }
@@ -27,7 +26,7 @@ public final class DefaultSettingsPolicy {
   private static String read() {
     try (InputStream in = DefaultSettingsPolicy.class.getResourceAsStream("settings-policy.json")) {
       if (in == null) {
-        throw new IllegalStateException("settings-policy.json missing from the kubeos-formats jar");
+        throw new IllegalStateException("settings-policy.json missing from the formats jar");
       }
       return new String(in.readAllBytes(), StandardCharsets.UTF_8);
     } catch (IOException e) {

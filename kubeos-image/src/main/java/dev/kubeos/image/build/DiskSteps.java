@@ -1,8 +1,5 @@
 package dev.kubeos.image.build;
 
-import dev.kubeos.agent.host.AgentOptions;
-import dev.kubeos.agent.host.HostAgents;
-import dev.kubeos.api.agent.Slot;
 import dev.kubeos.formats.boot.GrubConfigTemplate;
 import dev.kubeos.image.plan.BuildPlan;
 import dev.kubeos.image.plan.DiskGeometry;
@@ -17,7 +14,6 @@ import java.nio.file.StandardOpenOption;
 import java.security.DigestInputStream;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
-import java.time.Clock;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
@@ -39,15 +35,15 @@ final class DiskSteps {
   private final Exec exec;
   private final HostTools tools;
   private final Path work;
-  private final Clock clock;
+  private final DiskInitializer diskInit;
   private final DiskGeometry geo;
 
-  DiskSteps(BuildPlan plan, Exec exec, HostTools tools, Path work, Clock clock) {
+  DiskSteps(BuildPlan plan, Exec exec, HostTools tools, Path work, DiskInitializer diskInit) {
     this.plan = plan;
     this.exec = exec;
     this.tools = tools;
     this.work = work;
-    this.clock = clock;
+    this.diskInit = diskInit;
     this.geo = plan.disk();
   }
 
@@ -131,9 +127,7 @@ final class DiskSteps {
     // and the state (slot A holds V, verified) into the PERSIST tree.
     Path stateDir = work.resolve("persist/kubeos");
     Files.createDirectories(stateDir);
-    HostAgents.create(new AgentOptions(plan.diskImage(), esp, stateDir, Slot.A, null, null), clock)
-        .init(plan.version(), slotASha256);
-    Files.deleteIfExists(stateDir.resolve("agent.lock"));
+    diskInit.init(plan.diskImage(), esp, stateDir, plan.version(), slotASha256);
     DiskGeometry.Partition p = geo.partition("ESP");
     Path img = work.resolve("esp.img");
     Files.deleteIfExists(img);

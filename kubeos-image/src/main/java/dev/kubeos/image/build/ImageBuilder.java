@@ -1,10 +1,10 @@
 package dev.kubeos.image.build;
 
-import dev.kubeos.agent.delta.ChunkIndexFiles;
 import dev.kubeos.api.agent.AgentException;
 import dev.kubeos.api.agent.ErrorCode;
 import dev.kubeos.formats.chunk.ChunkIndex;
 import dev.kubeos.formats.chunk.ChunkerParams;
+import dev.kubeos.formats.chunk.io.ChunkIndexFiles;
 import dev.kubeos.image.plan.BuildPlan;
 import dev.kubeos.image.source.RootfsSource;
 import dev.kubeos.image.source.RootfsSources;
@@ -42,12 +42,18 @@ public final class ImageBuilder {
   private final HostTools tools;
   private final BuildListener listener;
   private final Clock clock;
+  private final DiskInitializer diskInit;
   private final Map<String, Duration> times = new LinkedHashMap<>();
 
-  public ImageBuilder(HostTools tools, BuildListener listener, Clock clock) {
+  /**
+   * @param diskInit the agent's own first init of the new disk (kubeos-cli wires the agent's)
+   */
+  public ImageBuilder(
+      HostTools tools, BuildListener listener, Clock clock, DiskInitializer diskInit) {
     this.tools = tools;
     this.listener = listener;
     this.clock = clock;
+    this.diskInit = diskInit;
   }
 
   /** The host tools a plan needs (without the source's when its rootfs is cached). */
@@ -153,7 +159,7 @@ public final class ImageBuilder {
                   + Files.size(indexFile)
                   + " bytes");
         });
-    DiskSteps disk = new DiskSteps(plan, exec, tools, work, clock);
+    DiskSteps disk = new DiskSteps(plan, exec, tools, work, diskInit);
     step("partition", disk::partition);
     step("slot-a", () -> sums[2] = disk.slotA(root));
     step("esp", () -> disk.esp(sums[2]));

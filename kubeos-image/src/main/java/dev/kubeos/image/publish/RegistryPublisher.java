@@ -2,9 +2,9 @@ package dev.kubeos.image.publish;
 
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.kubeos.agent.delta.ChunkIndexFiles;
 import dev.kubeos.api.agent.AgentException;
 import dev.kubeos.api.agent.ErrorCode;
+import dev.kubeos.formats.chunk.io.ChunkIndexFiles;
 import dev.kubeos.formats.digest.Sha256;
 import dev.kubeos.oci.RegistryClient;
 import dev.kubeos.oci.RegistryOptions;

@@ -42,7 +42,7 @@ public final class CmdlineText {
       String v = eq < 0 ? "" : token.substring(eq + 1);
       if (!k.equals(key)) {
         out.add(token);
-      } else if (c.operation() == Operation.DELETE) {
+      } else if (c.operation() == ChangeOperation.DELETE) {
         if (!v.equals(value)) {
           out.add(token);
         }
@@ -51,7 +51,7 @@ public final class CmdlineText {
         placed = true;
       }
     }
-    if (c.operation() != Operation.DELETE && !placed) {
+    if (c.operation() != ChangeOperation.DELETE && !placed) {
       out.add(param);
     }
     return String.join(" ", out);

@@ -67,7 +67,7 @@ public final class PamLimitsText {
           "value '" + c.text() + "': type must be soft, hard, - or _, item a limits.conf item");
     }
     Lines lines = Lines.of(text);
-    if (c.operation() == Operation.DELETE) {
+    if (c.operation() == ChangeOperation.DELETE) {
       for (int i = lines.size() - 1; i >= 0; i--) {
         Matcher m = match(lines.get(i), domain, f);
         if (m != null && (f[2].equals("_") || m.group(8).equals(f[2]))) {

@@ -9,7 +9,7 @@ import com.fasterxml.jackson.databind.JsonNode;
  * @param value any JSON value; null when absent
  * @param operation update (default), delete or replace
  */
-public record SettingChange(String key, JsonNode value, Operation operation) {
+public record SettingChange(String key, JsonNode value, ChangeOperation operation) {
 
   /** The value as text for line-oriented models: strings as is, numbers and booleans printed. */
   public String text() {

@@ -46,7 +46,9 @@ public record SettingsRequest(String version, List<ModelSettings> configs) {
           String key = text(e.get("key"));
           changes.add(
               new SettingChange(
-                  key, e.get("value"), Operation.parse(model, key, text(e.get("operation")))));
+                  key,
+                  e.get("value"),
+                  ChangeOperation.parse(model, key, text(e.get("operation")))));
         }
       } else if (contents != null && contents.isObject()) {
         contents
@@ -75,7 +77,8 @@ public record SettingsRequest(String version, List<ModelSettings> configs) {
               new SettingChange(
                   e.getKey(),
                   info == null ? null : info.value(),
-                  Operation.parse(s.model(), e.getKey(), info == null ? null : info.operation())));
+                  ChangeOperation.parse(
+                      s.model(), e.getKey(), info == null ? null : info.operation())));
         }
       }
       out.add(new ModelSettings(s.model(), s.configPath(), changes));
@@ -90,9 +93,9 @@ public record SettingsRequest(String version, List<ModelSettings> configs) {
   private static SettingChange entry(String model, String key, JsonNode info) {
     if (info != null && info.isObject() && (info.has("value") || info.has("operation"))) {
       return new SettingChange(
-          key, info.get("value"), Operation.parse(model, key, text(info.get("operation"))));
+          key, info.get("value"), ChangeOperation.parse(model, key, text(info.get("operation"))));
     }
-    return new SettingChange(key, info, Operation.UPDATE);
+    return new SettingChange(key, info, ChangeOperation.UPDATE);
   }
 
   /** A stable version for a request that has none: {@code sha-} and 12 hex digits of content. */

@@ -37,7 +37,7 @@ public final class SysctlText {
     checkValue(MODEL, c);
     Lines lines = Lines.of(text);
     String value = normalize(c.text());
-    if (c.operation() == Operation.DELETE) {
+    if (c.operation() == ChangeOperation.DELETE) {
       for (int i = lines.size() - 1; i >= 0; i--) {
         String[] kv = split(lines.get(i));
         if (kv != null && kv[0].equals(c.key()) && normalize(kv[1]).equals(value)) {

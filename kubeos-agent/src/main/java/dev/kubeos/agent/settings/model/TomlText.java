@@ -40,12 +40,12 @@ public final class TomlText {
           lines.remove(s.header(), s.end());
         }
       }
-      if (leaf.operation() != Operation.DELETE) {
+      if (leaf.operation() != ChangeOperation.DELETE) {
         return apply(model, lines.text(), leaf);
       }
       return lines.text();
     }
-    if (leaf.operation() == Operation.DELETE) {
+    if (leaf.operation() == ChangeOperation.DELETE) {
       return text;
     }
     List<String> parent = path.subList(0, path.size() - 1);
@@ -82,13 +82,13 @@ public final class TomlText {
   private static void edit(String model, Lines lines, Entry e, TreeEdit.Leaf leaf) {
     int[] span = e.span();
     int endLine = span[0];
-    if (leaf.operation() == Operation.DELETE) {
+    if (leaf.operation() == ChangeOperation.DELETE) {
       lines.remove(e.line(), endLine + 1);
       return;
     }
     String first = lines.get(e.line());
     boolean array = first.startsWith("[", e.valueCol());
-    if (leaf.operation() == Operation.UPDATE && leaf.value().isArray() && array) {
+    if (leaf.operation() == ChangeOperation.UPDATE && leaf.value().isArray() && array) {
       String at = lines.get(span[2]);
       char before = at.charAt(span[3] - 1);
       StringBuilder items = new StringBuilder();

@@ -15,10 +15,10 @@ public final class TreeEdit {
   private TreeEdit() {}
 
   /** One change at a path. */
-  public record Leaf(List<String> path, JsonNode value, Operation operation) {}
+  public record Leaf(List<String> path, JsonNode value, ChangeOperation operation) {}
 
   /** The change as leaves (one: a map value replaces the map, as upstream does). */
-  public static List<Leaf> leaves(List<String> path, JsonNode value, Operation op) {
+  public static List<Leaf> leaves(List<String> path, JsonNode value, ChangeOperation op) {
     return List.of(new Leaf(path, value, op));
   }
 
@@ -33,7 +33,7 @@ public final class TreeEdit {
     for (int i = 0; i < path.size() - 1; i++) {
       JsonNode next = parent.get(path.get(i));
       if (next == null || next.isNull()) {
-        if (leaf.operation() == Operation.DELETE) {
+        if (leaf.operation() == ChangeOperation.DELETE) {
           return doc;
         }
         next = parent.putObject(path.get(i));

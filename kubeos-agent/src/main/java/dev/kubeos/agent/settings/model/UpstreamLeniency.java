@@ -50,10 +50,10 @@ public final class UpstreamLeniency {
       return "empty key";
     }
     boolean noValue = c.value() == null || c.value().isNull() || c.value().isMissingNode();
-    if (c.operation() != Operation.DELETE && noValue && NEED_VALUE.contains(model)) {
+    if (c.operation() != ChangeOperation.DELETE && noValue && NEED_VALUE.contains(model)) {
       return "no value given for " + c.operation().name().toLowerCase(java.util.Locale.ROOT);
     }
-    if (model.equals("kernel.sysctl") && c.operation() == Operation.DELETE) {
+    if (model.equals("kernel.sysctl") && c.operation() == ChangeOperation.DELETE) {
       return "operation delete is not possible for a running kernel value";
     }
     return null;

@@ -35,7 +35,7 @@ public final class YamlText {
       int childIndent = childIndent(lines, from, to, parentIndent + 2);
       int at = find(lines, from, to, childIndent, path.get(i));
       if (at < 0) {
-        if (leaf.operation() == Operation.DELETE) {
+        if (leaf.operation() == ChangeOperation.DELETE) {
           return text;
         }
         int insertAt = lastContent(lines, from, to) + 1;
@@ -71,12 +71,12 @@ public final class YamlText {
   private static void replace(
       String model, Lines lines, int at, int end, int indent, TreeEdit.Leaf leaf, String inline) {
     JsonNode v = leaf.value();
-    if (leaf.operation() == Operation.DELETE) {
+    if (leaf.operation() == ChangeOperation.DELETE) {
       lines.remove(at, end);
       return;
     }
     boolean blockList = inline.isEmpty() && end > at + 1 && firstItem(lines, at + 1, end) >= 0;
-    if (leaf.operation() == Operation.UPDATE && v.isArray() && blockList) {
+    if (leaf.operation() == ChangeOperation.UPDATE && v.isArray() && blockList) {
       int itemIndent = Lines.indent(lines.get(firstItem(lines, at + 1, end)));
       int pos = lastContent(lines, at + 1, end) + 1;
       for (JsonNode item : v) {
@@ -84,7 +84,7 @@ public final class YamlText {
       }
       return;
     }
-    if (leaf.operation() == Operation.UPDATE
+    if (leaf.operation() == ChangeOperation.UPDATE
         && v.isArray()
         && inline.startsWith("[")
         && inline.endsWith("]")) {

@@ -8,51 +8,60 @@ import com.fasterxml.jackson.databind.node.TextNode;
 import org.junit.jupiter.api.Test;
 
 class LineModelsTest {
-  private static SettingChange c(String key, String value, Operation op) {
+  private static SettingChange c(String key, String value, ChangeOperation op) {
     return new SettingChange(key, value == null ? null : TextNode.valueOf(value), op);
   }
 
   @Test
   void sysctlPersistUpdatesInPlaceAppendsAndDeletesOnlyMatchingValues() {
     String conf = "# tuning\nnet.ipv4.ip_forward=0\nvm.swappiness = 10 \n";
-    assertThat(SysctlText.apply(conf, c("net.ipv4.ip_forward", "1", Operation.UPDATE)))
+    assertThat(SysctlText.apply(conf, c("net.ipv4.ip_forward", "1", ChangeOperation.UPDATE)))
         .isEqualTo("# tuning\nnet.ipv4.ip_forward=1\nvm.swappiness = 10 \n");
-    assertThat(SysctlText.apply(conf, c("kernel.pid_max", "4194304", Operation.UPDATE)))
+    assertThat(SysctlText.apply(conf, c("kernel.pid_max", "4194304", ChangeOperation.UPDATE)))
         .isEqualTo(conf + "kernel.pid_max=4194304\n");
-    assertThat(SysctlText.apply(conf, c("vm.swappiness", "10", Operation.UPDATE))).isEqualTo(conf);
-    assertThat(SysctlText.apply(conf, c("vm.swappiness", "60", Operation.DELETE))).isEqualTo(conf);
-    assertThat(SysctlText.apply(conf, c("vm.swappiness", "10", Operation.DELETE)))
+    assertThat(SysctlText.apply(conf, c("vm.swappiness", "10", ChangeOperation.UPDATE)))
+        .isEqualTo(conf);
+    assertThat(SysctlText.apply(conf, c("vm.swappiness", "60", ChangeOperation.DELETE)))
+        .isEqualTo(conf);
+    assertThat(SysctlText.apply(conf, c("vm.swappiness", "10", ChangeOperation.DELETE)))
         .isEqualTo("# tuning\nnet.ipv4.ip_forward=0\n");
-    assertThat(SysctlText.apply(conf, c("vm.swappiness", null, Operation.DELETE))).isEqualTo(conf);
-    assertThat(SysctlText.apply("", c("a.b", "1", Operation.UPDATE))).isEqualTo("a.b=1\n");
-    assertThatThrownBy(() -> SysctlText.apply(conf, c("bad key", "1", Operation.UPDATE)))
+    assertThat(SysctlText.apply(conf, c("vm.swappiness", null, ChangeOperation.DELETE)))
+        .isEqualTo(conf);
+    assertThat(SysctlText.apply("", c("a.b", "1", ChangeOperation.UPDATE))).isEqualTo("a.b=1\n");
+    assertThatThrownBy(() -> SysctlText.apply(conf, c("bad key", "1", ChangeOperation.UPDATE)))
         .hasMessageContaining("kernel.sysctl.persist, key 'bad key'");
     assertThatThrownBy(
             () ->
                 SysctlText.apply(
                     conf,
                     new SettingChange(
-                        "a.b", JsonNodeFactory.instance.arrayNode().add(1), Operation.UPDATE)))
+                        "a.b",
+                        JsonNodeFactory.instance.arrayNode().add(1),
+                        ChangeOperation.UPDATE)))
         .hasMessageContaining("wrong type");
   }
 
   @Test
   void cmdlineAddsUpdatesAndDeletesBareAndValuedParameters() {
     String m = "grub.cmdline.current";
-    assertThat(CmdlineText.apply(m, "", c("quiet", "", Operation.UPDATE))).isEqualTo("quiet");
-    assertThat(CmdlineText.apply(m, "quiet", c("console", "ttyS0", Operation.UPDATE)))
+    assertThat(CmdlineText.apply(m, "", c("quiet", "", ChangeOperation.UPDATE))).isEqualTo("quiet");
+    assertThat(CmdlineText.apply(m, "quiet", c("console", "ttyS0", ChangeOperation.UPDATE)))
         .isEqualTo("quiet console=ttyS0");
     assertThat(
             CmdlineText.apply(
-                m, "console=tty0 quiet console=ttyS1", c("console", "ttyS0", Operation.UPDATE)))
+                m,
+                "console=tty0 quiet console=ttyS1",
+                c("console", "ttyS0", ChangeOperation.UPDATE)))
         .isEqualTo("console=ttyS0 quiet");
-    assertThat(CmdlineText.apply(m, "quiet console=ttyS0", c("quiet", null, Operation.DELETE)))
+    assertThat(
+            CmdlineText.apply(m, "quiet console=ttyS0", c("quiet", null, ChangeOperation.DELETE)))
         .isEqualTo("console=ttyS0");
-    assertThat(CmdlineText.apply(m, "console=ttyS0", c("console", "tty0", Operation.DELETE)))
+    assertThat(CmdlineText.apply(m, "console=ttyS0", c("console", "tty0", ChangeOperation.DELETE)))
         .isEqualTo("console=ttyS0");
-    assertThatThrownBy(() -> CmdlineText.apply(m, "", c("kubeos.slot", "B", Operation.UPDATE)))
+    assertThatThrownBy(
+            () -> CmdlineText.apply(m, "", c("kubeos.slot", "B", ChangeOperation.UPDATE)))
         .hasMessageContaining("boot contract");
-    assertThatThrownBy(() -> CmdlineText.apply(m, "", c("x", "a;reboot", Operation.UPDATE)))
+    assertThatThrownBy(() -> CmdlineText.apply(m, "", c("x", "a;reboot", ChangeOperation.UPDATE)))
         .hasMessageContaining("may not contain");
   }
 
@@ -60,20 +69,22 @@ class LineModelsTest {
   void pamLimitsMatchesDomainTypeAndItemAndKeepsUnderscoreFields() {
     String conf = "# limits\n*\tsoft\tnofile\t1024\n@admin  hard  nproc  100  # admins\n";
     String p = PamLimitsText.MODEL;
-    assertThat(PamLimitsText.apply(conf, c("*", "soft.nofile.65535", Operation.UPDATE)))
+    assertThat(PamLimitsText.apply(conf, c("*", "soft.nofile.65535", ChangeOperation.UPDATE)))
         .isEqualTo("# limits\n*\tsoft\tnofile\t65535\n@admin  hard  nproc  100  # admins\n");
-    assertThat(PamLimitsText.apply(conf, c("@admin", "_._.200", Operation.UPDATE)))
+    assertThat(PamLimitsText.apply(conf, c("@admin", "_._.200", ChangeOperation.UPDATE)))
         .isEqualTo("# limits\n*\tsoft\tnofile\t1024\n@admin  hard  nproc  200  # admins\n");
-    assertThat(PamLimitsText.apply(conf, c("*", "hard.nofile.4096", Operation.UPDATE)))
+    assertThat(PamLimitsText.apply(conf, c("*", "hard.nofile.4096", ChangeOperation.UPDATE)))
         .isEqualTo(conf + "* hard nofile 4096\n");
-    assertThat(PamLimitsText.apply(conf, c("*", "soft.nofile._", Operation.DELETE)))
+    assertThat(PamLimitsText.apply(conf, c("*", "soft.nofile._", ChangeOperation.DELETE)))
         .isEqualTo("# limits\n@admin  hard  nproc  100  # admins\n");
-    assertThat(PamLimitsText.apply(conf, c("*", "soft.nofile.99", Operation.DELETE)))
+    assertThat(PamLimitsText.apply(conf, c("*", "soft.nofile.99", ChangeOperation.DELETE)))
         .isEqualTo(conf);
-    assertThatThrownBy(() -> PamLimitsText.apply(conf, c("bob", "_.nofile.1", Operation.UPDATE)))
+    assertThatThrownBy(
+            () -> PamLimitsText.apply(conf, c("bob", "_.nofile.1", ChangeOperation.UPDATE)))
         .hasMessageContaining(p)
         .hasMessageContaining("no line for bob");
-    assertThatThrownBy(() -> PamLimitsText.apply(conf, c("*", "soft.files.1", Operation.UPDATE)))
+    assertThatThrownBy(
+            () -> PamLimitsText.apply(conf, c("*", "soft.files.1", ChangeOperation.UPDATE)))
         .hasMessageContaining("limits.conf item");
   }
 

@@ -25,7 +25,7 @@ public class TomlTextTest {
 
   private final TomlMapper toml = new TomlMapper();
 
-  private String apply(String text, String key, String json, Operation op) throws Exception {
+  private String apply(String text, String key, String json, ChangeOperation op) throws Exception {
     JsonNode value = json == null ? null : new ObjectMapper().readTree(json);
     String out = text;
     JsonNode tree = text.isBlank() ? toml.createObjectNode() : toml.readTree(text);
@@ -47,7 +47,7 @@ public class TomlTextTest {
             CONTAINERD,
             "plugins.\"io.containerd.grpc.v1.cri\".sandbox_image",
             "\"registry.k8s.io/pause:3.9\"",
-            Operation.UPDATE);
+            ChangeOperation.UPDATE);
     assertThat(out).isEqualTo(CONTAINERD.replace("pause:3.8", "pause:3.9"));
   }
 
@@ -58,7 +58,7 @@ public class TomlTextTest {
             CONTAINERD,
             "plugins.\"io.containerd.grpc.v1.cri\".registry.config_path",
             "\"/etc/containerd/certs.d\"",
-            Operation.UPDATE);
+            ChangeOperation.UPDATE);
     assertThat(out)
         .isEqualTo(
             CONTAINERD.replace("config_path = \"\"", "config_path = \"/etc/containerd/certs.d\""));
@@ -67,7 +67,7 @@ public class TomlTextTest {
             CONTAINERD,
             "plugins.\"io.containerd.grpc.v1.cri\".enable_cdi",
             "true",
-            Operation.UPDATE);
+            ChangeOperation.UPDATE);
     assertThat(added)
         .isEqualTo(CONTAINERD.replace("  # pinned\n", "  # pinned\n    enable_cdi = true\n"));
     String table =
@@ -75,29 +75,30 @@ public class TomlTextTest {
             CONTAINERD,
             "plugins.\"io.containerd.grpc.v1.cri\".containerd.runtimes.runc.options.SystemdCgroup",
             "true",
-            Operation.UPDATE);
+            ChangeOperation.UPDATE);
     assertThat(table)
         .isEqualTo(
             CONTAINERD
                 + "\n[plugins.\"io.containerd.grpc.v1.cri\".containerd.runtimes.runc.options]\n"
                 + "SystemdCgroup = true\n");
-    assertThat(apply(CONTAINERD, "oom_score", "-999", Operation.UPDATE))
+    assertThat(apply(CONTAINERD, "oom_score", "-999", ChangeOperation.UPDATE))
         .isEqualTo(CONTAINERD.replace("version = 2\n", "version = 2\noom_score = -999\n"));
-    assertThat(apply("", "a.b", "1", Operation.UPDATE)).isEqualTo("[a]\nb = 1\n");
+    assertThat(apply("", "a.b", "1", ChangeOperation.UPDATE)).isEqualTo("[a]\nb = 1\n");
   }
 
   @Test
   void appendsToMultiLineArraysAndReplacesOnRequest() throws Exception {
     String key = "plugins.\"io.containerd.grpc.v1.cri\".cni.bin_dirs";
-    assertThat(apply(CONTAINERD, key, "[\"/usr/libexec/cni\"]", Operation.UPDATE))
+    assertThat(apply(CONTAINERD, key, "[\"/usr/libexec/cni\"]", ChangeOperation.UPDATE))
         .isEqualTo(
             CONTAINERD.replace(
                 "\"/opt/cni/bin\", # default", "\"/opt/cni/bin\", \"/usr/libexec/cni\" # default"));
-    assertThat(apply(CONTAINERD, key, "[\"/x\"]", Operation.REPLACE))
+    assertThat(apply(CONTAINERD, key, "[\"/x\"]", ChangeOperation.REPLACE))
         .isEqualTo(
             CONTAINERD.replace("[\n        \"/opt/cni/bin\", # default\n      ]", "[\"/x\"]"));
-    assertThat(apply("a = [1, 2]\n", "a", "[3]", Operation.UPDATE)).isEqualTo("a = [1, 2, 3]\n");
-    assertThat(apply("a = []\n", "a", "[3]", Operation.UPDATE)).isEqualTo("a = [3]\n");
+    assertThat(apply("a = [1, 2]\n", "a", "[3]", ChangeOperation.UPDATE))
+        .isEqualTo("a = [1, 2, 3]\n");
+    assertThat(apply("a = []\n", "a", "[3]", ChangeOperation.UPDATE)).isEqualTo("a = [3]\n");
   }
 
   @Test
@@ -107,7 +108,7 @@ public class TomlTextTest {
                 CONTAINERD,
                 "plugins.\"io.containerd.grpc.v1.cri\".cni.bin_dirs",
                 null,
-                Operation.DELETE))
+                ChangeOperation.DELETE))
         .isEqualTo(
             CONTAINERD.replace(
                 "      bin_dirs = [\n        \"/opt/cni/bin\", # default\n      ]\n", ""));
@@ -116,11 +117,12 @@ public class TomlTextTest {
                 CONTAINERD,
                 "plugins.\"io.containerd.grpc.v1.cri\".registry",
                 null,
-                Operation.DELETE))
+                ChangeOperation.DELETE))
         .isEqualTo(
             CONTAINERD.replace(
                 "    [plugins.\"io.containerd.grpc.v1.cri\".registry]\n      config_path = \"\"\n",
                 ""));
-    assertThat(apply(CONTAINERD, "nothing.here", null, Operation.DELETE)).isEqualTo(CONTAINERD);
+    assertThat(apply(CONTAINERD, "nothing.here", null, ChangeOperation.DELETE))
+        .isEqualTo(CONTAINERD);
   }
 }

@@ -19,7 +19,7 @@ class UpstreamGoldenTest {
 
   private static SettingChange c(String key, String json, String operation) throws Exception {
     return new SettingChange(
-        key, json == null ? null : JSON.readTree(json), Operation.parse("m", key, operation));
+        key, json == null ? null : JSON.readTree(json), ChangeOperation.parse("m", key, operation));
   }
 
   private static String sysctl(String text, SettingChange... changes) {

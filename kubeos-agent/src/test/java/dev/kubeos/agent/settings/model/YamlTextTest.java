@@ -26,7 +26,7 @@ public class YamlTextTest {
 
   private final ObjectMapper yaml = new YAMLMapper();
 
-  private String apply(String text, String key, String json, Operation op) throws Exception {
+  private String apply(String text, String key, String json, ChangeOperation op) throws Exception {
     JsonNode value = json == null ? null : new ObjectMapper().readTree(json);
     String out = text;
     JsonNode tree = text.isBlank() ? yaml.createObjectNode() : yaml.readTree(text);
@@ -43,7 +43,8 @@ public class YamlTextTest {
 
   @Test
   void updatesAScalarInPlaceKeepingItsComment() throws Exception {
-    String out = apply(KUBELET, "evictionHard.\"memory.available\"", "\"200Mi\"", Operation.UPDATE);
+    String out =
+        apply(KUBELET, "evictionHard.\"memory.available\"", "\"200Mi\"", ChangeOperation.UPDATE);
     assertThat(out)
         .isEqualTo(
             KUBELET.replace(
@@ -52,36 +53,39 @@ public class YamlTextTest {
 
   @Test
   void addsNestedKeysAtTheEndOfTheirMap() throws Exception {
-    String out = apply(KUBELET, "evictionHard.\"imagefs.available\"", "\"15%\"", Operation.UPDATE);
+    String out =
+        apply(KUBELET, "evictionHard.\"imagefs.available\"", "\"15%\"", ChangeOperation.UPDATE);
     assertThat(out)
         .isEqualTo(
             KUBELET.replace(
                 "  nodefs.available: 10%\n",
                 "  nodefs.available: 10%\n  imagefs.available: 15%\n"));
-    String deep = apply(KUBELET, "authentication.webhook.enabled", "true", Operation.UPDATE);
+    String deep = apply(KUBELET, "authentication.webhook.enabled", "true", ChangeOperation.UPDATE);
     assertThat(deep).isEqualTo(KUBELET + "authentication:\n  webhook:\n    enabled: true\n");
   }
 
   @Test
   void appendsToBlockAndFlowListsByDefaultAndReplacesOnRequest() throws Exception {
-    String appended = apply(KUBELET, "clusterDNS", "[\"10.96.0.11\"]", Operation.UPDATE);
+    String appended = apply(KUBELET, "clusterDNS", "[\"10.96.0.11\"]", ChangeOperation.UPDATE);
     assertThat(appended)
         .isEqualTo(KUBELET.replace("- 10.96.0.10\n", "- 10.96.0.10\n- 10.96.0.11\n"));
-    String flow = apply(KUBELET, "tlsCipherSuites", "[\"c\"]", Operation.UPDATE);
+    String flow = apply(KUBELET, "tlsCipherSuites", "[\"c\"]", ChangeOperation.UPDATE);
     assertThat(flow).isEqualTo(KUBELET.replace("[a, b]", "[a, b, c]"));
-    String replaced = apply(KUBELET, "clusterDNS", "[\"1.1.1.1\", \"8.8.8.8\"]", Operation.REPLACE);
+    String replaced =
+        apply(KUBELET, "clusterDNS", "[\"1.1.1.1\", \"8.8.8.8\"]", ChangeOperation.REPLACE);
     assertThat(replaced).isEqualTo(KUBELET.replace("- 10.96.0.10\n", "- 1.1.1.1\n- 8.8.8.8\n"));
   }
 
   @Test
   void deletesAKeyWithItsBlock() throws Exception {
-    assertThat(apply(KUBELET, "evictionHard", null, Operation.DELETE))
+    assertThat(apply(KUBELET, "evictionHard", null, ChangeOperation.DELETE))
         .isEqualTo(
             KUBELET.replace(
                 "evictionHard:\n  # keep some memory\n  memory.available: 100Mi   # default\n  nodefs.available: 10%\n",
                 ""));
-    assertThat(apply(KUBELET, "clusterDNS", null, Operation.DELETE)).doesNotContain("10.96.0.10");
-    assertThat(apply(KUBELET, "no.such.key", null, Operation.DELETE)).isEqualTo(KUBELET);
+    assertThat(apply(KUBELET, "clusterDNS", null, ChangeOperation.DELETE))
+        .doesNotContain("10.96.0.10");
+    assertThat(apply(KUBELET, "no.such.key", null, ChangeOperation.DELETE)).isEqualTo(KUBELET);
   }
 
   @Test
@@ -91,15 +95,15 @@ public class YamlTextTest {
             KUBELET,
             "featureGates",
             "{\"A\": true, \"B\": \"yes\", \"C\": \"123\"}",
-            Operation.UPDATE);
+            ChangeOperation.UPDATE);
     assertThat(out).endsWith("featureGates:\n  A: true\n  B: \"yes\"\n  C: \"123\"\n");
-    assertThat(apply("", "a.b", "[{\"x\": 1, \"y\": [2]}]", Operation.UPDATE))
+    assertThat(apply("", "a.b", "[{\"x\": 1, \"y\": [2]}]", ChangeOperation.UPDATE))
         .isEqualTo("a:\n  b:\n  - x: 1\n    y:\n    - 2\n");
   }
 
   @Test
   void refusesToDescendIntoAScalar() {
-    assertThatThrownBy(() -> apply(KUBELET, "maxPods.x", "1", Operation.UPDATE))
+    assertThatThrownBy(() -> apply(KUBELET, "maxPods.x", "1", ChangeOperation.UPDATE))
         .isInstanceOf(AgentException.class)
         .hasMessageContaining("maxPods");
   }

@@ -3,7 +3,7 @@ package dev.kubeos.agent.settings.model;
 import java.util.Locale;
 
 /** What a content entry does: upstream's {@code ""} (add/update) and {@code delete}, plus ours. */
-public enum Operation {
+public enum ChangeOperation {
   /** Add or update ({@code ""}, {@code add}, {@code update}); arrays are appended to. */
   UPDATE,
   /** Remove the key. */
@@ -12,7 +12,7 @@ public enum Operation {
   REPLACE;
 
   /** Parses the wire value; null and {@code ""} mean add/update. */
-  public static Operation parse(String model, String key, String text) {
+  public static ChangeOperation parse(String model, String key, String text) {
     if (text == null
         || text.isBlank()
         || text.equalsIgnoreCase("update")

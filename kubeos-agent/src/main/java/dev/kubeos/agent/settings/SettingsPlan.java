@@ -19,7 +19,7 @@ import java.util.Map;
  * second change to the same file or command line sees the first; each target keeps the content it
  * had before the request and the content after its last change.
  */
-public final class Plan {
+public final class SettingsPlan {
   private final Path root;
   private final BootEnv bootEnv;
   private final Slot booted;
@@ -27,7 +27,7 @@ public final class Plan {
   private final Map<String, Edit> edits = new LinkedHashMap<>();
   private BootState boot;
 
-  Plan(Path root, BootEnv bootEnv, Slot booted, SettingsPolicy policy) {
+  SettingsPlan(Path root, BootEnv bootEnv, Slot booted, SettingsPolicy policy) {
     this.root = root;
     this.bootEnv = bootEnv;
     this.booted = booted;
@@ -54,6 +54,24 @@ public final class Plan {
   /** The slot the system runs from; null when unknown (grub models then refuse). */
   public Slot booted() {
     return booted;
+  }
+
+  /** Turns a configuration file's text ("" when it does not exist) into its new text. */
+  @FunctionalInterface
+  interface FileEdit {
+    String apply(Path file, String text);
+  }
+
+  /**
+   * Plans the edit of {@code model}'s configuration file ({@code configPath}, else {@code
+   * defaultPath}) as this request left it so far; a missing file that would stay empty is not
+   * created.
+   */
+  void editFile(String model, String configPath, String defaultPath, FileEdit edit) {
+    Path file = file(model, configPath, defaultPath);
+    String before = read(Edit.Kind.FILE, file);
+    String after = edit.apply(file, before == null ? "" : before);
+    put(model, Edit.Kind.FILE, file, before == null && after.isEmpty() ? null : after);
   }
 
   /** Current content as this request left it so far; null when the file does not exist. */
