@@ -183,12 +183,19 @@ class ProxyAgentContractIT {
   }
 
   /**
-   * Upstream's settings appendix: the node's default settings policy refuses its kubelet example
-   * (an {@code authorization.*} key) whole, as a typed error; without it the rest applies.
+   * Upstream's settings appendix (kubelet, containerd, pam.limits) applies on the node's files;
+   * turning the kubelet's authorization off ({@code authorization.mode}) is refused whole by the
+   * node's default settings policy, as a typed error, and changes nothing.
    */
   @Test
   void configureCarriesUpstreamsAppendixExampleOntoTheNodesFiles() throws IOException {
     OSSpec spec = example("config-appendix-models.yaml");
+    SysConfig kubelet =
+        spec.getSysconfigs().getConfigs().stream()
+            .filter(c -> c.getModel().equals("kubernetes.kubelet"))
+            .findFirst()
+            .orElseThrow();
+    kubelet.getContents().add(new Content("authorization.mode", "AlwaysAllow", null));
     assertThatThrownBy(() -> proxy().configure(AgentRequests.configure(spec.getSysconfigs())))
         .isInstanceOfSatisfying(
             AgentException.class,
@@ -196,11 +203,13 @@ class ProxyAgentContractIT {
               assertThat(e.code()).isEqualTo(ErrorCode.POLICY_DENIED);
               assertThat(e.code().action()).isEqualTo(Action.ROLL_BACK);
             })
-        .hasMessageContaining("authorization.webhook.cacheAuthorizedTTL");
+        .hasMessageContaining("authorization.mode");
     assertThat(Files.readString(root.resolve("etc/security/limits.conf"))).isEqualTo("# limits\n");
 
-    spec.getSysconfigs().getConfigs().removeIf(c -> c.getModel().equals("kubernetes.kubelet"));
+    kubelet.getContents().removeIf(c -> c.getKey().equals("authorization.mode"));
     proxy().configure(AgentRequests.configure(spec.getSysconfigs()));
+    assertThat(Files.readString(root.resolve("var/lib/kubelet/config.yaml")))
+        .contains("cacheAuthorizedTTL: 1s");
     assertThat(Files.readString(root.resolve("etc/security/limits.conf")))
         .containsPattern("ftp\\s+soft\\s+core\\s+0");
     assertThat(Files.readString(root.resolve("etc/containerd/config.toml")))
@@ -209,9 +218,8 @@ class ProxyAgentContractIT {
 
   /**
    * Every upstream example's settings (upgradeconfigs, then sysconfigs), carried by the proxy to
-   * the real agent. Two of upstream's documented entries are refused whole, on purpose: a kubelet
-   * {@code authorization.*} key (the node's default settings policy) and {@code root=} on the
-   * kernel command line (the boot contract owns it).
+   * the real agent. One of upstream's documented entries is refused whole, on purpose: {@code
+   * root=} on the kernel command line (the boot contract owns it).
    */
   @Test
   void everyUpstreamExamplesSettingsGetAnAnswer() throws IOException {
@@ -230,13 +238,13 @@ class ProxyAgentContractIT {
             outcome.merge(f.getFileName().toString(), "Configured", (a, b) -> a + "," + b);
           } catch (AgentException e) {
             outcome.merge(f.getFileName().toString(), e.code().name(), (a, b) -> a + "," + b);
-            assertThat(e.getMessage()).containsAnyOf("authorization.webhook", "boot contract");
+            assertThat(e.getMessage()).contains("boot contract");
           }
         }
       }
     }
     assertThat(outcome)
-        .containsEntry("config-appendix-models.yaml", "POLICY_DENIED")
+        .containsEntry("config-appendix-models.yaml", "Configured")
         .containsEntry("config-settings-guide.yaml", "INVALID_REQUEST")
         .containsEntry("config.yaml", "Configured")
         .containsEntry("config-kubelet-containerd-pam.yaml", "Configured")
