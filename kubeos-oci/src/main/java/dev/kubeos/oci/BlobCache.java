@@ -1,6 +1,7 @@
 package dev.kubeos.oci;
 
 import dev.kubeos.api.agent.ErrorCode;
+import dev.kubeos.api.agent.IoFailure;
 import dev.kubeos.oci.model.Descriptor;
 import java.io.FilterInputStream;
 import java.io.IOException;
@@ -123,7 +124,13 @@ public final class BlobCache {
           throw e;
         }
         if (n > 0 && !done) {
-          out.write(b, off, n);
+          try {
+            out.write(b, off, n);
+          } catch (IOException e) {
+            abandon();
+            throw IoFailure.of(
+                "caching blob " + d.digest() + " failed", "the blob cache " + dir, e);
+          }
         } else if (n < 0 && !done) {
           done = true;
           commit(ch, tmp, d);
