@@ -86,7 +86,8 @@ public final class DownloadBudget {
     checkDeadline(now);
     long elapsed = now - windowStart;
     if (limits.minBytesPerSecond() > 0 && elapsed >= limits.rateWindow().toNanos()) {
-      if (windowBytes < limits.minBytesPerWindow()) {
+      // the average over the window that just ended (longer than the window when reads are rare)
+      if (windowBytes * 1_000_000_000.0 / elapsed < limits.minBytesPerSecond()) {
         throw new AgentException(
             ErrorCode.DOWNLOAD_TOO_SLOW,
             "download of "

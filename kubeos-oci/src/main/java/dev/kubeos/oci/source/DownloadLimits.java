@@ -35,9 +35,4 @@ public record DownloadLimits(Duration deadline, long minBytesPerSecond, Duration
       throw new IllegalArgumentException("rate window must be positive: " + rateWindow);
     }
   }
-
-  /** The fewest bytes a full window must bring. */
-  public long minBytesPerWindow() {
-    return (long) Math.ceil(minBytesPerSecond * (rateWindow.toNanos() / 1e9));
-  }
 }
