@@ -1,7 +1,6 @@
 package dev.kubeos.oci;
 
 import dev.kubeos.formats.digest.Sha256;
-import java.net.HttpURLConnection;
 import java.util.Map;
 
 /** HEAD on a blob: whether the registry (or a mirror) has it. */
@@ -14,30 +13,25 @@ final class BlobCheck {
 
   boolean exists(String repository, Sha256 digest) {
     String what = session.name(repository, "@", digest);
-    return session.endpoints.run(
+    return session.call(
         "pull",
         what,
-        ep -> {
-          HttpURLConnection c =
-              session.send(
-                  ep,
-                  "HEAD",
-                  "/" + repository + "/blobs/" + digest,
-                  RegistrySession.pull(repository),
-                  Map.of(),
-                  null);
-          try {
-            int status = c.getResponseCode();
-            if (status == 404) {
-              return false;
-            }
-            if (status != 200) {
-              throw session.statusError(ep, c, "HEAD blob " + what);
-            }
-            return true;
-          } finally {
-            c.disconnect();
+        new RegistrySession.Request(
+            "HEAD",
+            "/" + repository + "/blobs/" + digest,
+            RegistrySession.pull(repository),
+            Map.of(),
+            null),
+        false,
+        (ep, c) -> {
+          int status = c.getResponseCode();
+          if (status == 404) {
+            return false;
           }
+          if (status != 200) {
+            throw session.statusError(ep, c, "HEAD blob " + what);
+          }
+          return true;
         });
   }
 }

@@ -11,7 +11,6 @@ import dev.kubeos.oci.model.RegistryEndpoint;
 import dev.kubeos.oci.source.PayloadSource;
 import java.io.IOException;
 import java.io.InputStream;
-import java.net.HttpURLConnection;
 import java.util.Map;
 import java.util.OptionalLong;
 
@@ -26,31 +25,32 @@ final class BlobPull {
   /** At most {@code limit} bytes; null when every endpoint answers 404. */
   byte[] small(String repository, Sha256 digest, int limit) {
     String what = session.name(repository, "@", digest);
-    return session.endpoints.run(
+    return session.call(
         "pull",
         what,
-        ep -> {
-          HttpURLConnection c =
-              session.send(
-                  ep,
-                  "GET",
-                  "/" + repository + "/blobs/" + digest,
-                  RegistrySession.pull(repository),
-                  Map.of(),
-                  null);
-          try {
-            int status = c.getResponseCode();
-            if (status == 404 && session.endpoints.isLast(ep, "pull")) {
-              return null;
-            }
-            if (status != 200) {
-              throw session.statusError(ep, c, "GET blob " + what);
-            }
-            return RegistrySession.readLimited(c.getInputStream(), limit, "blob " + what);
-          } finally {
-            c.disconnect();
+        get(repository, digest, Map.of()),
+        false,
+        (ep, c) -> {
+          int status = c.getResponseCode();
+          if (status == 404 && session.endpoints.isLast(ep, "pull")) {
+            return null;
           }
+          if (status != 200) {
+            throw session.statusError(ep, c, "GET blob " + what);
+          }
+          return RegistrySession.readLimited(c.getInputStream(), limit, "blob " + what);
         });
+  }
+
+  /** A GET of a blob, with {@code headers} (a Range). */
+  static RegistrySession.Request get(
+      String repository, Sha256 digest, Map<String, String> headers) {
+    return new RegistrySession.Request(
+        "GET",
+        "/" + repository + "/blobs/" + digest,
+        RegistrySession.pull(repository),
+        headers,
+        null);
   }
 
   PayloadSource source(String repository, Descriptor blob) {
@@ -102,34 +102,36 @@ final class BlobPull {
     }
 
     private Opened get(RegistryEndpoint ep, long offset) throws IOException {
-      HttpURLConnection c =
-          session.send(
-              ep,
-              "GET",
-              "/" + repository + "/blobs/" + blob.digest(),
-              RegistrySession.pull(repository),
-              offset > 0 ? Map.of("Range", "bytes=" + offset + "-") : Map.of(),
-              null);
-      try {
-        int status = c.getResponseCode();
-        if (offset == 0 && status != 200 || offset > 0 && status != 206) {
-          throw session.statusError(
-              ep, c, "GET " + describe() + (offset > 0 ? " from byte " + offset : ""));
-        }
-        if (offset > 0) {
-          String cr = c.getHeaderField("Content-Range");
-          if (!ContentRange.startsAt(cr, offset)) {
-            throw new AgentException(
-                ErrorCode.DOWNLOAD_FAILED,
-                "GET " + what + " from byte " + offset + " answered Content-Range '" + cr + "'");
-          }
-        }
-        InputStream body = HttpTransport.body(c, budget, -1);
-        return new Opened(body, OptionalLong.of(blob.size()));
-      } catch (IOException | RuntimeException e) {
-        c.disconnect();
-        throw e;
-      }
+      return session.call(
+          ep,
+          BlobPull.get(
+              repository,
+              blob.digest(),
+              offset > 0 ? Map.of("Range", "bytes=" + offset + "-") : Map.of()),
+          true,
+          (e, c) -> {
+            int status = c.getResponseCode();
+            if (offset == 0 && status != 200 || offset > 0 && status != 206) {
+              throw session.statusError(
+                  e, c, "GET " + describe() + (offset > 0 ? " from byte " + offset : ""));
+            }
+            if (offset > 0) {
+              String cr = c.getHeaderField("Content-Range");
+              if (!ContentRange.startsAt(cr, offset)) {
+                throw new AgentException(
+                    ErrorCode.DOWNLOAD_FAILED,
+                    "GET "
+                        + what
+                        + " from byte "
+                        + offset
+                        + " answered Content-Range '"
+                        + cr
+                        + "'");
+              }
+            }
+            InputStream body = HttpTransport.body(c, budget, -1);
+            return new Opened(body, OptionalLong.of(blob.size()));
+          });
     }
   }
 }

@@ -6,7 +6,6 @@ import dev.kubeos.formats.digest.Sha256;
 import dev.kubeos.oci.RegistryClient.FetchedManifest;
 import dev.kubeos.oci.model.ManifestDocument;
 import dev.kubeos.oci.model.MediaTypes;
-import java.net.HttpURLConnection;
 import java.util.Map;
 import java.util.Optional;
 
@@ -25,38 +24,33 @@ final class ManifestPull {
     boolean byDigest = reference.startsWith("sha256:");
     String what = session.name(repository, byDigest ? "@" : ":", reference);
     String scope = byDigest ? "pull" : "resolve";
-    return session.endpoints.run(
+    return session.call(
         scope,
         what,
-        ep -> {
-          HttpURLConnection c =
-              session.send(
-                  ep,
-                  "GET",
-                  "/" + repository + "/manifests/" + reference,
-                  RegistrySession.pull(repository),
-                  Map.of("Accept", MediaTypes.MANIFEST_ACCEPT),
-                  null);
-          try {
-            int status = c.getResponseCode();
-            if (absentIsEmpty && status == 404 && session.endpoints.isLast(ep, scope)) {
-              return Optional.<FetchedManifest>empty();
-            }
-            if (status != 200) {
-              throw session.statusError(ep, c, "GET manifest of " + what);
-            }
-            byte[] body = RegistrySession.readLimited(c.getInputStream(), 4 << 20, what);
-            ManifestDocument doc =
-                ManifestDocument.parse(body, c.getContentType(), "the manifest of " + what);
-            if (byDigest && !doc.digest().equals(Sha256.parse(reference))) {
-              throw new AgentException(
-                  ErrorCode.CHECKSUM_MISMATCH,
-                  ep.host() + " served " + doc.digest() + " for manifest " + what);
-            }
-            return Optional.of(new FetchedManifest(doc, body, ep.host()));
-          } finally {
-            c.disconnect();
+        new RegistrySession.Request(
+            "GET",
+            "/" + repository + "/manifests/" + reference,
+            RegistrySession.pull(repository),
+            Map.of("Accept", MediaTypes.MANIFEST_ACCEPT),
+            null),
+        false,
+        (ep, c) -> {
+          int status = c.getResponseCode();
+          if (absentIsEmpty && status == 404 && session.endpoints.isLast(ep, scope)) {
+            return Optional.<FetchedManifest>empty();
           }
+          if (status != 200) {
+            throw session.statusError(ep, c, "GET manifest of " + what);
+          }
+          byte[] body = RegistrySession.readLimited(c.getInputStream(), 4 << 20, what);
+          ManifestDocument doc =
+              ManifestDocument.parse(body, c.getContentType(), "the manifest of " + what);
+          if (byDigest && !doc.digest().equals(Sha256.parse(reference))) {
+            throw new AgentException(
+                ErrorCode.CHECKSUM_MISMATCH,
+                ep.host() + " served " + doc.digest() + " for manifest " + what);
+          }
+          return Optional.of(new FetchedManifest(doc, body, ep.host()));
         });
   }
 }

@@ -2,7 +2,6 @@ package dev.kubeos.oci;
 
 import dev.kubeos.formats.digest.Sha256;
 import dev.kubeos.oci.model.ManifestDocument;
-import java.net.HttpURLConnection;
 import java.util.Map;
 
 /** PUT of a manifest under a tag. */
@@ -16,24 +15,19 @@ final class ManifestPush {
   Sha256 push(String repository, String tag, byte[] manifest, String mediaType) {
     Sha256 digest = ManifestDocument.sha256(manifest);
     String what = session.name(repository, ":", tag);
-    return session.endpoints.run(
+    return session.call(
         "push",
         what,
-        ep -> {
-          HttpURLConnection c =
-              session.send(
-                  ep,
-                  "PUT",
-                  "/" + repository + "/manifests/" + tag,
-                  RegistrySession.push(repository),
-                  Map.of("Content-Type", mediaType),
-                  RequestBodies.of(manifest));
-          try {
-            if (c.getResponseCode() != 201) {
-              throw session.statusError(ep, c, "PUT manifest " + what);
-            }
-          } finally {
-            c.disconnect();
+        new RegistrySession.Request(
+            "PUT",
+            "/" + repository + "/manifests/" + tag,
+            RegistrySession.push(repository),
+            Map.of("Content-Type", mediaType),
+            RequestBodies.of(manifest)),
+        false,
+        (ep, c) -> {
+          if (c.getResponseCode() != 201) {
+            throw session.statusError(ep, c, "PUT manifest " + what);
           }
           return digest;
         });

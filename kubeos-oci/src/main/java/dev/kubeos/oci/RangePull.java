@@ -76,11 +76,6 @@ final class RangePull {
         });
   }
 
-  /** Reads the answer to a blob GET with a Range header; disconnects when that fails. */
-  private interface RangeAnswer<T> {
-    T read(RegistryEndpoint ep, HttpURLConnection c, String what) throws IOException;
-  }
-
   private <T> T get(
       String repository,
       Sha256 digest,
@@ -91,24 +86,16 @@ final class RangePull {
     if (budget != null) {
       budget.request();
     }
-    return session.endpoints.run(
+    return session.call(
         "pull",
         what,
-        ep -> {
-          HttpURLConnection c =
-              session.send(
-                  ep,
-                  "GET",
-                  "/" + repository + "/blobs/" + digest,
-                  RegistrySession.pull(repository),
-                  Map.of("Range", range),
-                  null);
-          try {
-            return answer.read(ep, c, what);
-          } catch (IOException | RuntimeException e) {
-            c.disconnect();
-            throw e;
-          }
-        });
+        BlobPull.get(repository, digest, Map.of("Range", range)),
+        true,
+        (ep, c) -> answer.read(ep, c, what));
+  }
+
+  /** Reads the answer to a blob GET with a Range header. */
+  private interface RangeAnswer<T> {
+    T read(RegistryEndpoint ep, HttpURLConnection c, String what) throws IOException;
   }
 }

@@ -58,6 +58,54 @@ final class RegistrySession {
     return "repository:" + repository + ":pull,push";
   }
 
+  /** A request to a path under an endpoint's API root, in the scope of a token. */
+  record Request(
+      String method,
+      String path,
+      String scope,
+      Map<String, String> headers,
+      HttpTransport.RequestBody body) {}
+
+  /** Reads the answer to a {@link Request} on one endpoint. */
+  @FunctionalInterface
+  interface Answer<T> {
+    T read(RegistryEndpoint ep, HttpURLConnection c) throws IOException;
+  }
+
+  /**
+   * Sends {@code request} to the endpoints with {@code capability} in turn (see {@link
+   * MirrorFailover}) and reads the answer.
+   *
+   * @param streaming the answer keeps the connection (a body stream): it is disconnected only when
+   *     {@code answer} fails; otherwise always after {@code answer}
+   */
+  <T> T call(String capability, String what, Request request, boolean streaming, Answer<T> answer) {
+    return endpoints.run(capability, what, ep -> call(ep, request, streaming, answer));
+  }
+
+  /** {@link #call(String, String, Request, boolean, Answer)} on one endpoint. */
+  <T> T call(RegistryEndpoint ep, Request request, boolean streaming, Answer<T> answer)
+      throws IOException {
+    HttpURLConnection c =
+        send(
+            ep,
+            request.method(),
+            request.path(),
+            request.scope(),
+            request.headers(),
+            request.body());
+    boolean ok = false;
+    try {
+      T result = answer.read(ep, c);
+      ok = true;
+      return result;
+    } finally {
+      if (!ok || !streaming) {
+        c.disconnect();
+      }
+    }
+  }
+
   /** A request to {@code path} under the endpoint's API root; see {@link #sendTo}. */
   HttpURLConnection send(
       RegistryEndpoint ep,

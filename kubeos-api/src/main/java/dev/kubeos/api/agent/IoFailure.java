@@ -1,7 +1,6 @@
 package dev.kubeos.api.agent;
 
 import java.io.IOException;
-import java.nio.file.FileSystemException;
 import java.util.Locale;
 
 /**
@@ -17,17 +16,18 @@ public final class IoFailure {
    *
    * @param what what was being done ("stage 1.2 failed", "writing the slot")
    * @param where the disk, device or directory written, named in a NO_SPACE message; the file of a
-   *     {@link FileSystemException} is named as well when it has one
+   *     {@link java.nio.file.FileSystemException} is named as well, through its message
    */
   public static AgentException of(String what, String where, IOException e) {
     if (isNoSpace(e)) {
-      String file =
-          e instanceof FileSystemException fse && fse.getFile() != null
-              ? " (file " + fse.getFile() + ")"
-              : "";
       return new AgentException(
           ErrorCode.NO_SPACE,
-          what + ": no space left on " + where + file + "; free space there before trying again",
+          what
+              + ": no space left on "
+              + where
+              + " ("
+              + e.getMessage()
+              + "); free space there before trying again",
           e);
     }
     return new AgentException(ErrorCode.IO_ERROR, what + ": " + e.getMessage(), e);

@@ -30,7 +30,7 @@ class IoFailureTest {
             "caching",
             "/persist",
             new FileSystemException("/persist/x", null, "Disk quota exceeded"));
-    assertThat(direct.getMessage()).contains("(file /persist/x)");
+    assertThat(direct.getMessage()).contains("(/persist/x: Disk quota exceeded)");
   }
 
   @Test
