@@ -2,8 +2,8 @@ package dev.kubeos.oci;
 
 import dev.kubeos.api.agent.ErrorCode;
 import dev.kubeos.api.agent.IoFailure;
+import dev.kubeos.oci.http.BlockReadingInputStream;
 import dev.kubeos.oci.model.Descriptor;
-import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -104,15 +104,8 @@ public final class BlobCache {
             StandardOpenOption.TRUNCATE_EXISTING,
             StandardOpenOption.WRITE);
     OutputStream out = java.nio.channels.Channels.newOutputStream(ch);
-    return new FilterInputStream(in) {
+    return new BlockReadingInputStream(in) {
       private boolean done;
-
-      @Override
-      public int read() throws IOException {
-        byte[] one = new byte[1];
-        int n = read(one, 0, 1);
-        return n < 0 ? -1 : one[0] & 0xff;
-      }
 
       @Override
       public int read(byte[] b, int off, int len) throws IOException {
@@ -136,18 +129,6 @@ public final class BlobCache {
           commit(ch, tmp, d);
         }
         return n;
-      }
-
-      @Override
-      public long skip(long n) throws IOException {
-        byte[] buf = new byte[(int) Math.min(n, 8192)];
-        int r = read(buf, 0, buf.length);
-        return Math.max(r, 0);
-      }
-
-      @Override
-      public boolean markSupported() {
-        return false;
       }
 
       private void abandon() throws IOException {

@@ -64,14 +64,7 @@ public final class HttpPayloadSource implements PayloadSource {
       c = http.exchange(uri, "GET", headers, null, null);
       status = c.getResponseCode();
     } catch (SSLException e) {
-      throw new AgentException(
-          ErrorCode.DOWNLOAD_FAILED,
-          "TLS handshake with "
-              + describe()
-              + " failed: "
-              + e.getMessage()
-              + " (check --ca-cert / client certificate and key)",
-          e);
+      throw HttpTransport.tlsFailure(describe(), e);
     } catch (IOException e) {
       if (offset > 0) {
         throw e; // the caller retries a resume

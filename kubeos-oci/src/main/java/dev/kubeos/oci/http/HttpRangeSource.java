@@ -154,14 +154,7 @@ public final class HttpRangeSource implements RangeSource {
     try {
       return http.exchange(uri, "GET", Map.of("Range", range), null, null);
     } catch (SSLException e) {
-      throw new AgentException(
-          ErrorCode.DOWNLOAD_FAILED,
-          "TLS handshake with "
-              + describe()
-              + " failed: "
-              + e.getMessage()
-              + " (check --ca-cert / client certificate and key)",
-          e);
+      throw HttpTransport.tlsFailure(describe(), e);
     }
   }
 

@@ -3,7 +3,6 @@ package dev.kubeos.oci.http;
 import dev.kubeos.api.agent.AgentException;
 import dev.kubeos.api.agent.ErrorCode;
 import dev.kubeos.oci.source.FetchOptions;
-import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -174,16 +173,9 @@ public final class HttpTransport {
       throws IOException {
     InputStream raw = c.getInputStream();
     InputStream counted = budget == null ? raw : budget.guard(raw);
-    return new FilterInputStream(counted) {
+    return new BlockReadingInputStream(counted) {
       long left = length < 0 ? Long.MAX_VALUE : length;
       boolean ended;
-
-      @Override
-      public int read() throws IOException {
-        byte[] one = new byte[1];
-        int n = read(one, 0, 1);
-        return n < 0 ? -1 : one[0] & 0xff;
-      }
 
       @Override
       public int read(byte[] b, int off, int len) throws IOException {
@@ -191,20 +183,13 @@ public final class HttpTransport {
           ended = true;
           return -1;
         }
-        int n = super.read(b, off, (int) Math.min(len, left));
+        int n = in.read(b, off, (int) Math.min(len, left));
         if (n > 0) {
           left -= n;
         } else if (n < 0) {
           ended = true;
         }
         return n;
-      }
-
-      @Override
-      public long skip(long n) throws IOException {
-        byte[] buf = new byte[(int) Math.min(Math.max(n, 0), 8192)];
-        int r = read(buf, 0, buf.length);
-        return Math.max(r, 0);
       }
 
       @Override
@@ -216,6 +201,18 @@ public final class HttpTransport {
         }
       }
     };
+  }
+
+  /** DOWNLOAD_FAILED for a failed TLS handshake with {@code what}, with what to check. */
+  public static AgentException tlsFailure(String what, javax.net.ssl.SSLException e) {
+    return new AgentException(
+        ErrorCode.DOWNLOAD_FAILED,
+        "TLS handshake with "
+            + what
+            + " failed: "
+            + e.getMessage()
+            + " (check --ca-cert / client certificate and key)",
+        e);
   }
 
   /** The URI without user info and query (those may carry credentials). */
