@@ -6,7 +6,6 @@ import static dev.kubeos.agent.Preconditions.requireNoBootEnv;
 import static dev.kubeos.agent.Preconditions.requireRollbackTarget;
 import static dev.kubeos.agent.Preconditions.requireStageTarget;
 import static dev.kubeos.agent.Preconditions.requireVersion;
-import static dev.kubeos.api.agent.ErrorCode.IO_ERROR;
 
 import dev.kubeos.agent.boot.BootEnv;
 import dev.kubeos.agent.disk.DiskLayout;
@@ -35,6 +34,7 @@ import dev.kubeos.agent.trust.TrustGate;
 import dev.kubeos.api.agent.AgentException;
 import dev.kubeos.api.agent.AgentStatus;
 import dev.kubeos.api.agent.ErrorCode;
+import dev.kubeos.api.agent.IoFailure;
 import dev.kubeos.api.agent.Slot;
 import dev.kubeos.api.agent.SlotState;
 import dev.kubeos.api.agent.SlotStatus;
@@ -316,8 +316,12 @@ public final class Agent {
     }
   }
 
-  private static AgentException ioError(String operation, IOException e) {
-    return new AgentException(IO_ERROR, operation + " failed: " + e.getMessage(), e);
+  /** IO_ERROR (retryable), or NO_SPACE naming the disk and work dir when a write found it full. */
+  private AgentException ioError(String operation, IOException e) {
+    return IoFailure.of(
+        operation + " failed",
+        "the node's disk (" + deps.disk().name() + ", work dir " + deps.workDir() + ")",
+        e);
   }
 
   private static void log(String format, Object... args) {

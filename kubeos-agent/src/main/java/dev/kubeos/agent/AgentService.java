@@ -9,6 +9,7 @@ import dev.kubeos.api.agent.ConfigureRequest;
 import dev.kubeos.api.agent.ErrorCode;
 import dev.kubeos.api.agent.OperationResult;
 import dev.kubeos.api.agent.UpgradeRequest;
+import dev.kubeos.oci.source.DownloadLimits;
 import dev.kubeos.oci.source.FetchOptions;
 import dev.kubeos.rpc.AgentOperations;
 import java.io.IOException;
@@ -34,6 +35,7 @@ public final class AgentService implements AgentOperations {
   private final Path certDir;
   private final Duration rebootDelay;
   private final List<Path> fileUrlDirs;
+  private final DownloadLimits downloadLimits;
   private final ScheduledExecutorService scheduler =
       Executors.newSingleThreadScheduledExecutor(
           r -> {
@@ -47,7 +49,7 @@ public final class AgentService implements AgentOperations {
    *     the caller receives the answer first
    */
   public AgentService(Agent agent, Rebooter rebooter, Path certDir, Duration rebootDelay) {
-    this(agent, rebooter, certDir, rebootDelay, List.of());
+    this(agent, rebooter, certDir, rebootDelay, List.of(), DownloadLimits.DEFAULTS);
   }
 
   /**
@@ -57,6 +59,22 @@ public final class AgentService implements AgentOperations {
    */
   public AgentService(
       Agent agent, Rebooter rebooter, Path certDir, Duration rebootDelay, List<Path> fileUrlDirs) {
+    this(agent, rebooter, certDir, rebootDelay, fileUrlDirs, DownloadLimits.DEFAULTS);
+  }
+
+  /**
+   * @param fileUrlDirs as above
+   * @param downloadLimits the overall deadline and minimum rate of every download a request starts
+   *     (the daemon's {@code --download-*} options)
+   */
+  public AgentService(
+      Agent agent,
+      Rebooter rebooter,
+      Path certDir,
+      Duration rebootDelay,
+      List<Path> fileUrlDirs,
+      DownloadLimits downloadLimits) {
+    this.downloadLimits = downloadLimits;
     this.agent = agent;
     this.rebooter = rebooter;
     this.certDir = certDir;
@@ -175,7 +193,7 @@ public final class AgentService implements AgentOperations {
           ErrorCode.INVALID_REQUEST,
           "mtls is set but certs.client_cert or certs.client_key is missing");
     }
-    return new FetchOptions(r.flagSafe(), ca, clientCert, clientKey, null, null);
+    return new FetchOptions(r.flagSafe(), ca, clientCert, clientKey, null, null, downloadLimits);
   }
 
   private Path cert(String name) {

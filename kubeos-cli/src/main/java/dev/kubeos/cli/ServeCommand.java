@@ -4,6 +4,7 @@ import dev.kubeos.agent.AgentService;
 import dev.kubeos.agent.host.ProcessCommandRunner;
 import dev.kubeos.agent.host.SystemdRebooter;
 import dev.kubeos.api.agent.AgentMethods;
+import dev.kubeos.oci.source.DownloadLimits;
 import dev.kubeos.rpc.JsonRpcServer;
 import dev.kubeos.rpc.RpcDispatcher;
 import java.nio.file.Path;
@@ -79,6 +80,30 @@ final class ServeCommand implements Callable<Integer> {
               + " default: none, file:// is refused over the socket).")
   List<Path> fileUrlDirs = new ArrayList<>();
 
+  @Option(
+      names = "--download-deadline",
+      paramLabel = "DURATION",
+      defaultValue = "PT2H",
+      description =
+          "Longest one download may take, resumes included, ISO-8601 (default: ${DEFAULT-VALUE}).")
+  Duration downloadDeadline;
+
+  @Option(
+      names = "--download-min-rate",
+      paramLabel = "BYTES_PER_SECOND",
+      defaultValue = "65536",
+      description =
+          "A download averaging less over a rate window is stopped; 0 turns the rule off"
+              + " (default: ${DEFAULT-VALUE}).")
+  long downloadMinRate;
+
+  @Option(
+      names = "--download-rate-window",
+      paramLabel = "DURATION",
+      defaultValue = "PT60S",
+      description = "The window the minimum rate is averaged over (default: ${DEFAULT-VALUE}).")
+  Duration downloadRateWindow;
+
   @Override
   public Integer call() throws Exception {
     AgentService service =
@@ -87,7 +112,8 @@ final class ServeCommand implements Callable<Integer> {
             new SystemdRebooter(new ProcessCommandRunner()),
             parent.certDir,
             Duration.ofSeconds(rebootDelaySeconds),
-            fileUrlDirs);
+            fileUrlDirs,
+            new DownloadLimits(downloadDeadline, downloadMinRate, downloadRateWindow));
     JsonRpcServer.Limits limits =
         JsonRpcServer.Limits.defaults()
             .withReadTimeout(Duration.ofSeconds(readTimeoutSeconds))

@@ -1,8 +1,9 @@
 package dev.kubeos.oci;
 
 import dev.kubeos.api.agent.ErrorCode;
+import dev.kubeos.api.agent.IoFailure;
+import dev.kubeos.oci.http.BlockReadingInputStream;
 import dev.kubeos.oci.model.Descriptor;
-import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -103,15 +104,8 @@ public final class BlobCache {
             StandardOpenOption.TRUNCATE_EXISTING,
             StandardOpenOption.WRITE);
     OutputStream out = java.nio.channels.Channels.newOutputStream(ch);
-    return new FilterInputStream(in) {
+    return new BlockReadingInputStream(in) {
       private boolean done;
-
-      @Override
-      public int read() throws IOException {
-        byte[] one = new byte[1];
-        int n = read(one, 0, 1);
-        return n < 0 ? -1 : one[0] & 0xff;
-      }
 
       @Override
       public int read(byte[] b, int off, int len) throws IOException {
@@ -123,24 +117,18 @@ public final class BlobCache {
           throw e;
         }
         if (n > 0 && !done) {
-          out.write(b, off, n);
+          try {
+            out.write(b, off, n);
+          } catch (IOException e) {
+            abandon();
+            throw IoFailure.of(
+                "caching blob " + d.digest() + " failed", "the blob cache " + dir, e);
+          }
         } else if (n < 0 && !done) {
           done = true;
           commit(ch, tmp, d);
         }
         return n;
-      }
-
-      @Override
-      public long skip(long n) throws IOException {
-        byte[] buf = new byte[(int) Math.min(n, 8192)];
-        int r = read(buf, 0, buf.length);
-        return Math.max(r, 0);
-      }
-
-      @Override
-      public boolean markSupported() {
-        return false;
       }
 
       private void abandon() throws IOException {

@@ -1,6 +1,7 @@
 package dev.kubeos.oci;
 
 import dev.kubeos.api.agent.AgentException;
+import dev.kubeos.oci.http.DownloadBudget;
 import dev.kubeos.oci.model.Descriptor;
 import dev.kubeos.oci.model.ImageReference;
 import dev.kubeos.oci.source.RangeSource;
@@ -18,12 +19,15 @@ public final class RegistryRangeSource implements RangeSource {
   private final RegistryClient client;
   private final ImageReference ref;
   private final Descriptor blob;
+  private final DownloadBudget budget;
   private volatile boolean multiRange = true;
 
+  /** All range requests of this source are one download, held to the client's limits. */
   public RegistryRangeSource(RegistryClient client, ImageReference ref, Descriptor blob) {
     this.client = client;
     this.ref = ref;
     this.blob = blob;
+    this.budget = client.budget(describe());
   }
 
   @Override
@@ -40,7 +44,7 @@ public final class RegistryRangeSource implements RangeSource {
   @Override
   public Spans readAll(List<Span> spans) throws IOException {
     if (spans.size() > 1 && multiRange) {
-      Spans all = unwrap(() -> client.ranges(ref.repository(), blob.digest(), spans));
+      Spans all = unwrap(() -> client.ranges(ref.repository(), blob.digest(), spans, budget));
       if (all != null) {
         return all;
       }
@@ -51,7 +55,7 @@ public final class RegistryRangeSource implements RangeSource {
 
   @Override
   public InputStream read(long offset, long length) throws IOException {
-    return unwrap(() -> client.range(ref.repository(), blob.digest(), offset, length));
+    return unwrap(() -> client.range(ref.repository(), blob.digest(), offset, length, budget));
   }
 
   /** A network failure becomes an IOException, which the delta stager resumes. */

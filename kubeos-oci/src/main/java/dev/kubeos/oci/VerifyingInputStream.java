@@ -3,9 +3,9 @@ package dev.kubeos.oci;
 import dev.kubeos.api.agent.AgentException;
 import dev.kubeos.api.agent.ErrorCode;
 import dev.kubeos.formats.digest.Sha256;
+import dev.kubeos.oci.http.BlockReadingInputStream;
 import dev.kubeos.oci.model.Descriptor;
 import dev.kubeos.oci.source.DamagedCacheException;
-import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.security.MessageDigest;
@@ -16,7 +16,7 @@ import java.security.NoSuchAlgorithmException;
  * descriptor: a reader never sees end-of-stream for content that is not verified. More bytes than
  * the descriptor's size are refused as soon as they arrive.
  */
-public class VerifyingInputStream extends FilterInputStream {
+public class VerifyingInputStream extends BlockReadingInputStream {
   private final Descriptor expected;
   private final String what;
   private final ErrorCode onMismatch;
@@ -52,13 +52,6 @@ public class VerifyingInputStream extends FilterInputStream {
   }
 
   @Override
-  public int read() throws IOException {
-    byte[] one = new byte[1];
-    int n = read(one, 0, 1);
-    return n < 0 ? -1 : one[0] & 0xff;
-  }
-
-  @Override
   public int read(byte[] b, int off, int len) throws IOException {
     int n = in.read(b, off, len);
     if (n > 0) {
@@ -80,18 +73,6 @@ public class VerifyingInputStream extends FilterInputStream {
       verified = true;
     }
     return n;
-  }
-
-  @Override
-  public long skip(long n) throws IOException {
-    byte[] buf = new byte[(int) Math.min(n, 8192)];
-    int r = read(buf, 0, buf.length);
-    return Math.max(r, 0);
-  }
-
-  @Override
-  public boolean markSupported() {
-    return false;
   }
 
   private AgentException mismatch(String why) {

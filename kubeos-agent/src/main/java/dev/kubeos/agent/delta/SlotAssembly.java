@@ -4,6 +4,7 @@ import dev.kubeos.agent.port.BlockDevice;
 import dev.kubeos.agent.stage.ProgressListener;
 import dev.kubeos.api.agent.AgentException;
 import dev.kubeos.api.agent.ErrorCode;
+import dev.kubeos.api.agent.IoFailure;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
@@ -44,9 +45,9 @@ final class SlotAssembly {
     try {
       target.write(offset, bytes);
     } catch (IOException e) {
-      throw new AgentException(
-          ErrorCode.IO_ERROR,
-          "writing " + length + " bytes to the slot at offset " + offset + " failed: " + e,
+      throw IoFailure.of(
+          "writing " + length + " bytes to the slot at offset " + offset + " failed",
+          "the target slot",
           e);
     }
   }

@@ -1,15 +1,17 @@
 package dev.kubeos.agent.health;
 
 import dev.kubeos.agent.port.CommandRunner;
+import dev.kubeos.oci.http.HttpTransport;
+import dev.kubeos.oci.source.FetchOptions;
 import java.io.IOException;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
+import java.io.InputStream;
+import java.net.HttpURLConnection;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 
 /** Runs the configured checks, retrying those that fail until all pass or the deadline ends. */
 public final class HealthChecker {
@@ -18,7 +20,10 @@ public final class HealthChecker {
   private final HealthConfig config;
   private final CommandRunner commands;
   private final Clock clock;
-  private HttpClient http; // created on first use: building one loads TLS and costs start-up
+
+  /** The probe's transport: the JDK trust store, 10 s timeouts, plain http allowed. */
+  private static final FetchOptions PROBE =
+      FetchOptions.defaults().withInsecure(true).withTimeouts(CHECK_TIMEOUT, CHECK_TIMEOUT);
 
   public HealthChecker(HealthConfig config, CommandRunner commands, Clock clock) {
     this.config = config;
@@ -81,20 +86,23 @@ public final class HealthChecker {
             : (r.timedOut() ? "timed out" : "exit status " + r.exitStatus()) + tail(r.output());
       }
       HealthConfig.Http h = (HealthConfig.Http) check;
-      if (http == null) {
-        http = HttpClient.newBuilder().connectTimeout(CHECK_TIMEOUT).build();
+      // the agent's one HTTP transport; a redirect is an answer here, not followed
+      HttpURLConnection c = HttpTransport.of(h.url(), PROBE).open(h.url(), "GET", Map.of());
+      int status;
+      try {
+        status = c.getResponseCode();
+        InputStream body = status < 400 ? c.getInputStream() : c.getErrorStream();
+        if (body != null) {
+          try (body) {
+            body.readNBytes(64 << 10);
+          }
+        }
+      } finally {
+        c.disconnect();
       }
-      HttpResponse<Void> response =
-          http.send(
-              HttpRequest.newBuilder(h.url()).timeout(CHECK_TIMEOUT).GET().build(),
-              HttpResponse.BodyHandlers.discarding());
-      int status = response.statusCode();
       return status / 100 == 2 ? null : "HTTP status " + status;
     } catch (IOException e) {
       return e.getClass().getSimpleName() + ": " + e.getMessage();
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      return "interrupted";
     }
   }
 

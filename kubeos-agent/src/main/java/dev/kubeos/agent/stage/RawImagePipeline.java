@@ -3,6 +3,7 @@ package dev.kubeos.agent.stage;
 import dev.kubeos.agent.port.BlockDevice;
 import dev.kubeos.api.agent.AgentException;
 import dev.kubeos.api.agent.ErrorCode;
+import dev.kubeos.api.agent.IoFailure;
 import dev.kubeos.oci.http.ResumingInputStream;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -221,9 +222,9 @@ final class RawImagePipeline {
         try {
           slot.write(c.offset, c.view());
         } catch (IOException e) {
-          throw new AgentException(
-              ErrorCode.IO_ERROR,
-              "writing " + c.length + " bytes to the slot at offset " + c.offset + " failed: " + e,
+          throw IoFailure.of(
+              "writing " + c.length + " bytes to the slot at offset " + c.offset + " failed",
+              "the target slot",
               e);
         }
         unsynced.add(c);
@@ -233,7 +234,7 @@ final class RawImagePipeline {
         try {
           slot.sync();
         } catch (IOException e) {
-          throw new AgentException(ErrorCode.IO_ERROR, "syncing the slot failed: " + e, e);
+          throw IoFailure.of("syncing the slot failed", "the target slot", e);
         }
         for (Chunk s : unsynced) {
           toVerify.put(s);

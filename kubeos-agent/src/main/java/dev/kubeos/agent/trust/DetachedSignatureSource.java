@@ -5,7 +5,7 @@ import dev.kubeos.api.agent.AgentException;
 import dev.kubeos.api.agent.ErrorCode;
 import dev.kubeos.formats.trust.DetachedSignature;
 import dev.kubeos.formats.trust.SignedPayload;
-import dev.kubeos.oci.http.TlsContexts;
+import dev.kubeos.oci.http.HttpTransport;
 import dev.kubeos.oci.source.FetchOptions;
 import java.io.IOException;
 import java.io.InputStream;
@@ -16,7 +16,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
-import javax.net.ssl.HttpsURLConnection;
+import java.util.Map;
 
 /**
  * Detached signatures of http/https/file payloads: the file {@code <payload URL>.sig} (format in
@@ -89,23 +89,18 @@ public final class DetachedSignatureSource implements SignatureSource {
 
   private static byte[] get(URI sig, StageRequest request) throws IOException {
     FetchOptions opts = request.fetch();
-    HttpURLConnection c = (HttpURLConnection) sig.toURL().openConnection();
+    HttpURLConnection c;
+    int status;
     try {
-      if (c instanceof HttpsURLConnection https) {
-        https.setSSLSocketFactory(TlsContexts.build(opts).getSocketFactory());
-      }
-      c.setConnectTimeout(Math.toIntExact(opts.connectTimeout().toMillis()));
-      c.setReadTimeout(Math.toIntExact(opts.readTimeout().toMillis()));
-      c.setUseCaches(false);
-      int status;
-      try {
-        status = c.getResponseCode();
-      } catch (IOException e) {
-        throw new AgentException(
-            ErrorCode.DOWNLOAD_FAILED,
-            "GET " + redact(sig) + " (the payload's signature) failed: " + e,
-            e);
-      }
+      c = HttpTransport.of(sig, opts).exchange(sig, "GET", Map.of(), null, null);
+      status = c.getResponseCode();
+    } catch (IOException e) {
+      throw new AgentException(
+          ErrorCode.DOWNLOAD_FAILED,
+          "GET " + redact(sig) + " (the payload's signature) failed: " + e,
+          e);
+    }
+    try {
       if (status == 404 || status == 410) {
         return null;
       }

@@ -11,6 +11,16 @@ public enum ErrorCode {
   BUSY(-32001, 75, Action.RETRY),
   /** The payload could not be fetched (network, HTTP status, TLS). */
   DOWNLOAD_FAILED(-32010, 69, Action.RETRY),
+  /**
+   * The payload server redirected in a way the agent refuses (https to another scheme, more than a
+   * few hops, no Location): asking again meets the same redirect, so fix the server or the URL.
+   */
+  REDIRECT_REFUSED(-32017, 69, Action.ROLL_BACK),
+  /**
+   * A download was cut off by its overall deadline or because it stayed under the minimum rate (the
+   * defaults are in docs/agent-api.md); the link may be better later.
+   */
+  DOWNLOAD_TOO_SLOW(-32018, 69, Action.RETRY),
   /** The payload's digest differs from the expected one. */
   CHECKSUM_MISMATCH(-32011, 65, Action.ROLL_BACK),
   /** The payload does not fit into the target slot. */
@@ -41,6 +51,11 @@ public enum ErrorCode {
   UNSUPPORTED(-32050, 64, Action.ROLL_BACK),
   /** An I/O or tool failure on the node. */
   IO_ERROR(-32060, 74, Action.RETRY),
+  /**
+   * A write on the node failed with "No space left on device" (ENOSPC); the message names the file
+   * system. Retrying cannot help until someone frees space.
+   */
+  NO_SPACE(-32061, 74, Action.GIVE_UP),
   /** A bug or an unexpected condition. */
   INTERNAL(-32603, 70, Action.GIVE_UP);
 

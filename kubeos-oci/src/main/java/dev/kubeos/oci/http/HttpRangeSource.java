@@ -4,38 +4,29 @@ import dev.kubeos.api.agent.AgentException;
 import dev.kubeos.api.agent.ErrorCode;
 import dev.kubeos.oci.source.FetchOptions;
 import dev.kubeos.oci.source.RangeSource;
-import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.HttpURLConnection;
 import java.net.URI;
 import java.util.List;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
-import javax.net.ssl.HttpsURLConnection;
+import java.util.Map;
 import javax.net.ssl.SSLException;
-import javax.net.ssl.SSLSocketFactory;
 
 /**
- * Byte ranges of an https (or, when allowed, http) resource with {@code Range: bytes=A-B}; same
- * TLS/mTLS and timeouts as {@link HttpPayloadSource}. Connections are kept alive between requests
- * when a range was read to its end.
+ * Byte ranges of an https (or, when allowed, http) resource with {@code Range: bytes=A-B}, through
+ * the {@link HttpTransport} (connections are kept alive between requests when a range was read to
+ * its end); all requests of one source share one {@link DownloadBudget}.
  */
 public final class HttpRangeSource implements RangeSource {
-  private static final Pattern CONTENT_RANGE = Pattern.compile("bytes (\\d+)-(\\d+)/(\\d+|\\*)");
-
   private final URI uri;
-  private final FetchOptions opts;
-  private final SSLSocketFactory tls;
+  private final HttpTransport http;
+  private final DownloadBudget budget;
   private volatile boolean multiRange = true;
 
   public HttpRangeSource(URI uri, FetchOptions opts) {
     this.uri = uri;
-    this.opts = opts;
-    this.tls =
-        "https".equalsIgnoreCase(uri.getScheme())
-            ? TlsContexts.build(opts).getSocketFactory()
-            : null;
+    this.http = HttpTransport.of(uri, opts);
+    this.budget = new DownloadBudget(opts.limits(), HttpTransport.redact(uri));
   }
 
   @Override
@@ -48,7 +39,7 @@ public final class HttpRangeSource implements RangeSource {
   public long size() throws IOException {
     HttpURLConnection c = connect("bytes=0-0");
     try {
-      int status = status(c, "bytes=0-0");
+      int status = c.getResponseCode();
       if (status != 206) {
         throw new AgentException(
             ErrorCode.DOWNLOAD_FAILED,
@@ -59,8 +50,11 @@ public final class HttpRangeSource implements RangeSource {
                 + " instead of 206 Partial Content: the server does not serve byte ranges, which"
                 + " delta staging needs (stage the full image with --format raw instead)");
       }
-      Matcher m = CONTENT_RANGE.matcher(trim(c.getHeaderField("Content-Range")));
-      if (!m.matches() || m.group(3).equals("*")) {
+      ContentRange cr =
+          ContentRange.parse(c.getHeaderField("Content-Range"))
+              .filter(r -> r.total().isPresent())
+              .orElse(null);
+      if (cr == null) {
         throw new AgentException(
             ErrorCode.DOWNLOAD_FAILED,
             "GET "
@@ -69,10 +63,10 @@ public final class HttpRangeSource implements RangeSource {
                 + trim(c.getHeaderField("Content-Range"))
                 + "' without the total size");
       }
-      try (InputStream in = c.getInputStream()) {
+      try (InputStream in = HttpTransport.body(c, null, -1)) {
         in.readAllBytes();
       }
-      return Long.parseLong(m.group(3));
+      return cr.total().getAsLong();
     } catch (RuntimeException | IOException e) {
       c.disconnect();
       throw e;
@@ -84,7 +78,7 @@ public final class HttpRangeSource implements RangeSource {
     String range = "bytes=" + offset + "-" + (offset + length - 1);
     HttpURLConnection c = connect(range);
     try {
-      int status = status(c, range);
+      int status = c.getResponseCode();
       if (status != 206) {
         throw new AgentException(
             ErrorCode.DOWNLOAD_FAILED,
@@ -98,10 +92,7 @@ public final class HttpRangeSource implements RangeSource {
                 + ", expected 206 Partial Content");
       }
       String cr = trim(c.getHeaderField("Content-Range"));
-      Matcher m = CONTENT_RANGE.matcher(cr);
-      if (!m.matches()
-          || Long.parseLong(m.group(1)) != offset
-          || Long.parseLong(m.group(2)) != offset + length - 1) {
+      if (!ContentRange.covers(cr, offset, offset + length - 1)) {
         throw new AgentException(
             ErrorCode.DOWNLOAD_FAILED,
             "GET "
@@ -112,31 +103,7 @@ public final class HttpRangeSource implements RangeSource {
                 + cr
                 + "'");
       }
-      InputStream body = c.getInputStream();
-      return new FilterInputStream(body) {
-        long left = length;
-
-        @Override
-        public int read(byte[] b, int off, int len) throws IOException {
-          if (left <= 0) {
-            return -1;
-          }
-          int n = super.read(b, off, (int) Math.min(len, left));
-          if (n > 0) {
-            left -= n;
-          }
-          return n;
-        }
-
-        @Override
-        public void close() throws IOException {
-          if (left > 0) {
-            c.disconnect(); // never drain an abandoned body; the connection is not reused
-          } else {
-            super.close(); // fully read: the connection goes back to the keep-alive cache
-          }
-        }
-      };
+      return HttpTransport.body(c, budget, length);
     } catch (RuntimeException | IOException e) {
       c.disconnect();
       throw e;
@@ -156,9 +123,9 @@ public final class HttpRangeSource implements RangeSource {
     String range = MultiRangeResponse.header(spans);
     HttpURLConnection c = connect(range);
     try {
-      int status = status(c, range);
+      int status = c.getResponseCode();
       if (status == 206) {
-        return MultiRangeResponse.of(c, spans);
+        return MultiRangeResponse.of(c, budget, spans);
       }
       c.disconnect();
       if (status == 200 || status == 416) {
@@ -181,32 +148,13 @@ public final class HttpRangeSource implements RangeSource {
     }
   }
 
+  /** Sends a GET with {@code range}; its status has been read. */
   private HttpURLConnection connect(String range) throws IOException {
-    HttpURLConnection c = (HttpURLConnection) uri.toURL().openConnection();
-    if (c instanceof HttpsURLConnection https) {
-      https.setSSLSocketFactory(tls);
-    }
-    c.setConnectTimeout(Math.toIntExact(opts.connectTimeout().toMillis()));
-    c.setReadTimeout(Math.toIntExact(opts.readTimeout().toMillis()));
-    c.setInstanceFollowRedirects(true);
-    c.setUseCaches(false);
-    c.setRequestProperty("Accept-Encoding", "identity");
-    c.setRequestProperty("Range", range);
-    return c;
-  }
-
-  private int status(HttpURLConnection c, String range) throws IOException {
+    budget.request();
     try {
-      return c.getResponseCode();
+      return http.exchange(uri, "GET", Map.of("Range", range), null, null);
     } catch (SSLException e) {
-      throw new AgentException(
-          ErrorCode.DOWNLOAD_FAILED,
-          "TLS handshake with "
-              + describe()
-              + " failed: "
-              + e.getMessage()
-              + " (check --ca-cert / client certificate and key)",
-          e);
+      throw HttpTransport.tlsFailure(describe(), e);
     }
   }
 

@@ -22,7 +22,6 @@ import java.util.regex.Pattern;
  * here trusts the bytes: the delta stager hashes every chunk it reads.
  */
 public final class MultiRangeResponse implements Spans {
-  private static final Pattern CONTENT_RANGE = Pattern.compile("bytes (\\d+)-(\\d+)/(\\d+|\\*)");
   private static final Pattern BOUNDARY =
       Pattern.compile("(?i)multipart/byteranges\\s*;.*?boundary=\"?([^\";]+)\"?.*");
   private static final int MAX_LINE = 8 << 10;
@@ -41,10 +40,13 @@ public final class MultiRangeResponse implements Spans {
   private PartStream open;
 
   private MultiRangeResponse(
-      HttpURLConnection connection, List<Span> spans, String boundary, String contentRange)
-      throws IOException {
+      HttpURLConnection connection,
+      InputStream body,
+      List<Span> spans,
+      String boundary,
+      String contentRange) {
     this.connection = connection;
-    this.in = new BufferedInputStream(connection.getInputStream(), 64 << 10);
+    this.in = new BufferedInputStream(body, 64 << 10);
     this.spans = spans;
     this.boundary = boundary;
     this.pendingRange = contentRange;
@@ -68,20 +70,31 @@ public final class MultiRangeResponse implements Spans {
    * @throws IOException when the answer names neither a multipart boundary nor a Content-Range
    */
   public static MultiRangeResponse of(HttpURLConnection c, List<Span> spans) throws IOException {
+    return of(c, null, spans);
+  }
+
+  /** As {@link #of(HttpURLConnection, List)}, the body counted by {@code budget} (null: not). */
+  public static MultiRangeResponse of(HttpURLConnection c, DownloadBudget budget, List<Span> spans)
+      throws IOException {
     String type = c.getContentType();
     Matcher m = type == null ? null : BOUNDARY.matcher(type.trim());
     if (m != null && m.matches()) {
-      return new MultiRangeResponse(c, spans, m.group(1), null);
+      return new MultiRangeResponse(c, counted(c, budget), spans, m.group(1), null);
     }
     String cr = c.getHeaderField("Content-Range");
-    if (cr == null || !CONTENT_RANGE.matcher(cr.trim()).matches()) {
+    if (ContentRange.parse(cr).isEmpty()) {
       throw new IOException(
           "a multi-range request was answered 206 with neither multipart/byteranges nor a"
               + " Content-Range (Content-Type '"
               + type
               + "')");
     }
-    return new MultiRangeResponse(c, spans, null, cr.trim());
+    return new MultiRangeResponse(c, counted(c, budget), spans, null, cr.trim());
+  }
+
+  private static InputStream counted(HttpURLConnection c, DownloadBudget budget)
+      throws IOException {
+    return budget == null ? c.getInputStream() : budget.guard(c.getInputStream());
   }
 
   @Override
@@ -139,15 +152,11 @@ public final class MultiRangeResponse implements Spans {
         return false;
       }
     }
-    Matcher m = CONTENT_RANGE.matcher(range);
-    if (!m.matches()) {
-      throw new IOException("part with Content-Range '" + range + "'");
-    }
-    pos = Long.parseLong(m.group(1));
-    partEnd = Long.parseLong(m.group(2)) + 1;
-    if (partEnd <= pos) {
-      throw new IOException("part with Content-Range '" + range + "'");
-    }
+    ContentRange part =
+        ContentRange.parse(range)
+            .orElseThrow(() -> new IOException("part with Content-Range '" + range + "'"));
+    pos = part.first();
+    partEnd = part.end();
     return true;
   }
 

@@ -14,7 +14,7 @@ import java.util.OptionalLong;
  * connection (or a premature end when the length is known) when the source supports resume, at most
  * {@code maxResumes} times. Failures surface as {@link AgentException} DOWNLOAD_FAILED.
  */
-public final class ResumingInputStream extends InputStream {
+public final class ResumingInputStream extends BlockReadingInputStream {
   private final PayloadSource src;
   private final int maxResumes;
   private final Duration backoff;
@@ -27,6 +27,7 @@ public final class ResumingInputStream extends InputStream {
   /** Opens {@code src} at offset 0. */
   public ResumingInputStream(PayloadSource src, int maxResumes, Duration backoff)
       throws IOException {
+    super(null); // reads the current connection's stream, which a resume replaces
     this.src = src;
     this.maxResumes = maxResumes;
     this.backoff = backoff;
@@ -48,13 +49,6 @@ public final class ResumingInputStream extends InputStream {
   /** How many times the payload was re-opened. */
   public int resumes() {
     return resumes;
-  }
-
-  @Override
-  public int read() throws IOException {
-    byte[] one = new byte[1];
-    int n = read(one, 0, 1);
-    return n < 0 ? -1 : one[0] & 0xff;
   }
 
   @Override
@@ -137,6 +131,11 @@ public final class ResumingInputStream extends InputStream {
     } catch (IOException ignored) {
       // the connection is broken already
     }
+  }
+
+  @Override
+  public int available() {
+    return 0; // not the filter's: its stream is null, the current connection's is below
   }
 
   @Override
