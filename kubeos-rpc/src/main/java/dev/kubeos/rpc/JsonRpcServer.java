@@ -2,30 +2,23 @@ package dev.kubeos.rpc;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.kubeos.api.agent.ErrorCode;
 import java.io.ByteArrayOutputStream;
 import java.io.Closeable;
 import java.io.IOException;
 import java.lang.System.Logger.Level;
 import java.net.UnixDomainSocketAddress;
-import java.nio.ByteBuffer;
 import java.nio.channels.ClosedChannelException;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
 import java.nio.file.Path;
-import java.nio.file.attribute.UserPrincipal;
 import java.time.Duration;
-import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.SynchronousQueue;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import jdk.net.ExtendedSocketOptions;
-import jdk.net.UnixDomainPrincipal;
 
 /**
  * The agent's JSON-RPC 2.0 server on a Unix domain socket (upstream KubeOS framing: one bare JSON
@@ -121,10 +114,9 @@ public final class JsonRpcServer implements Closeable {
   private final ObjectMapper mapper;
   private final Limits limits;
   private final Set<JsonChannel> open = ConcurrentHashMap.newKeySet();
-  private final Map<UserPrincipal, AtomicInteger> perPeer = new ConcurrentHashMap<>();
   private ThreadPoolExecutor pool;
   private SocketFile.Bound bound;
-  private PeerCheck peers;
+  private ConnectionAdmission admission;
   private Thread acceptor;
   private volatile boolean closed;
 
@@ -179,7 +171,7 @@ public final class JsonRpcServer implements Closeable {
     if (bound != null || closed) {
       throw new IllegalStateException("server on " + socketPath + " was already started");
     }
-    peers = PeerCheck.create(limits.group());
+    PeerCheck peers = PeerCheck.create(limits.group());
     bound =
         inherited != null
             ? new SocketFile.Bound(inherited, null)
@@ -194,6 +186,7 @@ public final class JsonRpcServer implements Closeable {
             TimeUnit.SECONDS,
             new SynchronousQueue<>(),
             r -> daemon(r, "kubeos-rpc-" + n.incrementAndGet()));
+    admission = new ConnectionAdmission(socketPath, peers, limits, dispatcher, pool, this::serve);
     acceptor = daemon(this::acceptLoop, "kubeos-rpc-accept");
     acceptor.start();
     LOG.log(Level.INFO, "agent listening on " + socketPath);
@@ -218,59 +211,7 @@ public final class JsonRpcServer implements Closeable {
         pause();
         continue;
       }
-      admit(connection);
-    }
-  }
-
-  /** Checks the peer and the limits, then hands the connection to a thread of its own. */
-  private void admit(SocketChannel connection) {
-    UnixDomainPrincipal peer;
-    try {
-      peer = connection.getOption(ExtendedSocketOptions.SO_PEERCRED);
-    } catch (IOException | RuntimeException e) {
-      refuse(
-          connection, ErrorCode.POLICY_DENIED, "the agent could not read the peer's credentials");
-      return;
-    }
-    String denied = peers.check(peer);
-    if (denied != null) {
-      LOG.log(Level.WARNING, "refused a connection on " + socketPath + ": " + denied);
-      refuse(connection, ErrorCode.POLICY_DENIED, denied);
-      return;
-    }
-    AtomicInteger count = perPeer.computeIfAbsent(peer.user(), u -> new AtomicInteger());
-    if (count.incrementAndGet() > limits.maxConnectionsPerPeer()) {
-      count.decrementAndGet();
-      LOG.log(
-          Level.WARNING, "too many connections from " + peer.user().getName() + "; refusing one");
-      refuse(
-          connection,
-          ErrorCode.BUSY,
-          "too many connections from user "
-              + peer.user().getName()
-              + " (at most "
-              + limits.maxConnectionsPerPeer()
-              + " at once); close some and retry");
-      return;
-    }
-    try {
-      pool.execute(
-          () -> {
-            try {
-              serve(connection);
-            } finally {
-              count.decrementAndGet();
-            }
-          });
-    } catch (RejectedExecutionException e) {
-      count.decrementAndGet();
-      LOG.log(Level.WARNING, "too many connections on " + socketPath + "; refusing one");
-      refuse(
-          connection,
-          ErrorCode.BUSY,
-          "the agent is serving too many connections (at most "
-              + limits.maxConnections()
-              + " at once); retry shortly");
+      admission.admit(connection);
     }
   }
 
@@ -279,23 +220,6 @@ public final class JsonRpcServer implements Closeable {
       Thread.sleep(100);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
-    }
-  }
-
-  /** Tells the peer why in one JSON-RPC error (best effort, never blocking) and closes. */
-  private void refuse(SocketChannel connection, ErrorCode code, String message) {
-    try (connection) {
-      connection.configureBlocking(false);
-      connection.write(
-          ByteBuffer.wrap(frame(dispatcher.errorResponse(null, RpcError.of(code, message)))));
-      connection.shutdownOutput();
-      // drop what the peer already sent, so that closing does not reset the answer away
-      ByteBuffer sink = ByteBuffer.allocate(4096);
-      for (int i = 0; i < 16 && connection.read(sink) > 0; i++) {
-        sink.clear();
-      }
-    } catch (IOException e) {
-      LOG.log(Level.DEBUG, "could not tell a refused connection why: " + e);
     }
   }
 
@@ -320,7 +244,7 @@ public final class JsonRpcServer implements Closeable {
         JsonNode response = dispatcher.handle(request);
         logRequest(request, response, System.nanoTime() - started);
         if (response != null) {
-          json.write(frame(response), limits.readTimeout());
+          json.write(frame(mapper, response), limits.readTimeout());
         }
       }
     } catch (IOException | RuntimeException e) {
@@ -357,7 +281,7 @@ public final class JsonRpcServer implements Closeable {
         return;
     }
     LOG.log(Level.INFO, "rpc rejected: " + error.message() + " (code " + error.code() + ")");
-    json.write(frame(dispatcher.errorResponse(null, error)), limits.readTimeout());
+    json.write(frame(mapper, dispatcher.errorResponse(null, error)), limits.readTimeout());
   }
 
   private void logRequest(JsonNode request, JsonNode response, long nanos) {
@@ -388,7 +312,7 @@ public final class JsonRpcServer implements Closeable {
   }
 
   /** The response bytes followed by a newline (harmless for upstream, handy for line readers). */
-  private byte[] frame(JsonNode response) throws IOException {
+  static byte[] frame(ObjectMapper mapper, JsonNode response) throws IOException {
     ByteArrayOutputStream out = new ByteArrayOutputStream();
     mapper.writeValue(out, response);
     out.write('\n');

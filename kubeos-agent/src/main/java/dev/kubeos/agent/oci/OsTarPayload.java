@@ -1,6 +1,7 @@
 package dev.kubeos.agent.oci;
 
 import dev.kubeos.agent.port.TarPayload;
+import dev.kubeos.agent.stage.SafeTarExtractor;
 import dev.kubeos.api.agent.AgentException;
 import dev.kubeos.api.agent.ErrorCode;
 import dev.kubeos.formats.digest.Sha256;
@@ -22,7 +23,6 @@ import java.util.List;
 import java.util.Optional;
 import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
 import org.apache.commons.compress.archivers.tar.TarArchiveInputStream;
-import org.apache.commons.compress.compressors.gzip.GzipCompressorInputStream;
 
 /**
  * The {@code /os.tar} inside an image's layers, streamed: layers are read top-most first (a lower
@@ -158,12 +158,7 @@ final class OsTarPayload implements TarPayload {
               download, d, "layer of " + ref + " from the registry", ErrorCode.CHECKSUM_MISMATCH);
       bufferedRaw = new BufferedInputStream(cache.storing(raw, d), 64 << 10);
     }
-    bufferedRaw.mark(2);
-    int b0 = bufferedRaw.read();
-    int b1 = bufferedRaw.read();
-    bufferedRaw.reset();
-    InputStream content =
-        b0 == 0x1f && b1 == 0x8b ? new GzipCompressorInputStream(bufferedRaw, true) : bufferedRaw;
+    InputStream content = SafeTarExtractor.gunzipIfGzip(bufferedRaw);
     tar = new TarArchiveInputStream(content, "UTF-8");
   }
 

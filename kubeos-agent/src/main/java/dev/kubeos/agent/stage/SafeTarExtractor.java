@@ -64,12 +64,7 @@ public final class SafeTarExtractor {
       throw new IOException("extraction root " + root + " is not a directory");
     }
     BufferedInputStream buffered = new BufferedInputStream(in, 64 << 10);
-    buffered.mark(2);
-    int b0 = buffered.read();
-    int b1 = buffered.read();
-    buffered.reset();
-    InputStream tarStream =
-        b0 == 0x1f && b1 == 0x8b ? new GzipCompressorInputStream(buffered, true) : buffered;
+    InputStream tarStream = gunzipIfGzip(buffered);
     SafeTarExtractor x = new SafeTarExtractor(root, maxBytes);
     TarArchiveInputStream tar = new TarArchiveInputStream(tarStream, "UTF-8");
     for (TarArchiveEntry e = tar.getNextEntry(); e != null; e = tar.getNextEntry()) {
@@ -81,6 +76,18 @@ public final class SafeTarExtractor {
     }
     buffered.transferTo(OutputStream.nullOutputStream());
     return new Summary(x.entries, x.bytes);
+  }
+
+  /**
+   * The tar bytes of {@code buffered}: gunzipped (all members) when it starts with the gzip magic,
+   * else {@code buffered} itself. Reads two bytes ahead, so {@code buffered} must support mark.
+   */
+  public static InputStream gunzipIfGzip(InputStream buffered) throws IOException {
+    buffered.mark(2);
+    int b0 = buffered.read();
+    int b1 = buffered.read();
+    buffered.reset();
+    return b0 == 0x1f && b1 == 0x8b ? new GzipCompressorInputStream(buffered, true) : buffered;
   }
 
   private static AgentException invalid(TarArchiveEntry e, String why) {
