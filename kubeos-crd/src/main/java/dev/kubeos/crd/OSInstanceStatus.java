@@ -4,7 +4,8 @@ package dev.kubeos.crd;
  * What the node's proxy reports: the configurations in force (upstream fields {@code sysconfigs},
  * {@code upgradeconfigs}) and, as additions, the step of its state machine ({@code phase}), a
  * readable {@code message}, the {@code target} (version or config version) the phase refers to, and
- * when the attempt started and ended and when the current phase began (RFC 3339).
+ * when the attempt started and ended and when the current phase began (RFC 3339); {@code drain} is
+ * the operator's part: its answer to the proxy's {@code Draining} ({@link DrainReport}).
  */
 public class OSInstanceStatus {
   /** Phase of a node whose attempt at {@link #getTarget()} failed. */
@@ -22,6 +23,7 @@ public class OSInstanceStatus {
   private String endtime;
   private String phasetime;
   private String bootid;
+  private DrainReport drain;
 
   public SysConfigs getSysconfigs() {
     return sysconfigs;
@@ -104,5 +106,17 @@ public class OSInstanceStatus {
 
   public void setBootid(String bootid) {
     this.bootid = bootid;
+  }
+
+  /**
+   * The operator's report on the drain of the node (null until it drained or gave up): written by
+   * the operator through the status subresource, read by the proxy. The proxy never writes it.
+   */
+  public DrainReport getDrain() {
+    return drain;
+  }
+
+  public void setDrain(DrainReport drain) {
+    this.drain = drain;
   }
 }

@@ -1,5 +1,6 @@
 package dev.kubeos.cluster.operator;
 
+import dev.kubeos.crd.DrainReport;
 import dev.kubeos.crd.OS;
 import dev.kubeos.crd.OSInstance;
 import dev.kubeos.crd.OSInstanceSpec;
@@ -22,7 +23,9 @@ import java.util.UUID;
  * Every write the operator makes, one method per remote operation. All writes are JSON merge
  * patches of the fields the operator owns (no read-modify-write, so they never conflict with the
  * proxy writing {@code OSInstance.status}), and each touches exactly one object, so a crash between
- * two of them leaves a state the next reconcile completes.
+ * two of them leaves a state the next reconcile completes. The operator owns the OSInstance spec
+ * (assignment and hand-back) and, in the status, only {@code status.drain}; evictions are {@link
+ * NodeDrains}'.
  */
 public final class ClusterWriter {
   private static final PatchContext MERGE = PatchContext.of(PatchType.JSON_MERGE);
@@ -61,6 +64,34 @@ public final class ClusterWriter {
     patch.setSpec(spec);
     patch.setStatus(null);
     return patch;
+  }
+
+  /**
+   * Hands the node back: {@code spec.nodestatus: idle} (a merge patch of that field alone), once
+   * its proxy reported the attempt at the assigned target over (upstream's proxy writes this
+   * itself; here only the operator writes the spec).
+   */
+  public OSInstance handBack(OSInstance instance) {
+    return client
+        .resources(OSInstance.class)
+        .inNamespace(instance.getMetadata().getNamespace())
+        .resource(instance)
+        .patch(MERGE, "{\"spec\":{\"nodestatus\":\"" + OSInstanceSpec.IDLE + "\"}}");
+  }
+
+  /**
+   * Writes the operator's drain answer, {@code status.drain}, through the status subresource (a
+   * merge patch of that field alone, so it never conflicts with the proxy's status writes).
+   */
+  public OSInstance drainReport(OSInstance instance, DrainReport report) {
+    String json =
+        client.getKubernetesSerialization().asJson(Map.of("status", Map.of("drain", report)));
+    return client
+        .resources(OSInstance.class)
+        .inNamespace(instance.getMetadata().getNamespace())
+        .resource(instance)
+        .status()
+        .patch(MERGE, json);
   }
 
   /** Sets (value non-null) or removes (value null) node labels and annotations. */

@@ -101,13 +101,15 @@ public final class Operator implements AutoCloseable {
   private void startLeading() {
     LOG.info(() -> config.identity() + " leads: starting informers");
     cache = new ClusterCache(client, config.namespace(), this::changed);
+    ClusterWriter writer = new ClusterWriter(client, "kubeos-operator");
     reconciler =
         new Reconciler(
             cache,
-            new ClusterWriter(client, "kubeos-operator"),
+            writer,
             metrics,
             clock,
-            config.instanceNamespace());
+            config.instanceNamespace(),
+            new NodeDrains(client, writer, config.drain()));
     leading = true;
     schedule(Duration.ZERO);
   }

@@ -18,6 +18,7 @@ import java.time.Duration;
  * @param instanceNamespace the namespace the proxies register their nodes' OSInstances in (their
  *     {@code --namespace}; upstream's {@code default}): an OS whose {@code osinstancenamespace}
  *     names another is refused, its nodes would never have an OSInstance
+ * @param drain how the operator drains nodes for their proxies ({@link NodeDrains})
  */
 public record OperatorConfig(
     String namespace,
@@ -28,7 +29,8 @@ public record OperatorConfig(
     Duration retryPeriod,
     Duration debounce,
     Duration resync,
-    String instanceNamespace) {
+    String instanceNamespace,
+    NodeDrains.Settings drain) {
 
   /** Name of the Lease the replicas compete for. */
   public static final String LEASE_NAME = "kubeos-operator";
@@ -44,7 +46,8 @@ public record OperatorConfig(
         Duration.ofSeconds(2),
         Duration.ofMillis(200),
         Duration.ofSeconds(60),
-        Namespaces.DEFAULT);
+        Namespaces.DEFAULT,
+        NodeDrains.Settings.defaults());
   }
 
   public OperatorConfig withTimings(
@@ -58,7 +61,8 @@ public record OperatorConfig(
         retry,
         debounce,
         resync,
-        instanceNamespace);
+        instanceNamespace,
+        drain);
   }
 
   /** This config with the proxies' OSInstance namespace {@code ns} (null: {@code default}). */
@@ -72,6 +76,22 @@ public record OperatorConfig(
         retryPeriod,
         debounce,
         resync,
-        Namespaces.orDefault(ns));
+        Namespaces.orDefault(ns),
+        drain);
+  }
+
+  /** This config with the drain settings {@code d}. */
+  public OperatorConfig withDrain(NodeDrains.Settings d) {
+    return new OperatorConfig(
+        namespace,
+        leaseNamespace,
+        identity,
+        leaseDuration,
+        renewDeadline,
+        retryPeriod,
+        debounce,
+        resync,
+        instanceNamespace,
+        d);
   }
 }

@@ -6,17 +6,22 @@ import dev.kubeos.cluster.plan.OsConflicts;
 import dev.kubeos.cluster.plan.RolloutPlan;
 import dev.kubeos.cluster.plan.RolloutPlanner;
 import dev.kubeos.cluster.plan.SkipReason;
+import dev.kubeos.cluster.proxy.model.Phase;
+import dev.kubeos.cluster.proxy.model.ProxyOperation;
+import dev.kubeos.crd.DrainReport;
 import dev.kubeos.crd.Labels;
 import dev.kubeos.crd.NamespacedName;
 import dev.kubeos.crd.Namespaces;
 import dev.kubeos.crd.OS;
 import dev.kubeos.crd.OSInstance;
 import dev.kubeos.crd.OSInstanceSpec;
+import dev.kubeos.crd.OSInstanceStatus;
 import dev.kubeos.crd.OSSpec;
 import dev.kubeos.crd.OSStatus;
 import dev.kubeos.crd.OpsType;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.Node;
+import io.fabric8.kubernetes.api.model.Pod;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -37,6 +42,11 @@ import java.util.logging.Logger;
  *
  * <ol>
  *   <li>reject OS resources that overlap an earlier one ({@link OsConflicts});
+ *   <li>for each node of the OS whose proxy reported its attempt over ({@code Done} or {@code
+ *       Failed} at the assigned target): hand it back, {@code spec.nodestatus: idle} ({@link
+ *       #handBackDue}; only the operator writes the spec);
+ *   <li>for each node of the OS whose proxy cordoned it and waits in {@code Draining}: one round of
+ *       its drain ({@link NodeDrains}), never waiting for a pod to go;
  *   <li>for each started node: write the OSInstance spec (the commit point), then mark the node
  *       (upstream's upgrading/configuring label, the cluster-autoscaler scale-down-disabled
  *       annotation and {@link #ROLLOUT} naming the OS);
@@ -61,22 +71,29 @@ public final class Reconciler {
   private final OperatorMetrics metrics;
   private final Clock clock;
   private final String instanceNamespace;
+  private final NodeDrains drains;
+
+  /** Nodes a pass found draining (their drains are kept, the others forgotten). */
+  private final Set<String> draining = new HashSet<>();
 
   /**
    * @param instanceNamespace where the proxies register the OSInstances ({@link
    *     OperatorConfig#instanceNamespace})
+   * @param drains the drains the operator does for the proxies
    */
   public Reconciler(
       ClusterCache cache,
       ClusterWriter writer,
       OperatorMetrics metrics,
       Clock clock,
-      String instanceNamespace) {
+      String instanceNamespace,
+      NodeDrains drains) {
     this.cache = cache;
     this.writer = writer;
     this.metrics = metrics;
     this.clock = clock;
     this.instanceNamespace = instanceNamespace;
+    this.drains = drains;
   }
 
   /** Runs one pass; returns the earliest instant a time-based wait of any plan ends. */
@@ -87,6 +104,7 @@ public final class Reconciler {
     all.sort(Comparator.comparing(Reconciler::key));
     Map<String, String> rejected = OsConflicts.rejected(all);
     Set<String> active = new HashSet<>();
+    draining.clear();
     Instant next = null;
     for (OS os : all) {
       if (rejected.containsKey(key(os))) {
@@ -103,6 +121,7 @@ public final class Reconciler {
         next = retry.get();
       }
     }
+    drains.retain(draining);
     releaseOrphans(active);
     versions();
     metrics.reconciled(Duration.between(now, clock.instant()));
@@ -112,6 +131,41 @@ public final class Reconciler {
   private Optional<Instant> reconcile(OS os, List<HasMetadata> items, Instant now) {
     OSSpec spec = os.getSpec();
     String ns = os.instanceNamespace();
+    Instant drainNext = null;
+    boolean wrote = false;
+    for (HasMetadata i : items) {
+      if (!(i instanceof OSInstance inst)
+          || !ns.equals(i.getMetadata().getNamespace())
+          || !names(inst, os)) {
+        continue;
+      }
+      if (handBackDue(inst, os)) {
+        cache.wrote(inst, writer.handBack(inst));
+        wrote = true;
+        LOG.info(() -> key(os) + ": " + inst.nodeName() + " handed back (" + phase(inst) + ")");
+      } else if (NodeDrains.wanted(inst)) {
+        draining.add(inst.nodeName());
+        NodeDrains.Round r = drains.round(inst, spec, podsOn(items, inst.nodeName()), now);
+        if (r.written() != null) {
+          cache.wrote(inst, r.written());
+          wrote = true;
+          if (DrainReport.FAILED.equals(r.report().getResult())) {
+            writer.event(
+                os,
+                "Warning",
+                "DrainFailed",
+                inst.nodeName() + ": " + r.report().getMessage(),
+                now);
+          }
+        }
+        if (r.next() != null && (drainNext == null || r.next().isBefore(drainNext))) {
+          drainNext = r.next();
+        }
+      }
+    }
+    if (wrote) {
+      items = cache.clusterItems();
+    }
     List<NodeFacts> views = NodeFactsReader.of(items, ns);
     RolloutPlan plan = RolloutPlanner.plan(spec, views, now);
     Map<String, OSInstance> instances = new HashMap<>();
@@ -135,7 +189,59 @@ public final class Reconciler {
     }
     status(os, plan, views, now);
     metrics.nodes(key(os), states(plan));
-    return plan.retryAt();
+    Optional<Instant> retry = plan.retryAt();
+    if (drainNext != null && (retry.isEmpty() || drainNext.isBefore(retry.get()))) {
+      return Optional.of(drainNext);
+    }
+    return retry;
+  }
+
+  /**
+   * Whether the operator hands {@code i} back now: it is assigned an operation by {@code os}, and
+   * its proxy reported the attempt at that assignment's target over ({@code Done} or {@code
+   * Failed}). A report about an earlier target never releases a newer assignment.
+   */
+  public static boolean handBackDue(OSInstance i, OS os) {
+    OSInstanceSpec spec = i.getSpec();
+    OSInstanceStatus st = i.getStatus();
+    if (spec == null || st == null || !names(i, os)) {
+      return false;
+    }
+    ProxyOperation op = ProxyOperation.of(spec.getNodestatus());
+    if (op == null || os.getSpec() == null) {
+      return false;
+    }
+    Phase phase;
+    try {
+      phase = Phase.parse(st.getPhase());
+    } catch (IllegalArgumentException e) {
+      return false;
+    }
+    String target = op.target(spec, os.getSpec());
+    return phase.terminal() && target != null && target.equals(st.getTarget());
+  }
+
+  /** Whether the assignment of {@code i} names {@code os}. */
+  static boolean names(OSInstance i, OS os) {
+    NamespacedName nn = i.getSpec() == null ? null : i.getSpec().getNamespacedname();
+    return nn != null
+        && os.getMetadata().getName().equals(nn.getName())
+        && Namespaces.orDefault(os.getMetadata().getNamespace())
+            .equals(Namespaces.orDefault(nn.getNamespace()));
+  }
+
+  private static String phase(OSInstance i) {
+    return i.getStatus() == null ? null : i.getStatus().getPhase();
+  }
+
+  private static List<Pod> podsOn(List<HasMetadata> items, String node) {
+    List<Pod> pods = new ArrayList<>();
+    for (HasMetadata i : items) {
+      if (i instanceof Pod p && p.getSpec() != null && node.equals(p.getSpec().getNodeName())) {
+        pods.add(p);
+      }
+    }
+    return pods;
   }
 
   private void start(OS os, RolloutPlan plan, Map<String, OSInstance> instances, Instant now) {

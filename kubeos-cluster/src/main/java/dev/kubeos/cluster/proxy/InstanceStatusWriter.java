@@ -17,8 +17,9 @@ import java.util.function.Consumer;
 /**
  * Reads the node's OSInstance and records the proxy's transitions in its status (phase, message,
  * target, phasetime, starttime, endtime). Each write is a status update carrying the
- * resourceVersion just read; a conflict (the operator changed the spec meanwhile) is redone on the
- * fresh object.
+ * resourceVersion just read; a conflict (the operator changed the spec or wrote its drain answer
+ * meanwhile) is redone on the fresh object. The proxy never writes the spec after creating the
+ * OSInstance (the admission policy in deploy/proxy/ refuses it): the operator hands the node back.
  */
 final class InstanceStatusWriter {
   private final KubernetesClient client;
@@ -82,6 +83,7 @@ final class InstanceStatusWriter {
           s.setTarget(target);
           s.setStarttime(now);
           s.setEndtime(null);
+          s.setDrain(null); // the operator's answer to an earlier attempt
           set(s, first, message, now);
         });
   }
@@ -106,19 +108,6 @@ final class InstanceStatusWriter {
   /** Updates only the message (a retried step keeps its phase and phasetime). */
   void note(String message) {
     write(s -> s.setMessage(message));
-  }
-
-  /** Hands the node back to the operator ({@code spec.nodestatus: idle}, as upstream). */
-  void setNodestatusIdle() {
-    client
-        .resources(OSInstance.class)
-        .inNamespace(namespace)
-        .withName(name)
-        .edit(
-            i -> {
-              i.getSpec().setNodestatus(OSInstanceSpec.IDLE);
-              return i;
-            });
   }
 
   private static void set(OSInstanceStatus s, Phase phase, String message, String now) {

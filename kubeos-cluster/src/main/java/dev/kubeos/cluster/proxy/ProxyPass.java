@@ -1,16 +1,19 @@
 package dev.kubeos.cluster.proxy;
 
 import dev.kubeos.api.agent.AgentException;
+import dev.kubeos.cluster.proxy.model.DrainAnswer;
 import dev.kubeos.cluster.proxy.model.Observed;
 import dev.kubeos.cluster.proxy.model.Outcome;
 import dev.kubeos.cluster.proxy.model.Phase;
 import dev.kubeos.cluster.proxy.model.ProxyOperation;
 import dev.kubeos.cluster.proxy.model.ProxyStateMachine;
 import dev.kubeos.cluster.proxy.model.Step;
+import dev.kubeos.crd.DrainReport;
 import dev.kubeos.crd.Namespaces;
 import dev.kubeos.crd.OS;
 import dev.kubeos.crd.OSInstance;
 import dev.kubeos.crd.OSInstanceSpec;
+import dev.kubeos.crd.OSInstanceStatus;
 import dev.kubeos.crd.OSSpec;
 import dev.kubeos.crd.SysConfigs;
 import io.fabric8.kubernetes.api.model.Node;
@@ -23,9 +26,11 @@ import java.util.logging.Logger;
 /**
  * One pass of the node proxy ({@link NodeProxy#runOnce()}): observe the node's OSInstance, its OS
  * resource and its Node, ask the pure {@link ProxyStateMachine} what to do, and do it (register the
- * node, call the agent, cordon, drain, record {@code OSInstance.status}, emit the Node's Events).
- * Every transition is recorded before its action runs. The thread life cycle that repeats passes is
- * {@link NodeProxy}'s.
+ * node, call the agent, cordon, record {@code OSInstance.status}, emit the Node's Events). Every
+ * transition is recorded before its action runs. The proxy writes its Node (cordon), its
+ * OSInstance's status and, once, its OSInstance (registration); the drain and the hand-back ({@code
+ * spec.nodestatus: idle}) are the operator's. The thread life cycle that repeats passes is {@link
+ * NodeProxy}'s.
  */
 final class ProxyPass {
   /** The proxy's logger: a pass logs under {@link NodeProxy}'s name, as it always did. */
@@ -38,7 +43,6 @@ final class ProxyPass {
   private final Clock clock;
   private final InstanceStatusWriter status;
   private final NodeCordon cordon;
-  private final Drainer drainer;
   private final NodeEvents events;
 
   /** The node as read at the start of the current pass (the Events' involved object). */
@@ -58,7 +62,6 @@ final class ProxyPass {
     this.clock = clock;
     this.status = new InstanceStatusWriter(client, namespace, nodeName, clock);
     this.cordon = new NodeCordon(client, nodeName);
-    this.drainer = new Drainer(client, nodeName, config, clock);
     this.events = new NodeEvents(client, namespace, clock);
   }
 
@@ -80,7 +83,7 @@ final class ProxyPass {
     if (op != null && os == null) {
       problem = "OS resource " + osName(spec) + " named by the OSInstance does not exist";
     } else if (op != null) {
-      target = target(op, spec, os.getSpec());
+      target = op.target(spec, os.getSpec());
       if (target == null) {
         problem = "no target: the OS resource has no osversion / sysconfigs.version";
       }
@@ -90,19 +93,21 @@ final class ProxyPass {
     String osImage = info == null ? null : info.getOsImage();
     String bootId = info == null ? null : info.getBootID();
     var st = inst.getStatus();
+    Phase phase = Phase.parse(st == null ? null : st.getPhase());
     Observed o =
         new Observed(
             op,
             target,
             problem,
-            Phase.parse(st == null ? null : st.getPhase()),
+            phase,
             st == null ? null : st.getTarget(),
             st == null || st.getPhasetime() == null ? null : Instant.parse(st.getPhasetime()),
             osImage,
             bootId,
             st == null ? null : st.getBootid(),
             clock.instant(),
-            config.timeouts(os == null ? null : os.getSpec()));
+            config.timeouts(os == null ? null : os.getSpec()),
+            phase == Phase.DRAINING ? drainAnswer(st) : null);
     Step step = ProxyStateMachine.decide(o);
     Step result = execute(step, o, inst, os);
     return result instanceof Step.Retry ? result : step;
@@ -142,8 +147,6 @@ final class ProxyPass {
       }
     } else if (step instanceof Step.Fail f) {
       fail(f);
-    } else if (step instanceof Step.Release) {
-      status.setNodestatusIdle();
     } else if (step instanceof Step.Abort a) {
       cordon.uncordon();
       status.record(Phase.IDLE, a.why());
@@ -174,13 +177,7 @@ final class ProxyPass {
                 cordon.cordon()
                     ? "cordoned"
                     : "the node was already cordoned by someone else: left so, not uncordoned later";
-        case DRAINING -> {
-          Drainer.Result r = drainer.drain(os.isEvictpodforce(), a.deadline());
-          done = r.message();
-          if (!r.complete()) {
-            outcome = new Outcome.DrainIncomplete(r.message());
-          }
-        }
+        case DRAINING -> done = o.drain().message(); // the operator drained it
         case CONFIGURING -> {
           SysConfigs sys = inst.getSpec().getSysconfigs();
           if (AgentRequests.hasConfigs(sys)) {
@@ -236,7 +233,8 @@ final class ProxyPass {
       }
       case CORDONING -> {
         status.record(to, done);
-        events.normal(node, NodeEvents.DRAINING, done + "; draining");
+        events.normal(
+            node, NodeEvents.DRAINING, done + "; kubeos-operator drains the node (Eviction API)");
       }
       case DRAINING -> {
         return reboot(op, done, o);
@@ -334,15 +332,20 @@ final class ProxyPass {
     return nn == null ? "(none)" : nn.getNamespace() + "/" + nn.getName();
   }
 
-  /** OS version for upgrade and rollback; the sysconfigs version for config. */
-  static String target(ProxyOperation op, OSInstanceSpec spec, OSSpec os) {
-    if (op == ProxyOperation.CONFIG) {
-      String v = spec.getSysconfigs() == null ? null : spec.getSysconfigs().getVersion();
-      if (v == null && os.getSysconfigs() != null) {
-        v = os.getSysconfigs().getVersion();
-      }
-      return v;
+  /**
+   * The operator's answer in {@code status.drain}, if it answers the {@code Draining} phase as
+   * recorded (same {@code phasetime}); null otherwise.
+   */
+  static DrainAnswer drainAnswer(OSInstanceStatus st) {
+    DrainReport d = st == null ? null : st.getDrain();
+    if (d == null || d.getPhasetime() == null || !d.getPhasetime().equals(st.getPhasetime())) {
+      return null;
     }
-    return os.getOsversion();
+    if (DrainReport.DRAINED.equals(d.getResult())) {
+      return new DrainAnswer(true, d.getMessage() == null ? "drained" : d.getMessage());
+    }
+    return new DrainAnswer(
+        false,
+        d.getMessage() == null ? "kubeos-operator could not drain the node" : d.getMessage());
   }
 }

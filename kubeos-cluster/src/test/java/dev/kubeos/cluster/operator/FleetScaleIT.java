@@ -77,7 +77,10 @@ class FleetScaleIT {
     }
   }
 
-  /** Median and p90 (ms) from a node's idle write to the next assignment the actor saw. */
+  /**
+   * Median and p90 (ms) from a node's finish report to the next assignment the actor saw (the
+   * operator's hand-back of the finished node included).
+   */
   static String reaction(SimCluster sim) {
     List<Long> idles = new ArrayList<>(sim.idles);
     List<Long> starts = new ArrayList<>(sim.starts);

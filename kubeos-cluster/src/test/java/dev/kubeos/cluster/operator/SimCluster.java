@@ -34,9 +34,10 @@ import java.util.concurrent.atomic.AtomicInteger;
  * without stalling it): nodes with pods running {@code KubeOS v1}, an idle OSInstance per node (as
  * each node's proxy registers it), and one actor that plays every node's proxy and agent: on
  * assignment it reports {@code Upgrading}, after {@code work} it either fails (nodes in {@code
- * failing}) or changes the node's osImage to the target, reports {@code Done} and sets its
- * OSInstance idle. A monitor counts assigned OSInstances on every watch event (one ordered stream
- * from the server) and keeps the maximum.
+ * failing}) or changes the node's osImage to the target and reports {@code Done}; as with the real
+ * proxy, the operator then hands the node back ({@code spec.nodestatus: idle}). A monitor counts
+ * assigned OSInstances on every watch event (one ordered stream from the server) and keeps the
+ * maximum.
  */
 final class SimCluster implements AutoCloseable {
   static final String NS = "default";
@@ -48,7 +49,7 @@ final class SimCluster implements AutoCloseable {
   final Set<String> annotatedWhileWorking = ConcurrentHashMap.newKeySet();
   final AtomicInteger maxAssigned = new AtomicInteger();
 
-  /** System.nanoTime() of every idle write (a node finished) and every assignment seen. */
+  /** System.nanoTime() of every finish report (Done or Failed) and every assignment seen. */
   final java.util.Queue<Long> idles = new java.util.concurrent.ConcurrentLinkedQueue<>();
 
   final java.util.Queue<Long> starts = new java.util.concurrent.ConcurrentLinkedQueue<>();
@@ -176,11 +177,6 @@ final class SimCluster implements AutoCloseable {
           .patch(MERGE, "{\"status\":{\"nodeInfo\":{\"osImage\":\"" + target + "\"}}}");
       status(node, OSInstanceStatus.DONE, target, start, Instant.now().toString(), "done");
     }
-    client
-        .resources(OSInstance.class)
-        .inNamespace(NS)
-        .withName(node)
-        .patch(MERGE, "{\"spec\":{\"nodestatus\":\"idle\"}}");
     idles.add(System.nanoTime());
   }
 

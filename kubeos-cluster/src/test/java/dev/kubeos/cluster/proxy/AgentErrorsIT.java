@@ -68,13 +68,7 @@ class AgentErrorsIT {
     // the retry window of Staging is the reboot timeout: zero means no retry at all
     ProxyConfig noWindow =
         new ProxyConfig(
-            Duration.ofMillis(20),
-            Duration.ZERO,
-            Duration.ofSeconds(5),
-            3,
-            Duration.ofMillis(50),
-            Duration.ofMillis(400),
-            Duration.ofMillis(20));
+            Duration.ofMillis(20), Duration.ZERO, Duration.ofSeconds(5), Duration.ofMillis(20));
     NodeProxy proxy = proxy(new Faulty(memory, 1, ErrorCode.BUSY, null), noWindow);
 
     proxy.runOnce();
@@ -131,13 +125,18 @@ class AgentErrorsIT {
     assertThat(Fixtures.nodeEvents(c, "n1")).endsWith("Rebooting", "Warning: Failed");
   }
 
-  /** Runs passes until {@code phase} is recorded (at most 20); returns the last pass's step. */
+  /**
+   * Runs passes until {@code phase} is recorded (at most 20), the operator's part for the node (the
+   * drain) after each; returns the last pass's step.
+   */
   private Step passesUntil(NodeProxy proxy, String phase) throws InterruptedException {
+    Driver operator = new Driver(c, "n1");
     for (int i = 0; i < 20; i++) {
       Step s = proxy.runOnce();
       if (phase.equals(instance().getStatus().getPhase())) {
         return s;
       }
+      operator.operatorTurn();
     }
     throw new AssertionError("no " + phase + " after 20 passes: " + instance().getStatus());
   }

@@ -268,9 +268,6 @@ class NodeProxyIT {
         Driver.FAST.pollInterval(),
         timeout,
         Driver.FAST.defaultDrainTimeout(),
-        3,
-        Driver.FAST.evictionBackoff(),
-        Driver.FAST.evictionBackoffMax(),
         Driver.FAST.resync());
   }
 

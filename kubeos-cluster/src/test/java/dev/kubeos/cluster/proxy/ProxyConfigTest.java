@@ -14,9 +14,6 @@ class ProxyConfigTest {
           Duration.ofSeconds(5),
           Duration.ofMinutes(15),
           Duration.ofMinutes(10),
-          5,
-          Duration.ofSeconds(1),
-          Duration.ofSeconds(30),
           Duration.ofSeconds(60));
 
   @Test

@@ -1,6 +1,7 @@
 package dev.kubeos.cluster.proxy;
 
 import dev.kubeos.cluster.FleetFixtures;
+import dev.kubeos.cluster.operator.NodeDrains;
 import dev.kubeos.cluster.operator.Operator;
 import dev.kubeos.cluster.operator.OperatorConfig;
 import dev.kubeos.cluster.operator.OperatorMetrics;
@@ -88,6 +89,10 @@ final class ProxyFleet implements AutoCloseable {
   final List<Throwable> crashes = new CopyOnWriteArrayList<>();
 
   private final ProxyConfig config;
+
+  /** The operator's drains: the proxies' drain timeout, evictions retried after a poll or more. */
+  private final NodeDrains.Settings drain;
+
   private final List<KubernetesClient> clients = new ArrayList<>();
   private final Map<String, NodeProxy> proxies = new ConcurrentHashMap<>();
   private final SharedIndexInformer<Node> nodeWatch;
@@ -100,7 +105,7 @@ final class ProxyFleet implements AutoCloseable {
   private final long t0 = System.nanoTime();
 
   /**
-   * @param poll the proxies' poll interval (evicted pods gone? also their eviction backoff); they
+   * @param poll the proxies' poll interval, also the operator's first eviction backoff; the proxies
    *     watch their Node and OSInstance and look again at the latest after a 5 s resync
    * @param rebootDelayMs how long a node takes to "reboot" after the agent's {@code upgrade}
    */
@@ -128,13 +133,8 @@ final class ProxyFleet implements AutoCloseable {
         admin.resources(OSInstance.class).inNamespace(NS).inform(monitor.instances(), 0);
     config =
         new ProxyConfig(
-            poll,
-            Duration.ofSeconds(60),
-            Duration.ofSeconds(60),
-            5,
-            poll,
-            poll.multipliedBy(4),
-            Duration.ofSeconds(5));
+            poll, Duration.ofSeconds(60), Duration.ofSeconds(60), Duration.ofSeconds(5));
+    drain = new NodeDrains.Settings(config.defaultDrainTimeout(), 5, poll, poll.multipliedBy(4));
     proxyClient = newProxyClient();
   }
 
@@ -294,7 +294,8 @@ final class ProxyFleet implements AutoCloseable {
                 Duration.ofMillis(1500),
                 Duration.ofMillis(200),
                 Duration.ofMillis(20),
-                Duration.ofSeconds(2));
+                Duration.ofSeconds(2))
+            .withDrain(drain);
     metrics = new OperatorMetrics();
     operatorClient = cluster.client();
     operator = new Operator(operatorClient, cfg, metrics, Clock.systemUTC());

@@ -81,11 +81,12 @@ class ProxyStopIT {
   }
 
   /**
-   * Mid-upgrade, the proxy's eviction call stalls; the proxy is stopped (cancelled in Draining) and
-   * a new one, on a new client, finishes the upgrade: every phase once, one reboot.
+   * Mid-upgrade, cordoned and waiting in Draining for the operator, the proxy's read of the OS
+   * resource stalls; the proxy is stopped (cancelled in Draining) and a new one, on a new client,
+   * finishes the upgrade once the operator's part drained the node: every phase once, one reboot.
    */
   @Test
-  void stopsWhileAnEvictionStallsAndTheNextProxyFinishes() throws Exception {
+  void stopsWhileAReadStallsInDrainingAndTheNextProxyFinishes() throws Exception {
     try (MockCluster cluster = new MockCluster();
         KubernetesClient admin = cluster.client()) {
       Fixtures.node(admin, "n1", "KubeOS v1", false);
@@ -94,17 +95,22 @@ class ProxyStopIT {
       os.getSpec().setSysconfigs(Fixtures.sysconfigs("s1", "net.ipv4.ip_forward", "1"));
       Fixtures.instance(admin, "n1", os, "upgrade");
       MemoryAgent agent = new MemoryAgent(admin, "n1", 50);
-      cluster.dispatcher.stall = call -> call.startsWith("POST ") && call.endsWith("/eviction");
       Driver driver = new Driver(admin, "n1");
       List<Throwable> crashes = new CopyOnWriteArrayList<>();
 
       try (KubernetesClient first = cluster.client()) {
         NodeProxy proxy = driver.proxy(first, agent, Driver.FAST);
         proxy.start((t, e) -> crashes.add(e));
+        // no operator yet: the proxy cordons, records Draining and waits there
+        await()
+            .atMost(Duration.ofMinutes(1))
+            .until(() -> "Draining".equals(driver.instance().getStatus().getPhase()));
+        cluster.dispatcher.stall = call -> call.startsWith("GET ") && call.contains("/os/");
         await().atMost(Duration.ofMinutes(1)).until(() -> !cluster.dispatcher.stalled.isEmpty());
         assertThat(proxy.stop(GRACE, CANCEL_BOUND)).as("the loop ended").isTrue();
         assertThat(proxy.isRunning()).isFalse();
       }
+      assertThat(cluster.dispatcher.evictions).as("the proxy evicts nothing").isEmpty();
       driver.note();
       assertThat(driver.phases).last().isEqualTo("Draining");
       assertThat(agent.count("upgrade")).as("no reboot of an undrained node").isZero();

@@ -20,6 +20,8 @@ import java.time.Instant;
  *     null if none was recorded
  * @param now the proxy's clock
  * @param timeouts the limits of the phases ({@link Phase#timeout(PhaseTimeouts)})
+ * @param drain the operator's answer to the recorded {@link Phase#DRAINING}, null while it has not
+ *     answered (or in any other phase)
  */
 public record Observed(
     ProxyOperation op,
@@ -32,7 +34,53 @@ public record Observed(
     String bootId,
     String bootIdAtReboot,
     Instant now,
-    PhaseTimeouts timeouts) {
+    PhaseTimeouts timeouts,
+    DrainAnswer drain) {
+
+  /** What the proxy sees when the operator has not answered a drain. */
+  public Observed(
+      ProxyOperation op,
+      String desiredTarget,
+      String problem,
+      Phase phase,
+      String statusTarget,
+      Instant phaseSince,
+      String osImage,
+      String bootId,
+      String bootIdAtReboot,
+      Instant now,
+      PhaseTimeouts timeouts) {
+    this(
+        op,
+        desiredTarget,
+        problem,
+        phase,
+        statusTarget,
+        phaseSince,
+        osImage,
+        bootId,
+        bootIdAtReboot,
+        now,
+        timeouts,
+        null);
+  }
+
+  /** The same observation with the operator's drain answer {@code d}. */
+  public Observed withDrain(DrainAnswer d) {
+    return new Observed(
+        op,
+        desiredTarget,
+        problem,
+        phase,
+        statusTarget,
+        phaseSince,
+        osImage,
+        bootId,
+        bootIdAtReboot,
+        now,
+        timeouts,
+        d);
+  }
 
   /** When {@code phase} began: {@code phaseSince}, or now if it was never recorded. */
   public Instant since() {

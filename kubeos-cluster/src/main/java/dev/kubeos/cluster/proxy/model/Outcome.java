@@ -22,10 +22,4 @@ public sealed interface Outcome {
       return action == Action.RETRY;
     }
   }
-
-  /**
-   * The drain did not empty the node by its deadline, or refused to start (pods that need {@code
-   * evictpodforce}); {@code message} names the pods.
-   */
-  record DrainIncomplete(String message) implements Outcome {}
 }

@@ -25,8 +25,9 @@ public enum Phase {
   /** Mark the node unschedulable, recording that the proxy did it. */
   CORDONING("Cordoning", none()),
   /**
-   * Evict the node's pods through the Eviction API until none is left or {@link
-   * PhaseTimeouts#drain()} passed.
+   * The node is cordoned; kubeos-operator evicts its pods through the Eviction API and answers in
+   * {@code status.drain} (drained, or failed with the pods that blocked it), at the latest at
+   * {@link PhaseTimeouts#drain()}. The proxy has no pod rights: it only waits for that answer.
    */
   DRAINING("Draining", PhaseTimeouts::drain),
   /**

@@ -9,6 +9,8 @@ import static dev.kubeos.cluster.proxy.model.Phase.STAGING;
 import static dev.kubeos.cluster.proxy.model.Phase.UNCORDONING;
 import static dev.kubeos.cluster.proxy.model.Phase.VERIFYING;
 
+import dev.kubeos.crd.OSInstanceSpec;
+import dev.kubeos.crd.OSSpec;
 import java.util.List;
 
 /**
@@ -53,6 +55,23 @@ public enum ProxyOperation {
       throw new IllegalArgumentException(phase + " has no successor in " + this + " " + steps);
     }
     return steps.get(i + 1);
+  }
+
+  /**
+   * What an assignment works towards, the {@code status.target} of its attempt: the OS version for
+   * upgrade and rollback; for config the sysconfigs version of the OSInstance's spec, else the OS
+   * resource's. Null when it is not set. The proxy starts its attempt at it; the operator hands the
+   * node back when the proxy reports the attempt at it over.
+   */
+  public String target(OSInstanceSpec spec, OSSpec os) {
+    if (this == CONFIG) {
+      String v = spec.getSysconfigs() == null ? null : spec.getSysconfigs().getVersion();
+      if (v == null && os.getSysconfigs() != null) {
+        v = os.getSysconfigs().getVersion();
+      }
+      return v;
+    }
+    return os.getOsversion();
   }
 
   /** The operation {@code spec.nodestatus} names, or null for {@code idle}, empty or unknown. */

@@ -22,8 +22,23 @@ import java.util.Objects;
  * agent error is retried while the phase has time ({@link Phase#timeout}); anything else fails the
  * attempt. The reboot request, sent once on entering {@link Phase#REBOOTING}, is never retried:
  * {@link #afterRebootRequest}.
+ *
+ * <p>The proxy has no pod rights: in {@link Phase#DRAINING} the operator evicts the node's pods and
+ * answers ({@link Observed#drain()}); the proxy reboots only on its "drained", fails the attempt on
+ * its "failed", and fails it itself when no answer came by the drain timeout plus {@link
+ * #DRAIN_REPORT_GRACE} (an operator that is down never gets an undrained node rebooted).
+ *
+ * <p>The proxy writes no spec: when the attempt is over ({@link Phase#DONE}, {@link Phase#FAILED})
+ * it waits for the operator to hand the node back ({@code spec.nodestatus: idle}).
  */
 public final class ProxyStateMachine {
+  /**
+   * How long past the drain timeout the proxy waits for the operator's drain answer before it fails
+   * the attempt on its own. The operator answers at the drain timeout; this only covers an operator
+   * that is down or lagging.
+   */
+  public static final Duration DRAIN_REPORT_GRACE = Duration.ofMinutes(1);
+
   private ProxyStateMachine() {}
 
   /** The next step for the node. */
@@ -54,7 +69,12 @@ public final class ProxyStateMachine {
       return new Step.Start(o.op(), o.desiredTarget());
     }
     if (phase.terminal()) {
-      return new Step.Release();
+      return new Step.Wait(
+          "the attempt at "
+              + o.desiredTarget()
+              + " is over ("
+              + phase.wireName()
+              + "); waiting for kubeos-operator to hand the node back (spec.nodestatus: idle)");
     }
     if (phase == Phase.IDLE) {
       return new Step.Start(o.op(), o.desiredTarget());
@@ -68,6 +88,7 @@ public final class ProxyStateMachine {
               + "; restarting");
     }
     return switch (phase) {
+      case DRAINING -> draining(o);
       case REBOOTING -> rebooting(o);
       case VERIFYING -> verifying(o);
       default -> new Step.Act(o.op(), phase, o.deadline());
@@ -102,9 +123,6 @@ public final class ProxyStateMachine {
     if (outcome instanceof Outcome.Done) {
       return new Step.Advance(act.op().after(phase));
     }
-    if (outcome instanceof Outcome.DrainIncomplete d) {
-      return new Step.Fail(d.message(), Step.Failure.DRAIN); // never reboot an undrained node
-    }
     Outcome.AgentError e = (Outcome.AgentError) outcome;
     String message = "agent: " + e.message();
     if (e.transientError() && act.deadline() != null && now.isBefore(act.deadline())) {
@@ -129,6 +147,35 @@ public final class ProxyStateMachine {
       return new Step.Wait("reboot into " + o.desiredTarget() + " requested");
     }
     throw new IllegalArgumentException(outcome + " is not an outcome of a reboot request");
+  }
+
+  /**
+   * {@link Phase#DRAINING}: the operator drains; its "drained" lets the action (the reboot request)
+   * run, its "failed" fails the attempt with its message; no answer past the drain timeout plus
+   * {@link #DRAIN_REPORT_GRACE} fails it too. An undrained node is never rebooted.
+   */
+  private static Step draining(Observed o) {
+    DrainAnswer d = o.drain();
+    if (d != null && d.drained()) {
+      return new Step.Act(o.op(), Phase.DRAINING, o.deadline());
+    }
+    if (d != null) {
+      return new Step.Fail(d.message(), Step.Failure.DRAIN);
+    }
+    Instant giveUp = o.deadline().plus(DRAIN_REPORT_GRACE);
+    if (!o.now().isBefore(giveUp)) {
+      return new Step.Fail(
+          "kubeos-operator reported no drain result within "
+              + seconds(Duration.between(o.since(), giveUp))
+              + " of the cordon (the drain timeout plus "
+              + seconds(DRAIN_REPORT_GRACE)
+              + "): the node was not drained and is not rebooted; check that kubeos-operator runs",
+          Step.Failure.DRAIN);
+    }
+    return new Step.Wait(
+        "cordoned; waiting for kubeos-operator to drain the node (drain timeout "
+            + seconds(o.timeouts().drain())
+            + ")");
   }
 
   private static Step rebooting(Observed o) {

@@ -7,10 +7,13 @@ import java.time.Instant;
  * and {@link ProxyStateMachine#afterAction} (from how an action ended).
  */
 public sealed interface Step {
-  /** Nothing to do (no assignment, or the attempt is over and released). */
+  /** Nothing to do (no assignment, or the attempt is over and the operator released the node). */
   record Nothing(String why) implements Step {}
 
-  /** Not yet: look again when the node or OSInstance changes (the node is rebooting, ...). */
+  /**
+   * Not yet: look again when the node or OSInstance changes (the node is rebooting, the operator is
+   * draining it or has still to hand it back, ...).
+   */
   record Wait(String why) implements Step {}
 
   /**
@@ -47,9 +50,6 @@ public sealed interface Step {
     }
   }
 
-  /** The attempt is over: set {@code spec.nodestatus} back to {@code idle}, as upstream. */
-  record Release() implements Step {}
-
   /** The operator withdrew or changed the assignment mid-way: release the cordon, record Idle. */
   record Abort(String why) implements Step {}
 
@@ -57,7 +57,11 @@ public sealed interface Step {
   enum Failure {
     /** The attempt: staging, the reboot, the verification, configuring. */
     ATTEMPT,
-    /** The drain: pods still on the node at the deadline, or pods that need evictpodforce. */
+    /**
+     * The drain, as the operator reported it (pods still on the node at the deadline, or pods that
+     * need evictpodforce), or no report by the drain timeout plus {@link
+     * ProxyStateMachine#DRAIN_REPORT_GRACE}.
+     */
     DRAIN
   }
 }

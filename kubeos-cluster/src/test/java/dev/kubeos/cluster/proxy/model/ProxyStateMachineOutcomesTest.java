@@ -12,7 +12,6 @@ import static dev.kubeos.cluster.proxy.model.ProxyOperation.CONFIG;
 import static dev.kubeos.cluster.proxy.model.ProxyOperation.ROLLBACK;
 import static dev.kubeos.cluster.proxy.model.ProxyOperation.UPGRADE;
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.kubeos.api.agent.Action;
 import java.time.Duration;
@@ -37,10 +36,17 @@ class ProxyStateMachineOutcomesTest {
   static final Outcome BUSY = new Outcome.AgentError(Action.RETRY, "busy [BUSY]");
   static final Outcome REFUSED =
       new Outcome.AgentError(Action.GIVE_UP, "checksum mismatch [CHECKSUM_MISMATCH]");
-  static final Outcome PODS_LEFT = new Outcome.DrainIncomplete("pods still on the node: a/web-1");
+  static final DrainAnswer DRAINED = new DrainAnswer(true, "drained 2 pods");
 
-  /** The node in {@code phase} of {@code op}, recorded {@code agoSec} seconds before NOW. */
+  /**
+   * The node in {@code phase} of {@code op}, recorded {@code agoSec} seconds before NOW; in {@link
+   * Phase#DRAINING} the operator answered "drained".
+   */
   static Observed in(ProxyOperation op, Phase phase, int agoSec) {
+    return in(op, phase, agoSec, phase == DRAINING ? DRAINED : null);
+  }
+
+  static Observed in(ProxyOperation op, Phase phase, int agoSec, DrainAnswer drain) {
     String target = op == CONFIG ? "c2" : "v2";
     return new Observed(
         op,
@@ -53,7 +59,8 @@ class ProxyStateMachineOutcomesTest {
         "b0",
         phase.afterRebootRequest() ? "b0" : null,
         NOW,
-        LIMITS);
+        LIMITS,
+        drain);
   }
 
   static Instant at(int agoSec, int limitSec) {
@@ -65,7 +72,7 @@ class ProxyStateMachineOutcomesTest {
         Arguments.of(in(UPGRADE, STAGING, 10), new Step.Act(UPGRADE, STAGING, at(10, 300))),
         Arguments.of(in(UPGRADE, CORDONING, 10), new Step.Act(UPGRADE, CORDONING, null)),
         Arguments.of(in(UPGRADE, DRAINING, 10), new Step.Act(UPGRADE, DRAINING, at(10, 600))),
-        // a drain resumed after its deadline still gets one look (it ends at once)
+        // the operator's "drained" leads to the reboot, even when read after the deadline
         Arguments.of(in(UPGRADE, DRAINING, 700), new Step.Act(UPGRADE, DRAINING, at(700, 600))),
         Arguments.of(in(UPGRADE, CONFIGURING, 10), new Step.Act(UPGRADE, CONFIGURING, at(10, 300))),
         Arguments.of(in(CONFIG, CONFIGURING, 10), new Step.Act(CONFIG, CONFIGURING, at(10, 300))),
@@ -141,22 +148,7 @@ class ProxyStateMachineOutcomesTest {
             0,
             0,
             REFUSED,
-            new Step.Fail("Configuring failed: agent: checksum mismatch [CHECKSUM_MISMATCH]")),
-        // a drain that did not finish: fail as a drain failure, in time or not; never reboot
-        row(
-            UPGRADE,
-            DRAINING,
-            10,
-            10,
-            PODS_LEFT,
-            new Step.Fail("pods still on the node: a/web-1", Step.Failure.DRAIN)),
-        row(
-            ROLLBACK,
-            DRAINING,
-            10,
-            700,
-            PODS_LEFT,
-            new Step.Fail("pods still on the node: a/web-1", Step.Failure.DRAIN)));
+            new Step.Fail("Configuring failed: agent: checksum mismatch [CHECKSUM_MISMATCH]")));
   }
 
   /**
@@ -203,11 +195,46 @@ class ProxyStateMachineOutcomesTest {
         .isEqualTo(expected);
   }
 
-  @Test
-  void aDrainOutcomeIsNoRebootRequestsOutcome() {
-    assertThatThrownBy(
-            () -> ProxyStateMachine.afterRebootRequest(in(UPGRADE, DRAINING, 0), PODS_LEFT))
-        .isInstanceOf(IllegalArgumentException.class);
+  static Stream<Arguments> drains() {
+    DrainAnswer blocked =
+        new DrainAnswer(false, "drain did not finish by the drain timeout (600 s): a/web-1");
+    Step.Fail noAnswer =
+        new Step.Fail(
+            "kubeos-operator reported no drain result within 660 s of the cordon (the drain"
+                + " timeout plus 60 s): the node was not drained and is not rebooted; check that"
+                + " kubeos-operator runs",
+            Step.Failure.DRAIN);
+    return Stream.of(
+        // no answer yet: wait for the operator, also a little past the drain timeout
+        Arguments.of(
+            in(UPGRADE, DRAINING, 10, null),
+            new Step.Wait(
+                "cordoned; waiting for kubeos-operator to drain the node (drain timeout 600 s)")),
+        Arguments.of(in(ROLLBACK, DRAINING, 659, null), Step.Wait.class),
+        // no answer by the drain timeout plus the grace: fail as a drain failure, never reboot
+        Arguments.of(in(UPGRADE, DRAINING, 660, null), noAnswer),
+        Arguments.of(in(ROLLBACK, DRAINING, 5000, null), noAnswer),
+        // the operator's "failed": fail at once with its message, in time or not
+        Arguments.of(
+            in(UPGRADE, DRAINING, 10, blocked),
+            new Step.Fail(blocked.message(), Step.Failure.DRAIN)),
+        Arguments.of(
+            in(ROLLBACK, DRAINING, 700, blocked),
+            new Step.Fail(blocked.message(), Step.Failure.DRAIN)),
+        // its "drained": the action, whose outcome is the reboot request
+        Arguments.of(
+            in(UPGRADE, DRAINING, 10, DRAINED), new Step.Act(UPGRADE, DRAINING, at(10, 600))));
+  }
+
+  @ParameterizedTest(name = "{0} -> {1}")
+  @MethodSource("drains")
+  void theProxyRebootsOnlyOnTheOperatorsDrained(Observed o, Object expected) {
+    Step s = ProxyStateMachine.decide(o);
+    if (expected instanceof Class<?> c) {
+      assertThat(s).isInstanceOf(c);
+    } else {
+      assertThat(s).isEqualTo(expected);
+    }
   }
 
   @Test
@@ -225,7 +252,8 @@ class ProxyStateMachineOutcomesTest {
   @Test
   void aNeverRecordedPhaseTimeCountsFromNow() {
     Observed o =
-        new Observed(UPGRADE, "v2", null, DRAINING, "v2", null, "v1", null, null, NOW, LIMITS);
+        new Observed(
+            UPGRADE, "v2", null, DRAINING, "v2", null, "v1", null, null, NOW, LIMITS, null);
     assertThat(o.since()).isEqualTo(NOW);
     assertThat(o.deadline()).isEqualTo(NOW.plusSeconds(600));
   }

@@ -48,6 +48,10 @@ class ProxyStateMachineTest {
         new PhaseTimeouts(Duration.ofMinutes(10), REBOOT, REBOOT));
   }
 
+  static Observed drained(Observed o, boolean drained) {
+    return o.withDrain(new DrainAnswer(drained, drained ? "drained 1 pods" : "pods left: a/b"));
+  }
+
   static Stream<Arguments> table() {
     ProxyOperation up = ProxyOperation.UPGRADE;
     return Stream.of(
@@ -60,7 +64,11 @@ class ProxyStateMachineTest {
         Arguments.of(obs(up, "v3", Phase.DRAINING, "v2", "v1", 0), "Abort"),
         Arguments.of(obs(up, "v2", Phase.STAGING, "v2", "v1", 0), "Act"),
         Arguments.of(obs(up, "v2", Phase.CORDONING, "v2", "v1", 0), "Act"),
-        Arguments.of(obs(up, "v2", Phase.DRAINING, "v2", "v1", 0), "Act"),
+        // the operator drains: wait for its answer; reboot (the action) only on its "drained"
+        Arguments.of(obs(up, "v2", Phase.DRAINING, "v2", "v1", 0), "Wait"),
+        Arguments.of(drained(obs(up, "v2", Phase.DRAINING, "v2", "v1", 0), true), "Act"),
+        Arguments.of(drained(obs(up, "v2", Phase.DRAINING, "v2", "v1", 0), false), "Fail"),
+        Arguments.of(obs(up, "v2", Phase.DRAINING, "v2", "v1", 11 * 60), "Fail"),
         Arguments.of(obs(up, "v2", Phase.REBOOTING, "v2", "v1", 60), "Wait"),
         Arguments.of(obs(up, "v2", Phase.REBOOTING, "v2", "v1", 15 * 60), "Fail"),
         Arguments.of(obs(up, "v2", Phase.REBOOTING, "v2", "v2", 60), "Advance"),
@@ -75,8 +83,9 @@ class ProxyStateMachineTest {
         Arguments.of(obs(up, "v2", Phase.VERIFYING, "v2", "v1", 0), "Fail"),
         Arguments.of(obs(up, "v2", Phase.CONFIGURING, "v2", "v2", 0), "Act"),
         Arguments.of(obs(up, "v2", Phase.UNCORDONING, "v2", "v2", 0), "Act"),
-        Arguments.of(obs(up, "v2", Phase.DONE, "v2", "v2", 0), "Release"),
-        Arguments.of(obs(up, "v2", Phase.FAILED, "v2", "v1", 0), "Release"),
+        // the attempt is over: the operator hands the node back, the proxy writes no spec
+        Arguments.of(obs(up, "v2", Phase.DONE, "v2", "v2", 0), "Wait"),
+        Arguments.of(obs(up, "v2", Phase.FAILED, "v2", "v1", 0), "Wait"),
         Arguments.of(obs(ProxyOperation.CONFIG, "c1", Phase.STAGING, "c1", "v1", 0), "Abort"),
         Arguments.of(
             obs(ProxyOperation.ROLLBACK, "v1", Phase.VERIFYING, "v1", "v1", 0), "Advance"));
@@ -95,6 +104,26 @@ class ProxyStateMachineTest {
     assertThat(ProxyStateMachine.unregistered(false, "default/n1"))
         .isInstanceOfSatisfying(
             Step.Wait.class, w -> assertThat(w.why()).contains("default/n1", "--node"));
+  }
+
+  @Test
+  void anOverAttemptWaitsForTheOperatorToHandTheNodeBack() {
+    assertThat(
+            ProxyStateMachine.decide(obs(ProxyOperation.UPGRADE, "v2", Phase.DONE, "v2", "v2", 0)))
+        .isEqualTo(
+            new Step.Wait(
+                "the attempt at v2 is over (Done); waiting for kubeos-operator to hand the node"
+                    + " back (spec.nodestatus: idle)"));
+  }
+
+  @Test
+  void anUndrainedNodeIsNeverRebooted() {
+    // without the operator's "drained", DRAINING never leads to the action (the reboot request)
+    for (int ago : new int[] {0, 1, 599, 600, 659, 660, 10_000}) {
+      Observed o = obs(ProxyOperation.UPGRADE, "v2", Phase.DRAINING, "v2", "v1", ago);
+      assertThat(ProxyStateMachine.decide(o)).isNotInstanceOf(Step.Act.class);
+      assertThat(ProxyStateMachine.decide(drained(o, false))).isNotInstanceOf(Step.Act.class);
+    }
   }
 
   @Test
