@@ -49,9 +49,12 @@ class DeployManifestsTest {
    * <ul>
    *   <li>ClusterCache: informers (list + watch) over OS (all namespaces), Nodes, Pods,
    *       OSInstances;
-   *   <li>ClusterWriter: merge patch of OSInstance spec, merge and JSON patches of Nodes (label,
-   *       annotations), JSON patch of OS status through the status subresource, create of core
-   *       Events;
+   *   <li>ClusterWriter: merge patch of OSInstance spec (assignment and hand-back), merge patch of
+   *       OSInstance status through the status subresource (the drain answer, {@code
+   *       status.drain}), merge and JSON patches of Nodes (label, annotations), JSON patch of OS
+   *       status through the status subresource, create of core Events;
+   *   <li>NodeDrains: create of pods/eviction, list of pods (field selector spec.nodeName) before
+   *       it answers "drained";
    *   <li>Operator: fabric8's LeaderElector with a LeaseLock named kubeos-operator in the pod's
    *       namespace: get of that Lease, create of it when missing (create cannot be limited by
    *       name), and acquire/renew/release as a JSON merge patch (fabric8 8's ResourceLock.update
@@ -66,11 +69,13 @@ class DeployManifestsTest {
           "cluster|upgrade.openeuler.org|osinstances|list",
           "cluster|upgrade.openeuler.org|osinstances|watch",
           "cluster|upgrade.openeuler.org|osinstances|patch",
+          "cluster|upgrade.openeuler.org|osinstances/status|patch",
           "cluster||nodes|list",
           "cluster||nodes|watch",
           "cluster||nodes|patch",
           "cluster||pods|list",
           "cluster||pods|watch",
+          "cluster||pods/eviction|create",
           "cluster||events|create",
           "kubeos-system|coordination.k8s.io|leases|create",
           "kubeos-system|coordination.k8s.io|leases#kubeos-operator|get",
@@ -82,13 +87,14 @@ class DeployManifestsTest {
    * <ul>
    *   <li>NodeCordon: get of its Node, update (PUT) to cordon/uncordon;
    *   <li>ChangeSignal: informers on its Node and its OSInstance by name (list + watch);
-   *   <li>Drainer: list of pods (field selector spec.nodeName), get of each evicted pod, create of
-   *       pods/eviction;
    *   <li>InstanceStatusWriter: create of its OSInstance when missing (node registration), get of
-   *       it, edit (get + JSON patch) of spec.nodestatus, update of the status subresource;
+   *       it, update of the status subresource;
    *   <li>NodeEvents: create of core Events;
-   *   <li>NodeProxy: get of the OS named in the OSInstance.
+   *   <li>ProxyPass: get of the OS named in the OSInstance.
    * </ul>
+   *
+   * No pods, no evictions (the operator drains), no OSInstance spec writes (the operator hands the
+   * node back).
    */
   static final Set<String> PROXY_CALLS =
       Set.of(
@@ -96,13 +102,9 @@ class DeployManifestsTest {
           "cluster||nodes|list",
           "cluster||nodes|watch",
           "cluster||nodes|update",
-          "cluster||pods|get",
-          "cluster||pods|list",
-          "cluster||pods/eviction|create",
           "cluster|upgrade.openeuler.org|osinstances|get",
           "cluster|upgrade.openeuler.org|osinstances|list",
           "cluster|upgrade.openeuler.org|osinstances|watch",
-          "cluster|upgrade.openeuler.org|osinstances|patch",
           "cluster|upgrade.openeuler.org|osinstances|create",
           "cluster|upgrade.openeuler.org|osinstances/status|update",
           "cluster||events|create",
@@ -139,7 +141,7 @@ class DeployManifestsTest {
 
   @Test
   void everyObjectParsesWithTheModel() {
-    assertThat(objects).hasSizeGreaterThanOrEqualTo(15);
+    assertThat(objects).hasSizeGreaterThanOrEqualTo(17);
     assertThat(objects)
         .as("no kind the fabric8 model does not know")
         .noneMatch(o -> o instanceof GenericKubernetesResource);
@@ -210,6 +212,49 @@ class DeployManifestsTest {
   @Test
   void proxyRbacIsExactlyItsCalls() {
     assertThat(grants("kubeos-proxy", "kubeos-proxy")).isEqualTo(new TreeSet<>(PROXY_CALLS));
+  }
+
+  /**
+   * Who may edit OS resources and OSInstances, and who may create pods in the privileged proxy
+   * namespace, is left to cluster admins: nothing shipped aggregates into the built-in {@code
+   * admin}, {@code edit} or {@code view} roles (an aggregated rule would hand the CRDs to every
+   * namespace editor), nothing is bound to anyone but the two service accounts, no Role or binding
+   * lives in {@code kubeos-proxy}, and neither service account may create pods.
+   */
+  @Test
+  void onlyClusterAdminsMayEditOsResourcesOrCreatePodsInTheProxyNamespace() {
+    for (HasMetadata o : objects) {
+      if (o instanceof ClusterRole r) {
+        assertThat(r.getAggregationRule()).as(r.getMetadata().getName()).isNull();
+      }
+      if (o instanceof ClusterRole || o instanceof Role) {
+        Map<String, String> labels = o.getMetadata().getLabels();
+        assertThat(labels == null ? Map.<String, String>of() : labels)
+            .as(o.getKind() + " " + o.getMetadata().getName() + ": no aggregate-to-* label")
+            .allSatisfy(
+                (k, v) -> assertThat(k).doesNotStartWith("rbac.authorization.k8s.io/aggregate-to"));
+      }
+      List<Subject> subjects =
+          o instanceof ClusterRoleBinding b
+              ? b.getSubjects()
+              : o instanceof RoleBinding b ? b.getSubjects() : List.of();
+      assertThat(subjects)
+          .as(o.getKind() + " " + o.getMetadata().getName() + " binds only our service accounts")
+          .allSatisfy(
+              sub -> {
+                assertThat(sub.getKind()).isEqualTo("ServiceAccount");
+                assertThat(sub.getNamespace() + "/" + sub.getName())
+                    .isIn("kubeos-system/kubeos-operator", "kubeos-proxy/kubeos-proxy");
+              });
+      if (o instanceof Role || o instanceof RoleBinding) {
+        assertThat(o.getMetadata().getNamespace())
+            .as("no Role or RoleBinding in the privileged namespace")
+            .isNotEqualTo("kubeos-proxy");
+      }
+    }
+    for (Set<String> calls : List.of(OPERATOR_CALLS, PROXY_CALLS)) {
+      assertThat(calls).noneMatch(c -> c.matches("[^|]*\\|\\|pods\\|(create|update|patch)"));
+    }
   }
 
   @Test
