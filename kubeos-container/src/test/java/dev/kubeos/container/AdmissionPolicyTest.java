@@ -48,6 +48,7 @@ class AdmissionPolicyTest {
   static final String PROXY = "system:serviceaccount:kubeos-proxy:kubeos-proxy";
   static final String NODE_CLAIM = "authentication.kubernetes.io/node-name";
   static final String NODE_LABEL = "upgrade.openeuler.org/osinstance-node";
+  static final String CORDONED = "upgrade.openeuler.org/cordoned-by-proxy";
 
   static ValidatingAdmissionPolicy policy;
   static ValidatingAdmissionPolicyBinding binding;
@@ -109,6 +110,43 @@ class AdmissionPolicyTest {
     }
     // two node names: which one? none
     assertThat(admit(nodeUpdate("n1", proxyWithClaims(List.of("n1", "n2")))).allowed()).isFalse();
+  }
+
+  @Test
+  void onItsOwnNodeAProxyChangesOnlyWhatACordonChanges() {
+    // the cordon NodeCordon makes: unschedulable and the ownership annotation, both ways
+    Map<String, Object> before = node("n1", Map.of("team", "a"), Map.of("x", "1"), false);
+    Map<String, Object> cordoned =
+        node("n1", Map.of("team", "a"), Map.of("x", "1", CORDONED, "true"), true);
+    assertThat(admit(nodeUpdate(proxy("n1"), before, cordoned))).isEqualTo(Decision.ALLOWED);
+    assertThat(admit(nodeUpdate(proxy("n1"), cordoned, before))).isEqualTo(Decision.ALLOWED);
+    // a label that steers workloads onto the node, a removed label, another annotation, a taint
+    Map<String, Object> steered =
+        node(
+            "n1",
+            Map.of("team", "a", "node-restriction.kubernetes.io/secrets", "yes"),
+            Map.of("x", "1"),
+            false);
+    Decision d = admit(nodeUpdate(proxy("n1"), before, steered));
+    assertThat(d.allowed()).isFalse();
+    assertThat(d.message()).contains("only spec.unschedulable");
+    assertThat(
+            admit(nodeUpdate(proxy("n1"), before, node("n1", Map.of(), Map.of("x", "1"), false))))
+        .satisfies(r -> assertThat(r.allowed()).isFalse());
+    assertThat(
+            admit(
+                nodeUpdate(
+                    proxy("n1"), before, node("n1", Map.of("team", "a"), Map.of("x", "2"), false))))
+        .satisfies(r -> assertThat(r.allowed()).isFalse());
+    assertThat(
+            admit(
+                nodeUpdate(proxy("n1"), before, node("n1", Map.of("team", "a"), Map.of(), false))))
+        .satisfies(r -> assertThat(r.allowed()).isFalse());
+    Map<String, Object> tainted = node("n1", Map.of("team", "a"), Map.of("x", "1"), false);
+    @SuppressWarnings("unchecked")
+    Map<String, Object> spec = (Map<String, Object>) tainted.get("spec");
+    spec.put("taints", List.of(Map.of("key", "dedicated", "effect", "NoSchedule")));
+    assertThat(admit(nodeUpdate(proxy("n1"), before, tainted)).allowed()).isFalse();
   }
 
   @Test
@@ -391,11 +429,35 @@ class AdmissionPolicyTest {
   }
 
   static Map<String, Object> node(String name) {
-    return Map.of("metadata", Map.of("name", name), "spec", Map.of("unschedulable", true));
+    return node(name, Map.of("kubernetes.io/hostname", name), Map.of(), true);
+  }
+
+  /** A Node as the API server holds it: absent labels, annotations or taints are absent keys. */
+  static Map<String, Object> node(
+      String name, Map<String, String> labels, Map<String, String> annotations, boolean cordoned) {
+    Map<String, Object> meta = new HashMap<>(Map.of("name", name));
+    if (!labels.isEmpty()) {
+      meta.put("labels", labels);
+    }
+    if (!annotations.isEmpty()) {
+      meta.put("annotations", annotations);
+    }
+    Map<String, Object> spec = new HashMap<>(Map.of("podCIDR", "10.0.0.0/24"));
+    if (cordoned) {
+      spec.put("unschedulable", true);
+    }
+    return new HashMap<>(Map.of("metadata", meta, "spec", spec));
   }
 
   static Map<String, Object> nodeUpdate(String name, Map<String, Object> user) {
     return request("UPDATE", "", "nodes", "", name, user, node(name), node(name));
+  }
+
+  @SuppressWarnings("unchecked")
+  static Map<String, Object> nodeUpdate(
+      Map<String, Object> user, Map<String, Object> before, Map<String, Object> after) {
+    String name = (String) ((Map<String, Object>) after.get("metadata")).get("name");
+    return request("UPDATE", "", "nodes", "", name, user, after, before);
   }
 
   static Map<String, Object> osInstance(String name, Map<String, Object> spec) {
