@@ -22,8 +22,8 @@ import picocli.CommandLine.Option;
     name = "proxy",
     mixinStandardHelpOptions = true,
     description =
-        "Drive this node's OSInstance: stage, cordon, drain, reboot through the agent, verify,"
-            + " configure, uncordon (docs/operator.md, section Proxy).")
+        "Drive this node's OSInstance: stage, cordon, wait for kubeos-operator's drain, reboot"
+            + " through the agent, verify, configure, uncordon (docs/operator.md, section Proxy).")
 final class ProxyCommand implements Callable<Integer> {
   @Option(
       names = "--node",
@@ -57,7 +57,7 @@ final class ProxyCommand implements Callable<Integer> {
       throw new IllegalArgumentException(
           "no node name: pass --node or set NODE_NAME (the DaemonSet sets it from spec.nodeName)");
     }
-    // few client-side retries: the drain does its own backoff against its deadline
+    // few client-side retries: a failed pass is retried by the proxy's loop
     Config config =
         new ConfigBuilder(Config.autoConfigure(null))
             .withRequestRetryBackoffLimit(2)
