@@ -110,7 +110,8 @@ public class OSInstanceStatus {
 
   /**
    * The operator's report on the drain of the node (null until it drained or gave up): written by
-   * the operator through the status subresource, read by the proxy. The proxy never writes it.
+   * the operator through the status subresource, read by the proxy. The proxy's status updates
+   * carry it unchanged; it clears it only when it starts a new attempt.
    */
   public DrainReport getDrain() {
     return drain;
