@@ -3,6 +3,7 @@ package dev.kubeos.agent.stage;
 import dev.kubeos.api.agent.AgentException;
 import dev.kubeos.api.agent.ErrorCode;
 import java.io.BufferedInputStream;
+import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -36,7 +37,9 @@ import org.apache.commons.compress.compressors.gzip.GzipCompressorInputStream;
  * entry costs {@value #ENTRY_OVERHEAD} bytes of metadata plus, for a regular file, its real size,
  * which for a sparse entry (GNU old sparse, PAX 0.0, 0.1 and 1.0) is the size it expands to, not
  * the few bytes it takes in the tar; an entry that yields more bytes than its header declared is
- * refused. Sparse files are written sparse (all-zero 64 KiB blocks become holes). Modes (incl.
+ * refused. The headers of one entry (PAX and GNU long-name records, sparse maps), which the tar
+ * reader holds in memory, may take at most {@value #MAX_ENTRY_METADATA} bytes (PAYLOAD_INVALID).
+ * Sparse files are written sparse (all-zero 64 KiB blocks become holes). Modes (incl.
  * setuid/setgid/sticky), mtimes and, when running as root, owners are preserved: the caller
  * extracts where nothing can use them yet ({@link PrivateWorkDir}).
  */
@@ -46,6 +49,12 @@ public final class SafeTarExtractor {
    * directory entry (at most 263), rounded up.
    */
   public static final long ENTRY_OVERHEAD = 512;
+
+  /**
+   * Most bytes the tar reader may consume to read one entry's headers (ustar header, PAX and GNU
+   * long-name records, sparse map), which it holds in memory.
+   */
+  public static final int MAX_ENTRY_METADATA = 1 << 20;
 
   private static final LinkOption NOFOLLOW = LinkOption.NOFOLLOW_LINKS;
   private static final int CHUNK = 64 << 10;
@@ -84,8 +93,9 @@ public final class SafeTarExtractor {
     BufferedInputStream buffered = new BufferedInputStream(in, 64 << 10);
     InputStream tarStream = gunzipIfGzip(buffered);
     SafeTarExtractor x = new SafeTarExtractor(root, maxBytes);
-    TarArchiveInputStream tar = new TarArchiveInputStream(tarStream, "UTF-8");
-    for (TarArchiveEntry e = tar.getNextEntry(); e != null; e = tar.getNextEntry()) {
+    MetadataBudget budget = new MetadataBudget(tarStream);
+    TarArchiveInputStream tar = new TarArchiveInputStream(budget, "UTF-8");
+    for (TarArchiveEntry e = budget.header(tar, null); e != null; e = budget.header(tar, e)) {
       x.entry(tar, e);
     }
     x.finishDirectories();
@@ -94,6 +104,70 @@ public final class SafeTarExtractor {
     }
     buffered.transferTo(OutputStream.nullOutputStream());
     return new Summary(x.entries, x.bytes);
+  }
+
+  /**
+   * Bounds what the tar reader may consume while it reads an entry's headers: the ustar header, PAX
+   * and GNU long-name records and sparse maps are held in memory, so a tar declaring a 1 GiB PAX
+   * record would otherwise exhaust the heap before any check.
+   */
+  private static final class MetadataBudget extends FilterInputStream {
+    private boolean limited;
+    private long left;
+    private String after;
+
+    MetadataBudget(InputStream in) {
+      super(in);
+    }
+
+    /** The next entry, reading at most {@link #MAX_ENTRY_METADATA} bytes to get it. */
+    TarArchiveEntry header(TarArchiveInputStream tar, TarArchiveEntry previous) throws IOException {
+      after = previous == null ? null : previous.getName();
+      limited = true;
+      left = MAX_ENTRY_METADATA;
+      try {
+        return tar.getNextEntry();
+      } finally {
+        limited = false;
+      }
+    }
+
+    private void take(long n) {
+      if (limited && n > 0) {
+        left -= n;
+        if (left < 0) {
+          throw new AgentException(
+              ErrorCode.PAYLOAD_INVALID,
+              "rootfs tar refused: the headers "
+                  + (after == null ? "of its first entry" : "after entry '" + after + "'")
+                  + " (PAX or GNU long-name records, sparse map, data of a non-file entry) take"
+                  + " more than "
+                  + MAX_ENTRY_METADATA
+                  + " bytes");
+        }
+      }
+    }
+
+    @Override
+    public int read() throws IOException {
+      int b = super.read();
+      take(b < 0 ? 0 : 1);
+      return b;
+    }
+
+    @Override
+    public int read(byte[] b, int off, int len) throws IOException {
+      int n = super.read(b, off, len);
+      take(n);
+      return n;
+    }
+
+    @Override
+    public long skip(long n) throws IOException {
+      long skipped = super.skip(n);
+      take(skipped);
+      return skipped;
+    }
   }
 
   /**

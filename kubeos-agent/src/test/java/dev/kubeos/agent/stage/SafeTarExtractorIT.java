@@ -10,6 +10,8 @@ import dev.kubeos.testing.TestDisks;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.io.InputStream;
+import java.io.SequenceInputStream;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
@@ -18,6 +20,7 @@ import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
 import java.util.stream.Stream;
@@ -304,5 +307,57 @@ class SafeTarExtractorIT {
     String out = new String(proc.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip();
     assertThat(proc.waitFor()).isZero();
     return Long.parseLong(out);
+  }
+
+  @ParameterizedTest
+  @ValueSource(bytes = {TarConstants.LF_PAX_EXTENDED_HEADER_LC, TarConstants.LF_GNUTYPE_LONGNAME})
+  void refusesHeadersBiggerThanTheMetadataBoundWithoutReadingThemWhole(byte type)
+      throws IOException {
+    // a header entry declaring 2 GiB of PAX records / long name, streamed lazily
+    TarArchiveEntry h = new TarArchiveEntry("././@Header", type);
+    h.setSize(2L << 30);
+    byte[] block = new byte[512];
+    h.writeEntryHeader(block);
+    byte[] start =
+        (type == TarConstants.LF_PAX_EXTENDED_HEADER_LC ? "2147483000 path=" : "")
+            .getBytes(StandardCharsets.US_ASCII);
+    long[] served = {0};
+    InputStream endless =
+        new InputStream() {
+          @Override
+          public int read() {
+            served[0]++;
+            return 'a';
+          }
+
+          @Override
+          public int read(byte[] b, int off, int len) {
+            Arrays.fill(b, off, off + len, (byte) 'a');
+            served[0] += len;
+            return len;
+          }
+        };
+    InputStream tar =
+        new SequenceInputStream(
+            new ByteArrayInputStream(block),
+            new SequenceInputStream(new ByteArrayInputStream(start), endless));
+    assertThatThrownBy(() -> SafeTarExtractor.extract(tar, root, 1L << 40))
+        .isInstanceOfSatisfying(
+            AgentException.class,
+            e -> {
+              assertThat(e.code()).isEqualTo(ErrorCode.PAYLOAD_INVALID);
+              assertThat(e.getMessage())
+                  .contains("headers of its first entry")
+                  .contains(Integer.toString(SafeTarExtractor.MAX_ENTRY_METADATA));
+            });
+    // read a bounded prefix, not the 2 GiB (the tar reader keeps these bytes in memory)
+    assertThat(served[0]).isLessThan(SafeTarExtractor.MAX_ENTRY_METADATA + (1L << 20));
+  }
+
+  @Test
+  void headersWithinTheMetadataBoundAreFine() throws IOException {
+    String name = "usr/" + ("n".repeat(200) + "/").repeat(14) + "file"; // a PAX path record
+    extract(new Tars().file(name, "ok", 0644).toBytes());
+    assertThat(root.resolve(name)).hasContent("ok");
   }
 }
