@@ -10,11 +10,8 @@ import dev.kubeos.api.agent.AgentException;
 import dev.kubeos.api.agent.ErrorCode;
 import dev.kubeos.formats.digest.Sha256;
 import dev.kubeos.oci.source.FetchOptions;
-import dev.kubeos.oci.source.PayloadSource;
 import dev.kubeos.testing.PayloadServer;
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.InterruptedIOException;
 import java.io.RandomAccessFile;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -25,8 +22,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import java.util.OptionalLong;
-import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -215,24 +210,6 @@ class TarRootfsWriterIT {
     assertThat(tmp.resolve("work")).doesNotExist();
   }
 
-  /** The mount options of the topmost mount at {@code path}, read from /proc/self/mountinfo. */
-  private static List<String> mountOptions(Path path) throws IOException {
-    List<String> found = null;
-    for (String line : Files.readAllLines(Path.of("/proc/self/mountinfo"))) {
-      String[] f = line.split(" ");
-      if (f[4].equals(path.toString())) {
-        found = List.of(f[5].split(","));
-      }
-    }
-    return found;
-  }
-
-  private static boolean mountedAtOrBelow(Path dir) throws IOException {
-    return Files.readAllLines(Path.of("/proc/self/mountinfo")).stream()
-        .map(l -> l.split(" ")[4])
-        .anyMatch(m -> m.equals(dir.toString()) || m.startsWith(dir + "/"));
-  }
-
   /** Runs {@code argv} as user and group 65534 (nobody) with no supplementary groups. */
   private static Ran asNobody(String... argv) throws Exception {
     List<String> cmd =
@@ -285,7 +262,7 @@ class TarRootfsWriterIT {
       assertThat((Integer) Files.getAttribute(shell, "unix:mode", NOFOLLOW) & 07777)
           .isEqualTo(04755);
       // ... but it sits on a nosuid,nodev,noexec mount inside a root-only directory
-      assertThat(mountOptions(rootfs)).contains("nosuid", "nodev", "noexec");
+      assertThat(MountFacts.optionsAt(rootfs)).contains("nosuid", "nodev", "noexec");
       assertThat((Integer) Files.getAttribute(work, "unix:mode", NOFOLLOW) & 07777).isEqualTo(0700);
       assertThat(Files.getAttribute(work, "unix:uid", NOFOLLOW)).isEqualTo(0);
       // nobody cannot reach it, let alone run it
@@ -311,7 +288,7 @@ class TarRootfsWriterIT {
       pool.shutdownNow();
     }
     assertThat(work).doesNotExist();
-    assertThat(mountedAtOrBelow(work)).isFalse();
+    assertThat(MountFacts.anyAtOrBelow(work)).isFalse();
     assertUnchanged(Files.readAllBytes(disk), 0, (int) (SLOT_OFFSET + SLOT_SIZE + MIB));
   }
 
@@ -329,7 +306,7 @@ class TarRootfsWriterIT {
       assertThat(m.ok()).as(m.output()).isTrue();
     }
     PrivateWorkDir.clear(work, runner);
-    assertThat(mountedAtOrBelow(work)).isFalse();
+    assertThat(MountFacts.anyAtOrBelow(work)).isFalse();
     assertThat(work).doesNotExist();
 
     byte[] tar = rootfs();
@@ -347,7 +324,7 @@ class TarRootfsWriterIT {
             (a, b) -> {});
     assertThat(r.actual()).isEqualTo(sha(tar));
     assertThat(work).doesNotExist();
-    assertThat(mountedAtOrBelow(work)).isFalse();
+    assertThat(MountFacts.anyAtOrBelow(work)).isFalse();
     assertThat(debugfs(slotImage(disk), "stat /usr/bin/su")).contains("Mode:  04755");
   }
 
@@ -358,65 +335,6 @@ class TarRootfsWriterIT {
       p.getOutputStream().close();
       String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
       return new Ran(p.waitFor(), out);
-    }
-  }
-
-  /** Serves {@code bytes}, holding before offset {@code holdAt} until released. */
-  private static final class HeldSource implements PayloadSource {
-    final CountDownLatch held = new CountDownLatch(1);
-    final CountDownLatch release = new CountDownLatch(1);
-    private final byte[] bytes;
-    private final int holdAt;
-
-    HeldSource(byte[] bytes, int holdAt) {
-      this.bytes = bytes;
-      this.holdAt = holdAt;
-    }
-
-    @Override
-    public String describe() {
-      return "held test source";
-    }
-
-    @Override
-    public boolean supportsResume() {
-      return false;
-    }
-
-    @Override
-    public Opened open(long offset) {
-      InputStream in =
-          new InputStream() {
-            private int pos = (int) offset;
-
-            @Override
-            public int read() throws IOException {
-              byte[] b = new byte[1];
-              return read(b, 0, 1) < 0 ? -1 : b[0] & 0xff;
-            }
-
-            @Override
-            public int read(byte[] b, int off, int len) throws IOException {
-              if (pos == holdAt) {
-                held.countDown();
-                try {
-                  release.await();
-                } catch (InterruptedException e) {
-                  Thread.currentThread().interrupt();
-                  throw new InterruptedIOException("interrupted while held");
-                }
-              }
-              if (pos >= bytes.length) {
-                return -1;
-              }
-              int end = pos < holdAt ? holdAt : bytes.length;
-              int n = Math.min(len, end - pos);
-              System.arraycopy(bytes, pos, b, off, n);
-              pos += n;
-              return n;
-            }
-          };
-      return new Opened(in, OptionalLong.of(bytes.length));
     }
   }
 }
