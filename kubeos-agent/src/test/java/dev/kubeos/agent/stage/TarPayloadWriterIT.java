@@ -64,6 +64,7 @@ class TarPayloadWriterIT {
   @AfterEach
   void close() throws Exception {
     device.close();
+    PrivateWorkDir.clear(work, runner); // whatever a failed test left mounted
   }
 
   private TarPayloadWriter writer() {
@@ -109,7 +110,8 @@ class TarPayloadWriterIT {
               e -> assertThat(e.code()).isEqualTo(ErrorCode.CHECKSUM_MISMATCH));
     } finally {
       src.release.countDown();
-      pool.shutdownNow();
+      pool.shutdown();
+      assertThat(pool.awaitTermination(2, TimeUnit.MINUTES)).isTrue(); // the writer cleaned up
     }
     assertThat(firstWrites).hasValue(0);
     assertThat(work).doesNotExist();

@@ -26,6 +26,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -39,6 +40,13 @@ class TarRootfsWriterIT {
   @TempDir Path tmp;
   private final CommandRunner runner = new ProcessCommandRunner();
   private final TarRootfsWriter writer = new TarRootfsWriter(runner);
+
+  @AfterEach
+  void unmountLeftovers() throws IOException {
+    // what a failed test may have left mounted (a passing one leaves nothing: it asserts so)
+    PrivateWorkDir.clear(tmp.resolve("work"), runner);
+    PrivateWorkDir.clear(tmp.resolve("persist/work"), runner);
+  }
 
   private static Sha256 sha(byte[] b) throws Exception {
     return Sha256.of(MessageDigest.getInstance("SHA-256").digest(b));
@@ -285,7 +293,8 @@ class TarRootfsWriterIT {
               e -> assertThat(((AgentException) e).code()).isEqualTo(ErrorCode.CHECKSUM_MISMATCH));
     } finally {
       src.release.countDown();
-      pool.shutdownNow();
+      pool.shutdown();
+      assertThat(pool.awaitTermination(2, TimeUnit.MINUTES)).isTrue(); // the writer cleaned up
     }
     assertThat(work).doesNotExist();
     assertThat(MountFacts.anyAtOrBelow(work)).isFalse();
