@@ -179,6 +179,34 @@ class AgentFileIT {
   }
 
   @Test
+  void aTarWithTheWrongDigestLeavesNothingUsableAndTheSlotUnverified() throws IOException {
+    byte[] tar = tar(List.of("./etc/", "./etc/os-release"), "PRETTY_NAME=\"KubeOS evil\"\n");
+    server.serve("/v3.tar", tar);
+    String slotBefore = slotBytesDigest(Slot.B, 32 << 20);
+    assertThatThrownBy(
+            () ->
+                agent(Slot.A)
+                    .stage(
+                        http(
+                            "/v3.tar",
+                            SimulatedNode.sha256("other".getBytes(StandardCharsets.UTF_8)),
+                            "v3",
+                            StageRequest.Format.TAR),
+                        ProgressListener.NONE))
+        .isInstanceOfSatisfying(
+            AgentException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.CHECKSUM_MISMATCH));
+    AgentStatus s = agent(Slot.A).status();
+    assertThat(s.slots().get(Slot.B).state()).isEqualTo(SlotState.EMPTY);
+    assertThat(s.nextBootSlot()).isEqualTo(Slot.A);
+    assertThatThrownBy(() -> agent(Slot.A).activate()).hasMessageContaining("nothing verified");
+    // the extracted tree is gone, its mount too, and the slot was never written
+    assertThat(stateDir.resolve("work")).doesNotExist();
+    assertThat(Files.readAllLines(Path.of("/proc/self/mountinfo")))
+        .noneMatch(l -> l.split(" ")[4].startsWith(stateDir.toString()));
+    assertThat(slotBytesDigest(Slot.B, 32 << 20)).isEqualTo(slotBefore);
+  }
+
+  @Test
   void anUnsafeTarIsRefusedBeforeTheSlotIsTouched() throws IOException {
     agent(Slot.A)
         .stage(

@@ -5,9 +5,9 @@ import dev.kubeos.agent.port.DiskOpener;
 import dev.kubeos.agent.port.TarPayload;
 import dev.kubeos.api.agent.AgentException;
 import dev.kubeos.api.agent.ErrorCode;
-import dev.kubeos.formats.files.WorkDirs;
 import java.io.IOException;
 import java.nio.file.Path;
+import java.time.Duration;
 
 /**
  * A rootfs tarball, or a container image's {@code /os.tar}, laid into the slot with {@code
@@ -15,7 +15,8 @@ import java.nio.file.Path;
  *
  * @param disk the node's disk: mkfs.ext4 writes to its path
  * @param commands host tools (mkfs.ext4)
- * @param workDir the agent's scratch space on PERSIST for the extraction
+ * @param workDir the agent's scratch space on PERSIST for the extraction (see {@link
+ *     PrivateWorkDir}: 0700, extraction root mounted nosuid,nodev,noexec)
  */
 public record TarPayloadWriter(DiskOpener disk, CommandRunner commands, Path workDir)
     implements PayloadWriter<ResolvedPayload.RootfsTar> {
@@ -40,10 +41,11 @@ public record TarPayloadWriter(DiskOpener disk, CommandRunner commands, Path wor
                         ErrorCode.UNSUPPORTED,
                         "tar and container-image payloads need a disk path for mkfs.ext4"));
     CommandRunner guarded = slot.guard(commands);
-    WorkDirs.deleteRecursively(workDir);
+    PrivateWorkDir.clear(workDir, commands);
     TarRootfsWriter.Target target =
         new TarRootfsWriter.Target(
             diskPath, slot.offset(), slot.size(), slot.slot().partitionName(), workDir);
-    return new TarRootfsWriter(guarded).write(tar, target, slot.progress());
+    return new TarRootfsWriter(guarded, commands, Duration.ofMinutes(30), 5)
+        .write(tar, target, slot.progress());
   }
 }

@@ -5,41 +5,47 @@ import dev.kubeos.agent.port.TarPayload;
 import dev.kubeos.api.agent.AgentException;
 import dev.kubeos.api.agent.ErrorCode;
 import dev.kubeos.formats.digest.Sha256;
-import dev.kubeos.formats.files.WorkDirs;
 import dev.kubeos.oci.http.ResumingInputStream;
 import dev.kubeos.oci.source.PayloadSource;
 import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.DigestInputStream;
 import java.security.MessageDigest;
 import java.time.Duration;
 import java.util.List;
-import java.util.stream.Stream;
 
 /**
  * Stages a rootfs tarball into a slot: the payload is read once while hashing and safely extracted
- * into a work directory; only when its digest matches is the slot formatted with {@code mkfs.ext4
- * -d} from that directory (at the slot's byte offset of the disk). The work directory is removed
- * afterwards whatever happens.
+ * into a private work directory (a 0700 directory whose extraction root is mounted {@code
+ * nosuid,nodev,noexec}, see {@link PrivateWorkDir}), so that no extracted file is reachable by
+ * another user or executable with privileges before the digest matches; only then is the slot
+ * formatted with {@code mkfs.ext4 -d} from that tree (at the slot's byte offset of the disk). The
+ * work directory is unmounted and removed afterwards whatever happens.
  */
 public final class TarRootfsWriter {
   private static final System.Logger LOG = System.getLogger("kubeos.agent");
   private static final long PROGRESS_NANOS = 250_000_000L;
 
   private final CommandRunner runner;
+  private final CommandRunner mounts;
   private final Duration mkfsTimeout;
   private final int maxResumes;
 
   public TarRootfsWriter(CommandRunner runner) {
-    this(runner, Duration.ofMinutes(30), 5);
+    this(runner, runner, Duration.ofMinutes(30), 5);
   }
 
-  public TarRootfsWriter(CommandRunner runner, Duration mkfsTimeout, int maxResumes) {
+  /**
+   * @param runner runs mkfs.ext4 (the first command that writes the slot)
+   * @param mounts runs mount(8) and umount(8) for the work dir, which never touch the slot
+   */
+  public TarRootfsWriter(
+      CommandRunner runner, CommandRunner mounts, Duration mkfsTimeout, int maxResumes) {
     this.runner = runner;
+    this.mounts = mounts;
     this.mkfsTimeout = mkfsTimeout;
     this.maxResumes = maxResumes;
   }
@@ -49,7 +55,7 @@ public final class TarRootfsWriter {
    * @param slotOffset byte offset of the slot on the disk
    * @param slotSize slot size in bytes (a multiple of 1024)
    * @param label ext4 volume label (at most 16 bytes)
-   * @param workDir extraction directory; must not exist or be empty; deleted afterwards
+   * @param workDir private work directory; must not exist or be empty; deleted afterwards
    * @throws AgentException DOWNLOAD_FAILED, PAYLOAD_INVALID, PAYLOAD_TOO_LARGE, CHECKSUM_MISMATCH,
    *     INVALID_REQUEST, IO_ERROR (mkfs.ext4 failed)
    */
@@ -83,7 +89,8 @@ public final class TarRootfsWriter {
    * @param offset byte offset of the slot on the disk
    * @param size slot size in bytes (a multiple of 1024)
    * @param label ext4 volume label (at most 16 bytes)
-   * @param workDir extraction directory; must not exist or be empty; deleted afterwards
+   * @param workDir private work directory (made 0700, the tree goes into its {@code rootfs} mount);
+   *     must not exist or be empty; deleted afterwards
    */
   public record Target(Path disk, long offset, long size, String label, Path workDir) {}
 
@@ -114,21 +121,14 @@ public final class TarRootfsWriter {
       throw new AgentException(
           ErrorCode.INVALID_REQUEST, "ext4 label '" + label + "' is longer than 16 bytes");
     }
-    Files.createDirectories(workDir);
-    try (Stream<Path> s = Files.list(workDir)) {
-      if (s.findAny().isPresent()) {
-        throw new AgentException(
-            ErrorCode.PRECONDITION_FAILED,
-            "work directory " + workDir + " is not empty; remove it and retry");
-      }
-    }
-    try {
+    try (PrivateWorkDir work = PrivateWorkDir.create(workDir, mounts, ProcessIdentity.isRoot())) {
+      Path tree = work.rootfs();
       InputStream in = payload.open();
       long total = payload.length();
-      SafeTarExtractor.extract(new Progress(in, progress, total), workDir, slotSize);
+      SafeTarExtractor.extract(new Progress(in, progress, total), tree, slotSize);
       Sha256 actual = payload.verify(); // throws unless every digest matched; nothing written yet
       long extracted = System.nanoTime();
-      mkfs(diskPath, slotOffset, slotSize, label, workDir);
+      mkfs(diskPath, slotOffset, slotSize, label, tree);
       long bytes = payload.bytes();
       LOG.log(
           System.Logger.Level.INFO,
@@ -136,14 +136,12 @@ public final class TarRootfsWriter {
               "%s: %d bytes received and extracted into %s in %.1f s, mkfs.ext4 -d in %.1f s",
               payload.describe(),
               bytes,
-              workDir,
+              tree,
               (extracted - start) / 1e9,
               (System.nanoTime() - extracted) / 1e9));
       progress.progress(bytes, total);
       return new StageResult(
           bytes, actual, false, Duration.ofNanos(System.nanoTime() - start), payload.resumes());
-    } finally {
-      WorkDirs.deleteRecursively(workDir);
     }
   }
 

@@ -13,12 +13,20 @@ import dev.kubeos.oci.source.FetchOptions;
 import dev.kubeos.testing.PayloadServer;
 import java.io.IOException;
 import java.io.RandomAccessFile;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -26,11 +34,19 @@ class TarRootfsWriterIT {
   private static final long MIB = 1 << 20;
   private static final long SLOT_OFFSET = 3 * MIB;
   private static final long SLOT_SIZE = 16 * MIB;
+  private static final LinkOption NOFOLLOW = LinkOption.NOFOLLOW_LINKS;
   private static final FetchOptions INSECURE = FetchOptions.defaults().withInsecure(true);
 
   @TempDir Path tmp;
   private final CommandRunner runner = new ProcessCommandRunner();
   private final TarRootfsWriter writer = new TarRootfsWriter(runner);
+
+  @AfterEach
+  void unmountLeftovers() throws IOException {
+    // what a failed test may have left mounted (a passing one leaves nothing: it asserts so)
+    PrivateWorkDir.clear(tmp.resolve("work"), runner);
+    PrivateWorkDir.clear(tmp.resolve("persist/work"), runner);
+  }
 
   private static Sha256 sha(byte[] b) throws Exception {
     return Sha256.of(MessageDigest.getInstance("SHA-256").digest(b));
@@ -200,5 +216,134 @@ class TarRootfsWriterIT {
               assertThat(e.getMessage()).contains("mkfs.ext4").contains("exited with status");
             });
     assertThat(tmp.resolve("work")).doesNotExist();
+  }
+
+  /** Runs {@code argv} as user and group 65534 (nobody) with no supplementary groups. */
+  private static Ran asNobody(String... argv) throws Exception {
+    List<String> cmd =
+        new ArrayList<>(
+            List.of("setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "--"));
+    cmd.addAll(List.of(argv));
+    return Ran.run(cmd);
+  }
+
+  @Test
+  void whileATarIsUnverifiedNothingExtractedIsReachableOrPrivileged() throws Exception {
+    // a real executable, setuid root: run by nobody from a nosuid-less place it would get euid 0
+    byte[] id = Files.readAllBytes(Path.of("/usr/bin/id"));
+    byte[] tar =
+        new Tars()
+            .dir("./", 0755)
+            .dir("./usr/bin", 0755)
+            .file("./usr/bin/rootshell", id, 04755)
+            .file("./etc/motd", "hello\n", 0644)
+            .toBytes();
+    Path disk = disk();
+    // every directory above the work dir is open to all, as on PERSIST: only the work dir guards
+    Files.setAttribute(tmp, "unix:mode", 0755);
+    Path persist = Files.createDirectory(tmp.resolve("persist"));
+    Files.setAttribute(persist, "unix:mode", 0755);
+    assertThat(asNobody("stat", persist.toString()).exit()).isZero();
+    Path work = persist.resolve("work");
+    // the source hands out everything but the last 512 bytes (end-of-archive), then holds
+    HeldSource src = new HeldSource(tar, tar.length - 512);
+    ExecutorService pool = Executors.newSingleThreadExecutor();
+    try {
+      Future<StageResult> staging =
+          pool.submit(
+              () ->
+                  writer.write(
+                      src,
+                      sha(new byte[] {42}), // the tar is not what was signed
+                      disk,
+                      SLOT_OFFSET,
+                      SLOT_SIZE,
+                      "ROOT-B",
+                      work,
+                      (a, b) -> {}));
+      assertThat(src.held.await(2, TimeUnit.MINUTES)).as("extraction reached the hold").isTrue();
+
+      Path rootfs = work.resolve("rootfs");
+      Path shell = rootfs.resolve("usr/bin/rootshell");
+      // the hazard is really there: a root-owned setuid executable
+      assertThat(Files.getAttribute(shell, "unix:uid", NOFOLLOW)).isEqualTo(0);
+      assertThat((Integer) Files.getAttribute(shell, "unix:mode", NOFOLLOW) & 07777)
+          .isEqualTo(04755);
+      // ... but it sits on a nosuid,nodev,noexec mount inside a root-only directory
+      assertThat(MountFacts.optionsAt(rootfs)).contains("nosuid", "nodev", "noexec");
+      assertThat((Integer) Files.getAttribute(work, "unix:mode", NOFOLLOW) & 07777).isEqualTo(0700);
+      assertThat(Files.getAttribute(work, "unix:uid", NOFOLLOW)).isEqualTo(0);
+      // nobody cannot reach it, let alone run it
+      Ran stat = asNobody("stat", shell.toString());
+      assertThat(stat.exit()).as(stat.output()).isNotZero();
+      assertThat(stat.output()).contains("Permission denied");
+      Ran run = asNobody(shell.toString());
+      assertThat(run.exit()).as(run.output()).isNotZero();
+      assertThat(run.output()).doesNotContain("uid=");
+      // not even root can execute it (noexec)
+      Ran asRoot = Ran.run(List.of("sh", "-c", "exec \"$0\"", shell.toString()));
+      assertThat(asRoot.exit()).as(asRoot.output()).isNotZero();
+      assertThat(asRoot.output()).contains("Permission denied").doesNotContain("uid=");
+
+      src.release.countDown();
+      assertThatThrownBy(staging::get)
+          .hasCauseInstanceOf(AgentException.class)
+          .cause()
+          .satisfies(
+              e -> assertThat(((AgentException) e).code()).isEqualTo(ErrorCode.CHECKSUM_MISMATCH));
+    } finally {
+      src.release.countDown();
+      pool.shutdown();
+      assertThat(pool.awaitTermination(2, TimeUnit.MINUTES)).isTrue(); // the writer cleaned up
+    }
+    assertThat(work).doesNotExist();
+    assertThat(MountFacts.anyAtOrBelow(work)).isFalse();
+    assertUnchanged(Files.readAllBytes(disk), 0, (int) (SLOT_OFFSET + SLOT_SIZE + MIB));
+  }
+
+  @Test
+  void aStageKilledWhileExtractingLeavesNothingTheNextOneTrips() throws Exception {
+    // what a killed agent leaves: the work dir with its rootfs still mounted (twice, even)
+    Path work = tmp.resolve("persist/work");
+    Path rootfs = Files.createDirectories(work.resolve("rootfs"));
+    Files.writeString(rootfs.resolve("half-written"), "x");
+    for (int i = 0; i < 2; i++) {
+      CommandRunner.Result m =
+          runner.run(
+              List.of("mount", "--bind", rootfs.toString(), rootfs.toString()),
+              Duration.ofSeconds(30));
+      assertThat(m.ok()).as(m.output()).isTrue();
+    }
+    PrivateWorkDir.clear(work, runner);
+    assertThat(MountFacts.anyAtOrBelow(work)).isFalse();
+    assertThat(work).doesNotExist();
+
+    byte[] tar = rootfs();
+    Path disk = disk();
+    StageResult r =
+        writer.write(
+            PayloadSources.open(
+                Files.write(tmp.resolve("rootfs.tar.gz"), tar).toUri(), FetchOptions.defaults()),
+            sha(tar),
+            disk,
+            SLOT_OFFSET,
+            SLOT_SIZE,
+            "ROOT-B",
+            work,
+            (a, b) -> {});
+    assertThat(r.actual()).isEqualTo(sha(tar));
+    assertThat(work).doesNotExist();
+    assertThat(MountFacts.anyAtOrBelow(work)).isFalse();
+    assertThat(debugfs(slotImage(disk), "stat /usr/bin/su")).contains("Mode:  04755");
+  }
+
+  /** A finished child process: exit status and combined output. */
+  private record Ran(int exit, String output) {
+    static Ran run(List<String> argv) throws Exception {
+      Process p = new ProcessBuilder(argv).redirectErrorStream(true).start();
+      p.getOutputStream().close();
+      String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+      return new Ran(p.waitFor(), out);
+    }
   }
 }

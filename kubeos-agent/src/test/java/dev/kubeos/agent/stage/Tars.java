@@ -55,6 +55,12 @@ final class Tars {
     return add(e, content.getBytes(StandardCharsets.UTF_8));
   }
 
+  Tars file(String name, byte[] content, int mode) {
+    TarArchiveEntry e = new TarArchiveEntry(name, true);
+    e.setMode(mode | 0100000);
+    return add(e, content);
+  }
+
   Tars file(String name, byte[] content) {
     TarArchiveEntry e = new TarArchiveEntry(name, true);
     e.setMode(0100644);
