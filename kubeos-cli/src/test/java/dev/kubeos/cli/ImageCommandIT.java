@@ -41,7 +41,8 @@ class ImageCommandIT {
     Path config = dir.resolve("image.toml");
     Files.writeString(
         config,
-        "version = \"2.5.1\"\n[distribution]\nsource = \"directory\"\npath = \"tree\"\n"
+        "version = \"2.5.1\"\nprofile = \"minimal\"\n[distribution]\nsource = \"directory\"\n"
+            + "path = \"tree\"\n"
             + "[partitions]\nesp_mib = 16\nroot_mib = 12\npersist_mib = 8\n"
             + "[agent]\nruntime = \"rt\"\n");
     return config;
@@ -76,6 +77,18 @@ class ImageCommandIT {
             "KubeOS image plan for version 2.5.1", "2 ROOT-A", "dry run: nothing was changed");
     assertThat(dir.resolve("out")).doesNotExist();
     assertThat(dir.resolve("cache")).doesNotExist();
+  }
+
+  @Test
+  void dryRunOfTheDefaultProfileSaysItIsAContainerHostWithoutAKubelet() throws IOException {
+    Path config = config();
+    Files.writeString(config, Files.readString(config).replace("profile = \"minimal\"\n", ""));
+    int rc = run("image", "build", config.toString(), "--dry-run");
+    assertThat(rc).as(err.toString()).isZero();
+    assertThat(out.toString())
+        .contains("profile:    node -> a container host (containerd, runc, CNI plugins")
+        .contains("no kubelet: add a [kubernetes] section to make it a Kubernetes node")
+        .contains("health:     /etc/KubeOS/health.json");
   }
 
   @Test

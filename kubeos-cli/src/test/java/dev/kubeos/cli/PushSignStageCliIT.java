@@ -75,7 +75,8 @@ class PushSignStageCliIT {
     Path config = dir.resolve("image.toml");
     Files.writeString(
         config,
-        "version = \"2.5.1\"\n[distribution]\nsource = \"directory\"\npath = \"tree\"\n"
+        "version = \"2.5.1\"\nprofile = \"minimal\"\n[distribution]\nsource = \"directory\"\n"
+            + "path = \"tree\"\n"
             + "[partitions]\nesp_mib = 16\nroot_mib = 12\npersist_mib = 8\n"
             + "[agent]\nruntime = \"rt\"\n");
     return config;

@@ -99,6 +99,12 @@ class ImageBuildIT {
     assertThat(debugfs(disk, a, "cat /etc/fstab")).containsPattern("/dev/root\\s+/\\s+ext4\\s+ro");
     assertThat(debugfs(disk, a, "stat /etc/machine-id")).contains("Size: 0");
     assertThat(debugfs(disk, a, "cat /usr/lib/kubeos/runtime/kubeos.jar")).contains("agent jar");
+    // the node's own kubeos command, in the minimal profile too
+    assertThat(debugfs(disk, a, "cat /usr/bin/kubeos"))
+        .contains("exec /usr/lib/kubeos/runtime/bin/java -XX:+UseSerialGC")
+        .contains(" -jar /usr/lib/kubeos/runtime/kubeos.jar \"$@\"");
+    // minimal: no node files
+    assertThat(debugfs(disk, a, "stat /usr/lib/kubeos/grow-persist")).contains("File not found");
     assertThat(debugfs(disk, a, "cat /usr/lib/systemd/system/kubeos-agent.service"))
         .contains("ExecStart=/usr/lib/kubeos/runtime/bin/java");
     assertThat(debugfs(disk, a, "ls /etc/systemd/system/multi-user.target.wants"))

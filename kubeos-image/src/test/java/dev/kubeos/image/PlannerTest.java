@@ -39,22 +39,107 @@ class PlannerTest {
   }
 
   @Test
-  void defaultsAreDebianBookwormWithKernelAndSystemd() {
+  void defaultsAreABookwormNodeWithContainerdAndNoKubelet() {
     BuildPlan plan = plan("version = \"1\"\n[agent]\nruntime = \"rt\"\n");
+    assertThat(plan.profile()).isEqualTo("node");
     assertThat(plan.source().describe())
-        .isEqualTo(
+        .startsWith(
             "debootstrap --variant=minbase bookworm http://deb.debian.org/debian + packages"
-                + " linux-image-amd64 systemd-sysv udev initramfs-tools e2fsprogs");
-    assertThat(plan.units()).containsExactly("kubeos-agent.service", "kubeos-health.service");
+                + " linux-image-amd64 systemd-sysv udev initramfs-tools e2fsprogs dbus")
+        .contains(
+            " containerd runc containernetworking-plugins ",
+            " iproute2 iptables conntrack ethtool socat apparmor systemd-timesyncd");
+    assertThat(plan.units())
+        .startsWith("kubeos-agent.service", "kubeos-health.service")
+        .contains(
+            "containerd.service",
+            "systemd-networkd.service",
+            "systemd-timesyncd.service",
+            "apparmor.service",
+            "kubeos-grow-persist.service",
+            "kubeos-opt-cni.service")
+        .doesNotContain("kubelet.service");
     assertThat(plan.disk().partitions())
         .extracting(DiskGeometry.Partition::name, p -> p.sizeBytes() >> 20)
         .containsExactly(
             org.assertj.core.groups.Tuple.tuple("ESP", 64L),
-            org.assertj.core.groups.Tuple.tuple("ROOT-A", 1024L),
-            org.assertj.core.groups.Tuple.tuple("ROOT-B", 1024L),
-            org.assertj.core.groups.Tuple.tuple("PERSIST", 512L));
+            org.assertj.core.groups.Tuple.tuple("ROOT-A", 2048L),
+            org.assertj.core.groups.Tuple.tuple("ROOT-B", 2048L),
+            org.assertj.core.groups.Tuple.tuple("PERSIST", 1024L));
     assertThat(plan.steps()).doesNotContain("qcow2").startsWith("check-host", "rootfs");
     assertThat(plan.agentRuntime()).isEqualTo(DIR.resolve("rt"));
+    // without [kubernetes] the plan says what the image is
+    assertThat(plan.describe())
+        .contains("profile:    node -> a container host (containerd, runc, CNI plugins")
+        .contains("no kubelet: add a [kubernetes] section to make it a Kubernetes node")
+        .contains("check:    unit containerd.service within 180 s")
+        .contains(
+            "check:    unit kubelet.service within 300 s (only once"
+                + " /etc/kubernetes/kubelet.conf exists)");
+  }
+
+  @Test
+  void theMinimalProfileIsTheOldSmallImage() {
+    BuildPlan plan = plan("version = \"1\"\nprofile = \"minimal\"\n[agent]\nruntime = \"rt\"\n");
+    assertThat(plan.source().packages()).isEqualTo(Planner.MINIMAL_PACKAGES);
+    assertThat(plan.units()).containsExactlyElementsOf(Planner.AGENT_UNITS);
+    assertThat(plan.health().checks()).isEmpty();
+    assertThat(plan.disk().partition("ROOT-A").sizeBytes() >> 20).isEqualTo(1024);
+    assertThat(plan.disk().partition("PERSIST").sizeBytes() >> 20).isEqualTo(512);
+    assertThat(plan.describe())
+        .contains("profile:    minimal (kernel, systemd and the agent; no container runtime)")
+        .doesNotContain("health:");
+    // extra packages go on top of the profile's set
+    BuildPlan extra =
+        plan(
+            "version = \"1\"\nprofile = \"minimal\"\n[distribution]\nextra_packages ="
+                + " [\"openssh-server\"]\n[agent]\nruntime = \"rt\"\n");
+    assertThat(extra.source().packages()).endsWith("e2fsprogs", "openssh-server");
+  }
+
+  @Test
+  void kubernetesAndHealthChecksAreCheckedAndPlanned() {
+    String base = "version = \"1\"\n[agent]\nruntime = \"rt\"\n";
+    BuildPlan p =
+        plan(
+            base
+                + "[kubernetes]\nversion = \"1.30.4\"\nkubelet = \"bin/kubelet\"\n"
+                + "[[health.checks]]\ntype = \"command\"\nargv = [\"/bin/true\"]\n"
+                + "deadline_seconds = 30\nonly_if_exists = \"/etc/ready\"\n");
+    assertThat(p.kubernetes().version()).isEqualTo("v1.30.4");
+    assertThat(p.kubernetes().binaries()).containsOnlyKeys("kubelet");
+    assertThat(p.units()).endsWith("kubelet.service");
+    assertThat(p.health().checks()).hasSize(5);
+    assertThat(p.describe())
+        .contains("a Kubernetes node: kubelet v1.30.4 (kubelet -> /usr/bin)")
+        .contains("check:    /bin/true within 30 s (only once /etc/ready exists)");
+    for (String[] bad :
+        new String[][] {
+          {"profile = \"tiny\"\n", "profile 'tiny' is not known"},
+          {
+            "profile = \"minimal\"\n[kubernetes]\nversion = \"1.30.4\"\nkubelet = \"k\"\n",
+            "[kubernetes] needs the node profile"
+          },
+          {"[kubernetes]\nversion = \"latest\"\nkubelet = \"k\"\n", "is not a Kubernetes version"},
+          {"[kubernetes]\nversion = \"1.30.4\"\n", "kubernetes.kubelet"},
+          {"[[health.checks]]\ntype = \"ping\"\n", "is not http, command or systemd-unit"},
+          {"[[health.checks]]\ntype = \"command\"\nargv = [\"true\"]\n", "absolute path"},
+          {"[[health.checks]]\ntype = \"http\"\nurl = \"ftp://x\"\n", "must be http(s)"},
+          {
+            "[health]\ndeadline_seconds = 60\n[[health.checks]]\ntype = \"systemd-unit\"\n"
+                + "unit = \"a.service\"\ndeadline_seconds = 61\n",
+            "1..60"
+          }
+        }) {
+      String toml =
+          bad[0].startsWith("profile")
+              ? base.replace("[agent]", bad[0] + "[agent]")
+              : base + bad[0];
+      assertThatThrownBy(() -> plan(toml))
+          .as(bad[0])
+          .isInstanceOf(AgentException.class)
+          .hasMessageContaining(bad[1]);
+    }
   }
 
   @Test

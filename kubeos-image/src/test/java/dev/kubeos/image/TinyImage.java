@@ -40,6 +40,7 @@ final class TinyImage {
     Files.writeString(dir.resolve("keys/release.pub"), Keys.publicPem(Keys.generate().getPublic()));
     List<String> toml = new ArrayList<>();
     toml.add("version = \"" + version + "\"");
+    toml.add("profile = \"minimal\"");
     toml.add("[distribution]\nsource = \"directory\"\npath = \"tree\"");
     toml.add("[users]\nroot_password_hash = '$6$salt$roothash'");
     toml.add("[[users.accounts]]\nname = \"ops\"\nuid = 1001\ngroups = [\"wheel\"]");
@@ -51,6 +52,59 @@ final class TinyImage {
     toml.add("[trust]\nkeys = [\"keys/release.pub\"]\nrequire_signatures = true");
     Path config = dir.resolve("kubeos.toml");
     Files.writeString(config, String.join("\n", toml) + "\n", StandardCharsets.UTF_8);
+    return config;
+  }
+
+  /**
+   * A tiny node tree: the tiny tree plus stand-ins for the units and files the node profile's
+   * Debian packages ship (containerd, networkd, resolved, timesyncd, AppArmor, CNI plugins), a fake
+   * kubelet and kubeadm, and a config with the default (node) profile, a [kubernetes] section and
+   * two extra health checks.
+   */
+  static Path nodeConfig(Path dir, String version) throws IOException {
+    Path minimal = config(dir, version);
+    Path tree = dir.resolve("tree");
+    Path units = tree.resolve("usr/lib/systemd/system");
+    for (String[] u :
+        new String[][] {
+          {"containerd.service", "multi-user.target"},
+          {"systemd-networkd.service", "multi-user.target"},
+          {"systemd-networkd.socket", "sockets.target"},
+          {"systemd-resolved.service", "sysinit.target"},
+          {"systemd-timesyncd.service", "sysinit.target"},
+          {"apparmor.service", "sysinit.target"}
+        }) {
+      Files.writeString(
+          units.resolve(u[0]),
+          "[Service]\nExecStart=/bin/true\n[Install]\nWantedBy=" + u[1] + "\n");
+    }
+    Files.createDirectories(tree.resolve("usr/lib/cni"));
+    for (String plugin : List.of("bridge", "loopback")) {
+      Files.writeString(tree.resolve("usr/lib/cni/" + plugin), "#!/bin/sh\n");
+    }
+    Files.createDirectories(tree.resolve("etc/containerd"));
+    Files.writeString(
+        tree.resolve("etc/containerd/config.toml"),
+        "version = 2\n[plugins]\n  [plugins.\"io.containerd.grpc.v1.cri\"]\n");
+    Files.createDirectories(dir.resolve("k8s"));
+    for (String bin : List.of("kubelet", "kubeadm")) {
+      Files.writeString(dir.resolve("k8s/" + bin), "#!/bin/sh\necho " + bin + " v1.30.4\n");
+    }
+    String toml =
+        Files.readString(minimal)
+            .replace("profile = \"minimal\"\n", "")
+            .replace(
+                "[[files]]\nsource = \"files/health.json\"\ntarget = \"/etc/KubeOS/health.json\"\n",
+                "")
+            .replace("root_mib = 16\npersist_mib = 8", "root_mib = 24\npersist_mib = 8");
+    toml +=
+        "[kubernetes]\nversion = \"1.30.4\"\nkubelet = \"k8s/kubelet\"\nkubeadm = \"k8s/kubeadm\"\n"
+            + "[health]\ndeadline_seconds = 240\n"
+            + "[[health.checks]]\ntype = \"http\"\nurl = \"http://127.0.0.1:8080/ready\"\n"
+            + "deadline_seconds = 60\n"
+            + "[[health.checks]]\ntype = \"command\"\nargv = [\"/usr/bin/test\", \"-d\", \"/var/lib\"]\n";
+    Path config = dir.resolve("node.toml");
+    Files.writeString(config, toml, StandardCharsets.UTF_8);
     return config;
   }
 

@@ -6,6 +6,8 @@ import dev.kubeos.oci.source.FetchOptions;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.HttpURLConnection;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -40,12 +42,27 @@ public final class HealthChecker {
     }
     while (true) {
       boolean all = true;
+      boolean overdue = false;
       for (int i = 0; i < results.size(); i++) {
         if (results.get(i).passed()) {
           continue;
         }
         HealthConfig.Check check = config.checks().get(i);
+        if (check.onlyIfExists() != null && !Files.exists(Path.of(check.onlyIfExists()))) {
+          results.set(
+              i,
+              new HealthReport.Result(
+                  check.describe(), true, "no gate: " + check.onlyIfExists() + " does not exist"));
+          continue;
+        }
         String failure = probe(check);
+        Instant own = start.plus(config.deadline(check));
+        if (failure != null
+            && own.isBefore(deadline)
+            && !clock.instant().plus(config.interval()).isBefore(own)) {
+          failure += " (its deadline of " + config.deadline(check).toSeconds() + " s is over)";
+          overdue = true;
+        }
         results.set(i, new HealthReport.Result(check.describe(), failure == null, failure));
         all &= failure == null;
       }
@@ -53,7 +70,7 @@ public final class HealthChecker {
       if (all) {
         return new HealthReport(true, elapsed, List.copyOf(results));
       }
-      if (!clock.instant().plus(config.interval()).isBefore(deadline)) {
+      if (overdue || !clock.instant().plus(config.interval()).isBefore(deadline)) {
         return new HealthReport(false, elapsed, List.copyOf(results));
       }
       try {

@@ -1,5 +1,6 @@
 package dev.kubeos.agent.health;
 
+import com.fasterxml.jackson.annotation.JsonCreator;
 import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
 import com.fasterxml.jackson.annotation.JsonSubTypes;
 import com.fasterxml.jackson.annotation.JsonTypeInfo;
@@ -35,7 +36,12 @@ public record HealthConfig(Integer deadlineSeconds, Integer intervalSeconds, Lis
     return Duration.ofSeconds(intervalSeconds);
   }
 
-  /** One check; the JSON field {@code type} selects the kind. */
+  /**
+   * One check; the JSON field {@code type} selects the kind. Every kind also takes {@code
+   * deadlineSeconds}, its own deadline (the check fails once it has not passed by then; default and
+   * upper bound: the overall deadline), and {@code onlyIfExists}, a path: while it is absent the
+   * check is no gate (e.g. the kubelet before the node joined: /etc/kubernetes/kubelet.conf).
+   */
   @JsonTypeInfo(use = JsonTypeInfo.Id.NAME, property = "type")
   @JsonSubTypes({
     @JsonSubTypes.Type(value = SystemState.class, name = "systemd-system"),
@@ -45,10 +51,41 @@ public record HealthConfig(Integer deadlineSeconds, Integer intervalSeconds, Lis
   })
   public sealed interface Check permits SystemState, Unit, Command, Http {
     String describe();
+
+    /** This check's own deadline in seconds, or null for the overall one. */
+    Integer deadlineSeconds();
+
+    /** The check applies only while this path exists; null: always. */
+    String onlyIfExists();
+  }
+
+  private static void checkCommon(Integer deadlineSeconds, String onlyIfExists) {
+    if (deadlineSeconds != null && deadlineSeconds <= 0) {
+      throw new IllegalArgumentException("a check's deadlineSeconds must be positive");
+    }
+    if (onlyIfExists != null && !onlyIfExists.startsWith("/")) {
+      throw new IllegalArgumentException("onlyIfExists must be an absolute path: " + onlyIfExists);
+    }
+  }
+
+  /** The deadline of {@code check}: its own, bounded by the overall one. */
+  public Duration deadline(Check check) {
+    Integer own = check.deadlineSeconds();
+    return own == null || own > deadlineSeconds ? deadline() : Duration.ofSeconds(own);
   }
 
   /** {@code systemctl is-system-running}: passes on "running" (and "degraded" when allowed). */
-  public record SystemState(boolean allowDegraded) implements Check {
+  public record SystemState(boolean allowDegraded, Integer deadlineSeconds, String onlyIfExists)
+      implements Check {
+    @JsonCreator
+    public SystemState {
+      checkCommon(deadlineSeconds, onlyIfExists);
+    }
+
+    public SystemState(boolean allowDegraded) {
+      this(allowDegraded, null, null);
+    }
+
     @Override
     public String describe() {
       return "systemd system state is running" + (allowDegraded ? " or degraded" : "");
@@ -56,7 +93,16 @@ public record HealthConfig(Integer deadlineSeconds, Integer intervalSeconds, Lis
   }
 
   /** {@code systemctl is-active UNIT} answers "active". */
-  public record Unit(String unit) implements Check {
+  public record Unit(String unit, Integer deadlineSeconds, String onlyIfExists) implements Check {
+    @JsonCreator
+    public Unit {
+      checkCommon(deadlineSeconds, onlyIfExists);
+    }
+
+    public Unit(String unit) {
+      this(unit, null, null);
+    }
+
     @Override
     public String describe() {
       return "unit " + unit + " is active";
@@ -64,7 +110,17 @@ public record HealthConfig(Integer deadlineSeconds, Integer intervalSeconds, Lis
   }
 
   /** A command that exits 0. */
-  public record Command(List<String> argv) implements Check {
+  public record Command(List<String> argv, Integer deadlineSeconds, String onlyIfExists)
+      implements Check {
+    @JsonCreator
+    public Command {
+      checkCommon(deadlineSeconds, onlyIfExists);
+    }
+
+    public Command(List<String> argv) {
+      this(argv, null, null);
+    }
+
     @Override
     public String describe() {
       return "command " + String.join(" ", argv) + " exits 0";
@@ -72,7 +128,16 @@ public record HealthConfig(Integer deadlineSeconds, Integer intervalSeconds, Lis
   }
 
   /** An HTTP GET (e.g. the kubelet's healthz on 127.0.0.1:10248) that answers 2xx. */
-  public record Http(URI url) implements Check {
+  public record Http(URI url, Integer deadlineSeconds, String onlyIfExists) implements Check {
+    @JsonCreator
+    public Http {
+      checkCommon(deadlineSeconds, onlyIfExists);
+    }
+
+    public Http(URI url) {
+      this(url, null, null);
+    }
+
     @Override
     public String describe() {
       return "GET " + url + " answers 2xx";

@@ -8,9 +8,10 @@ import java.nio.file.Path;
 import java.util.List;
 
 /**
- * The image config of the QEMU demo and the e2e test: Debian bookworm via debootstrap (the
- * builder's defaults, so every version shares one cached rootfs), the agent runtime, the probe
- * unit, a serial console, small partitions.
+ * The image config of the QEMU demo and the e2e test: Debian bookworm via debootstrap with the
+ * builder's {@code minimal} profile (kernel, systemd, the agent: the demo shows A/B upgrades and
+ * stays within its time budget on 2 cores; every version shares one cached rootfs), the agent
+ * runtime, the probe unit, a serial console, small partitions.
  */
 public final class DemoImages {
   /** The image builder's default rootfs cache (same as {@code kubeos image build}). */
@@ -38,10 +39,11 @@ public final class DemoImages {
         config,
         "# KubeOS "
             + version
-            + " for the QEMU demo / e2e: Debian bookworm (builder defaults) + the probe unit\n"
+            + " for the QEMU demo / e2e: Debian bookworm, minimal profile + the probe unit\n"
             + "version = \""
             + version
             + "\"\n"
+            + "profile = \"minimal\"\n"
             + "[[files]]\nsource = \"kubeos-probe\"\ntarget = \"/usr/local/sbin/kubeos-probe\"\n"
             + "mode = \"0755\"\n"
             + "[[files]]\nsource = \"kubeos-probe.service\"\n"

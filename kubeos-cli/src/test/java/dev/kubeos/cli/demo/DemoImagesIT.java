@@ -24,6 +24,7 @@ class DemoImagesIT {
         Images.plan(DemoImages.writeConfig(dir.resolve("v2"), "2.0.0", runtime), dir, cache);
     assertThat(v1.version()).isEqualTo("1.0.0");
     assertThat(v1.source().kind()).isEqualTo("debootstrap");
+    assertThat(v1.profile()).isEqualTo("minimal");
     assertThat(v1.units()).contains("kubeos-agent.service", "kubeos-probe.service");
     assertThat(v1.files())
         .anySatisfy(

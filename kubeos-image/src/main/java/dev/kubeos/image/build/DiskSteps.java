@@ -169,6 +169,9 @@ final class DiskSteps {
     for (String d : List.of("etc/upper", "etc/work", "var")) {
       Files.createDirectories(persist.resolve(d));
     }
+    if (plan.node()) {
+      Files.createDirectories(persist.resolve("opt/cni/bin")); // bound to /opt/cni at boot
+    }
     if (Files.isDirectory(root.resolve("var"))) {
       exec.run(
           List.of(

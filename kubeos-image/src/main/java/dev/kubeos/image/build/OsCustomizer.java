@@ -32,6 +32,32 @@ public final class OsCustomizer {
   static final String RUNTIME = "usr/lib/kubeos/runtime";
   static final String UNIT_DIR = "usr/lib/systemd/system";
 
+  /** The node's own {@code kubeos} command: the runtime with the agent's JVM flags. */
+  public static final String NODE_COMMAND = "usr/bin/kubeos";
+
+  /** JVM flags of the agent daemon that belong to the daemon only (its own CDS archive). */
+  private static final List<String> DAEMON_ONLY =
+      List.of(
+          "-XX:SharedArchiveFile=", "-XX:+AutoCreateSharedArchive", "-XX:ArchiveClassesAtExit=");
+
+  /** The node profile's files (relative path in the rootfs to resource name under node/). */
+  static final Map<String, String> NODE_FILES = nodeFiles();
+
+  private static Map<String, String> nodeFiles() {
+    Map<String, String> m = new LinkedHashMap<>();
+    m.put("etc/containerd/config.toml", "containerd-config.toml");
+    m.put("usr/lib/modules-load.d/kubeos-node.conf", "modules-load.conf");
+    m.put("usr/lib/sysctl.d/90-kubeos-node.conf", "sysctl.conf");
+    m.put("usr/lib/systemd/network/90-kubeos-dhcp.network", "dhcp.network");
+    m.put(UNIT_DIR + "/kubeos-grow-persist.service", "kubeos-grow-persist.service");
+    m.put("usr/lib/kubeos/grow-persist", "grow-persist");
+    m.put(UNIT_DIR + "/kubeos-opt-cni.service", "kubeos-opt-cni.service");
+    m.put("usr/lib/kubeos/opt-cni", "opt-cni");
+    m.put(UNIT_DIR + "/kubeos-hostname.service", "kubeos-hostname.service");
+    m.put("usr/lib/kubeos/set-hostname", "set-hostname");
+    return java.util.Collections.unmodifiableMap(m);
+  }
+
   private final BuildPlan plan;
   private final Path root;
 
@@ -76,6 +102,13 @@ public final class OsCustomizer {
     installOverlayHook(root);
     new Accounts(root).apply(plan.rootPasswordHash(), plan.accounts());
     settingsPolicy();
+    if (plan.node()) {
+      node();
+    }
+    if (plan.kubernetes() != null) {
+      kubernetes(plan.kubernetes());
+    }
+    health();
     for (BuildPlan.FileCopy f : plan.files()) {
       Path target = root.resolve(f.target().substring(1));
       Files.createDirectories(target.getParent());
@@ -83,6 +116,7 @@ public final class OsCustomizer {
       Trees.chmod(target, f.mode());
     }
     agent();
+    nodeCommand();
     trust();
     new UnitEnabler(root).enable(plan.units());
     if (!Files.exists(root.resolve(BuildPlan.KERNEL.substring(1)))
@@ -175,6 +209,144 @@ public final class OsCustomizer {
       Files.writeString(units.resolve(unit), resource("systemd/" + unit));
       Trees.chmod(units.resolve(unit), 0644);
     }
+  }
+
+  /**
+   * The node profile: containerd's config, modules, sysctls, DHCP, PERSIST growth, /opt/cni from
+   * PERSIST, a per-node hostname and the directories the kubelet needs on a read-only root.
+   */
+  private void node() throws IOException {
+    for (Map.Entry<String, String> e : NODE_FILES.entrySet()) {
+      Path f = root.resolve(e.getKey());
+      Files.createDirectories(f.getParent());
+      Files.deleteIfExists(f);
+      Files.writeString(f, resource("node/" + e.getValue()));
+      Trees.chmod(f, e.getKey().startsWith("usr/lib/kubeos/") ? 0755 : 0644);
+    }
+    // empty: kubeos-hostname.service names the node from its machine id on the first boot
+    Files.writeString(root.resolve("etc/hostname"), "");
+    // mount point of the PERSIST bind, and the kubelet's flexvolume dir (it only creates it when
+    // missing, which a read-only /usr refuses)
+    for (String d :
+        List.of("opt/cni", "etc/cni/net.d", "usr/libexec/kubernetes/kubelet-plugins/volume/exec")) {
+      Files.createDirectories(root.resolve(d));
+    }
+  }
+
+  /** The user's kubelet (and tools) into /usr/bin, the kubelet unit and kubeadm's drop-in. */
+  private void kubernetes(BuildPlan.KubernetesSpec k) throws IOException {
+    for (Map.Entry<String, Path> e : k.binaries().entrySet()) {
+      if (!Files.isRegularFile(e.getValue())) {
+        throw new AgentException(
+            ErrorCode.INVALID_REQUEST,
+            "kubernetes." + e.getKey() + " " + e.getValue() + " is not a file");
+      }
+      Path t = root.resolve("usr/bin").resolve(e.getKey());
+      Files.createDirectories(t.getParent());
+      Files.copy(e.getValue(), t, StandardCopyOption.REPLACE_EXISTING);
+      Trees.chmod(t, 0755);
+    }
+    Path unit = root.resolve(UNIT_DIR).resolve(Planner.KUBELET_UNIT);
+    Files.createDirectories(unit.getParent());
+    Files.writeString(unit, resource("node/kubelet.service"));
+    Trees.chmod(unit, 0644);
+    Path dropIn = root.resolve(UNIT_DIR).resolve("kubelet.service.d/10-kubeadm.conf");
+    Files.createDirectories(dropIn.getParent());
+    Files.writeString(dropIn, resource("node/10-kubeadm.conf"));
+    Trees.chmod(dropIn, 0644);
+    Path version = root.resolve("usr/lib/kubeos/kubernetes-version");
+    Files.createDirectories(version.getParent());
+    Files.writeString(version, k.version() + "\n");
+  }
+
+  /** /etc/KubeOS/health.json in the agent's format, when the plan has checks. */
+  private void health() throws IOException {
+    if (plan.health().checks().isEmpty()) {
+      return;
+    }
+    Path f = root.resolve(BuildPlan.HEALTH_FILE.substring(1));
+    Files.createDirectories(f.getParent());
+    Files.writeString(f, healthJson(plan.health()));
+    Trees.chmod(f, 0644);
+  }
+
+  /** The agent's health.json for {@code spec} (see docs/agent-api.md). */
+  public static String healthJson(BuildPlan.HealthSpec spec) {
+    com.fasterxml.jackson.databind.node.ObjectNode o =
+        com.fasterxml.jackson.databind.node.JsonNodeFactory.instance.objectNode();
+    o.put("deadlineSeconds", spec.deadlineSeconds());
+    o.put("intervalSeconds", 5);
+    com.fasterxml.jackson.databind.node.ArrayNode checks = o.putArray("checks");
+    for (BuildPlan.HealthCheckSpec c : spec.checks()) {
+      com.fasterxml.jackson.databind.node.ObjectNode n = checks.addObject();
+      n.put("type", c.type());
+      switch (c.type()) {
+        case "http" -> n.put("url", c.url());
+        case "command" -> c.argv().forEach(n.putArray("argv")::add);
+        default -> n.put("unit", c.unit());
+      }
+      n.put("deadlineSeconds", c.deadlineSeconds());
+      if (c.onlyIfExists() != null) {
+        n.put("onlyIfExists", c.onlyIfExists());
+      }
+    }
+    try {
+      return dev.kubeos.api.Json.mapper().writerWithDefaultPrettyPrinter().writeValueAsString(o)
+          + "\n";
+    } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  /**
+   * {@code /usr/bin/kubeos}: the jlink'd runtime with the agent daemon's JVM flags (read from its
+   * unit's ExecStart) minus the daemon-only ones, so an administrator's {@code kubeos agent
+   * status|stage|rollback|configure|health} runs as the daemon does.
+   */
+  private void nodeCommand() throws IOException {
+    Path f = root.resolve(NODE_COMMAND);
+    Files.createDirectories(f.getParent());
+    Files.deleteIfExists(f);
+    Files.writeString(f, nodeCommandScript(resource("systemd/kubeos-agent.service")));
+    Trees.chmod(f, 0755);
+  }
+
+  /** The wrapper script for the agent unit's text. */
+  public static String nodeCommandScript(String agentUnit) {
+    return "#!/bin/sh\n"
+        + "# KubeOS: the node's kubeos command (e.g. kubeos agent status), on the agent's runtime\n"
+        + "# with the agent daemon's JVM flags (kubeos-agent.service) minus its CDS archive.\n"
+        + "exec /"
+        + RUNTIME
+        + "/bin/java "
+        + String.join(" ", nodeCommandFlags(agentUnit))
+        + " -jar /"
+        + RUNTIME
+        + "/kubeos.jar \"$@\"\n";
+  }
+
+  /** The JVM flags of the unit's ExecStart, without the daemon-only ones. */
+  public static List<String> nodeCommandFlags(String agentUnit) {
+    String exec =
+        agentUnit
+            .lines()
+            .map(String::strip)
+            .filter(l -> l.startsWith("ExecStart="))
+            .findFirst()
+            .orElseThrow(() -> new IllegalStateException("kubeos-agent.service has no ExecStart"));
+    List<String> argv = List.of(exec.substring("ExecStart=".length()).strip().split("\\s+"));
+    int java = argv.indexOf("/" + RUNTIME + "/bin/java");
+    int jar = argv.indexOf("-jar");
+    if (java < 0 || jar < java) {
+      throw new IllegalStateException("kubeos-agent.service's ExecStart is not java ... -jar");
+    }
+    List<String> flags = new ArrayList<>();
+    for (String a : argv.subList(java + 1, jar)) {
+      if (DAEMON_ONLY.stream().noneMatch(a::startsWith) && !a.startsWith("-XX:TieredStopAtLevel")) {
+        flags.add(a);
+      }
+    }
+    return flags;
   }
 
   /**

@@ -17,6 +17,8 @@ import java.util.List;
  * {@link dev.kubeos.image.plan.Planner} applies the defaults and checks the values.
  *
  * @param version the OS version the image holds (os-release, agent state, payload names)
+ * @param profile {@code node} (default: a Kubernetes node, see docs/image-builder.md) or {@code
+ *     minimal} (kernel, systemd and the agent only)
  * @param distribution where the root file system comes from
  * @param users root password and extra accounts
  * @param files files copied into the image
@@ -26,9 +28,12 @@ import java.util.List;
  * @param agent the agent runtime to install
  * @param output optional outputs
  * @param trust the node's trust policy for payload signatures
+ * @param kubernetes a user-supplied kubelet (and kubeadm) for the node profile
+ * @param health checks added to the default /etc/KubeOS/health.json
  */
 public record ImageConfig(
     String version,
+    String profile,
     Distribution distribution,
     Users users,
     List<FileEntry> files,
@@ -37,14 +42,17 @@ public record ImageConfig(
     Kernel kernel,
     Agent agent,
     Output output,
-    Trust trust) {
+    Trust trust,
+    Kubernetes kubernetes,
+    Health health) {
 
   /**
    * @param source {@code debootstrap} (default) or {@code directory}
    * @param suite Debian suite (default bookworm)
    * @param mirror Debian mirror URL (default http://deb.debian.org/debian)
    * @param variant debootstrap variant (default minbase)
-   * @param packages packages installed on top (default: kernel, systemd, udev, initramfs-tools)
+   * @param packages packages installed on top (default: the profile's set, see Planner)
+   * @param extraPackages packages installed in addition to {@code packages}
    * @param path directory source: a rootfs directory or a rootfs tarball (relative to the config)
    */
   public record Distribution(
@@ -53,6 +61,7 @@ public record ImageConfig(
       String mirror,
       String variant,
       List<String> packages,
+      List<String> extraPackages,
       String path) {}
 
   /**
@@ -78,7 +87,7 @@ public record ImageConfig(
    */
   public record Systemd(List<String> enable) {}
 
-  /** Sizes in MiB; defaults 64 / 1024 / 512. */
+  /** Sizes in MiB; defaults 64 / 2048 / 1024 (node) or 64 / 1024 / 512 (minimal). */
   public record Partitions(Integer espMib, Integer rootMib, Integer persistMib) {}
 
   /**
@@ -103,6 +112,43 @@ public record ImageConfig(
    * @param requireSignatures refuse payloads without a valid signature by one of the keys
    */
   public record Trust(List<String> keys, Boolean requireSignatures) {}
+
+  /**
+   * The kubelet for a node image. Debian does not package it: the binaries come from the user (e.g.
+   * the upstream release's {@code kubelet} and {@code kubeadm}).
+   *
+   * @param version the Kubernetes version of the binaries (e.g. v1.30.4), recorded in the image
+   * @param kubelet the kubelet binary on the build host (relative to the config file)
+   * @param kubeadm optional kubeadm binary (relative to the config file)
+   * @param kubectl optional kubectl binary (relative to the config file)
+   * @param crictl optional crictl binary (kubeadm before v1.31 requires it; Debian 12 has none)
+   */
+  public record Kubernetes(
+      String version, String kubelet, String kubeadm, String kubectl, String crictl) {}
+
+  /**
+   * @param deadlineSeconds overall deadline of the post-boot checks (default 300)
+   * @param checks checks added to the profile's default ones
+   */
+  public record Health(Integer deadlineSeconds, List<HealthCheck> checks) {}
+
+  /**
+   * One post-boot check, written to /etc/KubeOS/health.json in the agent's format.
+   *
+   * @param type {@code http}, {@code command} or {@code systemd-unit}
+   * @param url for http: the URL that must answer 2xx
+   * @param argv for command: the command that must exit 0
+   * @param unit for systemd-unit: the unit that must be active
+   * @param deadlineSeconds this check's own deadline (default: the overall one)
+   * @param onlyIfExists the check applies only while this path exists (else it is no gate)
+   */
+  public record HealthCheck(
+      String type,
+      String url,
+      List<String> argv,
+      String unit,
+      Integer deadlineSeconds,
+      String onlyIfExists) {}
 
   private static final TomlMapper MAPPER = mapper();
 

@@ -9,6 +9,7 @@ import java.util.List;
  * {@code kubeos image build --dry-run} prints.
  *
  * @param version OS version V
+ * @param profile {@code node} or {@code minimal}
  * @param source base root file system
  * @param cacheKey hex SHA-256 of the source's inputs: the rootfs step's tarball is cached under it
  * @param rootPasswordHash crypt(3) hash for root, or null to keep the distribution's
@@ -22,10 +23,13 @@ import java.util.List;
  * @param cacheDir where rootfs tarballs are cached
  * @param qcow2 also write disk.qcow2
  * @param trust the trust policy baked into /etc/KubeOS/trust
+ * @param kubernetes the user-supplied kubelet and tools, or null (a container host)
+ * @param health the checks of /etc/KubeOS/health.json (none: no file is written)
  * @param steps the step names, in order
  */
 public record BuildPlan(
     String version,
+    String profile,
     SourceSpec source,
     String cacheKey,
     String rootPasswordHash,
@@ -39,6 +43,8 @@ public record BuildPlan(
     Path cacheDir,
     boolean qcow2,
     TrustSpec trust,
+    KubernetesSpec kubernetes,
+    HealthSpec health,
     List<String> steps) {
 
   /** Kernel and initrd inside each root file system (Debian's symlinks). */
@@ -76,6 +82,92 @@ public record BuildPlan(
       return new TrustPolicy(
           requireSignatures, keys.stream().map(k -> k.getFileName().toString()).toList());
     }
+  }
+
+  /**
+   * The kubelet and its tools, installed into /usr/bin with the kubelet unit and kubeadm's drop-in.
+   *
+   * @param version Kubernetes version (v-prefixed)
+   * @param kubelet the kubelet binary on the build host
+   * @param kubeadm kubeadm, or null
+   * @param kubectl kubectl, or null
+   * @param crictl crictl, or null
+   */
+  public record KubernetesSpec(
+      String version, Path kubelet, Path kubeadm, Path kubectl, Path crictl) {
+    /** Binary name in /usr/bin to the host file, the kubelet first; absent ones left out. */
+    public java.util.Map<String, Path> binaries() {
+      java.util.Map<String, Path> m = new java.util.LinkedHashMap<>();
+      m.put("kubelet", kubelet);
+      if (kubeadm != null) {
+        m.put("kubeadm", kubeadm);
+      }
+      if (kubectl != null) {
+        m.put("kubectl", kubectl);
+      }
+      if (crictl != null) {
+        m.put("crictl", crictl);
+      }
+      return m;
+    }
+  }
+
+  /**
+   * One check of /etc/KubeOS/health.json (the agent's format, {@code dev.kubeos.agent.health}).
+   *
+   * @param type http, command or systemd-unit
+   * @param url http: the URL
+   * @param argv command: the command
+   * @param unit systemd-unit: the unit
+   * @param deadlineSeconds the check's own deadline
+   * @param onlyIfExists the check is no gate while this path is absent, or null
+   */
+  public record HealthCheckSpec(
+      String type,
+      String url,
+      List<String> argv,
+      String unit,
+      int deadlineSeconds,
+      String onlyIfExists) {
+    public HealthCheckSpec {
+      argv = argv == null ? null : List.copyOf(argv);
+    }
+
+    static HealthCheckSpec unit(String unit, int deadlineSeconds) {
+      return new HealthCheckSpec("systemd-unit", null, null, unit, deadlineSeconds, null);
+    }
+
+    /** One line for the plan. */
+    public String describe() {
+      String what =
+          switch (type) {
+            case "http" -> "GET " + url;
+            case "command" -> String.join(" ", argv);
+            default -> "unit " + unit;
+          };
+      return what
+          + " within "
+          + deadlineSeconds
+          + " s"
+          + (onlyIfExists == null ? "" : " (only once " + onlyIfExists + " exists)");
+    }
+  }
+
+  /**
+   * @param deadlineSeconds overall deadline
+   * @param checks the checks, in order
+   */
+  public record HealthSpec(int deadlineSeconds, List<HealthCheckSpec> checks) {
+    public HealthSpec {
+      checks = List.copyOf(checks);
+    }
+  }
+
+  /** Where the agent reads its post-boot checks. */
+  public static final String HEALTH_FILE = "/etc/KubeOS/health.json";
+
+  public boolean node() {
+    return "node".equals(profile);
   }
 
   public BuildPlan {
@@ -122,7 +214,29 @@ public record BuildPlan(
       b.append("  file:       ").append(f.source()).append(" -> ").append(f.target());
       b.append(String.format(" (%04o)%n", f.mode()));
     }
+    b.append("  profile:    ").append(profile);
+    if (!node()) {
+      b.append(" (kernel, systemd and the agent; no container runtime)\n");
+    } else if (kubernetes == null) {
+      b.append(" -> a container host (containerd, runc, CNI plugins, AppArmor, networkd);")
+          .append(" no kubelet: add a [kubernetes] section to make it a Kubernetes node\n");
+    } else {
+      b.append(" -> a Kubernetes node: kubelet ").append(kubernetes.version());
+      b.append(" (").append(String.join(", ", kubernetes.binaries().keySet()));
+      b.append(" -> /usr/bin), containerd, runc, CNI plugins, AppArmor, networkd\n");
+      for (java.util.Map.Entry<String, Path> e : kubernetes.binaries().entrySet()) {
+        b.append("    ").append(String.format("%-9s ", e.getKey() + ":")).append(e.getValue());
+        b.append('\n');
+      }
+    }
     b.append("  units:      ").append(String.join(" ", units)).append('\n');
+    if (!health.checks().isEmpty()) {
+      b.append("  health:     ").append(HEALTH_FILE).append(", deadline ");
+      b.append(health.deadlineSeconds()).append(" s\n");
+      for (HealthCheckSpec c : health.checks()) {
+        b.append("    check:    ").append(c.describe()).append('\n');
+      }
+    }
     if (!trust.keys().isEmpty()) {
       b.append("  trust:      ")
           .append(
