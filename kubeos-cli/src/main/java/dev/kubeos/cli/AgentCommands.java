@@ -296,6 +296,23 @@ final class AgentCommands {
       if (s.lastFailure() != null) {
         b.append("last failure:  ").append(s.lastFailure()).append(System.lineSeparator());
       }
+      if (s.etcMerge() != null) {
+        var m = s.etcMerge();
+        b.append(
+            String.format(
+                "etc merge:     slot %s -> %s (%s) at %s: %s%n",
+                m.fromSlot(),
+                m.toSlot(),
+                m.toVersion(),
+                m.at(),
+                m.note() != null
+                    ? m.note()
+                    : String.format(
+                        "%d node entries kept, %d from the new version, %d conflicts",
+                        m.kept().size(), m.fromNewVersion(), m.conflicts().size())));
+        m.conflicts()
+            .forEach(c -> b.append("  conflict:    ").append(c).append(System.lineSeparator()));
+      }
       return b.toString();
     }
   }
