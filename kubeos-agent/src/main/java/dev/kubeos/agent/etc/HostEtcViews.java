@@ -14,25 +14,29 @@ import java.util.List;
 
 /**
  * The three /etc trees on a running node: base is the running slot's own /etc, seen through a
- * read-only bind mount of {@code /} (a non-recursive bind does not carry the /etc overlay); ours is
- * the live {@code /etc}; theirs is the target slot's file system, mounted read-only from the disk
- * (loop device at the slot's offset, journal not replayed).
+ * read-only bind mount of the root {@code /} (a non-recursive bind does not carry the /etc overlay
+ * mounted on it); ours is the live {@code /etc}; theirs is the target slot's file system, mounted
+ * read-only from the disk (loop device at the slot's offset, journal not replayed).
  */
 public final class HostEtcViews implements EtcMerge.Views {
   private static final Duration TIMEOUT = Duration.ofMinutes(2);
 
   private final CommandRunner commands;
   private final DiskOpener disk;
+  private final Path runningRoot;
   private final Path runDir;
   private final Path liveEtc;
 
   /**
+   * @param runningRoot the running slot's root file system's mount point ({@code /} on a node)
    * @param runDir scratch mount points (on tmpfs, e.g. {@code /run/kubeos/etc-merge})
    * @param liveEtc the node's /etc
    */
-  public HostEtcViews(CommandRunner commands, DiskOpener disk, Path runDir, Path liveEtc) {
+  public HostEtcViews(
+      CommandRunner commands, DiskOpener disk, Path runningRoot, Path runDir, Path liveEtc) {
     this.commands = commands;
     this.disk = disk;
+    this.runningRoot = runningRoot;
     this.runDir = runDir;
     this.liveEtc = liveEtc;
   }
@@ -54,7 +58,7 @@ public final class HostEtcViews implements EtcMerge.Views {
     Files.createDirectories(theirs);
     List<Path> mounted = new ArrayList<>();
     try {
-      run("mount", "--bind", "/", root.toString());
+      run("mount", "--bind", runningRoot.toString(), root.toString());
       mounted.add(root);
       run("mount", "-o", "remount,bind,ro", root.toString());
       run(

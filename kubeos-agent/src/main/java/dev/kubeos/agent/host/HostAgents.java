@@ -115,7 +115,11 @@ public final class HostAgents {
     EtcSlotDirs dirs = new EtcSlotDirs(Path.of("/persist/etc"));
     EtcMerge.Views views =
         new HostEtcViews(
-            commands, new FileDiskOpener(disk), Path.of("/run/kubeos/etc-merge"), Path.of("/etc"));
+            commands,
+            new FileDiskOpener(disk),
+            Path.of("/"),
+            Path.of("/run/kubeos/etc-merge"),
+            Path.of("/etc"));
     EtcMerge merge = new EtcMerge(views, dirs, reportFile, new EtcUpperWriter(commands), clock);
     if (etcOverlayMounted()) {
       return merge;
