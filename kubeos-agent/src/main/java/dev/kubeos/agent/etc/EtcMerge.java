@@ -1,6 +1,7 @@
 package dev.kubeos.agent.etc;
 
 import dev.kubeos.agent.etc.model.EtcConflict;
+import dev.kubeos.agent.etc.model.EtcEntry;
 import dev.kubeos.agent.etc.model.EtcMergePlan;
 import dev.kubeos.agent.etc.model.EtcMergePlanner;
 import dev.kubeos.agent.port.EtcCarrier;
@@ -14,7 +15,10 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.util.List;
+import java.util.NavigableMap;
 import java.util.Optional;
+import java.util.Set;
+import java.util.TreeSet;
 
 /**
  * The real {@link EtcCarrier}: reads the three /etc trees, plans the merge ({@link
@@ -109,9 +113,20 @@ public final class EtcMerge implements EtcCarrier {
               + " mounts the shared /persist/etc/upper (its initramfs hook predates per-slot"
               + " /etc); its files shadow the new version's as before, nothing was merged");
     }
+    // what is mounted below the node's /etc is not the overlay's: left out of all three trees, so
+    // the new version's files there show (and the mount covers them again)
+    Set<String> mounts = new TreeSet<>();
+    NavigableMap<String, EtcEntry> ours = EtcTrees.scan(v.ours(), mounts);
     EtcMergePlan plan =
         EtcMergePlanner.plan(
-            EtcTrees.scan(v.base()), EtcTrees.scan(v.ours()), EtcTrees.scan(v.theirs()));
+            EtcTrees.without(EtcTrees.scan(v.base()), mounts),
+            ours,
+            EtcTrees.without(EtcTrees.scan(v.theirs()), mounts));
+    if (!mounts.isEmpty()) {
+      LOG.log(
+          System.Logger.Level.INFO,
+          "/etc merge: left out mount points below /etc: " + String.join(", ", mounts));
+    }
     Path gen = dirs.newGeneration(to);
     Path upper = gen.resolve("upper");
     writer.write(plan, v.ours(), v.theirs(), upper);

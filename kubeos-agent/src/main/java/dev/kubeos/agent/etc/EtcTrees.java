@@ -17,7 +17,9 @@ import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
 import java.util.Map;
 import java.util.NavigableMap;
+import java.util.Set;
 import java.util.TreeMap;
+import java.util.TreeSet;
 
 /**
  * Reads a directory tree into the merge's entries (relative path with '/' separators to {@link
@@ -31,6 +33,15 @@ public final class EtcTrees {
 
   /** The tree below {@code root}, without the root itself; empty when root does not exist. */
   public static NavigableMap<String, EtcEntry> scan(Path root) throws IOException {
+    return scan(root, new TreeSet<>());
+  }
+
+  /**
+   * The tree below {@code root}; directories on another file system (mount points) are left out
+   * with what they hold, and their relative paths are added to {@code mountPoints}.
+   */
+  public static NavigableMap<String, EtcEntry> scan(Path root, Set<String> mountPoints)
+      throws IOException {
     NavigableMap<String, EtcEntry> tree = new TreeMap<>();
     if (!Files.isDirectory(root, NOFOLLOW)) {
       return tree;
@@ -46,6 +57,7 @@ public final class EtcTrees {
               return FileVisitResult.CONTINUE;
             }
             if (!rootDev.equals(Files.getAttribute(dir, "unix:dev", NOFOLLOW))) {
+              mountPoints.add(relative(root, dir));
               return FileVisitResult.SKIP_SUBTREE;
             }
             tree.put(relative(root, dir), entry(dir));
@@ -83,6 +95,17 @@ public final class EtcTrees {
     // FIFOs, sockets, devices: never opened (opening a FIFO blocks), so no xattrs
     String special = String.format("%06o:%d", fullMode & 0170000, (Long) a.get("rdev"));
     return new EtcEntry(Type.OTHER, perms, uid, gid, special, Map.of());
+  }
+
+  /** {@code tree} without the given paths and what is below them. */
+  public static NavigableMap<String, EtcEntry> without(
+      NavigableMap<String, EtcEntry> tree, Set<String> paths) {
+    NavigableMap<String, EtcEntry> out = new TreeMap<>(tree);
+    for (String p : paths) {
+      out.remove(p);
+      out.subMap(p + "/", true, p + "0", false).clear();
+    }
+    return out;
   }
 
   static String relative(Path root, Path p) {

@@ -204,6 +204,28 @@ class EtcMergeOverlayIT {
   }
 
   @Test
+  void aMountBelowTheNodesEtcIsNeitherCopiedNorWhitedOut() throws IOException {
+    for (Path etc : List.of(base, theirs)) {
+      write(etc, "KubeOS/health.json", "{\"checks\": 1}\n");
+    }
+    write(theirs, "KubeOS/health.json", "{\"checks\": 2}\n");
+    write(theirs, EtcMerge.HOOK, HOOK_TEXT);
+    mountOverlay(base, persistEtc.resolve("upper"), persistEtc.resolve("work"), view);
+    Path elsewhere = Files.createDirectories(tmp.resolve("elsewhere"));
+    write(elsewhere, "other.json", "mounted\n");
+    run("mount", "--bind", elsewhere.toString(), view.resolve("KubeOS").toString());
+    mounts.push(view.resolve("KubeOS"));
+
+    EtcMergeStatus report = merge().carry(Slot.A, Slot.B, "2");
+
+    assertThat(report.kept()).isEmpty();
+    assertThat(persistEtc.resolve("B/upper/KubeOS")).doesNotExist();
+    Path viewB = Files.createDirectories(tmp.resolve("root-b/etc"));
+    mountOverlay(theirs, persistEtc.resolve("B/upper"), persistEtc.resolve("B/work"), viewB);
+    assertThat(read(viewB, "KubeOS/health.json")).isEqualTo("{\"checks\": 2}\n");
+  }
+
+  @Test
   void aNewVersionWithTheSharedUpperDirLayoutIsNotMerged() throws IOException {
     write(base, "hosts", "v1\n");
     write(theirs, "hosts", "v2\n");
