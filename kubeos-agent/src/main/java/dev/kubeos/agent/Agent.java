@@ -36,6 +36,7 @@ import dev.kubeos.agent.trust.TrustGate;
 import dev.kubeos.api.agent.AgentException;
 import dev.kubeos.api.agent.AgentStatus;
 import dev.kubeos.api.agent.ErrorCode;
+import dev.kubeos.api.agent.EtcMergeStatus;
 import dev.kubeos.api.agent.IoFailure;
 import dev.kubeos.api.agent.Slot;
 import dev.kubeos.api.agent.SlotState;
@@ -151,6 +152,21 @@ public final class Agent {
   public AgentStatus activate() {
     locked("activate", this::armTrial);
     return status();
+  }
+
+  /**
+   * What the /etc merge into the other slot would keep, take from its version and report as
+   * conflicts, if it ran now (activate runs it); writes nothing.
+   */
+  public EtcMergeStatus previewEtc() {
+    return locked(
+        "etc preview",
+        "etc preview",
+        () -> {
+          NodeView view = records.view();
+          Slot target = view.inactive();
+          return etc.preview(view.booted(), target, view.state().slot(target).version());
+        });
   }
 
   /** Makes the booted trial slot the committed default. */

@@ -93,6 +93,14 @@ class AgentEtcCarryIT {
   }
 
   @Test
+  void aPreviewNamesTheStagedSlotAndArmsNothing() throws IOException {
+    assertThat(agent().previewEtc().toVersion()).isEqualTo("v2");
+    assertThat(carrier.calls).containsExactly("preview A->B v2");
+    assertThat(agent().status().trialSlot()).isNull();
+    assertThat(agent().status().etcMerge()).isNull();
+  }
+
+  @Test
   void statusLeavesTheFieldOutWhenNoMergeRan() {
     assertThat(agent().status().etcMerge()).isNull();
   }
@@ -124,6 +132,13 @@ class AgentEtcCarryIT {
               0,
               null);
       return last;
+    }
+
+    @Override
+    public EtcMergeStatus preview(Slot from, Slot to, String toVersion) {
+      calls.add("preview " + from + "->" + to + " " + toVersion);
+      return new EtcMergeStatus(
+          from, to, toVersion, Instant.EPOCH, null, List.of(), List.of(), 0, "dry run");
     }
 
     @Override

@@ -1,12 +1,14 @@
 package dev.kubeos.cli;
 
 import dev.kubeos.agent.StageRequest;
+import dev.kubeos.agent.etc.EtcMerge;
 import dev.kubeos.agent.health.HealthReport;
 import dev.kubeos.agent.stage.StageResult;
 import dev.kubeos.api.Json;
 import dev.kubeos.api.agent.AgentException;
 import dev.kubeos.api.agent.AgentStatus;
 import dev.kubeos.api.agent.ErrorCode;
+import dev.kubeos.api.agent.EtcMergeStatus;
 import dev.kubeos.oci.source.FetchOptions;
 import java.io.PrintWriter;
 import java.net.URI;
@@ -221,6 +223,30 @@ final class AgentCommands {
     @Override
     public Integer call() {
       return printStatus(parent.agent().activate(), false);
+    }
+  }
+
+  @Command(
+      name = "etc-plan",
+      description =
+          "Show what the /etc merge into the other slot would do if it ran now (activate runs it):"
+              + " the node's entries it keeps and the conflicts. Writes nothing.")
+  static final class EtcPlan extends Base {
+    @Option(names = "--json", description = "Print the plan as JSON.")
+    boolean json;
+
+    @Override
+    public Integer call() throws Exception {
+      EtcMergeStatus plan = parent.agent().previewEtc();
+      if (json) {
+        out().println(Json.mapper().writerWithDefaultPrettyPrinter().writeValueAsString(plan));
+      } else {
+        out().println(EtcMerge.summary(plan));
+        plan.kept().forEach(p -> out().println("  node's:    " + p));
+        plan.conflicts().forEach(c -> out().println("  conflict:  " + c));
+      }
+      out().flush();
+      return 0;
     }
   }
 

@@ -87,7 +87,7 @@ public final class EtcMerge implements EtcCarrier {
   public EtcMergeStatus carry(Slot from, Slot to, String toVersion) throws IOException {
     EtcMergeStatus report;
     try (Opened v = views.open(from, to)) {
-      report = merge(v, from, to, toVersion);
+      report = merge(v, from, to, toVersion, true);
     }
     AtomicFiles.write(reportFile, Json.mapper().writeValueAsBytes(report));
     LOG.log(System.Logger.Level.INFO, summary(report));
@@ -97,7 +97,15 @@ public final class EtcMerge implements EtcCarrier {
     return report;
   }
 
-  private EtcMergeStatus merge(Opened v, Slot from, Slot to, String toVersion) throws IOException {
+  @Override
+  public EtcMergeStatus preview(Slot from, Slot to, String toVersion) throws IOException {
+    try (Opened v = views.open(from, to)) {
+      return merge(v, from, to, toVersion, false);
+    }
+  }
+
+  private EtcMergeStatus merge(Opened v, Slot from, Slot to, String toVersion, boolean write)
+      throws IOException {
     if (!perSlotLayout(v.theirs())) {
       return new EtcMergeStatus(
           from,
@@ -127,11 +135,24 @@ public final class EtcMerge implements EtcCarrier {
           System.Logger.Level.INFO,
           "/etc merge: left out mount points below /etc: " + String.join(", ", mounts));
     }
+    List<String> conflicts = plan.conflicts().stream().map(EtcConflict::toString).toList();
+    List<String> kept = plan.nodePaths().stream().map(p -> "/etc/" + p).toList();
+    if (!write) {
+      return new EtcMergeStatus(
+          from,
+          to,
+          toVersion,
+          clock.instant(),
+          null,
+          kept,
+          conflicts,
+          plan.fromNewVersion().size(),
+          "dry run: nothing written");
+    }
     Path gen = dirs.newGeneration(to);
     Path upper = gen.resolve("upper");
     writer.write(plan, v.ours(), v.theirs(), upper);
     Files.createDirectory(gen.resolve("work"));
-    List<String> conflicts = plan.conflicts().stream().map(EtcConflict::toString).toList();
     AtomicFiles.write(
         gen.resolve("conflicts.txt"),
         conflicts.stream()
@@ -146,7 +167,7 @@ public final class EtcMerge implements EtcCarrier {
         toVersion,
         clock.instant(),
         dirs.root().resolve(to.name()).resolve("upper").toString(),
-        plan.nodePaths().stream().map(p -> "/etc/" + p).toList(),
+        kept,
         conflicts,
         plan.fromNewVersion().size(),
         null);

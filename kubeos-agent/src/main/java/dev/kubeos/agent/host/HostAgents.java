@@ -131,6 +131,11 @@ public final class HostAgents {
       }
 
       @Override
+      public EtcMergeStatus preview(Slot from, Slot to, String toVersion) throws IOException {
+        return EtcCarrier.NONE.preview(from, to, toVersion);
+      }
+
+      @Override
       public Optional<EtcMergeStatus> lastReport() throws IOException {
         return merge.lastReport();
       }

@@ -20,6 +20,9 @@ public interface EtcCarrier {
    */
   EtcMergeStatus carry(Slot from, Slot to, String toVersion) throws IOException;
 
+  /** What {@link #carry} would do now, writing nothing (no upper dir, no report). */
+  EtcMergeStatus preview(Slot from, Slot to, String toVersion) throws IOException;
+
   /** The last merge's report, empty when there was none (or the node has no /etc overlay). */
   Optional<EtcMergeStatus> lastReport() throws IOException;
 
@@ -30,6 +33,11 @@ public interface EtcCarrier {
         public EtcMergeStatus carry(Slot from, Slot to, String toVersion) {
           return new EtcMergeStatus(
               from, to, toVersion, null, null, null, null, 0, "no /etc overlay on this node");
+        }
+
+        @Override
+        public EtcMergeStatus preview(Slot from, Slot to, String toVersion) {
+          return carry(from, to, toVersion);
         }
 
         @Override

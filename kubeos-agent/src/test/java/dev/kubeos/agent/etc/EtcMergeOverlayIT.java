@@ -120,7 +120,14 @@ class EtcMergeOverlayIT {
     assertThat(upperA.resolve("containerd/config.toml")).exists();
     NavigableMap<String, EtcEntry> nodeViewBefore = EtcTrees.scan(view);
 
+    EtcMergeStatus preview = merge().preview(Slot.A, Slot.B, "2.0.0");
+    assertThat(persistEtc.resolve("B")).doesNotExist();
+    assertThat(merge().lastReport()).isEmpty();
+
     EtcMergeStatus report = merge().carry(Slot.A, Slot.B, "2.0.0");
+    assertThat(preview.kept()).isEqualTo(report.kept());
+    assertThat(preview.conflicts()).isEqualTo(report.conflicts());
+    assertThat(preview.note()).isEqualTo("dry run: nothing written");
 
     assertThat(report.conflicts())
         .containsExactlyInAnyOrder(
