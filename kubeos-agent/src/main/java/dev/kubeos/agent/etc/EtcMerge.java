@@ -37,6 +37,9 @@ public final class EtcMerge implements EtcCarrier {
 
   public static final String PER_SLOT_MARKER = "kubeos-etc-layout: per-slot";
 
+  /** The note of a {@link #preview}. */
+  public static final String DRY_RUN = "dry run: nothing written";
+
   /** Where the three trees come from. */
   public interface Views {
     /** Makes the trees readable (mounts on a node); close undoes that. */
@@ -147,7 +150,7 @@ public final class EtcMerge implements EtcCarrier {
           kept,
           conflicts,
           plan.fromNewVersion().size(),
-          "dry run: nothing written");
+          DRY_RUN);
     }
     Path gen = dirs.newGeneration(to);
     Path upper = gen.resolve("upper");
@@ -189,14 +192,16 @@ public final class EtcMerge implements EtcCarrier {
 
   /** One line for logs and the CLI. */
   public static String summary(EtcMergeStatus r) {
-    if (r.note() != null) {
+    boolean merged = r.upperDir() != null || DRY_RUN.equals(r.note());
+    if (!merged) {
       return "/etc for slot " + r.toSlot() + ": " + r.note();
     }
     return String.format(
-        "/etc for slot %s (%s) merged from slot %s: %d node entries kept, %d from the new version,"
+        "/etc for slot %s (%s) %s from slot %s: %d node entries kept, %d from the new version,"
             + " %d conflicts%s",
         r.toSlot(),
         r.toVersion(),
+        r.upperDir() != null ? "merged" : "would be merged (dry run, nothing written)",
         r.fromSlot(),
         r.kept().size(),
         r.fromNewVersion(),

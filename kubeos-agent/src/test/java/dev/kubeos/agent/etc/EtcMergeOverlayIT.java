@@ -127,7 +127,14 @@ class EtcMergeOverlayIT {
     EtcMergeStatus report = merge().carry(Slot.A, Slot.B, "2.0.0");
     assertThat(preview.kept()).isEqualTo(report.kept());
     assertThat(preview.conflicts()).isEqualTo(report.conflicts());
-    assertThat(preview.note()).isEqualTo("dry run: nothing written");
+    assertThat(preview.note()).isEqualTo(EtcMerge.DRY_RUN);
+    assertThat(EtcMerge.summary(preview))
+        .startsWith(
+            "/etc for slot B (2.0.0) would be merged (dry run, nothing written) from slot A:")
+        .contains("3 conflicts");
+    assertThat(EtcMerge.summary(report))
+        .startsWith("/etc for slot B (2.0.0) merged from slot A:")
+        .contains("3 conflicts (node's kept): /etc/");
 
     assertThat(report.conflicts())
         .containsExactlyInAnyOrder(
