@@ -9,6 +9,7 @@ import static dev.kubeos.agent.Preconditions.requireVersion;
 
 import dev.kubeos.agent.boot.BootEnv;
 import dev.kubeos.agent.disk.DiskLayout;
+import dev.kubeos.agent.etc.EtcMerge;
 import dev.kubeos.agent.health.HealthChecker;
 import dev.kubeos.agent.health.HealthReport;
 import dev.kubeos.agent.model.AgentState;
@@ -16,6 +17,7 @@ import dev.kubeos.agent.model.NodeView;
 import dev.kubeos.agent.port.BlockDevice;
 import dev.kubeos.agent.port.CommandRunner;
 import dev.kubeos.agent.port.DiskOpener;
+import dev.kubeos.agent.port.EtcCarrier;
 import dev.kubeos.agent.port.ImageOpener;
 import dev.kubeos.agent.port.OperationLock;
 import dev.kubeos.agent.port.PayloadOpener;
@@ -34,6 +36,7 @@ import dev.kubeos.agent.trust.TrustGate;
 import dev.kubeos.api.agent.AgentException;
 import dev.kubeos.api.agent.AgentStatus;
 import dev.kubeos.api.agent.ErrorCode;
+import dev.kubeos.api.agent.EtcMergeStatus;
 import dev.kubeos.api.agent.IoFailure;
 import dev.kubeos.api.agent.Slot;
 import dev.kubeos.api.agent.SlotState;
@@ -60,6 +63,7 @@ public final class Agent {
   private final NodeRecords records;
   private final PayloadResolver payloads;
   private final SlotStager stager;
+  private final EtcCarrier etc;
 
   /**
    * The ports the agent works through.
@@ -96,7 +100,15 @@ public final class Agent {
       ImageOpener images) {}
 
   public Agent(Deps deps) {
+    this(deps, EtcCarrier.NONE);
+  }
+
+  /**
+   * An agent that carries the node's /etc to the other slot before it boots (activate, rollback).
+   */
+  public Agent(Deps deps, EtcCarrier etc) {
     this.deps = deps;
+    this.etc = etc;
     this.records =
         new NodeRecords(deps.bootEnv(), deps.stateStore(), deps.bootedSlot(), deps.clock());
     this.payloads = new PayloadResolver(deps.payloads());
@@ -118,7 +130,9 @@ public final class Agent {
   /** Where the node runs, where it boots next and what each slot holds. Changes nothing. */
   public AgentStatus status() {
     try {
-      return records.view().toStatus(records.bootEnv().nextBoot().slot(), deps.clock().instant());
+      AgentStatus status =
+          records.view().toStatus(records.bootEnv().nextBoot().slot(), deps.clock().instant());
+      return status.withEtcMerge(etc.lastReport().orElse(null));
     } catch (IOException e) {
       throw ioError("status", e);
     }
@@ -138,6 +152,21 @@ public final class Agent {
   public AgentStatus activate() {
     locked("activate", this::armTrial);
     return status();
+  }
+
+  /**
+   * What the /etc merge into the other slot would keep, take from its version and report as
+   * conflicts, if it ran now (activate runs it); writes nothing.
+   */
+  public EtcMergeStatus previewEtc() {
+    return locked(
+        "etc preview",
+        "etc preview",
+        () -> {
+          NodeView view = records.view();
+          Slot target = view.inactive();
+          return etc.preview(view.booted(), target, view.state().slot(target).version());
+        });
   }
 
   /** Makes the booted trial slot the committed default. */
@@ -196,6 +225,8 @@ public final class Agent {
   private void armTrial() throws IOException {
     NodeView view = records.reconcile();
     Slot target = requireActivatable(view);
+    // before the trial is armed: a failed or interrupted merge leaves nothing that boots it
+    carryEtc(view, target);
     records.bootEnv().write(view.boot().withTrial(target, view.boot().seq() + 1));
     log(
         "activate: boot-once trial of slot %s (%s) armed",
@@ -213,10 +244,23 @@ public final class Agent {
   private void makeOtherDefault() throws IOException {
     NodeView view = records.reconcile();
     Slot other = requireRollbackTarget(view);
+    if (view.trialBoot()) {
+      // the default slot's /etc stays as it was before this uncommitted trial, like a fallback
+      log("rollback: /etc of slot %s stays as before the trial", other);
+    } else {
+      carryEtc(view, other);
+    }
     records.bootEnv().write(view.boot().withDefault(other).withoutTrial());
     log(
         "rollback: slot %s (%s) is the default from the next boot",
         other, view.state().slot(other).version());
+  }
+
+  /** Carries the node's /etc changes from the booted slot to {@code target}'s next boot. */
+  private void carryEtc(NodeView view, Slot target) throws IOException {
+    log(
+        "%s",
+        EtcMerge.summary(etc.carry(view.booted(), target, view.state().slot(target).version())));
   }
 
   /** Records the failed trial, disarms it and (when asked) reboots into the default slot. */

@@ -14,6 +14,7 @@ import dev.kubeos.agent.port.BlockDevice;
 import dev.kubeos.agent.port.BootEnvStore;
 import dev.kubeos.agent.port.CommandRunner;
 import dev.kubeos.agent.port.DiskOpener;
+import dev.kubeos.agent.port.EtcCarrier;
 import dev.kubeos.agent.port.ForwardingBlockDevice;
 import dev.kubeos.agent.port.StateStore;
 import dev.kubeos.agent.state.MemoryStateStore;
@@ -48,6 +49,7 @@ final class SimulatedNode {
   HealthConfig health = new HealthConfig(null, null, null);
   CommandRunner commands = (argv, timeout) -> new CommandRunner.Result(0, "", false);
   int reboots;
+  EtcCarrier etc = EtcCarrier.NONE;
 
   SimulatedNode(byte[] gptDisk) {
     this.disk = new MemoryBlockDevice(gptDisk.clone());
@@ -87,7 +89,8 @@ final class SimulatedNode {
             new HealthChecker(health, commands, Clock.systemUTC()),
             null,
             TrustGate.NONE,
-            null));
+            null),
+        etc);
   }
 
   /** What GRUB does at power-on: select the slot, consume a trial, start it. */

@@ -19,6 +19,7 @@ import picocli.CommandLine.Option;
       AgentCommands.Status.class,
       AgentCommands.Stage.class,
       AgentCommands.Activate.class,
+      AgentCommands.EtcPlan.class,
       AgentCommands.Commit.class,
       AgentCommands.Rollback.class,
       AgentCommands.Health.class,

@@ -1,12 +1,14 @@
 package dev.kubeos.cli;
 
 import dev.kubeos.agent.StageRequest;
+import dev.kubeos.agent.etc.EtcMerge;
 import dev.kubeos.agent.health.HealthReport;
 import dev.kubeos.agent.stage.StageResult;
 import dev.kubeos.api.Json;
 import dev.kubeos.api.agent.AgentException;
 import dev.kubeos.api.agent.AgentStatus;
 import dev.kubeos.api.agent.ErrorCode;
+import dev.kubeos.api.agent.EtcMergeStatus;
 import dev.kubeos.oci.source.FetchOptions;
 import java.io.PrintWriter;
 import java.net.URI;
@@ -224,6 +226,30 @@ final class AgentCommands {
     }
   }
 
+  @Command(
+      name = "etc-plan",
+      description =
+          "Show what the /etc merge into the other slot would do if it ran now (activate runs it):"
+              + " the node's entries it keeps and the conflicts. Writes nothing.")
+  static final class EtcPlan extends Base {
+    @Option(names = "--json", description = "Print the plan as JSON.")
+    boolean json;
+
+    @Override
+    public Integer call() throws Exception {
+      EtcMergeStatus plan = parent.agent().previewEtc();
+      if (json) {
+        out().println(Json.mapper().writerWithDefaultPrettyPrinter().writeValueAsString(plan));
+      } else {
+        out().println(EtcMerge.summary(plan));
+        plan.kept().forEach(p -> out().println("  node's:    " + p));
+        plan.conflicts().forEach(c -> out().println("  conflict:  " + c));
+      }
+      out().flush();
+      return 0;
+    }
+  }
+
   @Command(name = "commit", description = "Make the booted trial slot the committed default.")
   static final class Commit extends Base {
     @Override
@@ -295,6 +321,23 @@ final class AgentCommands {
                           st.sha256() == null ? "-" : st.sha256())));
       if (s.lastFailure() != null) {
         b.append("last failure:  ").append(s.lastFailure()).append(System.lineSeparator());
+      }
+      if (s.etcMerge() != null) {
+        var m = s.etcMerge();
+        b.append(
+            String.format(
+                "etc merge:     slot %s -> %s (%s) at %s: %s%n",
+                m.fromSlot(),
+                m.toSlot(),
+                m.toVersion(),
+                m.at(),
+                m.note() != null
+                    ? m.note()
+                    : String.format(
+                        "%d node entries kept, %d from the new version, %d conflicts",
+                        m.kept().size(), m.fromNewVersion(), m.conflicts().size())));
+        m.conflicts()
+            .forEach(c -> b.append("  conflict:    ").append(c).append(System.lineSeparator()));
       }
       return b.toString();
     }

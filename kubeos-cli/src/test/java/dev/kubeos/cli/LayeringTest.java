@@ -51,6 +51,7 @@ class LayeringTest {
     "dev.kubeos.agent.boot..",
     "dev.kubeos.agent.delta..",
     "dev.kubeos.agent.disk..",
+    "dev.kubeos.agent.etc",
     "dev.kubeos.agent.health..",
     "dev.kubeos.agent.host..",
     "dev.kubeos.agent.oci..",

@@ -112,7 +112,7 @@ class ImageBuildIT {
     assertThat(debugfs(disk, a, "stat /etc/systemd/system/multi-user.target.wants/demo.service"))
         .contains("/usr/lib/systemd/system/demo.service");
     assertThat(debugfs(disk, a, "cat /etc/initramfs-tools/scripts/init-bottom/kubeos-overlay"))
-        .contains("lowerdir=${rootmnt}/etc,upperdir=$p/etc/upper");
+        .contains("lowerdir=${rootmnt}/etc,upperdir=$etc/upper", "kubeos-etc-layout: per-slot");
     assertThat(debugfs(disk, a, "cat /etc/shadow")).contains("root:$6$salt$roothash:", "ops:!:");
     assertThat(debugfs(disk, a, "cat /etc/group")).contains("wheel:x:10:ops", "ops:x:1001:");
     assertThat(debugfs(disk, a, "cat /etc/KubeOS/health.json")).contains("demo.service");

@@ -3,11 +3,16 @@ package dev.kubeos.agent.host;
 import dev.kubeos.agent.Agent;
 import dev.kubeos.agent.boot.BootEnv;
 import dev.kubeos.agent.boot.FileBootEnvStore;
+import dev.kubeos.agent.etc.EtcMerge;
+import dev.kubeos.agent.etc.EtcSlotDirs;
+import dev.kubeos.agent.etc.EtcUpperWriter;
+import dev.kubeos.agent.etc.HostEtcViews;
 import dev.kubeos.agent.health.HealthChecker;
 import dev.kubeos.agent.health.HealthConfig;
 import dev.kubeos.agent.oci.OciImages;
 import dev.kubeos.agent.payload.PayloadSources;
 import dev.kubeos.agent.port.CommandRunner;
+import dev.kubeos.agent.port.EtcCarrier;
 import dev.kubeos.agent.settings.SettingsEngine;
 import dev.kubeos.agent.settings.SettingsPolicy;
 import dev.kubeos.agent.settings.SettingsWriter;
@@ -19,11 +24,13 @@ import dev.kubeos.agent.trust.RegistrySignatureSource;
 import dev.kubeos.api.Json;
 import dev.kubeos.api.agent.AgentException;
 import dev.kubeos.api.agent.ErrorCode;
+import dev.kubeos.api.agent.EtcMergeStatus;
 import dev.kubeos.api.agent.Slot;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
+import java.util.Optional;
 
 /** Wires the agent to the real host: files, block devices, systemd, mkfs.ext4, HTTP. */
 public final class HostAgents {
@@ -36,7 +43,7 @@ public final class HostAgents {
       throw new AgentException(ErrorCode.INVALID_REQUEST, "disk " + disk + " does not exist");
     }
     Slot booted = options.bootedSlot() != null ? options.bootedSlot() : probe.bootedSlot(disk);
-    return create(options, clock, disk, booted, Path.of("/"));
+    return create(options, clock, disk, booted, Path.of("/"), true);
   }
 
   /**
@@ -53,14 +60,20 @@ public final class HostAgents {
     } catch (RuntimeException e) {
       // configure does not touch the disk; grub models report the unknown booted slot
     }
-    return create(options, clock, disk == null ? Path.of("/dev/null") : disk, booted, root);
+    return create(options, clock, disk == null ? Path.of("/dev/null") : disk, booted, root, false);
   }
 
   private static Agent create(
-      AgentOptions options, Clock clock, Path disk, Slot booted, Path settingsRoot) {
+      AgentOptions options,
+      Clock clock,
+      Path disk,
+      Slot booted,
+      Path settingsRoot,
+      boolean carryEtc) {
     CommandRunner commands = new ProcessCommandRunner();
     Path stateDir = options.stateDir();
     BootEnv bootEnv = new BootEnv(new FileBootEnvStore(options.bootDir()));
+    EtcCarrier etc = carryEtc ? etcCarrier(commands, disk, stateDir, clock) : EtcCarrier.NONE;
     return new Agent(
         new Agent.Deps(
             new FileDiskOpener(disk),
@@ -87,7 +100,54 @@ public final class HostAgents {
                 new PayloadSignatureSource(
                     new RegistrySignatureSource(options.registry()),
                     new DetachedSignatureSource())),
-            new OciImages(options.registry(), options.blobCache())));
+            new OciImages(options.registry(), options.blobCache())),
+        etc);
+  }
+
+  /**
+   * The /etc merge when this host is a KubeOS node (its /etc is the overlay the initramfs hook
+   * mounts, upper dirs under {@code /persist/etc}); otherwise (a disk image driven from outside)
+   * nothing to carry. The report file is read either way.
+   */
+  private static EtcCarrier etcCarrier(
+      CommandRunner commands, Path disk, Path stateDir, Clock clock) {
+    Path reportFile = EtcMerge.reportFile(stateDir);
+    EtcSlotDirs dirs = new EtcSlotDirs(Path.of("/persist/etc"));
+    EtcMerge.Views views =
+        new HostEtcViews(
+            commands,
+            new FileDiskOpener(disk),
+            Path.of("/"),
+            Path.of("/run/kubeos/etc-merge"),
+            Path.of("/etc"));
+    EtcMerge merge = new EtcMerge(views, dirs, reportFile, new EtcUpperWriter(commands), clock);
+    if (etcOverlayMounted()) {
+      return merge;
+    }
+    return new EtcCarrier() {
+      @Override
+      public EtcMergeStatus carry(Slot from, Slot to, String toVersion) throws IOException {
+        return EtcCarrier.NONE.carry(from, to, toVersion);
+      }
+
+      @Override
+      public EtcMergeStatus preview(Slot from, Slot to, String toVersion) throws IOException {
+        return EtcCarrier.NONE.preview(from, to, toVersion);
+      }
+
+      @Override
+      public Optional<EtcMergeStatus> lastReport() throws IOException {
+        return merge.lastReport();
+      }
+    };
+  }
+
+  private static boolean etcOverlayMounted() {
+    try {
+      return HostEtcViews.etcIsOverlay(Files.readString(Path.of("/proc/self/mountinfo")));
+    } catch (IOException e) {
+      return false;
+    }
   }
 
   /** Reads the health check file; a missing file means no checks beyond "the agent runs". */
