@@ -45,7 +45,7 @@ class PlannerTest {
         .isEqualTo(
             "debootstrap --variant=minbase bookworm http://deb.debian.org/debian + packages"
                 + " linux-image-amd64 systemd-sysv udev initramfs-tools e2fsprogs");
-    assertThat(plan.units()).containsExactly("kubeos-agent.service", "kubeos-health.service");
+    assertThat(plan.units()).containsExactly("kubeos-agent.socket", "kubeos-health.service");
     assertThat(plan.disk().partitions())
         .extracting(DiskGeometry.Partition::name, p -> p.sizeBytes() >> 20)
         .containsExactly(

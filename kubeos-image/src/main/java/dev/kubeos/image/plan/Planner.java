@@ -26,9 +26,16 @@ public final class Planner {
   public static final List<String> DEFAULT_PACKAGES =
       List.of("linux-image-amd64", "systemd-sysv", "udev", "initramfs-tools", "e2fsprogs");
 
-  /** The agent's own units, always installed and enabled (from deploy/systemd). */
+  /** The agent's own units, always installed (from deploy/systemd). */
   public static final List<String> AGENT_UNITS =
-      List.of("kubeos-agent.service", "kubeos-health.service");
+      List.of("kubeos-agent.socket", "kubeos-agent.service", "kubeos-health.service");
+
+  /**
+   * Of {@link #AGENT_UNITS}, the ones enabled: the agent's socket (which starts the agent on
+   * demand; the service itself is not started at boot) and the boot-time health check.
+   */
+  public static final List<String> AGENT_ENABLED =
+      List.of("kubeos-agent.socket", "kubeos-health.service");
 
   public static final List<String> STEPS =
       List.of(
@@ -82,7 +89,7 @@ public final class Planner {
           new BuildPlan.FileCopy(
               abs(configDir, require(f.source(), "files.source")), target, mode));
     }
-    Set<String> units = new LinkedHashSet<>(AGENT_UNITS);
+    Set<String> units = new LinkedHashSet<>(AGENT_ENABLED);
     if (c.systemd() != null) {
       for (String u : orEmpty(c.systemd().enable())) {
         check(UNIT.matcher(u).matches(), "systemd unit name '" + u + "' is not a unit file name");
