@@ -391,9 +391,14 @@ public final class JsonRpcServer implements Closeable {
         }
         long started = System.nanoTime();
         JsonNode response = dispatcher.handle(request);
-        logRequest(request, response, System.nanoTime() - started);
-        if (response != null) {
-          json.write(frame(mapper, response), limits.readTimeout());
+        long nanos = System.nanoTime() - started;
+        // answer first: the log line (the first one sets up the logging) is not the caller's wait
+        try {
+          if (response != null) {
+            json.write(frame(mapper, response), limits.readTimeout());
+          }
+        } finally {
+          logRequest(request, response, nanos);
         }
       }
     } catch (IOException | RuntimeException e) {
