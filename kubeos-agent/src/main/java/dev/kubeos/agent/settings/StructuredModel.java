@@ -28,8 +28,8 @@ final class StructuredModel implements SettingsModel {
   private final String name;
   private final String defaultPath;
   private final boolean yaml;
-  // made on first use: a YAML or TOML mapper costs the agent's start ~0.1 s of class loading and
-  // set-up, and only configure needs one
+  // made on first use: only configure needs one, and every (socket-activated) start of the agent
+  // wires this model
   private ObjectMapper mapper;
 
   private StructuredModel(String name, String defaultPath, boolean yaml) {
