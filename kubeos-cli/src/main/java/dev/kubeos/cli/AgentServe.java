@@ -57,7 +57,10 @@ final class AgentServe {
     }
   }
 
-  /** Serves until stopped (SIGTERM) or, when socket-activated, until idle; returns the status. */
+  /**
+   * Serves until stopped (SIGTERM) or, when socket-activated, until idle; returns the exit status:
+   * 0, or 1 when the listening socket failed (a failure for {@code Restart=on-failure}).
+   */
   static int run(Settings s, PrintStream err) throws IOException, InterruptedException {
     ServerSocketChannel activated = activatedSocket();
     AgentService service =
@@ -105,11 +108,19 @@ final class AgentServe {
             + " ("
             + startedMillis
             + " ms after process start)");
-    if (server.awaitEnd()) {
-      server.close();
-      err.println("kubeos agent: idle, exiting (systemd starts the agent on the next connection)");
+    JsonRpcServer.End end = server.awaitEnd();
+    server.close();
+    switch (end) {
+      case IDLE:
+        err.println(
+            "kubeos agent: idle, exiting (systemd starts the agent on the next connection)");
+        return 0;
+      case FAILED:
+        err.println("kubeos agent: the socket failed; exiting so that systemd restarts the agent");
+        return 1;
+      default:
+        return 0; // stopped (SIGTERM)
     }
-    return 0;
   }
 
   /**

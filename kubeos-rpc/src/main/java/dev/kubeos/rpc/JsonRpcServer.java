@@ -142,7 +142,7 @@ public final class JsonRpcServer implements Closeable {
   private BooleanSupplier busy = () -> false;
   private Runnable stoppedAccepting = () -> {};
   private final CountDownLatch ended = new CountDownLatch(1);
-  private volatile boolean idleExit;
+  private volatile End end = End.CLOSED;
 
   /** Idle deadlines reached while a connection was open or work pending (the exit postponed). */
   private final AtomicInteger postponed = new AtomicInteger();
@@ -191,8 +191,9 @@ public final class JsonRpcServer implements Closeable {
    * after} on end (a connection's end and {@link #start()} restart the count). The accept thread
    * stops accepting first and then checks, so a connection is either accepted and served or left in
    * the listening socket's backlog for whoever starts the next server (systemd). {@link
-   * #awaitEnd()} then returns true; the caller closes the server and exits. Only for a server on an
-   * inherited channel: a socket this process bound would go with it. Call before {@link #start()}.
+   * #awaitEnd()} then returns {@link End#IDLE}; the caller closes the server and exits. Only for a
+   * server on an inherited channel: a socket this process bound would go with it. Call before
+   * {@link #start()}.
    *
    * @param busy true while work that outlives its connection is pending (a scheduled reboot)
    */
@@ -218,14 +219,20 @@ public final class JsonRpcServer implements Closeable {
     this.stoppedAccepting = Objects.requireNonNull(hook, "hook");
   }
 
-  /**
-   * Waits until the server ended: by {@link #close()}, or idle (see {@link #exitWhenIdle}).
-   *
-   * @return true when it ended because it was idle
-   */
-  public boolean awaitEnd() throws InterruptedException {
+  /** Why a server stopped serving. */
+  public enum End {
+    /** {@link #close()} was called (SIGTERM). */
+    CLOSED,
+    /** Idle (see {@link #exitWhenIdle}); connections made since wait in the backlog. */
+    IDLE,
+    /** The listening socket failed; nothing is accepted any more. */
+    FAILED
+  }
+
+  /** Waits until the server stopped serving, and says why. */
+  public End awaitEnd() throws InterruptedException {
     ended.await();
-    return idleExit;
+    return end;
   }
 
   /** How often the idle period ran out while a connection was open or work pending (for tests). */
@@ -320,13 +327,14 @@ public final class JsonRpcServer implements Closeable {
             LOG.log(
                 Level.INFO,
                 "agent idle for " + idleAfter.toSeconds() + " s: stopping (socket activation)");
-            idleExit = true;
+            end = End.IDLE;
             return;
           }
         }
       }
     } catch (IOException | RuntimeException e) {
       if (!closed) {
+        end = End.FAILED;
         LOG.log(Level.ERROR, "accept loop on " + socketPath + " failed: " + e, e);
       }
     } finally {

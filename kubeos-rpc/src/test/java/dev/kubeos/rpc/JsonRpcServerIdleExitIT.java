@@ -106,7 +106,7 @@ class JsonRpcServerIdleExitIT {
     assertThat(answer(c).at("/result/bootedSlot").asText()).isEqualTo("A");
     c.close();
 
-    assertThat(server.awaitEnd()).as("ended because idle").isTrue();
+    assertThat(server.awaitEnd()).as("ended because idle").isEqualTo(JsonRpcServer.End.IDLE);
     server.close();
 
     assertThat(listening.isOpen()).isTrue();
@@ -131,7 +131,7 @@ class JsonRpcServerIdleExitIT {
         });
     server.start();
 
-    assertThat(server.awaitEnd()).isTrue();
+    assertThat(server.awaitEnd()).isEqualTo(JsonRpcServer.End.IDLE);
     server.close();
     assertThat(late.get()).as("the hook connected").isNotNull();
     assertThat(first.received).as("the stopping server took nothing").isEmpty();
@@ -166,7 +166,7 @@ class JsonRpcServerIdleExitIT {
 
     assertThat(answer(c).at("/result").isMissingNode()).as("answered, not dropped").isFalse();
     c.close();
-    assertThat(server.awaitEnd()).isTrue();
+    assertThat(server.awaitEnd()).isEqualTo(JsonRpcServer.End.IDLE);
   }
 
   @Test
@@ -175,7 +175,7 @@ class JsonRpcServerIdleExitIT {
     AtomicBoolean busy = new AtomicBoolean(true);
     JsonRpcServer server = activated(ops, IDLE, busy);
     server.start();
-    CompletableFuture<Boolean> ended =
+    CompletableFuture<JsonRpcServer.End> ended =
         CompletableFuture.supplyAsync(
             () -> {
               try {
@@ -193,7 +193,20 @@ class JsonRpcServerIdleExitIT {
 
     busy.set(false);
 
-    assertThat(ended.get()).isTrue();
+    assertThat(ended.get()).isEqualTo(JsonRpcServer.End.IDLE);
+  }
+
+  @Test
+  void closingEndsTheServerWithoutAnIdleExitAndLeavesTheSocketOpen() throws Exception {
+    JsonRpcServer server = activated(ops(), Duration.ofMinutes(10), new AtomicBoolean());
+    server.start();
+
+    server.close();
+
+    assertThat(server.awaitEnd()).isEqualTo(JsonRpcServer.End.CLOSED);
+    assertThat(listening.isOpen()).isTrue();
+    SocketChannel c = connect(); // still listening: the next server would be handed it
+    send(c, STATUS);
   }
 
   @Test
