@@ -512,15 +512,12 @@ public final class JsonRpcServer implements Closeable {
     open.forEach(JsonRpcServer::closeQuietly);
     try {
       acceptor.join(2000);
+      // an inherited channel stays non-blocking: the flag belongs to the open file that systemd
+      // shares (its own sockets are non-blocking), and a next server sets it again anyway
       closeQuietly(selector);
-      if (inherited != null && inherited.isOpen()) {
-        inherited.configureBlocking(true); // as it was passed (the selector released it)
-      }
       if (!pool.awaitTermination(2, TimeUnit.SECONDS)) {
         pool.shutdownNow();
       }
-    } catch (IOException e) {
-      LOG.log(Level.DEBUG, "could not set the inherited socket back to blocking: " + e);
     } catch (InterruptedException e) {
       pool.shutdownNow();
       Thread.currentThread().interrupt();
