@@ -15,6 +15,7 @@ PACKAGES=(
   grub-efi-amd64-bin       # GRUB x86_64-efi modules: the image builder's EFI loader
   debootstrap              # image builder: Debian root file systems (only builds as root use it)
   curl coreutils           # benchmark baselines
+  python3                  # SocketActivationIT: hands a listening socket to the agent on fd 0, as systemd does
   openssl                  # KeysIT: keys made by openssl must be readable by the signing code
   docker-registry          # OCI payload tests: CNCF distribution 2.8 on 127.0.0.1 (RegistryServer)
   skopeo                   # OciSignatureIT pushes with it; baseline of bench/oci-bench.sh

@@ -22,6 +22,7 @@ import java.util.Locale;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * Serves upstream KubeOS's socket methods with the agent: {@code prepare_upgrade} stages, {@code
@@ -36,6 +37,7 @@ public final class AgentService implements AgentOperations {
   private final Duration rebootDelay;
   private final List<Path> fileUrlDirs;
   private final DownloadLimits downloadLimits;
+  private final AtomicInteger pendingReboots = new AtomicInteger();
   private final ScheduledExecutorService scheduler =
       Executors.newSingleThreadScheduledExecutor(
           r -> {
@@ -239,13 +241,24 @@ public final class AgentService implements AgentOperations {
     return new OperationResult("Committed");
   }
 
+  /**
+   * True while work that outlives its request is pending: a reboot answered but not yet done. A
+   * socket-activated daemon must not end itself (idle exit) then.
+   */
+  public boolean busy() {
+    return pendingReboots.get() > 0;
+  }
+
   private void scheduleReboot(String reason) {
+    pendingReboots.incrementAndGet();
     scheduler.schedule(
         () -> {
           try {
             rebooter.reboot(reason);
           } catch (IOException | RuntimeException e) {
             LOG.log(System.Logger.Level.ERROR, "reboot failed: " + e.getMessage(), e);
+          } finally {
+            pendingReboots.decrementAndGet();
           }
         },
         rebootDelay.toMillis(),

@@ -27,6 +27,15 @@ import picocli.CommandLine.Option;
       ServeCommand.class
     })
 public final class AgentCommand implements Runnable {
+  // the defaults, shared with the fast path of `agent serve` (ServeArgs)
+  static final String DEFAULT_BOOT_DIR = "/boot/efi";
+  static final String DEFAULT_STATE_DIR = "/persist/kubeos";
+  static final String DEFAULT_HEALTH_CONFIG = "/etc/KubeOS/health.json";
+  static final String DEFAULT_CERT_DIR = "/etc/KubeOS/certs";
+  static final String DEFAULT_TRUST_DIR = "/etc/KubeOS/trust";
+  static final String DEFAULT_REGISTRY_HOSTS_DIR = "/etc/containerd/certs.d";
+  static final String DEFAULT_DOCKER_CONFIG = "/root/.docker/config.json";
+  static final String DEFAULT_BLOB_CACHE_MIB = "2048";
 
   @Option(
       names = "--disk",
@@ -39,14 +48,14 @@ public final class AgentCommand implements Runnable {
       names = "--boot-dir",
       paramLabel = "DIR",
       description = "Where the ESP is mounted (default: ${DEFAULT-VALUE}).",
-      defaultValue = "/boot/efi")
+      defaultValue = DEFAULT_BOOT_DIR)
   Path bootDir;
 
   @Option(
       names = "--state-dir",
       paramLabel = "DIR",
       description = "Agent state on PERSIST (default: ${DEFAULT-VALUE}).",
-      defaultValue = "/persist/kubeos")
+      defaultValue = DEFAULT_STATE_DIR)
   Path stateDir;
 
   @Option(
@@ -61,7 +70,7 @@ public final class AgentCommand implements Runnable {
       names = "--health-config",
       paramLabel = "FILE",
       description = "Post-boot health checks (default: ${DEFAULT-VALUE}; missing file: no checks).",
-      defaultValue = "/etc/KubeOS/health.json")
+      defaultValue = DEFAULT_HEALTH_CONFIG)
   Path healthConfig;
 
   @Option(
@@ -69,7 +78,7 @@ public final class AgentCommand implements Runnable {
       paramLabel = "DIR",
       description =
           "Where upstream's cacert/clientcert/clientkey names resolve (default: ${DEFAULT-VALUE}).",
-      defaultValue = "/etc/KubeOS/certs")
+      defaultValue = DEFAULT_CERT_DIR)
   Path certDir;
 
   @Option(
@@ -78,7 +87,7 @@ public final class AgentCommand implements Runnable {
       description =
           "Trust policy for payload signatures: policy.json and the keys it names"
               + " (default: ${DEFAULT-VALUE}; no policy.json: signatures not checked).",
-      defaultValue = "/etc/KubeOS/trust")
+      defaultValue = DEFAULT_TRUST_DIR)
   Path trustDir;
 
   @Option(
@@ -87,14 +96,14 @@ public final class AgentCommand implements Runnable {
       description =
           "containerd registry host configuration, <DIR>/<registry>/hosts.toml: mirrors, CA,"
               + " client certificates (default: ${DEFAULT-VALUE}).",
-      defaultValue = "/etc/containerd/certs.d")
+      defaultValue = DEFAULT_REGISTRY_HOSTS_DIR)
   Path registryHostsDir;
 
   @Option(
       names = "--docker-config",
       paramLabel = "FILE",
       description = "docker config.json with registry credentials (default: ${DEFAULT-VALUE}).",
-      defaultValue = "/root/.docker/config.json")
+      defaultValue = DEFAULT_DOCKER_CONFIG)
   Path dockerConfig;
 
   @Option(
@@ -102,7 +111,7 @@ public final class AgentCommand implements Runnable {
       paramLabel = "MIB",
       description =
           "Size bound of the layer cache under <state-dir>/blobs in MiB (default: ${DEFAULT-VALUE}).",
-      defaultValue = "2048")
+      defaultValue = DEFAULT_BLOB_CACHE_MIB)
   long blobCacheMiB;
 
   Agent agent() {

@@ -21,17 +21,22 @@ import picocli.CommandLine.Command;
     })
 public final class Main implements Runnable {
 
-  public static void main(String[] args) {
+  public static void main(String[] args) throws InterruptedException {
+    AgentMain.serveIfDaemon(args);
     System.exit(run(commandLine(), args));
   }
 
   /** Runs a configured command line the way the {@code kubeos} launchers do. */
   static int run(CommandLine cl, String[] args) {
-    // one line per log record: time, level, message (journald adds the rest)
+    logFormat();
+    return cl.execute(args);
+  }
+
+  /** One line per log record: time, level, message (journald adds the rest). */
+  static void logFormat() {
     if (System.getProperty("java.util.logging.SimpleFormatter.format") == null) {
       System.setProperty("java.util.logging.SimpleFormatter.format", "%1$tT %4$s %5$s%6$s%n");
     }
-    return cl.execute(args);
   }
 
   /** The configured command line (also used by the demo and tests to run commands in-process). */
@@ -45,18 +50,7 @@ public final class Main implements Runnable {
         (e, cmd, parsed) -> {
           if (e instanceof AgentException) {
             AgentException ae = (AgentException) e;
-            // the action (retry, roll back, give up) tells a rollout what to do with the node;
-            // for the image builder and the other tools the code alone is the right hint
-            String action =
-                underAgent(cmd)
-                    ? ", caller should "
-                        + ae.code()
-                            .action()
-                            .name()
-                            .toLowerCase(java.util.Locale.ROOT)
-                            .replace('_', ' ')
-                    : "";
-            cmd.getErr().println("kubeos: " + ae.getMessage() + " [" + ae.code() + action + "]");
+            cmd.getErr().println(errorLine(ae, underAgent(cmd)));
             return ae.code().exitStatus();
           }
           if (e instanceof IllegalArgumentException) {
@@ -66,6 +60,20 @@ public final class Main implements Runnable {
           throw e;
         });
     return cl;
+  }
+
+  /**
+   * The one line a typed error prints. The action (retry, roll back, give up) tells a rollout what
+   * to do with the node; for the image builder and the other tools the code alone is the right
+   * hint.
+   */
+  static String errorLine(AgentException ae, boolean agentCommand) {
+    String action =
+        agentCommand
+            ? ", caller should "
+                + ae.code().action().name().toLowerCase(java.util.Locale.ROOT).replace('_', ' ')
+            : "";
+    return "kubeos: " + ae.getMessage() + " [" + ae.code() + action + "]";
   }
 
   private static boolean underAgent(CommandLine cmd) {

@@ -1,18 +1,12 @@
 package dev.kubeos.cli;
 
-import dev.kubeos.agent.AgentService;
-import dev.kubeos.agent.host.ProcessCommandRunner;
-import dev.kubeos.agent.host.SystemdRebooter;
 import dev.kubeos.api.agent.AgentMethods;
-import dev.kubeos.oci.source.DownloadLimits;
 import dev.kubeos.rpc.JsonRpcServer;
-import dev.kubeos.rpc.RpcDispatcher;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
-import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParentCommand;
@@ -24,6 +18,16 @@ import picocli.CommandLine.ParentCommand;
     description =
         "Run the agent daemon: JSON-RPC 2.0 on a Unix socket (mode 0600), upstream-compatible.")
 final class ServeCommand implements Callable<Integer> {
+  // the defaults, shared with the fast path (ServeArgs)
+  static final String DEFAULT_REBOOT_DELAY = "2";
+  static final String DEFAULT_READ_TIMEOUT = "5";
+  static final String DEFAULT_MAX_CONNECTIONS = "" + JsonRpcServer.DEFAULT_MAX_CONNECTIONS;
+  static final String DEFAULT_MAX_CONNECTIONS_PER_PEER =
+      "" + JsonRpcServer.DEFAULT_MAX_CONNECTIONS_PER_PEER;
+  static final String DEFAULT_DOWNLOAD_DEADLINE = "PT2H";
+  static final String DEFAULT_DOWNLOAD_MIN_RATE = "65536";
+  static final String DEFAULT_DOWNLOAD_RATE_WINDOW = "PT60S";
+
   @ParentCommand AgentCommand parent;
 
   @Option(
@@ -36,7 +40,7 @@ final class ServeCommand implements Callable<Integer> {
   @Option(
       names = "--reboot-delay",
       paramLabel = "SECONDS",
-      defaultValue = "2",
+      defaultValue = DEFAULT_REBOOT_DELAY,
       description =
           "Seconds between answering upgrade/rollback and rebooting (default: ${DEFAULT-VALUE}).")
   long rebootDelaySeconds;
@@ -44,7 +48,7 @@ final class ServeCommand implements Callable<Integer> {
   @Option(
       names = "--read-timeout",
       paramLabel = "SECONDS",
-      defaultValue = "5",
+      defaultValue = DEFAULT_READ_TIMEOUT,
       description =
           "Longest wait for the bytes of one request, separate from how long the operation takes"
               + " (default: ${DEFAULT-VALUE}).")
@@ -53,14 +57,14 @@ final class ServeCommand implements Callable<Integer> {
   @Option(
       names = "--max-connections",
       paramLabel = "N",
-      defaultValue = "" + JsonRpcServer.DEFAULT_MAX_CONNECTIONS,
+      defaultValue = DEFAULT_MAX_CONNECTIONS,
       description = "Connections served at once, all peers together (default: ${DEFAULT-VALUE}).")
   int maxConnections;
 
   @Option(
       names = "--max-connections-per-peer",
       paramLabel = "N",
-      defaultValue = "" + JsonRpcServer.DEFAULT_MAX_CONNECTIONS_PER_PEER,
+      defaultValue = DEFAULT_MAX_CONNECTIONS_PER_PEER,
       description = "Connections served at once for one peer user (default: ${DEFAULT-VALUE}).")
   int maxConnectionsPerPeer;
 
@@ -83,7 +87,7 @@ final class ServeCommand implements Callable<Integer> {
   @Option(
       names = "--download-deadline",
       paramLabel = "DURATION",
-      defaultValue = "PT2H",
+      defaultValue = DEFAULT_DOWNLOAD_DEADLINE,
       description =
           "Longest one download may take, resumes included, ISO-8601 (default: ${DEFAULT-VALUE}).")
   Duration downloadDeadline;
@@ -91,7 +95,7 @@ final class ServeCommand implements Callable<Integer> {
   @Option(
       names = "--download-min-rate",
       paramLabel = "BYTES_PER_SECOND",
-      defaultValue = "65536",
+      defaultValue = DEFAULT_DOWNLOAD_MIN_RATE,
       description =
           "A download averaging less over a rate window is stopped; 0 turns the rule off"
               + " (default: ${DEFAULT-VALUE}).")
@@ -100,46 +104,41 @@ final class ServeCommand implements Callable<Integer> {
   @Option(
       names = "--download-rate-window",
       paramLabel = "DURATION",
-      defaultValue = "PT60S",
+      defaultValue = DEFAULT_DOWNLOAD_RATE_WINDOW,
       description = "The window the minimum rate is averaged over (default: ${DEFAULT-VALUE}).")
   Duration downloadRateWindow;
 
+  @Option(
+      names = "--idle-exit",
+      paramLabel = "DURATION",
+      defaultValue = AgentServe.DEFAULT_IDLE_EXIT,
+      description =
+          "With socket activation (the socket passed as standard input by systemd), exit once"
+              + " no connection is open and nothing runs for this long; systemd starts the agent"
+              + " again on the next connection. 0 = never; 90, 90s, 500ms, 2m or PT90S"
+              + " (default: ${DEFAULT-VALUE}). Without socket activation the agent never exits"
+              + " by itself.")
+  String idleExit;
+
+  /** What this command line asks for. */
+  AgentServe.Settings settings() {
+    return new AgentServe.Settings(
+        parent.options(),
+        socket,
+        rebootDelaySeconds,
+        readTimeoutSeconds,
+        maxConnections,
+        maxConnectionsPerPeer,
+        socketGroup,
+        fileUrlDirs,
+        downloadDeadline,
+        downloadMinRate,
+        downloadRateWindow,
+        AgentServe.parseIdle(idleExit));
+  }
+
   @Override
   public Integer call() throws Exception {
-    AgentService service =
-        new AgentService(
-            parent.agent(),
-            new SystemdRebooter(new ProcessCommandRunner()),
-            parent.certDir,
-            Duration.ofSeconds(rebootDelaySeconds),
-            fileUrlDirs,
-            new DownloadLimits(downloadDeadline, downloadMinRate, downloadRateWindow));
-    JsonRpcServer.Limits limits =
-        JsonRpcServer.Limits.defaults()
-            .withReadTimeout(Duration.ofSeconds(readTimeoutSeconds))
-            .withConnections(maxConnections, maxConnectionsPerPeer)
-            .withGroup(socketGroup);
-    JsonRpcServer server = new JsonRpcServer(socket, new RpcDispatcher(service), limits);
-    server.start();
-    // SIGTERM (systemctl stop): stop accepting, remove the socket file, then let the JVM exit
-    CountDownLatch stopped = new CountDownLatch(1);
-    Runtime.getRuntime()
-        .addShutdownHook(
-            new Thread(
-                () -> {
-                  server.close();
-                  stopped.countDown();
-                },
-                "kubeos-serve-stop"));
-    long startedMillis =
-        ProcessHandle.current()
-            .info()
-            .startInstant()
-            .map(t -> System.currentTimeMillis() - t.toEpochMilli())
-            .orElse(-1L);
-    System.err.println(
-        "kubeos agent: listening on " + socket + " (" + startedMillis + " ms after process start)");
-    stopped.await();
-    return 0;
+    return AgentServe.run(settings(), System.err);
   }
 }

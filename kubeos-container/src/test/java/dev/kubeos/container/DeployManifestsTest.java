@@ -190,8 +190,8 @@ class DeployManifestsTest {
     PodSpec proxy = podSpec(one(DaemonSet.class, "kubeos-proxy"));
     assertThat(PodSecurity.BASELINE.violations(proxy))
         .containsExactly("baseline: hostPath volume agent-socket");
-    // the directory, not the socket file: it survives agent restarts (kubeos-agent.service keeps
-    // it: RuntimeDirectoryPreserve=yes)
+    // the directory, not the socket file: it survives agent restarts (kubeos-agent.socket makes
+    // it and systemd keeps it)
     assertThat(proxy.getVolumes())
         .filteredOn(v -> v.getHostPath() != null)
         .singleElement()

@@ -107,8 +107,14 @@ class ImageBuildIT {
     assertThat(debugfs(disk, a, "stat /usr/lib/kubeos/grow-persist")).contains("File not found");
     assertThat(debugfs(disk, a, "cat /usr/lib/systemd/system/kubeos-agent.service"))
         .contains("ExecStart=/usr/lib/kubeos/runtime/bin/java");
+    assertThat(debugfs(disk, a, "cat /usr/lib/systemd/system/kubeos-agent.socket"))
+        .contains("ListenStream=/run/os-agent/os-agent.sock");
+    // socket-activated: the socket is enabled, the service only started on demand
+    assertThat(debugfs(disk, a, "ls /etc/systemd/system/sockets.target.wants"))
+        .contains("kubeos-agent.socket");
     assertThat(debugfs(disk, a, "ls /etc/systemd/system/multi-user.target.wants"))
-        .contains("kubeos-agent.service", "kubeos-health.service", "demo.service");
+        .contains("kubeos-health.service", "demo.service")
+        .doesNotContain("kubeos-agent.service");
     assertThat(debugfs(disk, a, "stat /etc/systemd/system/multi-user.target.wants/demo.service"))
         .contains("/usr/lib/systemd/system/demo.service");
     assertThat(debugfs(disk, a, "cat /etc/initramfs-tools/scripts/init-bottom/kubeos-overlay"))

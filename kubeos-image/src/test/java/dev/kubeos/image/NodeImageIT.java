@@ -212,7 +212,7 @@ class NodeImageIT {
     assertThat(h.deadline()).isEqualTo(Duration.ofSeconds(240));
     assertThat(h.checks())
         .containsExactly(
-            new HealthConfig.Unit("kubeos-agent.service", 120, null),
+            new HealthConfig.Unit("kubeos-agent.socket", 120, null),
             new HealthConfig.Unit("containerd.service", 180, null),
             new HealthConfig.Unit("kubelet.service", 240, "/etc/kubernetes/kubelet.conf"),
             new HealthConfig.Http(

@@ -50,7 +50,7 @@ class PlannerTest {
             " containerd runc containernetworking-plugins ",
             " iproute2 iptables conntrack ethtool socat apparmor systemd-timesyncd");
     assertThat(plan.units())
-        .startsWith("kubeos-agent.service", "kubeos-health.service")
+        .startsWith("kubeos-agent.socket", "kubeos-health.service")
         .contains(
             "containerd.service",
             "systemd-networkd.service",

@@ -31,11 +31,14 @@ final class ConnectionAdmission {
   private final RpcDispatcher dispatcher;
   private final Executor pool;
   private final Consumer<SocketChannel> serve;
+  private final Runnable finished;
   private final Map<UserPrincipal, AtomicInteger> perPeer = new ConcurrentHashMap<>();
 
   /**
    * @param pool runs {@code serve}; rejecting a task means the overall limit is reached
    * @param serve serves one admitted connection to its end (and closes it)
+   * @param finished called once for every connection {@link #admit} was given, when it is refused
+   *     or served to its end
    */
   ConnectionAdmission(
       Path socketPath,
@@ -43,13 +46,15 @@ final class ConnectionAdmission {
       JsonRpcServer.Limits limits,
       RpcDispatcher dispatcher,
       Executor pool,
-      Consumer<SocketChannel> serve) {
+      Consumer<SocketChannel> serve,
+      Runnable finished) {
     this.socketPath = socketPath;
     this.peers = peers;
     this.limits = limits;
     this.dispatcher = dispatcher;
     this.pool = pool;
     this.serve = serve;
+    this.finished = finished;
   }
 
   /** Checks the peer and the limits, then hands the connection to a thread of its own. */
@@ -90,6 +95,7 @@ final class ConnectionAdmission {
               serve.accept(connection);
             } finally {
               count.decrementAndGet();
+              finished.run();
             }
           });
     } catch (RejectedExecutionException e) {
@@ -121,6 +127,8 @@ final class ConnectionAdmission {
       }
     } catch (IOException e) {
       LOG.log(Level.DEBUG, "could not tell a refused connection why: " + e);
+    } finally {
+      finished.run();
     }
   }
 }

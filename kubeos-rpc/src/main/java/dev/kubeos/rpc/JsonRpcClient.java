@@ -141,7 +141,7 @@ public final class JsonRpcClient {
       }
       throw new AgentException(
           ErrorCode.IO_ERROR,
-          "no agent is listening on " + socketPath + ": is kubeos-agent.service running?",
+          "no agent is listening on " + socketPath + ": is kubeos-agent.socket running?",
           e);
     }
   }

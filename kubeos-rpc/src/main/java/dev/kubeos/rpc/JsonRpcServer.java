@@ -2,12 +2,16 @@ package dev.kubeos.rpc;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.kubeos.api.agent.AgentException;
+import dev.kubeos.api.agent.ErrorCode;
 import java.io.ByteArrayOutputStream;
 import java.io.Closeable;
 import java.io.IOException;
 import java.lang.System.Logger.Level;
 import java.net.UnixDomainSocketAddress;
 import java.nio.channels.ClosedChannelException;
+import java.nio.channels.SelectionKey;
+import java.nio.channels.Selector;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
 import java.nio.file.Path;
@@ -15,10 +19,12 @@ import java.time.Duration;
 import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.SynchronousQueue;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.BooleanSupplier;
 
 /**
  * The agent's JSON-RPC 2.0 server on a Unix domain socket (upstream KubeOS framing: one bare JSON
@@ -34,6 +40,13 @@ import java.util.concurrent.atomic.AtomicInteger;
  * the agent's own user, or, only when {@link Limits#group()} is set, a peer whose group is that
  * group; anyone else gets a POLICY_DENIED error and the connection ends. Whether operations may
  * overlap is the business of {@link AgentOperations}; the server passes its typed errors through.
+ *
+ * <p>Socket activation: a server on an inherited listening channel (systemd's, see {@link
+ * #JsonRpcServer(ServerSocketChannel, RpcDispatcher, Limits)}) can end itself once idle ({@link
+ * #exitWhenIdle}): when no connection is open and nothing is busy for the idle period, the accept
+ * thread stops accepting and only then decides. Whatever connects from then on waits in the
+ * listening socket's backlog, which outlives this process, for the next start; a connection already
+ * accepted is always served to its end.
  */
 public final class JsonRpcServer implements Closeable {
   /**
@@ -118,7 +131,21 @@ public final class JsonRpcServer implements Closeable {
   private SocketFile.Bound bound;
   private ConnectionAdmission admission;
   private Thread acceptor;
+  private volatile Selector selector;
   private volatile boolean closed;
+
+  /** Connections accepted and not yet finished (refused, or served to their end). */
+  private final AtomicInteger active = new AtomicInteger();
+
+  private volatile long lastActivity = System.nanoTime();
+  private Duration idleAfter;
+  private BooleanSupplier busy = () -> false;
+  private Runnable stoppedAccepting = () -> {};
+  private final CountDownLatch ended = new CountDownLatch(1);
+  private volatile End end = End.CLOSED;
+
+  /** Idle deadlines reached while a connection was open or work pending (the exit postponed). */
+  private final AtomicInteger postponed = new AtomicInteger();
 
   public JsonRpcServer(Path socketPath, RpcDispatcher dispatcher) {
     this(socketPath, dispatcher, Limits.defaults());
@@ -160,6 +187,65 @@ public final class JsonRpcServer implements Closeable {
   }
 
   /**
+   * Lets the server end itself once idle: no connection open and {@code busy} false for {@code
+   * after} on end (a connection's end and {@link #start()} restart the count). The accept thread
+   * stops accepting first and then checks, so a connection is either accepted and served or left in
+   * the listening socket's backlog for whoever starts the next server (systemd). {@link
+   * #awaitEnd()} then returns {@link End#IDLE}; the caller closes the server and exits. Only for a
+   * server on an inherited channel: a socket this process bound would go with it. Call before
+   * {@link #start()}.
+   *
+   * @param busy true while work that outlives its connection is pending (a scheduled reboot)
+   */
+  public synchronized JsonRpcServer exitWhenIdle(Duration after, BooleanSupplier busy) {
+    Objects.requireNonNull(after, "after");
+    if (inherited == null) {
+      throw new IllegalStateException(
+          "idle exit needs an inherited listening socket: nobody would start this server again");
+    }
+    if (after.isNegative() || after.isZero()) {
+      throw new IllegalArgumentException("idle period must be positive, got " + after);
+    }
+    this.idleAfter = after;
+    this.busy = Objects.requireNonNull(busy, "busy");
+    return this;
+  }
+
+  /**
+   * Runs {@code hook} on the accept thread after it stopped accepting for an idle exit and before
+   * it checks that nothing is pending (for tests: to connect in exactly that window).
+   */
+  synchronized void onStoppedAccepting(Runnable hook) {
+    this.stoppedAccepting = Objects.requireNonNull(hook, "hook");
+  }
+
+  /** Why a server stopped serving. */
+  public enum End {
+    /** {@link #close()} was called (SIGTERM). */
+    CLOSED,
+    /** Idle (see {@link #exitWhenIdle}); connections made since wait in the backlog. */
+    IDLE,
+    /** The listening socket failed; nothing is accepted any more. */
+    FAILED
+  }
+
+  /** Waits until the server stopped serving, and says why. */
+  public End awaitEnd() throws InterruptedException {
+    ended.await();
+    return end;
+  }
+
+  /** How often the idle period ran out while a connection was open or work pending (for tests). */
+  int idleExitsPostponed() {
+    return postponed.get();
+  }
+
+  /** Connections accepted and not yet refused or served to their end. */
+  public int openConnections() {
+    return active.get();
+  }
+
+  /**
    * Binds the socket (mode 0600, or 0660 owned by {@link Limits#group()}; parent created 0700, or
    * 0710 with the group, when missing) and starts accepting.
    *
@@ -186,7 +272,19 @@ public final class JsonRpcServer implements Closeable {
             TimeUnit.SECONDS,
             new SynchronousQueue<>(),
             r -> daemon(r, "kubeos-rpc-" + n.incrementAndGet()));
-    admission = new ConnectionAdmission(socketPath, peers, limits, dispatcher, pool, this::serve);
+    admission =
+        new ConnectionAdmission(
+            socketPath, peers, limits, dispatcher, pool, this::serve, this::finished);
+    try {
+      selector = Selector.open();
+      bound.channel().configureBlocking(false);
+      bound.channel().register(selector, SelectionKey.OP_ACCEPT);
+    } catch (IOException e) {
+      closeQuietly(bound.channel());
+      throw new AgentException(
+          ErrorCode.IO_ERROR, "cannot watch the agent socket " + socketPath + ": " + e, e);
+    }
+    lastActivity = System.nanoTime();
     acceptor = daemon(this::acceptLoop, "kubeos-rpc-accept");
     acceptor.start();
     LOG.log(Level.INFO, "agent listening on " + socketPath);
@@ -200,18 +298,77 @@ public final class JsonRpcServer implements Closeable {
 
   private void acceptLoop() {
     ServerSocketChannel server = bound.channel();
-    while (!closed) {
-      SocketChannel connection;
-      try {
-        connection = server.accept();
-      } catch (ClosedChannelException e) {
-        return;
-      } catch (IOException e) {
-        LOG.log(Level.WARNING, "accept on " + socketPath + " failed: " + e);
-        pause();
-        continue;
+    try {
+      while (!closed) {
+        selector.select(untilIdle());
+        selector.selectedKeys().clear();
+        if (closed) {
+          return;
+        }
+        SocketChannel connection;
+        try {
+          connection = server.accept(); // non-blocking: null when nobody is waiting
+        } catch (ClosedChannelException e) {
+          return;
+        } catch (IOException e) {
+          LOG.log(Level.WARNING, "accept on " + socketPath + " failed: " + e);
+          pause();
+          continue;
+        }
+        if (connection != null) {
+          active.incrementAndGet();
+          lastActivity = System.nanoTime();
+          admission.admit(connection); // accepted channels are blocking whatever the listener is
+        } else if (idleAfter != null && idleLongEnough()) {
+          // this thread alone accepts, and it is not accepting now: whoever connects from here
+          // on waits in the listening socket's backlog for the next start
+          stoppedAccepting.run();
+          if (active.get() == 0 && !busy.getAsBoolean()) {
+            LOG.log(
+                Level.INFO,
+                "agent idle for " + idleAfter.toSeconds() + " s: stopping (socket activation)");
+            end = End.IDLE;
+            return;
+          }
+        }
       }
-      admission.admit(connection);
+    } catch (IOException | RuntimeException e) {
+      if (!closed) {
+        end = End.FAILED;
+        LOG.log(Level.ERROR, "accept loop on " + socketPath + " failed: " + e, e);
+      }
+    } finally {
+      ended.countDown();
+    }
+  }
+
+  private boolean idleLongEnough() {
+    return active.get() == 0
+        && System.nanoTime() - lastActivity >= idleAfter.toNanos()
+        && !busy.getAsBoolean();
+  }
+
+  /** Milliseconds to wait for a connection before the idle check (0: no limit). */
+  private long untilIdle() {
+    if (idleAfter == null) {
+      return 0;
+    }
+    long left = idleAfter.toNanos() - (System.nanoTime() - lastActivity);
+    // an open connection or pending work postpones the check; look again a period later
+    if (left <= 0 && (active.get() > 0 || busy.getAsBoolean())) {
+      postponed.incrementAndGet();
+      left = idleAfter.toNanos();
+    }
+    return Math.max(1, TimeUnit.NANOSECONDS.toMillis(left) + 1);
+  }
+
+  private void finished() {
+    lastActivity = System.nanoTime();
+    if (active.decrementAndGet() == 0 && idleAfter != null) {
+      Selector s = selector;
+      if (s != null) {
+        s.wakeup(); // count the idle period from now
+      }
     }
   }
 
@@ -242,9 +399,14 @@ public final class JsonRpcServer implements Closeable {
         }
         long started = System.nanoTime();
         JsonNode response = dispatcher.handle(request);
-        logRequest(request, response, System.nanoTime() - started);
-        if (response != null) {
-          json.write(frame(mapper, response), limits.readTimeout());
+        long nanos = System.nanoTime() - started;
+        // answer first: the log line (the first one sets up the logging) is not the caller's wait
+        try {
+          if (response != null) {
+            json.write(frame(mapper, response), limits.readTimeout());
+          }
+        } finally {
+          logRequest(request, response, nanos);
         }
       }
     } catch (IOException | RuntimeException e) {
@@ -327,7 +489,11 @@ public final class JsonRpcServer implements Closeable {
     }
   }
 
-  /** Stops accepting, ends open connections and removes the socket file (if still ours). */
+  /**
+   * Stops accepting, ends open connections and removes the socket file (if still ours). An
+   * inherited listening channel is left open: it belongs to whoever passed it (systemd keeps its
+   * own descriptor and the connections waiting in its backlog).
+   */
   @Override
   public synchronized void close() {
     if (closed) {
@@ -335,13 +501,20 @@ public final class JsonRpcServer implements Closeable {
     }
     closed = true;
     if (bound == null) {
+      ended.countDown();
       return;
     }
-    closeQuietly(bound.channel());
+    selector.wakeup();
+    if (inherited == null) {
+      closeQuietly(bound.channel());
+    }
     pool.shutdown();
     open.forEach(JsonRpcServer::closeQuietly);
     try {
       acceptor.join(2000);
+      // an inherited channel stays non-blocking: the flag belongs to the open file that systemd
+      // shares (its own sockets are non-blocking), and a next server sets it again anyway
+      closeQuietly(selector);
       if (!pool.awaitTermination(2, TimeUnit.SECONDS)) {
         pool.shutdownNow();
       }
@@ -349,6 +522,7 @@ public final class JsonRpcServer implements Closeable {
       pool.shutdownNow();
       Thread.currentThread().interrupt();
     }
+    ended.countDown();
     if (inherited == null) {
       SocketFile.delete(socketPath, bound.fileKey());
     }

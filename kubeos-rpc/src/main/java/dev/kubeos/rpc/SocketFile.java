@@ -115,7 +115,8 @@ final class SocketFile {
           ErrorCode.PRECONDITION_FAILED,
           "another agent is already listening on "
               + path
-              + ": stop it first (systemctl stop kubeos-agent) or configure another socket path");
+              + ": stop it first (systemctl stop kubeos-agent.socket kubeos-agent.service) or"
+              + " configure another socket path");
     } catch (ConnectException refused) {
       LOG.log(Level.INFO, "removing stale socket " + path + " (nothing listens on it)");
       Files.delete(path);

@@ -125,6 +125,6 @@ class JsonRpcClientIT {
     assertThatThrownBy(() -> client.call(AgentMethods.STATUS))
         .isInstanceOfSatisfying(
             AgentException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.IO_ERROR))
-        .hasMessage("no agent is listening on " + nowhere + ": is kubeos-agent.service running?");
+        .hasMessage("no agent is listening on " + nowhere + ": is kubeos-agent.socket running?");
   }
 }

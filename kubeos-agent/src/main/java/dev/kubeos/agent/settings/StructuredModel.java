@@ -28,13 +28,21 @@ final class StructuredModel implements SettingsModel {
   private final String name;
   private final String defaultPath;
   private final boolean yaml;
-  private final ObjectMapper mapper;
+  // made on first use: only configure needs one, and every (socket-activated) start of the agent
+  // wires this model
+  private ObjectMapper mapper;
 
   private StructuredModel(String name, String defaultPath, boolean yaml) {
     this.name = name;
     this.defaultPath = defaultPath;
     this.yaml = yaml;
-    this.mapper = yaml ? new YAMLMapper() : new TomlMapper();
+  }
+
+  private synchronized ObjectMapper mapper() {
+    if (mapper == null) {
+      mapper = yaml ? new YAMLMapper() : new TomlMapper();
+    }
+    return mapper;
   }
 
   static StructuredModel kubelet() {
@@ -93,7 +101,7 @@ final class StructuredModel implements SettingsModel {
       return JsonNodeFactory.instance.objectNode();
     }
     try {
-      JsonNode n = mapper.readTree(text);
+      JsonNode n = mapper().readTree(text);
       if (n == null || n.isMissingNode() || n.isNull()) {
         return JsonNodeFactory.instance.objectNode();
       }

@@ -25,7 +25,7 @@ class DemoImagesIT {
     assertThat(v1.version()).isEqualTo("1.0.0");
     assertThat(v1.source().kind()).isEqualTo("debootstrap");
     assertThat(v1.profile()).isEqualTo("minimal");
-    assertThat(v1.units()).contains("kubeos-agent.service", "kubeos-probe.service");
+    assertThat(v1.units()).contains("kubeos-agent.socket", "kubeos-probe.service");
     assertThat(v1.files())
         .anySatisfy(
             f -> {

@@ -66,9 +66,16 @@ public final class Planner {
   /** The default profile's packages. */
   public static final List<String> DEFAULT_PACKAGES = NODE_PACKAGES;
 
-  /** The agent's own units, always installed and enabled (from deploy/systemd). */
+  /** The agent's own units, always installed (from deploy/systemd). */
   public static final List<String> AGENT_UNITS =
-      List.of("kubeos-agent.service", "kubeos-health.service");
+      List.of("kubeos-agent.socket", "kubeos-agent.service", "kubeos-health.service");
+
+  /**
+   * Of {@link #AGENT_UNITS}, the ones enabled: the agent's socket (which starts the agent on
+   * demand; the service itself is not started at boot) and the boot-time health check.
+   */
+  public static final List<String> AGENT_ENABLED =
+      List.of("kubeos-agent.socket", "kubeos-health.service");
 
   /**
    * Units the node profile enables: the runtime, network, name resolution, time, AppArmor's
@@ -152,7 +159,7 @@ public final class Planner {
           new BuildPlan.FileCopy(
               abs(configDir, require(f.source(), "files.source")), target, mode));
     }
-    Set<String> units = new LinkedHashSet<>(AGENT_UNITS);
+    Set<String> units = new LinkedHashSet<>(AGENT_ENABLED);
     BuildPlan.KubernetesSpec kubernetes = kubernetes(c.kubernetes(), configDir, node);
     if (node) {
       units.addAll(NODE_UNITS);
@@ -238,7 +245,9 @@ public final class Planner {
     check(deadline > 0 && deadline <= 3600, "health.deadline_seconds must be in 1..3600");
     List<BuildPlan.HealthCheckSpec> checks = new ArrayList<>();
     if (node) {
-      checks.add(BuildPlan.HealthCheckSpec.unit("kubeos-agent.service", Math.min(120, deadline)));
+      // the agent is socket-activated (inactive when idle): its socket must listen; the agent code
+      // itself runs in this very check (kubeos-health.service), so a broken agent fails it anyway
+      checks.add(BuildPlan.HealthCheckSpec.unit("kubeos-agent.socket", Math.min(120, deadline)));
       checks.add(BuildPlan.HealthCheckSpec.unit("containerd.service", Math.min(180, deadline)));
       checks.add(
           new BuildPlan.HealthCheckSpec(
