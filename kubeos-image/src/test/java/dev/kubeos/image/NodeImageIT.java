@@ -84,9 +84,11 @@ class NodeImageIT {
             "sysinit.target.wants/kubeos-hostname.service",
             "multi-user.target.wants/kubeos-opt-cni.service",
             "multi-user.target.wants/kubelet.service",
-            "multi-user.target.wants/kubeos-agent.service")) {
+            "sockets.target.wants/kubeos-agent.socket")) {
       assertThat(etc.resolve(u)).as(u).isSymbolicLink();
     }
+    // socket-activated: the service itself is not started at boot
+    assertThat(etc.resolve("multi-user.target.wants/kubeos-agent.service")).doesNotExist();
     assertThat(Files.readSymbolicLink(etc.resolve("multi-user.target.wants/kubelet.service")))
         .isEqualTo(Path.of("/usr/lib/systemd/system/kubelet.service"));
     for (String exe : List.of("grow-persist", "opt-cni", "set-hostname")) {

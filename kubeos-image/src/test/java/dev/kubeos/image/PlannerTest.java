@@ -82,7 +82,7 @@ class PlannerTest {
   void theMinimalProfileIsTheOldSmallImage() {
     BuildPlan plan = plan("version = \"1\"\nprofile = \"minimal\"\n[agent]\nruntime = \"rt\"\n");
     assertThat(plan.source().packages()).isEqualTo(Planner.MINIMAL_PACKAGES);
-    assertThat(plan.units()).containsExactlyElementsOf(Planner.AGENT_UNITS);
+    assertThat(plan.units()).containsExactlyElementsOf(Planner.AGENT_ENABLED);
     assertThat(plan.health().checks()).isEmpty();
     assertThat(plan.disk().partition("ROOT-A").sizeBytes() >> 20).isEqualTo(1024);
     assertThat(plan.disk().partition("PERSIST").sizeBytes() >> 20).isEqualTo(512);
