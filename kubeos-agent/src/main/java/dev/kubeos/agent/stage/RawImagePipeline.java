@@ -101,9 +101,9 @@ final class RawImagePipeline {
                 + what
                 + " needs at least "
                 + (MIN_RING * (long) tuning.chunkBytes() >> 20)
-                + " MiB of direct memory for its buffers, the JVM has "
-                + free.size() * (long) tuning.chunkBytes()
-                + " bytes left: "
+                + " MiB of direct memory for its buffers, the JVM gave "
+                + (free.size() * (long) tuning.chunkBytes() >> 20)
+                + " MiB (-XX:MaxDirectMemorySize): "
                 + e.getMessage(),
             e);
       }
@@ -139,16 +139,6 @@ final class RawImagePipeline {
               + e.getMessage(),
           e);
     }
-  }
-
-  /** Ring buffers in use (fewer than asked for when direct memory is short). */
-  int ringChunks() {
-    return ringChunks;
-  }
-
-  /** Written bytes between two syncs: the tuning's, or less with a smaller ring. */
-  long syncEveryBytes() {
-    return syncEveryBytes;
   }
 
   /** Runs the pipeline to the end; returns the payload length. */
