@@ -29,6 +29,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
  * Peak resident memory of the agent daemon per staging path, with the systemd unit's exact JVM
@@ -379,13 +381,17 @@ public final class AgentMemoryBench {
       throw new IllegalStateException("cli stage failed: " + out);
     }
     String[] t = Files.readString(report).trim().split("\\s+");
+    // the stage's own time as the CLI prints it ("staged 2: ... in 9.8 s"), without JVM start
+    Matcher m = Pattern.compile(" in ([0-9.]+) s").matcher(out);
+    String inner = m.find() ? " (stage itself " + m.group(1) + " s)" : "";
     return new Sample(
-        launcher
-            ? "cli: " + opts.substring("launcher:".length()) + " agent ... stage"
-            : "cli (JDK "
-                + Runtime.version().feature()
-                + ") "
-                + (opts.isBlank() ? "default JIT" : opts),
+        (launcher
+                ? "cli: " + opts.substring("launcher:".length()) + " agent ... stage"
+                : "cli (JDK "
+                    + Runtime.version().feature()
+                    + ") "
+                    + (opts.isBlank() ? "default JIT" : opts))
+            + inner,
         Double.parseDouble(t[0]),
         0,
         Long.parseLong(t[1]),
