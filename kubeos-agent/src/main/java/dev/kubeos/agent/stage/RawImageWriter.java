@@ -89,6 +89,16 @@ public final class RawImageWriter {
   public StageResult write(
       PayloadSource src, Sha256 expected, BlockDevice slot, ProgressListener progress)
       throws IOException {
+    try {
+      return writeOnce(src, expected, slot, progress);
+    } finally {
+      releaseRing(); // the pipeline and its ring were local to writeOnce: unreachable now
+    }
+  }
+
+  private StageResult writeOnce(
+      PayloadSource src, Sha256 expected, BlockDevice slot, ProgressListener progress)
+      throws IOException {
     long start = System.nanoTime();
     long slotSize = slot.size();
     ResumingInputStream in =
@@ -125,7 +135,6 @@ public final class RawImageWriter {
       throw e.getCause();
     } finally {
       in.close();
-      releaseRing();
     }
   }
 
