@@ -145,9 +145,11 @@ final class RawImagePipeline {
   long run() throws IOException {
     CountDownLatch workersDone = new CountDownLatch(3);
     Thread reader = start("reader", this::readLoop, null);
-    start("hasher", this::hashLoop, workersDone);
-    start("writer", this::writeLoop, workersDone);
-    start("verifier", this::verifyLoop, workersDone);
+    List<Thread> workers =
+        List.of(
+            start("hasher", this::hashLoop, workersDone),
+            start("writer", this::writeLoop, workersDone),
+            start("verifier", this::verifyLoop, workersDone));
     try {
       while (!workersDone.await(100, TimeUnit.MILLISECONDS)) {
         if (failure.get() != null) {
@@ -161,6 +163,11 @@ final class RawImagePipeline {
         }
       }
       reader.join(failure.get() == null ? 0 : 2000);
+      // the workers have counted down and are ending: once they have, nothing holds the ring, and
+      // the collection at the end of RawImageWriter.write can free it
+      for (Thread w : workers) {
+        w.join(2000);
+      }
     } catch (InterruptedException e) {
       failure.compareAndSet(null, e);
       Thread.currentThread().interrupt();
