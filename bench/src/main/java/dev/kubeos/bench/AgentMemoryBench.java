@@ -60,6 +60,7 @@ public final class AgentMemoryBench {
     int runs = 1;
     boolean nmt = false;
     List<String> extra = new ArrayList<>();
+    Map<String, String> env = new LinkedHashMap<>();
     List<String> cliOpts = new ArrayList<>();
     List<String> paths = new ArrayList<>(List.of("idle", "raw", "delta", "ostar"));
     for (int i = 0; i < args.length; i++) {
@@ -72,6 +73,10 @@ public final class AgentMemoryBench {
         case "--size-mib" -> size = Long.parseLong(args[++i]) * MIB;
         case "--runs" -> runs = Integer.parseInt(args[++i]);
         case "--nmt" -> nmt = true;
+        case "--env" -> {
+          String[] kv = args[++i].split("=", 2);
+          env.put(kv[0], kv[1]);
+        }
         case "--extra" -> extra.addAll(Arrays.asList(args[++i].trim().split("\\s+")));
         case "--cli" -> cliOpts.add(args[++i]);
         case "--launcher" -> cliOpts.add("launcher:" + args[++i]);
@@ -80,6 +85,7 @@ public final class AgentMemoryBench {
             throw new IllegalArgumentException(
                 "usage: --java JAVA --jar AGENT.jar [--cli-jar kubeos.jar --cli 'JVM OPTS']..."
                     + " [--unit FILE] [--dir D] [--size-mib N] [--runs N] [--nmt] [--extra 'JVM OPTS']"
+                    + " [--env NAME=VALUE]"
                     + " [--paths idle,raw,delta,ostar]");
       }
     }
@@ -93,7 +99,7 @@ public final class AgentMemoryBench {
         PayloadServer server = PayloadServer.http()) {
       List<String> flags = unitFlags(unit, dir);
       flags.addAll(extra);
-      new AgentMemoryBench(dir, java, jar, flags, size, nmt)
+      new AgentMemoryBench(dir, java, jar, flags, env, size, nmt)
           .run(server, registry, paths, runs, cliJar, cliOpts);
     } finally {
       WorkDirs.deleteRecursively(dir);
@@ -104,16 +110,24 @@ public final class AgentMemoryBench {
   private final Path java;
   private final Path jar;
   private final List<String> flags;
+  private final Map<String, String> env;
   private final long size;
   private final boolean nmt;
   private final Path disk;
 
   private AgentMemoryBench(
-      Path dir, Path java, Path jar, List<String> flags, long size, boolean nmt) {
+      Path dir,
+      Path java,
+      Path jar,
+      List<String> flags,
+      Map<String, String> env,
+      long size,
+      boolean nmt) {
     this.dir = dir;
     this.java = java;
     this.jar = jar;
     this.flags = flags;
+    this.env = env;
     this.size = size;
     this.nmt = nmt;
     // slots big enough for the os.tar's ext4 file system (the tar plus a quarter) as OciBench
@@ -213,7 +227,7 @@ public final class AgentMemoryBench {
       }
     }
     System.out.printf(
-        "%n| path | stage s | idle RSS MiB | peak RSS (VmHWM) MiB | RSS after MiB | CPU s |%n"
+        "%n| path | stage s | idle RSS MiB | peak RSS (VmHWM) MiB | RSS 1 s after MiB | CPU s |%n"
             + "|---|---:|---:|---:|---:|---:|%n");
     for (Sample s : samples) {
       System.out.printf(
@@ -304,8 +318,10 @@ public final class AgentMemoryBench {
     cmd.addAll(agentArgs());
     cmd.addAll(List.of("serve", "--socket", socket.toString()));
     Path log = dir.resolve("serve-" + path + ".log");
-    Process p =
-        new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+    ProcessBuilder pb =
+        new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile());
+    pb.environment().putAll(env);
+    Process p = pb.start();
     try {
       JsonRpcClient client = new JsonRpcClient(socket, Duration.ofMinutes(15));
       while (true) {
@@ -344,13 +360,10 @@ public final class AgentMemoryBench {
           System.out.println(path + ": " + line);
         }
       }
+      long hwm = status(p.pid(), "VmHWM:");
+      Thread.sleep(1000); // RSS after: a second after the answer, once cleaners have run
       return new Sample(
-          "daemon " + path,
-          seconds,
-          idle,
-          status(p.pid(), "VmHWM:"),
-          status(p.pid(), "VmRSS:"),
-          cpuSeconds(p.pid()));
+          "daemon " + path, seconds, idle, hwm, status(p.pid(), "VmRSS:"), cpuSeconds(p.pid()));
     } finally {
       p.destroy();
       p.waitFor();
