@@ -188,7 +188,7 @@ public final class OciBench {
   }
 
   /** A layer tar holding os.tar, itself a rootfs tar of 64 MiB incompressible files. */
-  private static Sha256 writeLayer(Path file, long size, boolean gzip) throws Exception {
+  static Sha256 writeLayer(Path file, long size, boolean gzip) throws Exception {
     long fileSize = 64L * MIB;
     int files = (int) Math.max(1, size / fileSize);
     long osTarSize = 512 /* dir */ + files * (512 + fileSize) + 1024 /* end */;
@@ -259,7 +259,7 @@ public final class OciBench {
     return Sha256.of(md.digest());
   }
 
-  private static Sha256 push(RegistryClient client, Path layer, Sha256 digest, boolean gzip)
+  static Sha256 push(RegistryClient client, Path layer, Sha256 digest, boolean gzip)
       throws IOException {
     String repo = "kubeos/os";
     Descriptor l =

@@ -23,6 +23,10 @@ import java.util.concurrent.atomic.AtomicReference;
  */
 final class RawImagePipeline {
   private static final long PROGRESS_NANOS = 250_000_000L;
+  private static final System.Logger LOG = System.getLogger("kubeos.agent");
+
+  /** The fewest ring buffers that keep reader, hasher and writer busy at once. */
+  static final int MIN_RING = 3;
 
   /** One ring buffer and the payload region it holds. */
   private static final class Chunk {
@@ -55,6 +59,9 @@ final class RawImagePipeline {
   private final BlockingQueue<Chunk> toWrite;
   private final BlockingQueue<Chunk> toVerify;
   private final AtomicReference<Throwable> failure = new AtomicReference<>();
+  private final ByteBuffer back;
+  private final int ringChunks;
+  private final long syncEveryBytes;
   private volatile long received;
 
   RawImagePipeline(
@@ -79,8 +86,58 @@ final class RawImagePipeline {
     toHash = new ArrayBlockingQueue<>(n + 1);
     toWrite = new ArrayBlockingQueue<>(n + 1);
     toVerify = new ArrayBlockingQueue<>(n + 1);
-    for (int i = 0; i < n; i++) {
-      free.add(new Chunk(ByteBuffer.allocateDirect(tuning.chunkBytes())));
+    // The read-back buffer first, then as many ring buffers as the JVM's direct-memory limit
+    // (-XX:MaxDirectMemorySize) allows: a smaller ring syncs more often instead of failing.
+    this.back = allocateDirect(tuning.chunkBytes() + 4096, what).alignedSlice(4096);
+    try {
+      for (int i = 0; i < n; i++) {
+        free.add(new Chunk(ByteBuffer.allocateDirect(tuning.chunkBytes())));
+      }
+    } catch (OutOfMemoryError e) {
+      if (free.size() < MIN_RING) {
+        throw new AgentException(
+            ErrorCode.BUSY,
+            "staging "
+                + what
+                + " needs at least "
+                + (MIN_RING * (long) tuning.chunkBytes() >> 20)
+                + " MiB of direct memory for its buffers, the JVM gave "
+                + (free.size() * (long) tuning.chunkBytes() >> 20)
+                + " MiB (-XX:MaxDirectMemorySize): "
+                + e.getMessage(),
+            e);
+      }
+      LOG.log(
+          System.Logger.Level.WARNING,
+          "staging {0}: direct memory for {1} of {2} ring buffers only ({3}); syncing every {4}"
+              + " bytes instead of {5}",
+          what,
+          free.size(),
+          n,
+          e.getMessage(),
+          (free.size() - 2) * (long) tuning.chunkBytes(),
+          tuning.syncEveryBytes());
+    }
+    this.ringChunks = free.size();
+    // the writer holds the chunks written since the last sync: at most the ring less two, so that
+    // the reader and the hasher always have one each and the pipeline cannot stall
+    this.syncEveryBytes =
+        Math.min(tuning.syncEveryBytes(), (ringChunks - 2L) * tuning.chunkBytes());
+  }
+
+  private static ByteBuffer allocateDirect(int bytes, String what) {
+    try {
+      return ByteBuffer.allocateDirect(bytes);
+    } catch (OutOfMemoryError e) {
+      throw new AgentException(
+          ErrorCode.BUSY,
+          "staging "
+              + what
+              + ": no direct memory for a "
+              + bytes
+              + "-byte buffer: "
+              + e.getMessage(),
+          e);
     }
   }
 
@@ -88,9 +145,11 @@ final class RawImagePipeline {
   long run() throws IOException {
     CountDownLatch workersDone = new CountDownLatch(3);
     Thread reader = start("reader", this::readLoop, null);
-    start("hasher", this::hashLoop, workersDone);
-    start("writer", this::writeLoop, workersDone);
-    start("verifier", this::verifyLoop, workersDone);
+    List<Thread> workers =
+        List.of(
+            start("hasher", this::hashLoop, workersDone),
+            start("writer", this::writeLoop, workersDone),
+            start("verifier", this::verifyLoop, workersDone));
     try {
       while (!workersDone.await(100, TimeUnit.MILLISECONDS)) {
         if (failure.get() != null) {
@@ -104,6 +163,11 @@ final class RawImagePipeline {
         }
       }
       reader.join(failure.get() == null ? 0 : 2000);
+      // the workers have counted down and are ending: once they have, nothing holds the ring, and
+      // the collection at the end of RawImageWriter.write can free it
+      for (Thread w : workers) {
+        w.join(2000);
+      }
     } catch (InterruptedException e) {
       failure.compareAndSet(null, e);
       Thread.currentThread().interrupt();
@@ -230,7 +294,7 @@ final class RawImagePipeline {
         unsynced.add(c);
         sinceSync += c.length;
       }
-      if (!unsynced.isEmpty() && (c == END || sinceSync >= tuning.syncEveryBytes())) {
+      if (!unsynced.isEmpty() && (c == END || sinceSync >= syncEveryBytes)) {
         try {
           slot.sync();
         } catch (IOException e) {
@@ -255,7 +319,6 @@ final class RawImagePipeline {
   }
 
   private void verifyLoop() throws Exception {
-    ByteBuffer back = ByteBuffer.allocateDirect(tuning.chunkBytes() + 4096).alignedSlice(4096);
     for (Chunk c = take(toVerify); c != END; c = take(toVerify)) {
       back.clear().limit(c.length);
       try {

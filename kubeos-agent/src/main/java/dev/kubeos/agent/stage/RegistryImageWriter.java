@@ -54,7 +54,12 @@ public record RegistryImageWriter(ImageOpener images, TarPayloadWriter tar)
   private static StageResult writeArtifact(
       RawArtifact artifact, Sha256 manifestDigest, TargetSlot slot) throws IOException {
     Optional<PayloadSource> indexSource = artifact.chunkIndex();
-    if (indexSource.isEmpty()) {
+    // the index is read (and checked against the image digest) before the slot is opened
+    ChunkIndex index =
+        indexSource.isEmpty()
+            ? null
+            : ChunkIndexLoader.load(indexSource.get(), artifact.imageSha256());
+    if (index == null || !DeltaPayloadWriter.fitsHeap(index, slot)) {
       StageResult r = RawPayloadWriter.stream(artifact.image(), artifact.imageSha256(), slot);
       LOG.log(
           System.Logger.Level.INFO,
@@ -69,8 +74,6 @@ public record RegistryImageWriter(ImageOpener images, TarPayloadWriter tar)
           r.resumes(),
           artifact.downloaded());
     }
-    // the index is read (and checked against the image digest) before the slot is opened
-    ChunkIndex index = ChunkIndexLoader.load(indexSource.get(), artifact.imageSha256());
     long indexBytes = artifact.downloaded();
     DeltaStager.Result r = DeltaPayloadWriter.assemble(index, artifact.ranges(), slot);
     long fetched = r.fetchedBytes() + indexBytes;
