@@ -52,6 +52,32 @@ class AgentUnitFlagsIT {
   }
 
   /**
+   * The health unit's JVM accepts its flags (among them the diagnostic {@code
+   * ArchiveRelocationMode=0} that saves the guest seconds per start, see docs/benchmarks.md) and
+   * runs the gate with them: on a boot that is no trial it reports and passes.
+   */
+  @Test
+  void theHealthUnitsFlagsRunTheGate() throws Exception {
+    Path disk = TestDisks.create(dir.resolve("disk.img"), 2, 96, 8);
+    String[] agent = {
+      "agent",
+      "--disk",
+      disk.toString(),
+      "--boot-dir",
+      dir.resolve("esp").toString(),
+      "--state-dir",
+      dir.resolve("state").toString(),
+      "--health-config",
+      dir.resolve("no-health.json").toString(),
+      "--booted-slot",
+      "A"
+    };
+    Path health = UNIT.resolveSibling("kubeos-health.service");
+    assertThat(run(health, agent, "init", "--version", "v1")).contains("slot A");
+    assertThat(run(health, agent, "health", "--no-reboot")).contains("health passed");
+  }
+
+  /**
    * Both units end a JVM that ran out of memory instead of leaving it running without answering;
    * the agent unit's {@code Restart=on-failure} then starts a fresh daemon.
    */
@@ -67,9 +93,9 @@ class AgentUnitFlagsIT {
   }
 
   /** The unit's JVM options, without the CDS archive whose path only exists on a node. */
-  private static List<String> unitJvmFlags() throws IOException {
+  private static List<String> unitJvmFlags(Path unit) throws IOException {
     String exec =
-        Files.readAllLines(UNIT).stream()
+        Files.readAllLines(unit).stream()
             .filter(l -> l.startsWith("ExecStart="))
             .findFirst()
             .orElseThrow();
@@ -84,9 +110,13 @@ class AgentUnitFlagsIT {
   }
 
   private static String run(String[] agent, String... command) throws Exception {
+    return run(UNIT, agent, command);
+  }
+
+  private static String run(Path unit, String[] agent, String... command) throws Exception {
     List<String> argv = new ArrayList<>();
     argv.add(ProcessHandle.current().info().command().orElse("java"));
-    argv.addAll(unitJvmFlags());
+    argv.addAll(unitJvmFlags(unit));
     argv.addAll(List.of("-jar", JAR.toString()));
     argv.addAll(Arrays.asList(agent));
     argv.addAll(Arrays.asList(command));
