@@ -136,6 +136,7 @@ class QemuBootE2E {
   String boot(Path job) throws Exception {
     QemuGuest.Boot b = vm.boot(job, BOOT, (at, line) -> {});
     System.out.printf("[qemu] boot %d: %s, console %s%n", b.number(), b.wall(), b.log());
+    b.requireNoJvmCrash();
     return b.console();
   }
 

@@ -293,6 +293,7 @@ public final class QemuDemo {
     activity = () -> null;
     boots.add(b);
     say("    QEMU exited after " + secs(b.wall()));
+    b.requireNoJvmCrash();
     return b;
   }
 

@@ -25,6 +25,18 @@ public final class QemuGuest {
   public static final Path OVMF_CODE = Path.of("/usr/share/OVMF/OVMF_CODE_4M.fd");
   public static final Path OVMF_VARS = Path.of("/usr/share/OVMF/OVMF_VARS_4M.fd");
 
+  /**
+   * The emulated CPU model ({@code -cpu}); the system property {@code kubeos.qemu.cpu} overrides
+   * it. See docs/benchmarks.md, "Guest JIT and in-guest stage (issue 14)", for why this model.
+   */
+  public static final String CPU = "qemu64";
+
+  /** {@link #CPU}, or the system property {@code kubeos.qemu.cpu} when set. */
+  public static String cpu() {
+    String p = System.getProperty("kubeos.qemu.cpu");
+    return p == null || p.isBlank() ? CPU : p.strip();
+  }
+
   /** Terminal control sequences: CSI, charset selection, single-character ones like ESC M. */
   private static final Pattern ANSI =
       Pattern.compile("\u001B(\\[[0-9;?]*[ -/]*[@-~]|[()][A-Z0-9]|[@-Z\\\\-_])");
@@ -59,6 +71,25 @@ public final class QemuGuest {
     /** The value after {@code PROBE-<key> } on the console, or null. */
     public String probe(String key) {
       return QemuGuest.probe(console(), key);
+    }
+
+    /**
+     * Fails when a JVM in the guest crashed during this boot: the probe prints {@code
+     * PROBE-JVM-CRASH <hs_err file> (exit N, flags: ...)} and the head of the hs_err report.
+     *
+     * @throws IllegalStateException naming the crash and this boot's console log
+     */
+    public void requireNoJvmCrash() {
+      String crash = probe("JVM-CRASH");
+      if (crash != null) {
+        throw new IllegalStateException(
+            "a JVM in the guest crashed during boot "
+                + number
+                + ": "
+                + crash
+                + "; the hs_err report follows that line in the console log "
+                + log);
+      }
     }
 
     /** When the first line matching {@code regex} appeared, or null. */
@@ -121,6 +152,8 @@ public final class QemuGuest {
                 QEMU,
                 "-machine",
                 "q35",
+                "-cpu",
+                cpu(),
                 "-accel",
                 "tcg",
                 "-smp",

@@ -1,6 +1,7 @@
 package dev.kubeos.cli.demo;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.nio.file.Path;
 import java.time.Duration;
@@ -37,5 +38,26 @@ class QemuGuestTest {
     assertThat(BOOT.firstAt("^PROBE-")).isEqualTo(Duration.ofSeconds(61));
     assertThat(BOOT.firstAt("Finished .*health")).isNull();
     assertThat(BOOT.console()).startsWith("BdsDxe: loading Boot0001\n").endsWith("}\n");
+  }
+
+  @Test
+  void aJvmCrashThatTheProbeReportedFailsTheBootNamingTheLog() {
+    BOOT.requireNoJvmCrash();
+    QemuGuest.Boot crashed =
+        new QemuGuest.Boot(
+            4,
+            Path.of("logs/boot-4.log"),
+            List.of(
+                new QemuGuest.TimedLine(Duration.ofSeconds(80), "PROBE-BOOT release=1.0.0"),
+                new QemuGuest.TimedLine(
+                    Duration.ofSeconds(95),
+                    "PROBE-JVM-CRASH /persist/kubeos/hs_err_pid812.log (exit 134, flags: )"),
+                new QemuGuest.TimedLine(Duration.ofSeconds(95), "#  SIGSEGV (0xb) at pc=0x7f")),
+            Duration.ofSeconds(120));
+    assertThatThrownBy(crashed::requireNoJvmCrash)
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessageContaining("boot 4")
+        .hasMessageContaining("hs_err_pid812.log (exit 134")
+        .hasMessageContaining("logs/boot-4.log");
   }
 }
