@@ -196,7 +196,8 @@ class NodeImageE2E {
     // layer reuse: the same image and blobs in the store, unpacked; nothing to import on this
     // boot's disk, no network to pull from (-nic none)
     assertThat(QemuGuest.probe(c, "IMAGES")).contains(IMAGE);
-    assertThat(words(QemuGuest.probe(c, "CONTENT"))).containsExactlyInAnyOrderElementsOf(content);
+    // the image's own blobs (the index the import wrote is unreferenced: containerd's GC drops it)
+    assertThat(words(QemuGuest.probe(c, "CONTENT"))).containsAll(oci.digests());
     assertThat(Integer.parseInt(QemuGuest.probe(c, "SNAPSHOTS"))).isPositive();
     Ctr second = ctr(c, 2);
     assertThat(second.rc()).as("ctr run, boot 2: %s", second.attr()).isZero();
