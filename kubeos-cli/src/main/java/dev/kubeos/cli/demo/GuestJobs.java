@@ -25,16 +25,27 @@ public final class GuestJobs {
    */
   public static Path disk(Path dir, Path payload, List<String> lines)
       throws IOException, InterruptedException {
+    return disk(dir, payload, lines, java.util.Map.of());
+  }
+
+  /**
+   * As {@link #disk(Path, Path, List)}, with more {@code files} on the disk: each at {@code
+   * /run/job/<name>} in the guest (a plain file name; hard-linked or copied like the payload).
+   */
+  public static Path disk(
+      Path dir, Path payload, List<String> lines, java.util.Map<String, Path> files)
+      throws IOException, InterruptedException {
     Path d = Files.createDirectories(dir.resolve("job-" + System.nanoTime()));
     Files.writeString(d.resolve("job.sh"), String.join("\n", lines) + "\n");
     long size = 64L << 20;
     if (payload != null) {
-      try {
-        Files.createLink(d.resolve("payload.img"), payload);
-      } catch (IOException | UnsupportedOperationException e) {
-        Files.copy(payload, d.resolve("payload.img"));
+      size += place(payload, d.resolve("payload.img"));
+    }
+    for (java.util.Map.Entry<String, Path> f : files.entrySet()) {
+      if (!f.getKey().matches("[A-Za-z0-9][A-Za-z0-9._-]*") || f.getKey().equals("job.sh")) {
+        throw new IllegalArgumentException("job disk file name " + f.getKey());
       }
-      size += Files.size(payload);
+      size += place(f.getValue(), d.resolve(f.getKey()));
     }
     Path img = dir.resolve(d.getFileName() + ".img");
     Host.run(
@@ -49,6 +60,15 @@ public final class GuestJobs {
             img.toString(),
             (size >> 10) + "k"));
     return img;
+  }
+
+  private static long place(Path file, Path at) throws IOException {
+    try {
+      Files.createLink(at, file);
+    } catch (IOException | UnsupportedOperationException e) {
+      Files.copy(file, at);
+    }
+    return Files.size(file);
   }
 
   /** The job line that stages the raw payload as {@code version}; prints PROBE-STAGED ok. */
