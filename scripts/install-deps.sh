@@ -24,6 +24,7 @@ if [ "${1:-}" = "--with-qemu" ]; then
   PACKAGES+=(
     qemu-system-x86        # QEMU (TCG) boots the built disk images: ./kubeos demo, QemuBootE2E
     ovmf                   # UEFI firmware for those boots (GRUB EFI from the ESP)
+    socat                  # ClusterE2E: guestfwd cmd: relays from the guests to 127.0.0.1 servers
   )
 fi
 
