@@ -26,6 +26,7 @@ if [ "${1:-}" = "--with-qemu" ]; then
     qemu-system-x86        # QEMU (TCG) boots the built disk images: ./kubeos demo, QemuBootE2E
     ovmf                   # UEFI firmware for those boots (GRUB EFI from the ESP)
     busybox-static         # NodeImageE2E: the container image it makes on the host and runs in the guest
+    socat                  # ClusterE2E: guestfwd cmd: relays from the guests to 127.0.0.1 servers
   )
 fi
 

@@ -41,7 +41,7 @@ if [ "${SKIP_E2E:-}" = 1 ]; then
   printf '\n===== stage 2/2: QEMU e2e SKIPPED (SKIP_E2E=1) =====\n'
   exit 0
 fi
-stage "stage 2/2 (QEMU e2e)" "./mvnw verify -Pe2e -pl kubeos-cli (QemuBootE2E, NodeImageE2E)"
+stage "stage 2/2 (QEMU e2e)" "./mvnw verify -Pe2e -pl kubeos-cli (QemuBootE2E, NodeImageE2E, ClusterE2E)"
 # Only the E2E execution runs: unit tests and ITs already passed in stage 1 (-Dtest=none,
 # -DskipITs; the e2e execution is not affected by skipITs), the modules are not recompiled.
 export KUBEOS_E2E=required

@@ -108,6 +108,23 @@ public final class QemuGuest {
   private final Path vars;
   private final Path logDir;
   private int boots;
+  private List<String> network = List.of("-nic", "none");
+  private int memoryMib = 1024;
+
+  /**
+   * Replaces the default {@code -nic none} with these QEMU arguments (e.g. a restricted user-mode
+   * NIC with guestfwd rules) for every later boot.
+   */
+  public QemuGuest network(List<String> qemuArgs) {
+    this.network = List.copyOf(qemuArgs);
+    return this;
+  }
+
+  /** Guest memory for every later boot (default 1024 MiB). */
+  public QemuGuest memoryMib(int mib) {
+    this.memoryMib = mib;
+    return this;
+  }
 
   /**
    * A guest for {@code disk}; its UEFI variables are a fresh copy of OVMF's template in {@code
@@ -159,21 +176,20 @@ public final class QemuGuest {
                 "-smp",
                 "2",
                 "-m",
-                "1024",
+                Integer.toString(memoryMib),
                 "-nographic",
                 "-monitor",
                 "none",
                 "-serial",
                 "stdio",
                 "-no-reboot",
-                "-nic",
-                "none",
                 "-drive",
                 "if=pflash,format=raw,unit=0,readonly=on,file=" + OVMF_CODE,
                 "-drive",
                 "if=pflash,format=raw,unit=1,file=" + vars,
                 "-drive",
                 "file=" + disk + ",format=raw,if=virtio"));
+    argv.addAll(network);
     if (jobDisk != null) {
       argv.addAll(List.of("-drive", "file=" + jobDisk + ",format=raw,if=virtio,readonly=on"));
     }
@@ -219,6 +235,10 @@ public final class QemuGuest {
                   + " ; the machine may just be slow (TCG, shared cores): raise the timeout,"
                   + " or read the log's last lines for where the guest stopped");
         }
+      }
+    } finally {
+      if (p.isAlive()) { // interrupted (the caller stops the guest) or failed: never leave QEMU
+        p.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
       }
     }
     return new Boot(number, log, List.copyOf(lines), Duration.ofNanos(System.nanoTime() - start));

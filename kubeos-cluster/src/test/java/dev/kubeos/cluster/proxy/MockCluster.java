@@ -43,6 +43,15 @@ public final class MockCluster implements AutoCloseable {
 
   static final int REQUEST_TIMEOUT_MS = 60_000;
 
+  /**
+   * Every eviction the server answered so far, in order, as {@code "namespace/pod code"} (201
+   * evicted, 429 refused by a PodDisruptionBudget, 404 no such pod): for tests outside this
+   * package.
+   */
+  public java.util.List<String> evictionAnswers() {
+    return dispatcher.evictions.stream().map(e -> e.pod() + " " + e.code()).toList();
+  }
+
   @Override
   public void close() {
     destroy(server);
