@@ -231,7 +231,7 @@ final class ClusterImages {
       """
       [Unit]
       Description=KubeOS e2e reporter (ClusterE2E only: node status lines on the console)
-      After=kubeos-health.service kubeos-agent.service local-fs.target
+      After=kubeos-health.service kubeos-agent.socket local-fs.target
 
       [Service]
       Type=oneshot
@@ -246,7 +246,7 @@ final class ClusterImages {
       """
       [Unit]
       Description=KubeOS proxy (ClusterE2E: the node's kubeos proxy as a unit, config on the job disk)
-      After=kubeos-agent.service network.target
+      After=kubeos-agent.socket network.target
 
       [Service]
       ExecStart=/bin/sh -c 'mkdir -p /run/kubeos-e2e; mountpoint -q /run/kubeos-e2e || mount -o ro LABEL=KUBEOS-JOB /run/kubeos-e2e; . /run/kubeos-e2e/node.env; exec /usr/lib/kubeos/runtime/bin/java -XX:TieredStopAtLevel=1 -XX:+UseSerialGC -Xmx192m -jar /usr/lib/kubeos/runtime/kubeos.jar proxy --node "$$NODE_NAME"'
