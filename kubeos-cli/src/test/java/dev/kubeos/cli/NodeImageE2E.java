@@ -45,11 +45,14 @@ import org.junit.jupiter.api.io.TempDir;
  *   <li>v1 from ROOT-A: AppArmor profiles loaded; a container image the host made (an OCI archive
  *       of Debian's static busybox) is imported and run by containerd confined by an AppArmor
  *       profile; {@code configure} sets a live sysctl, a persisted sysctl and a containerd setting
- *       (containerd restarted, {@code containerd config dump}); v2 is staged and its trial armed.
+ *       (containerd restarted, {@code containerd config dump}); a file in /etc that every version
+ *       ships is edited by hand; v2 is staged and its trial armed (the agent merges /etc).
  *   <li>v2's trial from ROOT-B, committed by the health gate (boot to healthy measured): the
  *       persisted sysctl is back, the live one is not; the image is still in containerd's store and
- *       the container starts with nothing to import and no network to pull from; a v3 whose health
- *       check requires a unit that fails ({@code ExecStart=/bin/false}) is staged and armed.
+ *       the container starts with nothing to import and no network to pull from; /etc holds v2's
+ *       files, the node's changes and, for the file both changed, the node's with a reported
+ *       conflict; a v3 whose health check requires a unit that fails ({@code ExecStart=/bin/false})
+ *       is staged and armed.
  *   <li>v3's trial from ROOT-A: its health check fails, the agent records it and reboots.
  *   <li>back on v2 from ROOT-B: the agent shows the failed trial; the container still starts.
  * </ol>
@@ -129,6 +132,8 @@ class NodeImageE2E {
             "echo \"PROBE-CONTAINERD-DUMP $(containerd config dump | grep '"
                 + LOG_LINE_SIZE
                 + "')\"",
+            ETC_FILES,
+            "echo node-edit > /etc/kubeos-e2e/both.conf",
             GuestJobs.stage(v2.rootfsImageSha256(), "2.0.0")
                 + " && kubeos agent activate && echo 'PROBE-ACTIVATED ok'",
             "systemctl reboot; exit 0");
@@ -161,6 +166,7 @@ class NodeImageE2E {
     assertThat(QemuGuest.probe(c, "CONTAINERD-FILE")).matches(LOG_LINE_SIZE + "\\s*=\\s*12345");
     assertThat(QemuGuest.probe(c, "CONTAINERD-RESTARTED")).isEqualTo("active");
     assertThat(QemuGuest.probe(c, "CONTAINERD-DUMP")).matches(LOG_LINE_SIZE + " = 12345");
+    assertThat(QemuGuest.probe(c, "ETC")).isEqualTo("image=release=1.0.0 both=release=1.0.0");
     assertThat(c).contains("PROBE-STAGED ok", "PROBE-ACTIVATED ok");
 
     // Boot 2: v2's trial on ROOT-B, committed by the health gate; stage the unhealthy v3.
@@ -170,6 +176,7 @@ class NodeImageE2E {
             Map.of(),
             HEALTHY_AT,
             SYSCTLS,
+            ETC_FILES,
             "echo \"PROBE-CONTAINERD-FILE $(grep '"
                 + LOG_LINE_SIZE
                 + "'"
@@ -193,6 +200,17 @@ class NodeImageE2E {
     // the persisted sysctl came back at boot (systemd-sysctl), the live one did not
     assertThat(QemuGuest.probe(c, "SYSCTL")).isEqualTo("swappiness=60 dirty_background_ratio=7");
     assertThat(QemuGuest.probe(c, "CONTAINERD-FILE")).matches(LOG_LINE_SIZE + "\\s*=\\s*12345");
+    // /etc across the upgrade (the agent's 3-way merge at activate): a file only v2 changed shows
+    // v2's; the node's own changes stay its own; one both changed is the node's and reported
+    assertThat(QemuGuest.probe(c, "ETC")).isEqualTo("image=release=2.0.0 both=node-edit");
+    JsonNode merge = s.path("etcMerge");
+    assertThat(merge.path("toVersion").asText()).isEqualTo("2.0.0");
+    assertThat(merge.path("kept").toString())
+        .contains("/etc/containerd/config.toml", "/etc/sysctl.d/90-kubeos-e2e.conf");
+    assertThat(merge.path("conflicts").toString())
+        .contains("/etc/kubeos-e2e/both.conf: changed on the node and in the new version");
+    assertThat(merge.path("fromNewVersion").asInt()).isPositive();
+    assertThat(c).contains("/etc merge conflict: /etc/kubeos-e2e/both.conf");
     // layer reuse: the same image and blobs in the store, unpacked; nothing to import on this
     // boot's disk, no network to pull from (-nic none)
     assertThat(QemuGuest.probe(c, "IMAGES")).contains(IMAGE);
@@ -249,6 +267,11 @@ class NodeImageE2E {
       "echo \"PROBE-IMAGES $(ctr image ls -q | tr '\\n' ' ')\"; "
           + "echo \"PROBE-CONTENT $(ctr content ls -q | tr '\\n' ' ')\"; "
           + "echo \"PROBE-SNAPSHOTS $(ctr snapshot ls | grep -c Committed)\"";
+
+  /** Two files every version ships with its own release; the node edits {@code both.conf}. */
+  static final String ETC_FILES =
+      "echo \"PROBE-ETC image=$(cat /etc/kubeos-e2e/image.conf)"
+          + " both=$(cat /etc/kubeos-e2e/both.conf)\"";
 
   static final String SYSCTLS =
       "echo \"PROBE-SYSCTL swappiness=$(cat /proc/sys/vm/swappiness)"
@@ -338,6 +361,11 @@ class NodeImageE2E {
             .append("target = \"/usr/local/sbin/kubeos-probe\"\nmode = \"0755\"\n")
             .append("[[files]]\nsource = \"kubeos-probe.service\"\n")
             .append("target = \"/etc/systemd/system/kubeos-probe.service\"\n");
+    Files.writeString(d.resolve("release.conf"), "release=" + version + "\n");
+    for (String f : List.of("image.conf", "both.conf")) {
+      toml.append("[[files]]\nsource = \"release.conf\"\n")
+          .append("target = \"/etc/kubeos-e2e/" + f + "\"\n");
+    }
     List<String> enable = new ArrayList<>(List.of("\"kubeos-probe.service\""));
     if (unhealthy) {
       Files.writeString(
