@@ -54,7 +54,9 @@ import org.junit.jupiter.api.io.TempDir;
  *       conflict; a v3 whose health check requires a unit that fails ({@code ExecStart=/bin/false})
  *       is staged and armed.
  *   <li>v3's trial from ROOT-A: its health check fails, the agent records it and reboots.
- *   <li>back on v2 from ROOT-B: the agent shows the failed trial; the container still starts.
+ *   <li>back on v2 from ROOT-B: the agent shows the failed trial; the container still starts; the
+ *       agent's service, not started at boot, is started by a {@code status} call through its
+ *       socket, answers, and exits by itself when idle.
  * </ol>
  *
  * Every boot after the first is bounded by a multiple of what the first took on this machine (the
@@ -234,8 +236,16 @@ class NodeImageE2E {
         "boot 3 wall (v3 trial, health check fails after its 30 s, reboot)", secs(b3.wall()));
 
     // Boot 4: back on v2 from ROOT-B by itself; the agent shows the failed trial.
-    QemuGuest.Boot b4 = boot(null, Map.of(), SYSCTLS, STORE, RUN_CTR, "run_ctr 3");
+    QemuGuest.Boot b4 =
+        boot(null, Map.of(), SOCKET_ACTIVATION, SYSCTLS, STORE, RUN_CTR, "run_ctr 3");
     c = b4.console();
+    // socket activation (issue 14): no agent ran since boot (the probe's commands run their own
+    // JVM); a status call through the socket starts it and is answered; idle, it exits again
+    assertThat(QemuGuest.probe(c, "AGENT-IDLE")).isEqualTo("inactive");
+    assertThat(QemuGuest.probe(c, "AGENT-ANSWER"))
+        .contains("\"jsonrpc\":\"2.0\"", "\"result\"", "\"bootedSlot\":\"B\"");
+    assertThat(QemuGuest.probe(c, "AGENT-ACTIVE")).isEqualTo("active");
+    assertThat(QemuGuest.probe(c, "AGENT-AFTER-IDLE")).isEqualTo("inactive 0");
     assertThat(QemuGuest.probe(c, "BOOT")).startsWith("release=2.0.0").contains("kubeos.slot=B");
     s = GuestJobs.status(c);
     assertThat(s.path("bootedSlot").asText()).isEqualTo("B");
@@ -272,6 +282,21 @@ class NodeImageE2E {
   static final String ETC_FILES =
       "echo \"PROBE-ETC image=$(cat /etc/kubeos-e2e/image.conf)"
           + " both=$(cat /etc/kubeos-e2e/both.conf)\"";
+
+  /**
+   * The agent's service before and after one {@code status} call through the socket, then once its
+   * idle exit (60 s) has passed: polled, bounded at 10 minutes; the exit status is 0.
+   */
+  static final String SOCKET_ACTIVATION =
+      "echo \"PROBE-AGENT-IDLE $(systemctl is-active kubeos-agent.service)\"; "
+          + "echo \"PROBE-AGENT-ANSWER $(printf '%s' "
+          + "'{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"status\",\"params\":[]}'"
+          + " | socat -t 600 - UNIX-CONNECT:/run/os-agent/os-agent.sock | tr -d '\\n')\"; "
+          + "echo \"PROBE-AGENT-ACTIVE $(systemctl is-active kubeos-agent.service)\"; "
+          + "i=0; while systemctl -q is-active kubeos-agent.service && [ $i -lt 600 ]; do"
+          + " sleep 1; i=$((i+1)); done; "
+          + "echo \"PROBE-AGENT-AFTER-IDLE $(systemctl is-active kubeos-agent.service)"
+          + " $(systemctl show -P ExecMainStatus kubeos-agent.service)\"";
 
   static final String SYSCTLS =
       "echo \"PROBE-SYSCTL swappiness=$(cat /proc/sys/vm/swappiness)"
