@@ -26,6 +26,8 @@ class LayeringTest {
   private static final JavaClasses CLASSES =
       new ClassFileImporter()
           .withImportOption(ImportOption.Predefined.DO_NOT_INCLUDE_TESTS)
+          // other modules' test jars on this test classpath (kubeos-cluster's, for ClusterE2E)
+          .withImportOption(location -> !location.contains("-tests.jar"))
           .importPackages("dev.kubeos");
 
   /** Data and rules: no I/O, no Kubernetes client. */
