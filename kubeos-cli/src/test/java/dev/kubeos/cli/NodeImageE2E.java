@@ -246,6 +246,12 @@ class NodeImageE2E {
         .contains("\"jsonrpc\":\"2.0\"", "\"result\"", "\"bootedSlot\":\"B\"");
     assertThat(QemuGuest.probe(c, "AGENT-ACTIVE")).isEqualTo("active");
     assertThat(QemuGuest.probe(c, "AGENT-AFTER-IDLE")).isEqualTo("inactive 0");
+    figures.put(
+        "boot 4: status through the socket, connect to answer (agent started by it)",
+        QemuGuest.probe(c, "AGENT-ANSWER-MS") + " ms");
+    figures.put(
+        "boot 4: agent's idle exit after that answer (--idle-exit=60s, 1 s polls)",
+        QemuGuest.probe(c, "AGENT-IDLE-S") + " s");
     assertThat(QemuGuest.probe(c, "BOOT")).startsWith("release=2.0.0").contains("kubeos.slot=B");
     s = GuestJobs.status(c);
     assertThat(s.path("bootedSlot").asText()).isEqualTo("B");
@@ -289,12 +295,14 @@ class NodeImageE2E {
    */
   static final String SOCKET_ACTIVATION =
       "echo \"PROBE-AGENT-IDLE $(systemctl is-active kubeos-agent.service)\"; "
+          + "t0=$(date +%s%N); "
           + "echo \"PROBE-AGENT-ANSWER $(printf '%s' "
           + "'{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"status\",\"params\":[]}'"
           + " | socat -t 600 - UNIX-CONNECT:/run/os-agent/os-agent.sock | tr -d '\\n')\"; "
+          + "echo \"PROBE-AGENT-ANSWER-MS $(( ($(date +%s%N) - t0) / 1000000 ))\"; "
           + "echo \"PROBE-AGENT-ACTIVE $(systemctl is-active kubeos-agent.service)\"; "
           + "i=0; while systemctl -q is-active kubeos-agent.service && [ $i -lt 600 ]; do"
-          + " sleep 1; i=$((i+1)); done; "
+          + " sleep 1; i=$((i+1)); done; echo \"PROBE-AGENT-IDLE-S $i\"; "
           + "echo \"PROBE-AGENT-AFTER-IDLE $(systemctl is-active kubeos-agent.service)"
           + " $(systemctl show -P ExecMainStatus kubeos-agent.service)\"";
 
