@@ -109,6 +109,7 @@ public final class QemuGuest {
   private final Path logDir;
   private int boots;
   private List<String> network = List.of("-nic", "none");
+  private String tcgThread = "multi";
   private int memoryMib = 1024;
 
   /**
@@ -118,6 +119,32 @@ public final class QemuGuest {
   public QemuGuest network(List<String> qemuArgs) {
     this.network = List.copyOf(qemuArgs);
     return this;
+  }
+
+  /**
+   * One host thread for all vCPUs ({@code -accel tcg,thread=single}) instead of one per vCPU, for
+   * every later boot. The vCPUs then never run at the same instant, so code one vCPU patches is
+   * never half-seen by another: the guest's JVMs patch their compiled code while other threads run
+   * it, and under multi-threaded TCG the agent's JVM died with SIGSEGV in C1-compiled code and once
+   * hung silently (docs/benchmarks.md, "Whole system in QEMU (issue 12)"). Where two or more guests
+   * share the host's cores it costs no throughput. The system property {@code
+   * kubeos.qemu.tcg-thread} ({@code single} or {@code multi}) overrides it.
+   */
+  public QemuGuest singleThreadTcg(boolean single) {
+    this.tcgThread = single ? "single" : "multi";
+    return this;
+  }
+
+  private String tcgThread() {
+    String p = System.getProperty("kubeos.qemu.tcg-thread");
+    if (p == null || p.isBlank()) {
+      return tcgThread;
+    }
+    if (!p.strip().equals("single") && !p.strip().equals("multi")) {
+      throw new IllegalArgumentException(
+          "kubeos.qemu.tcg-thread must be single or multi, not '" + p + "'");
+    }
+    return p.strip();
   }
 
   /** Guest memory for every later boot (default 1024 MiB). */
@@ -172,7 +199,7 @@ public final class QemuGuest {
                 "-cpu",
                 cpu(),
                 "-accel",
-                "tcg",
+                "tcg,thread=" + tcgThread(),
                 "-smp",
                 "2",
                 "-m",

@@ -201,6 +201,7 @@ class ClusterE2E {
         g.vm =
             new QemuGuest(disk, dir.resolve(n + "/qemu"), dir.resolve(n + "/logs"))
                 .memoryMib(1536)
+                .singleThreadTcg(true)
                 .network(
                     GuestNetwork.qemuArgs(
                         List.of(
