@@ -183,7 +183,9 @@ public final class Reconciler {
       }
     }
     for (NodeFacts v : views) {
-      if (!busy.contains(v.name()) && marked(cache.node(v.name()), os)) {
+      if (!busy.contains(v.name())
+          && !awaitingNodeReport(plan, v.name())
+          && marked(cache.node(v.name()), os)) {
         finish(os, plan, v, now);
       }
     }
@@ -291,6 +293,16 @@ public final class Reconciler {
             List.of(Labels.UPGRADING, Labels.CONFIGURING),
             List.of(SCALE_DOWN_DISABLED, ROLLOUT));
     cache.wrote(before, after);
+  }
+
+  /**
+   * A node handed back whose proxy reported the target done while the Node's osImage in the cache
+   * still lags: not finished (nor released) yet; the next pass, with the Node's report, completes
+   * it.
+   */
+  private static boolean awaitingNodeReport(RolloutPlan plan, String node) {
+    RolloutPlan.Skip skip = plan.skipped().get(node);
+    return skip != null && skip.reason() == SkipReason.AWAITING_NODE_REPORT;
   }
 
   private void finish(OS os, RolloutPlan plan, NodeFacts v, Instant now) {

@@ -88,7 +88,7 @@ class FleetWithProxiesIT {
       System.out.println(
           "FleetWithProxiesIT 20 nodes: proxy requests per upgraded node: "
               + fleet.proxyRequestsPerNode(20));
-      assertThat(fleet.monitor.maxUnavailable.get()).isBetween(1, 5);
+      assertThat(fleet.monitor().maxUnavailable()).isBetween(1, 5);
       assertUpgradedExactlyOnce(fleet, fleet.selected);
       assertEvictedOnce(fleet, fleet.selected);
       assertThat(fleet.crashes).isEmpty();
@@ -182,7 +182,7 @@ class FleetWithProxiesIT {
       for (String n : fleet.selected) {
         if (!startedAtHalt.contains(n)) {
           assertThat(fleet.agents.get(n).calls).as(n + " untouched").isEmpty();
-          assertThat(fleet.monitor.everCordoned(n)).as(n).isFalse();
+          assertThat(fleet.monitor().everCordoned(n)).as(n).isFalse();
         }
       }
 
@@ -248,7 +248,7 @@ class FleetWithProxiesIT {
       fleet.log("converged");
       System.out.printf(
           "FleetWithProxiesIT: proxies killed in phases %s; at most %d of %d unavailable%n",
-          new TreeSet<>(phasesAtKill.values()), fleet.monitor.maxUnavailable.get(), NODES);
+          new TreeSet<>(phasesAtKill.values()), fleet.monitor().maxUnavailable(), NODES);
       System.out.println(
           "FleetWithProxiesIT "
               + NODES
@@ -275,7 +275,7 @@ class FleetWithProxiesIT {
             .as(n + " OSInstance")
             .isEqualTo(before.get("osinstance/" + n));
       }
-      assertThat(fleet.monitor.maxUnavailable.get()).isBetween(1, MAX_UNAVAILABLE);
+      assertThat(fleet.monitor().maxUnavailable()).isBetween(1, MAX_UNAVAILABLE);
       assertThat(fleet.crashes).isEmpty();
     }
   }
@@ -301,14 +301,14 @@ class FleetWithProxiesIT {
       assertThat(inst.get(n).getStatus().getTarget()).as(n).isEqualTo(V2);
       assertThat(fleet.node(n).getSpec().getUnschedulable()).as(n + " uncordoned").isNull();
       assertThat(fleet.node(n).getStatus().getNodeInfo().getOsImage()).as(n).isEqualTo(V1);
-      assertThat(fleet.monitor.assignments(n)).as(n + " assigned").isEqualTo(1);
+      assertThat(fleet.monitor().assignments(n)).as(n + " assigned").isEqualTo(1);
     }
     for (String n : stageFails) {
       assertThat(inst.get(n).getStatus().getMessage())
           .contains("Staging failed")
           .contains("CHECKSUM_MISMATCH");
       assertThat(fleet.agents.get(n).calls).as(n).containsExactly("prepare_upgrade " + V2);
-      assertThat(fleet.monitor.everCordoned(n)).as(n + " never cordoned").isFalse();
+      assertThat(fleet.monitor().everCordoned(n)).as(n + " never cordoned").isFalse();
       assertThat(fleet.nodeEvents(n)).containsExactly("Warning: Failed");
     }
     for (String n : fallsBack) {
@@ -326,7 +326,7 @@ class FleetWithProxiesIT {
           .contains(NS + "/" + n + "-app-0")
           .contains(NS + "/" + n + "-app-1");
       assertThat(fleet.agents.get(n).count("upgrade")).as(n + ": never rebooted").isZero();
-      assertThat(fleet.monitor.everCordoned(n)).as(n + " was cordoned").isTrue();
+      assertThat(fleet.monitor().everCordoned(n)).as(n + " was cordoned").isTrue();
       assertThat(fleet.nodeEvents(n))
           .containsExactlyInAnyOrder("Staged", "Draining", "Warning: DrainFailed");
       assertThat(fleet.cluster.dispatcher.evictions)
@@ -350,8 +350,8 @@ class FleetWithProxiesIT {
       assertThat(agent.count("prepare_upgrade " + V2)).as(n + " staged").isEqualTo(1);
       assertThat(agent.count("upgrade")).as(n + " asked to reboot").isEqualTo(1);
       assertThat(agent.boots.get()).as(n + " rebooted").isEqualTo(1);
-      assertThat(fleet.monitor.imageChanges(n)).as(n + " osImage changes").isEqualTo(1);
-      assertThat(fleet.monitor.assignments(n)).as(n + " assigned").isEqualTo(1);
+      assertThat(fleet.monitor().imageChanges(n)).as(n + " osImage changes").isEqualTo(1);
+      assertThat(fleet.monitor().assignments(n)).as(n + " assigned").isEqualTo(1);
       assertThat(fleet.node(n).getStatus().getNodeInfo().getOsImage()).as(n).isEqualTo(V2);
       assertThat(events.get(n)).as(n + " Events").containsOnlyOnce("Upgraded");
     }

@@ -75,7 +75,7 @@ class OperatorDrainsIT {
           .contains(NS + "/" + blocked + "-app-1");
       assertThat(fleet.agents.get(blocked).count("upgrade")).as("never rebooted").isZero();
       assertThat(fleet.node(blocked).getSpec().getUnschedulable()).as("uncordoned").isNull();
-      assertThat(fleet.monitor.everCordoned(blocked)).isTrue();
+      assertThat(fleet.monitor().everCordoned(blocked)).isTrue();
       assertThat(fleet.nodeEvents(blocked))
           .containsExactly("Staged", "Draining", "Warning: DrainFailed");
       assertThat(fleet.cluster.dispatcher.evictions)

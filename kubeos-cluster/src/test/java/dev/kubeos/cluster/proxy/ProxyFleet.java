@@ -1,5 +1,7 @@
 package dev.kubeos.cluster.proxy;
 
+import static org.awaitility.Awaitility.await;
+
 import dev.kubeos.cluster.FleetFixtures;
 import dev.kubeos.cluster.operator.NodeDrains;
 import dev.kubeos.cluster.operator.Operator;
@@ -79,7 +81,22 @@ final class ProxyFleet implements AutoCloseable {
   final List<String> selected = new ArrayList<>();
   final List<String> outside = new ArrayList<>();
   final Map<String, MemoryAgent> agents = new LinkedHashMap<>();
-  final FleetMonitor monitor;
+  private final FleetMonitor monitor;
+
+  /**
+   * The test's monitor once it has seen the current version of every node and OSInstance: its
+   * watches may still be delivering events when the fleet has converged.
+   */
+  FleetMonitor monitor() {
+    await()
+        .atMost(Duration.ofMinutes(2))
+        .until(
+            () ->
+                monitor.caughtUp(
+                    admin.nodes().list().getItems(),
+                    admin.resources(OSInstance.class).inNamespace(NS).list().getItems()));
+    return monitor;
+  }
 
   /** The proxies' API requests, by "METHOD resource" ("WATCH" for watches). */
   final Map<String, java.util.concurrent.atomic.AtomicInteger> proxyRequests =
