@@ -179,10 +179,11 @@ class FleetWithProxiesIT {
       assertThat(fleet.os().getStatus().getFailed()).isEqualTo(failing.size());
       assertThat(fleet.osEvents()).contains("Halted");
       assertFailures(fleet, stageFails, fallsBack, pdbBlocked);
+      FleetMonitor seen = fleet.monitor();
       for (String n : fleet.selected) {
         if (!startedAtHalt.contains(n)) {
           assertThat(fleet.agents.get(n).calls).as(n + " untouched").isEmpty();
-          assertThat(fleet.monitor().everCordoned(n)).as(n).isFalse();
+          assertThat(seen.everCordoned(n)).as(n).isFalse();
         }
       }
 
@@ -293,6 +294,7 @@ class FleetWithProxiesIT {
   private static void assertFailures(
       ProxyFleet fleet, List<String> stageFails, List<String> fallsBack, List<String> pdbBlocked) {
     Map<String, OSInstance> inst = fleet.instances();
+    FleetMonitor seen = fleet.monitor();
     List<String> failing = new ArrayList<>(stageFails);
     failing.addAll(fallsBack);
     failing.addAll(pdbBlocked);
@@ -301,14 +303,14 @@ class FleetWithProxiesIT {
       assertThat(inst.get(n).getStatus().getTarget()).as(n).isEqualTo(V2);
       assertThat(fleet.node(n).getSpec().getUnschedulable()).as(n + " uncordoned").isNull();
       assertThat(fleet.node(n).getStatus().getNodeInfo().getOsImage()).as(n).isEqualTo(V1);
-      assertThat(fleet.monitor().assignments(n)).as(n + " assigned").isEqualTo(1);
+      assertThat(seen.assignments(n)).as(n + " assigned").isEqualTo(1);
     }
     for (String n : stageFails) {
       assertThat(inst.get(n).getStatus().getMessage())
           .contains("Staging failed")
           .contains("CHECKSUM_MISMATCH");
       assertThat(fleet.agents.get(n).calls).as(n).containsExactly("prepare_upgrade " + V2);
-      assertThat(fleet.monitor().everCordoned(n)).as(n + " never cordoned").isFalse();
+      assertThat(seen.everCordoned(n)).as(n + " never cordoned").isFalse();
       assertThat(fleet.nodeEvents(n)).containsExactly("Warning: Failed");
     }
     for (String n : fallsBack) {
@@ -326,7 +328,7 @@ class FleetWithProxiesIT {
           .contains(NS + "/" + n + "-app-0")
           .contains(NS + "/" + n + "-app-1");
       assertThat(fleet.agents.get(n).count("upgrade")).as(n + ": never rebooted").isZero();
-      assertThat(fleet.monitor().everCordoned(n)).as(n + " was cordoned").isTrue();
+      assertThat(seen.everCordoned(n)).as(n + " was cordoned").isTrue();
       assertThat(fleet.nodeEvents(n))
           .containsExactlyInAnyOrder("Staged", "Draining", "Warning: DrainFailed");
       assertThat(fleet.cluster.dispatcher.evictions)
@@ -345,13 +347,14 @@ class FleetWithProxiesIT {
   /** Staged once, rebooted once (one bootID and one osImage change), assigned once, at V2. */
   private static void assertUpgradedExactlyOnce(ProxyFleet fleet, Collection<String> nodes) {
     Map<String, List<String>> events = fleet.allNodeEvents();
+    FleetMonitor seen = fleet.monitor();
     for (String n : nodes) {
       MemoryAgent agent = fleet.agents.get(n);
       assertThat(agent.count("prepare_upgrade " + V2)).as(n + " staged").isEqualTo(1);
       assertThat(agent.count("upgrade")).as(n + " asked to reboot").isEqualTo(1);
       assertThat(agent.boots.get()).as(n + " rebooted").isEqualTo(1);
-      assertThat(fleet.monitor().imageChanges(n)).as(n + " osImage changes").isEqualTo(1);
-      assertThat(fleet.monitor().assignments(n)).as(n + " assigned").isEqualTo(1);
+      assertThat(seen.imageChanges(n)).as(n + " osImage changes").isEqualTo(1);
+      assertThat(seen.assignments(n)).as(n + " assigned").isEqualTo(1);
       assertThat(fleet.node(n).getStatus().getNodeInfo().getOsImage()).as(n).isEqualTo(V2);
       assertThat(events.get(n)).as(n + " Events").containsOnlyOnce("Upgraded");
     }
