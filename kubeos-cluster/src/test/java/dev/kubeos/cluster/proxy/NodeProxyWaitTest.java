@@ -2,7 +2,6 @@ package dev.kubeos.cluster.proxy;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.kubeos.cluster.proxy.model.Phase;
 import dev.kubeos.cluster.proxy.model.Step;
 import java.time.Duration;
 import org.junit.jupiter.api.Test;
@@ -33,9 +32,6 @@ class NodeProxyWaitTest {
   void aWaitingAttemptLooksAgainAtTheResyncEvenWhileWatching() {
     // its deadline (reboot, drain) may pass and the OS resource is not watched
     assertThat(NodeProxy.changeWait(new Step.Wait("rebooting"), true, CONFIG))
-        .isEqualTo(Duration.ofSeconds(60));
-    assertThat(NodeProxy.changeWait(new Step.Advance(Phase.VERIFYING), true, CONFIG))
-        .as("not a waiting step: the resync is the fallback")
         .isEqualTo(Duration.ofSeconds(60));
   }
 
