@@ -12,28 +12,38 @@ import io.fabric8.mockwebserver.Context;
 import io.fabric8.mockwebserver.MockWebServer;
 import java.io.IOException;
 import java.net.InetAddress;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
  * Idle cost of the node proxy: fabric8's mock API server in CRUD mode with the project's CRDs, one
  * Node, a real agent daemon (the systemd unit's flags) on a GPT disk image, and {@code kubeos
- * proxy} for that node as a separate JVM whose {@code JAVA_TOOL_OPTIONS} are the DaemonSet's. After
- * the proxy registered its OSInstance, samples its RSS, CPU time and the API requests the mock
- * server received, every 10 s for the idle period; then changes the Node's labels a few times (an
- * event each) and samples again.
+ * proxy} for that node as a separate JVM started as the image starts it: the entrypoint's JVM flags
+ * (kubeos-container's Jib configuration), {@code JAVA_TOOL_OPTIONS} and {@code MALLOC_ARENA_MAX}
+ * from the DaemonSet, kubeos-cli's runtime classpath ({@code --classpath}, as the image's
+ * jib-classpath-file) or the shaded jar ({@code --jar}). After the proxy registered its OSInstance,
+ * samples its RSS, CPU time and the API requests the mock server received, every 10 s for the idle
+ * period; then changes the Node's labels a few times (an event each) and samples again. With {@code
+ * --nmt} the proxy runs with {@code -XX:NativeMemoryTracking=summary}, and at the end of the idle
+ * period the bench prints {@code jcmd PID VM.native_memory summary} and {@code GC.heap_info} (NMT
+ * itself adds a few MiB of RSS: take the RSS from a run without it).
  */
 public final class ProxyIdleBench {
   private static final String NODE = "node-1";
 
   public static void main(String[] args) throws Exception {
     Path jar = null;
+    String classpath = null;
+    Path imagePom = Path.of("kubeos-container/pom.xml");
     Path agentJava = null;
     Path agentJar = null;
     Path daemonSet = Path.of("deploy/proxy/daemonset.yaml");
@@ -41,23 +51,42 @@ public final class ProxyIdleBench {
     int idleSeconds = 180;
     int events = 5;
     String opts = null;
+    boolean nmt = false;
+    Map<String, String> env = new LinkedHashMap<>();
     for (int i = 0; i < args.length; i++) {
       switch (args[i]) {
         case "--jar" -> jar = Path.of(args[++i]);
+        case "--classpath" -> classpath = args[++i];
+        case "--image-pom" -> imagePom = Path.of(args[++i]);
         case "--agent-java" -> agentJava = Path.of(args[++i]);
         case "--agent-jar" -> agentJar = Path.of(args[++i]);
         case "--daemonset" -> daemonSet = Path.of(args[++i]);
         case "--idle-seconds" -> idleSeconds = Integer.parseInt(args[++i]);
         case "--events" -> events = Integer.parseInt(args[++i]);
         case "--java-tool-options" -> opts = args[++i];
+        case "--nmt" -> nmt = true;
+        case "--env" -> {
+          String[] kv = args[++i].split("=", 2);
+          env.put(kv[0], kv[1]);
+        }
         default ->
             throw new IllegalArgumentException(
-                "usage: --jar kubeos.jar --agent-java JAVA --agent-jar AGENT.jar [--daemonset F]"
-                    + " [--idle-seconds N] [--events N] [--java-tool-options OPTS]");
+                "usage: --jar kubeos.jar | --classpath CP, --agent-java JAVA --agent-jar AGENT.jar"
+                    + " [--daemonset F] [--image-pom kubeos-container/pom.xml]"
+                    + " [--idle-seconds N] [--events N] [--java-tool-options OPTS] [--nmt] [--env K=V]...");
       }
     }
     if (opts == null) {
       opts = javaToolOptions(daemonSet);
+    }
+    for (String name : ENV_FROM_DAEMONSET) {
+      String v = envValue(daemonSet, name);
+      if (v != null) {
+        env.putIfAbsent(name, v);
+      }
+    }
+    if (nmt) {
+      opts = opts + " -XX:NativeMemoryTracking=summary";
     }
     Path dir = Files.createTempDirectory(Path.of("/var/tmp"), "proxy-idle-bench-");
     KubernetesMockServer server =
@@ -91,30 +120,47 @@ public final class ProxyIdleBench {
                   .build())
           .create();
       agent = startAgent(dir, agentJava, agentJar, unit);
-      Path kubeconfig = dir.resolve("kubeconfig");
-      Files.writeString(kubeconfig, kubeconfig(server.url("/").replaceAll("/$", "")));
+      // as the image starts it: its entrypoint's JVM flags, then the classpath and Main
+      List<String> cmd = new ArrayList<>();
+      cmd.add(ProcessHandle.current().info().command().orElse("java"));
+      cmd.addAll(entrypointFlags(imagePom));
+      cmd.addAll(
+          classpath != null
+              ? List.of("-cp", classpath, "dev.kubeos.cli.Main")
+              : List.of("-jar", jar.toString()));
+      cmd.addAll(
+          List.of(
+              "proxy",
+              "--namespace",
+              "default",
+              "--socket",
+              dir.resolve("run/agent.sock").toString()));
       ProcessBuilder pb =
-          new ProcessBuilder(
-                  ProcessHandle.current().info().command().orElse("java"),
-                  "-jar",
-                  jar.toString(),
-                  "proxy",
-                  "--namespace",
-                  "default",
-                  "--socket",
-                  dir.resolve("run/agent.sock").toString())
+          new ProcessBuilder(cmd)
               .redirectErrorStream(true)
               .redirectOutput(dir.resolve("proxy.log").toFile());
-      pb.environment().put("KUBECONFIG", kubeconfig.toString());
+      // configured as in its pod, without a kubeconfig file (which would load a YAML parser the
+      // pod's service-account configuration never needs): the API server's URL and a token
+      pb.environment().put("KUBECONFIG", dir.resolve("no-kubeconfig").toString());
+      pb.environment().put("KUBERNETES_MASTER", server.url("/").replaceAll("/$", ""));
+      pb.environment().put("KUBERNETES_AUTH_TOKEN", "not-checked");
+      pb.environment().put("KUBERNETES_AUTH_TRYSERVICEACCOUNT", "false");
       pb.environment().put("NODE_NAME", NODE);
       pb.environment().put("JAVA_TOOL_OPTIONS", opts.replace("/tmp", dir.toString()));
+      pb.environment().putAll(env);
       System.out.printf(
-          "%d cores, load %s; proxy: JAVA_TOOL_OPTIONS=\"%s\" java (%s) -jar %s proxy%n",
+          "%d cores, load %s; proxy: %sJAVA_TOOL_OPTIONS=\"%s\" java (%s) %s proxy%n",
           Runtime.getRuntime().availableProcessors(),
           Files.readString(Path.of("/proc/loadavg")).trim(),
+          env.entrySet().stream()
+              .map(e -> e.getKey() + "=" + e.getValue() + " ")
+              .reduce("", String::concat),
           opts,
           Runtime.version(),
-          jar);
+          classpath != null
+              ? String.join(" ", entrypointFlags(imagePom))
+                  + " -cp (kubeos-cli's runtime classpath)"
+              : String.join(" ", entrypointFlags(imagePom)) + " -jar " + jar);
       long t0 = System.nanoTime();
       proxy = pb.start();
       while (client.resources(OSInstance.class).inNamespace("default").withName(NODE).get()
@@ -141,6 +187,12 @@ public final class ProxyIdleBench {
         print("idle", (System.nanoTime() - start) / 1e9, last);
       }
       Sample idleEnd = last;
+      if (nmt) {
+        for (String jc : new String[] {"VM.native_memory summary", "GC.heap_info"}) {
+          System.out.println("--- jcmd " + jc + " ---");
+          System.out.println(jcmd(proxy.pid(), jc.split(" ")));
+        }
+      }
       for (int e = 1; e <= events; e++) {
         int n = e;
         client
@@ -188,6 +240,20 @@ public final class ProxyIdleBench {
 
   record Sample(long rssKiB, long hwmKiB, double cpu, int requests) {}
 
+  /** {@code jcmd PID ARGS} of the JDK that runs this bench (and the proxy). */
+  private static String jcmd(long pid, String... args) throws Exception {
+    Path java = Path.of(ProcessHandle.current().info().command().orElse("java"));
+    Path jcmd = java.resolveSibling("jcmd");
+    List<String> cmd =
+        new ArrayList<>(List.of(Files.isExecutable(jcmd) ? jcmd.toString() : "jcmd"));
+    cmd.add(String.valueOf(pid));
+    cmd.addAll(List.of(args));
+    Process j = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+    String out = new String(j.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    j.waitFor();
+    return out;
+  }
+
   private static Sample sample(long pid, KubernetesMockServer server) throws IOException {
     return new Sample(
         status(pid, "VmRSS:"), status(pid, "VmHWM:"), cpuSeconds(pid), server.getRequestCount());
@@ -199,15 +265,43 @@ public final class ProxyIdleBench {
         phase, t, s.rssKiB() / 1024.0, s.hwmKiB() / 1024.0, s.cpu(), s.requests());
   }
 
+  /**
+   * The JVM flags of the image's entrypoint ({@code <entrypoint>} of kubeos-container's Jib
+   * configuration): the {@code -XX} arguments before {@code -cp}.
+   */
+  static List<String> entrypointFlags(Path imagePom) throws IOException {
+    Matcher e =
+        Pattern.compile("<entrypoint>(.*?)</entrypoint>", Pattern.DOTALL)
+            .matcher(Files.readString(imagePom));
+    if (!e.find()) {
+      throw new IllegalStateException("no <entrypoint> in " + imagePom);
+    }
+    List<String> flags = new ArrayList<>();
+    Matcher a = Pattern.compile("<arg>(-XX:[^<]*)</arg>").matcher(e.group(1));
+    while (a.find()) {
+      flags.add(a.group(1));
+    }
+    return flags;
+  }
+
+  /** The DaemonSet's container env besides JAVA_TOOL_OPTIONS that the proxy's JVM reads. */
+  private static final List<String> ENV_FROM_DAEMONSET = List.of("MALLOC_ARENA_MAX");
+
   /** The value of JAVA_TOOL_OPTIONS in the DaemonSet's container env. */
   static String javaToolOptions(Path daemonSet) throws IOException {
-    Matcher m =
-        Pattern.compile("name: JAVA_TOOL_OPTIONS\\s+value: \"([^\"]*)\"")
-            .matcher(Files.readString(daemonSet));
-    if (!m.find()) {
+    String v = envValue(daemonSet, "JAVA_TOOL_OPTIONS");
+    if (v == null) {
       throw new IllegalStateException("no JAVA_TOOL_OPTIONS in " + daemonSet);
     }
-    return m.group(1);
+    return v;
+  }
+
+  /** The value of {@code name} in the DaemonSet's container env (a quoted value), or null. */
+  static String envValue(Path daemonSet, String name) throws IOException {
+    Matcher m =
+        Pattern.compile("name: " + Pattern.quote(name) + "\\s+value: \"([^\"]*)\"")
+            .matcher(Files.readString(daemonSet));
+    return m.find() ? m.group(1) : null;
   }
 
   private static Process startAgent(Path dir, Path java, Path jar, Path unit) throws Exception {
@@ -256,28 +350,6 @@ public final class ProxyIdleBench {
         Thread.sleep(50);
       }
     }
-  }
-
-  private static String kubeconfig(String url) {
-    return String.join(
-        "\n",
-        "apiVersion: v1",
-        "kind: Config",
-        "clusters:",
-        "- name: mock",
-        "  cluster:",
-        "    server: " + url,
-        "users:",
-        "- name: proxy",
-        "  user:",
-        "    token: not-checked",
-        "contexts:",
-        "- name: mock",
-        "  context:",
-        "    cluster: mock",
-        "    user: proxy",
-        "current-context: mock",
-        "");
   }
 
   private static long status(long pid, String key) throws IOException {

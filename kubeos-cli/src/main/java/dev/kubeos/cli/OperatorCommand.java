@@ -7,6 +7,7 @@ import dev.kubeos.crd.Namespaces;
 import io.fabric8.kubernetes.client.Config;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientBuilder;
+import io.fabric8.kubernetes.client.vertx5.Vertx5HttpClientFactory;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
@@ -79,7 +80,11 @@ final class OperatorCommand implements Callable<Integer> {
             : Config.fromKubeconfig(Files.readString(kubeconfig));
     String identity = System.getenv().getOrDefault("POD_NAME", hostname());
     String lease = leaseNamespace == null ? defaultLeaseNamespace() : leaseNamespace;
-    try (KubernetesClient client = new KubernetesClientBuilder().withConfig(config).build();
+    try (KubernetesClient client =
+            new KubernetesClientBuilder()
+                .withHttpClientFactory(new Vertx5HttpClientFactory())
+                .withConfig(config)
+                .build();
         OperatorMetrics metrics = new OperatorMetrics()) {
       int port = metrics.serve(metricsAddress, metricsPort);
       OperatorConfig cfg =

@@ -15,6 +15,7 @@ import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientBuilder;
 import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.fabric8.kubernetes.client.utils.KubernetesSerialization;
+import io.fabric8.kubernetes.client.vertx5.Vertx5HttpClientFactory;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.PrintWriter;
@@ -164,7 +165,11 @@ final class PlanCommand implements Callable<Integer> {
       }
       config = Config.fromKubeconfig(Files.readString(kubeconfig));
     }
-    try (KubernetesClient client = new KubernetesClientBuilder().withConfig(config).build()) {
+    try (KubernetesClient client =
+        new KubernetesClientBuilder()
+            .withHttpClientFactory(new Vertx5HttpClientFactory())
+            .withConfig(config)
+            .build()) {
       List<HasMetadata> items = new ArrayList<>();
       items.addAll(client.nodes().list().getItems());
       items.addAll(client.pods().inAnyNamespace().list().getItems());

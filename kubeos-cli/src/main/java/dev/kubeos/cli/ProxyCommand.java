@@ -5,11 +5,11 @@ import dev.kubeos.cluster.proxy.NodeProxy;
 import dev.kubeos.cluster.proxy.ProxyConfig;
 import dev.kubeos.cluster.proxy.SocketAgentClient;
 import dev.kubeos.crd.Namespaces;
-import dev.kubeos.rpc.JsonRpcClient;
 import io.fabric8.kubernetes.client.Config;
 import io.fabric8.kubernetes.client.ConfigBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientBuilder;
+import io.fabric8.kubernetes.client.jdkhttp.JdkHttpClientFactory;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
@@ -63,13 +63,20 @@ final class ProxyCommand implements Callable<Integer> {
             .withRequestRetryBackoffLimit(2)
             .withRequestRetryBackoffInterval(250)
             .build();
-    try (KubernetesClient client = new KubernetesClientBuilder().withConfig(config).build()) {
+    // the JDK's HTTP client, not fabric8's default Vert.x: no Netty event loops, buffer pools and
+    // Vert.x timer threads in a process resident on every node (docs/benchmarks.md, "Agent and
+    // proxy memory (issue 14)")
+    try (KubernetesClient client =
+        new KubernetesClientBuilder()
+            .withHttpClientFactory(new JdkHttpClientFactory())
+            .withConfig(config)
+            .build()) {
       NodeProxy proxy =
           new NodeProxy(
               client,
               node,
               namespace,
-              new SocketAgentClient(new JsonRpcClient(socket, agentTimeout)),
+              SocketAgentClient.lazy(socket, agentTimeout),
               ProxyConfig.defaults(),
               Clock.systemUTC());
       // SIGTERM (pod deletion, DaemonSet update): the step in flight gets 5 s, then it is

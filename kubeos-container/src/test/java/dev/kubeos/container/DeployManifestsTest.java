@@ -204,6 +204,51 @@ class DeployManifestsTest {
         .containsSequence("--socket", "/run/os-agent/os-agent.sock");
   }
 
+  /**
+   * The proxy's memory bounds follow its JVM flags (docs/benchmarks.md, "Agent and proxy memory"):
+   * the limit lies above the JVM's own limits (heap, metaspace, code cache, direct memory) plus the
+   * rest measured idle (CDS archive, libjvm, symbols, malloc, stacks: under 48 MiB), so the JVM's
+   * limits act before the kernel's; the request covers the measured idle RSS (90 MiB).
+   */
+  @Test
+  void theProxysMemoryBoundsLieAboveItsJvmsOwnLimits() {
+    var proxy = podSpec(one(DaemonSet.class, "kubeos-proxy")).getContainers().get(0);
+    String opts =
+        proxy.getEnv().stream()
+            .filter(e -> e.getName().equals("JAVA_TOOL_OPTIONS"))
+            .findFirst()
+            .orElseThrow()
+            .getValue();
+    long jvm =
+        mib(opts, "-Xmx")
+            + mib(opts, "-XX:MaxMetaspaceSize=")
+            + mib(opts, "-XX:ReservedCodeCacheSize=")
+            + mib(opts, "-XX:MaxDirectMemorySize=");
+    long limit = quantityMib(proxy.getResources().getLimits().get("memory"));
+    long request = quantityMib(proxy.getResources().getRequests().get("memory"));
+    assertThat(limit)
+        .as("limit over the JVM's limits (%d MiB) + 48 MiB", jvm)
+        .isGreaterThan(jvm + 48);
+    assertThat(request).as("request over the measured idle RSS").isGreaterThanOrEqualTo(90);
+    assertThat(request).isLessThan(limit);
+  }
+
+  private static long mib(String opts, String flag) {
+    for (String o : opts.split(" ")) {
+      if (o.startsWith(flag)) {
+        String v = o.substring(flag.length()).toLowerCase(java.util.Locale.ROOT);
+        assertThat(v).as(flag).endsWith("m");
+        return Long.parseLong(v.substring(0, v.length() - 1));
+      }
+    }
+    throw new AssertionError("no " + flag + " in JAVA_TOOL_OPTIONS: " + opts);
+  }
+
+  private static long quantityMib(io.fabric8.kubernetes.api.model.Quantity q) {
+    assertThat(q.getFormat()).isEqualTo("Mi");
+    return Long.parseLong(q.getAmount());
+  }
+
   @Test
   void operatorRbacIsExactlyItsCalls() {
     assertThat(grants("kubeos-system", "kubeos-operator")).isEqualTo(new TreeSet<>(OPERATOR_CALLS));

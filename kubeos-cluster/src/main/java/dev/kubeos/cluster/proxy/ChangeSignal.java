@@ -15,7 +15,9 @@ import java.util.logging.Logger;
  * ({@code fieldSelector=metadata.name=NODE}), so a proxy with nothing to do, or waiting for its
  * node to come back from the reboot, sends no requests at all; it looks again when the operator
  * assigns an operation or the node's status changes, and at the latest after the resync interval.
- * Without watch permission it falls back to polling at that interval.
+ * Without watch permission it falls back to polling at that interval. {@link #watching()} says
+ * whether both informers run: one that stopped (fabric8 gave up on its watch) wakes the proxy and
+ * turns it back to polling at the resync interval.
  */
 final class ChangeSignal implements AutoCloseable {
   private static final Logger LOG = Logger.getLogger(ChangeSignal.class.getName());
@@ -23,6 +25,9 @@ final class ChangeSignal implements AutoCloseable {
   private final List<SharedIndexInformer<?>> informers = new ArrayList<>();
   private boolean changed;
   private long signals;
+
+  /** Both informers started and none has stopped since. */
+  private boolean watching;
 
   /** Starts watching the node and its OSInstance. */
   static ChangeSignal watch(KubernetesClient client, String namespace, String node) {
@@ -35,6 +40,10 @@ final class ChangeSignal implements AutoCloseable {
               .inNamespace(namespace)
               .withName(node)
               .inform(s.handler(), 0));
+      s.watching(true);
+      for (SharedIndexInformer<?> i : s.informers) {
+        i.stopped().whenComplete((ended, error) -> s.stopped(node, error));
+      }
     } catch (KubernetesClientException e) {
       LOG.warning(
           node
@@ -66,6 +75,35 @@ final class ChangeSignal implements AutoCloseable {
     changed = true;
     signals++;
     notifyAll();
+  }
+
+  /**
+   * Whether both informers run: then every change to the Node and the OSInstance wakes {@link
+   * #await}. False without watch permission, and after either informer stopped.
+   */
+  synchronized boolean watching() {
+    return watching;
+  }
+
+  private synchronized void watching(boolean w) {
+    watching = w;
+  }
+
+  /** An informer stopped (closed, or fabric8 gave up on its watch): wakes the proxy to poll. */
+  private void stopped(String node, Throwable error) {
+    boolean was;
+    synchronized (this) {
+      was = watching;
+      watching = false;
+    }
+    if (was && error != null) {
+      LOG.warning(
+          node
+              + ": the watch of the node or its OSInstance stopped ("
+              + error.getMessage()
+              + "); polling instead");
+    }
+    signal();
   }
 
   /** How many changes were signalled so far (the initial list's adds included). */

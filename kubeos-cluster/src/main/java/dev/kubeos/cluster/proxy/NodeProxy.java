@@ -150,10 +150,12 @@ public final class NodeProxy {
   }
 
   /**
-   * Runs passes until {@code running} turns false or {@link #stop} is called. After a pass with
-   * nothing to do, or one that waits (for the reboot, a missing resource, a retried agent call), it
-   * waits for its Node or OSInstance to change ({@link ChangeSignal}), at most {@link
-   * ProxyConfig#resync()}; a retried agent call waits at least {@link ProxyConfig#pollInterval()}.
+   * Runs passes until {@code running} turns false or {@link #stop} is called. After a pass that
+   * waits (for the reboot, the drain, a missing resource) it waits for its Node or OSInstance to
+   * change ({@link ChangeSignal}), at most {@link ProxyConfig#resync()}; after a pass with nothing
+   * to do, at most {@link ProxyConfig#idleResync()} while both watches run (only a change to the
+   * OSInstance can give it something to do), else {@link ProxyConfig#resync()}. A retried agent
+   * call waits {@link ProxyConfig#pollInterval()}.
    */
   public void run(BooleanSupplier running) throws InterruptedException {
     synchronized (this) {
@@ -180,7 +182,7 @@ public final class NodeProxy {
           if (s instanceof Step.Retry) {
             stopRequested.await(config.pollInterval().toMillis(), TimeUnit.MILLISECONDS);
           } else if (s instanceof Step.Nothing || s instanceof Step.Wait) {
-            changes.await(config.resync());
+            changes.await(changeWait(s, changes.watching(), config));
           }
         }
       }
@@ -189,6 +191,17 @@ public final class NodeProxy {
       runner = null;
       ended.countDown();
     }
+  }
+
+  /**
+   * The longest wait for a change after a pass that decided {@code s} ({@link Step.Nothing} or
+   * {@link Step.Wait}): {@link ProxyConfig#idleResync()} when there is nothing to do and the
+   * watches run (only a change to the OSInstance, which they report, can change that), else {@link
+   * ProxyConfig#resync()} (a deadline may pass, or the OS resource, which is not watched, may
+   * change).
+   */
+  static Duration changeWait(Step s, boolean watching, ProxyConfig config) {
+    return s instanceof Step.Nothing && watching ? config.idleResync() : config.resync();
   }
 
   /**

@@ -13,12 +13,33 @@ import java.time.Duration;
  *     operator drains; past this plus {@link
  *     dev.kubeos.cluster.proxy.model.ProxyStateMachine#DRAIN_REPORT_GRACE} without its answer the
  *     proxy fails the attempt): the same default as the operator's
- * @param resync longest pause between two passes while nothing changes: the proxy watches its Node
- *     and OSInstance and looks again as soon as either changes, so this only bounds how late a
- *     timeout (reboot) or a change to the OS resource (not watched) is noticed
+ * @param resync longest pause between two passes while an attempt waits and nothing changes: the
+ *     proxy watches its Node and OSInstance and looks again as soon as either changes, so this only
+ *     bounds how late a timeout (reboot, drain) or a change to the OS resource (not watched) is
+ *     noticed
+ * @param idleResync longest pause after a pass with nothing to do ({@code spec.nodestatus} idle)
+ *     while both watches run: only a change to the OSInstance, which its watch reports, can give
+ *     the proxy something to do, so this is no poll but a safety net for a watch that died without
+ *     an error (a half-open connection); without working watches {@link #resync} applies
  */
 public record ProxyConfig(
-    Duration pollInterval, Duration rebootTimeout, Duration defaultDrainTimeout, Duration resync) {
+    Duration pollInterval,
+    Duration rebootTimeout,
+    Duration defaultDrainTimeout,
+    Duration resync,
+    Duration idleResync) {
+
+  /** The longest pause of an idle proxy while its watches run: 10 min, see {@link #idleResync}. */
+  public static final Duration IDLE_RESYNC = Duration.ofMinutes(10);
+
+  /** Timings with one resync interval for both cases ({@link #idleResync} = {@link #resync}). */
+  public ProxyConfig(
+      Duration pollInterval,
+      Duration rebootTimeout,
+      Duration defaultDrainTimeout,
+      Duration resync) {
+    this(pollInterval, rebootTimeout, defaultDrainTimeout, resync, resync);
+  }
 
   /**
    * The phases' limits for an attempt at {@code os}: its {@code draintimeout} (seconds), else
@@ -36,13 +57,15 @@ public record ProxyConfig(
   }
 
   /**
-   * Production defaults: 5 s polls (retried agent calls), 15 min reboot, 10 min drain, 60 s resync.
+   * Production defaults: 5 s polls (retried agent calls), 15 min reboot, 10 min drain, 60 s resync
+   * while an attempt waits, 10 min while idle.
    */
   public static ProxyConfig defaults() {
     return new ProxyConfig(
         Duration.ofSeconds(5),
         Duration.ofMinutes(15),
         Duration.ofMinutes(10),
-        Duration.ofSeconds(60));
+        Duration.ofSeconds(60),
+        IDLE_RESYNC);
   }
 }

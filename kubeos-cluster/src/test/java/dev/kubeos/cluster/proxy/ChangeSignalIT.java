@@ -25,6 +25,7 @@ class ChangeSignalIT {
         // the initial lists: one add for the node, one for its OSInstance, each from its informer
         await().atMost(Duration.ofMinutes(1)).until(() -> s.signals() == 2);
         assertThat(s.await(Duration.ZERO)).as("the initial lists").isTrue();
+        assertThat(s.watching()).as("both informers run").isTrue();
         assertThat(s.await(Duration.ofMillis(300))).as("quiet").isFalse();
 
         c.nodes().withName("n2").edit(n -> label(n, "x"));
@@ -54,6 +55,25 @@ class ChangeSignalIT {
         assertThat(s.await(Duration.ofMillis(200))).as("one change, one wake-up").isFalse();
         assertThat(s.signals()).as("the two lists' adds and the two changes").isEqualTo(4);
       }
+    }
+  }
+
+  /**
+   * A stopped informer (here: closed) ends {@link ChangeSignal#watching()} and wakes the waiter, so
+   * the proxy falls back to polling at its resync interval instead of waiting on a dead watch.
+   */
+  @Test
+  void aStoppedInformerEndsWatchingAndWakesTheProxy() throws Exception {
+    try (MockCluster cluster = new MockCluster();
+        KubernetesClient c = cluster.client()) {
+      Fixtures.node(c, "n1", "KubeOS v1", false);
+      ChangeSignal s = ChangeSignal.watch(c, Fixtures.NS, "n1");
+      assertThat(s.watching()).isTrue();
+      await().atMost(Duration.ofMinutes(1)).until(() -> s.signals() == 1); // the node's add
+      s.await(Duration.ZERO);
+      s.close();
+      await().atMost(Duration.ofMinutes(1)).until(() -> !s.watching());
+      assertThat(s.await(Duration.ZERO)).as("woken by the stop").isTrue();
     }
   }
 
