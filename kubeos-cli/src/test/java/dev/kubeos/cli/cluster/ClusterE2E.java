@@ -105,8 +105,9 @@ import org.junit.jupiter.api.io.TempDir;
  * the guest); the first boot is bounded by {@code kubeos.e2e.boot-timeout} (s, default 1200), a
  * bound only. Needs root, qemu-system-x86, ovmf, socat and docker-registry; run alone with {@code
  * ./mvnw -B -ntp verify -Pe2e -pl kubeos-cli -am -Dit.test=ClusterE2E -Dtest=none
- * -Dsurefire.failIfNoSpecifiedTests=false -Dspotless.check.skip=true}. Without them it is skipped,
- * unless {@code KUBEOS_E2E=required}.
+ * -Dsurefire.failIfNoSpecifiedTests=false -Dfailsafe.failIfNoSpecifiedTests=false -DskipITs
+ * -Dspotless.check.skip=true} (about 25 min at load 5). Without them it is skipped, unless {@code
+ * KUBEOS_E2E=required}.
  */
 class ClusterE2E {
   static final Path REPO = Path.of(System.getProperty("user.dir")).getParent();
