@@ -15,15 +15,20 @@ import dev.kubeos.cluster.operator.Operator;
 import dev.kubeos.cluster.operator.OperatorConfig;
 import dev.kubeos.cluster.operator.OperatorMetrics;
 import dev.kubeos.cluster.proxy.MockCluster;
+import dev.kubeos.crd.Content;
+import dev.kubeos.crd.Labels;
 import dev.kubeos.crd.OS;
 import dev.kubeos.crd.OSInstance;
 import dev.kubeos.crd.OSStatus;
 import dev.kubeos.crd.OpsType;
+import dev.kubeos.crd.SysConfig;
+import dev.kubeos.crd.SysConfigs;
 import dev.kubeos.testing.RegistryServer;
 import io.fabric8.kubernetes.api.model.Condition;
 import io.fabric8.kubernetes.api.model.Event;
 import io.fabric8.kubernetes.api.model.Node;
 import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.fabric8.kubernetes.client.informers.ResourceEventHandler;
 import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
 import java.io.IOException;
@@ -42,6 +47,8 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -51,27 +58,56 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * Issue 12, the whole system: the real operator, the real proxies and agents, and the OS they
  * manage, in two QEMU guests (OVMF + GRUB, TCG), driven only by applying an upstream-shaped OS
- * resource. Scenario 1 (rolling upgrade, {@code maxunavailable: 1}).
+ * resource. One boot sequence, four scenarios of the issue in turn:
+ *
+ * <ol>
+ *   <li><b>Scenario 1, rolling upgrade</b> (OS {@code kubeos-upgrade}, {@code opstype: upgrade},
+ *       {@code maxunavailable: 1}): each node cordoned, drained through the Eviction API under a
+ *       PodDisruptionBudget, staged from the registry as a delta, rebooted (verified by bootID),
+ *       committed by its health check and uncordoned, one at a time; the OS ends Complete.
+ *   <li><b>Scenario 2, settings</b>: the same OS edited to {@code opstype: config} with {@code
+ *       sysconfigs} ({@code kernel.sysctl} {@code vm.swappiness}, {@code kernel.sysctl.persist}
+ *       {@code vm.dirty_background_ratio} in {@link ClusterImages#SYSCTL_FILE}): both proxies call
+ *       the agent's {@code configure}, in place (no cordon, no reboot); the guests' {@code
+ *       /proc/sys} shows the live value and the file the persisted one.
+ *   <li><b>Scenario 4, rollback</b>: node-a labelled {@code upgrade.openeuler.org/node-selector=
+ *       rollback} and an OS {@code kubeos-rollback} ({@code opstype: rollback}, {@code osversion:
+ *       "KubeOS 1.0.0"}, that node selector): node-a drained, rebooted into slot A (v1), verified
+ *       by osImage, bootID and the agent's status; node-b untouched. Its reboot is scenario 2's
+ *       persistence check: the persisted sysctl is in node-a's {@code /proc/sys} after it (the
+ *       agent's /etc merge carried the file into the slot it rolled back to), the live-only one is
+ *       the kernel's default again.
+ *   <li><b>Scenario 3, broken release</b>: node-a back in the default selection and {@code
+ *       kubeos-upgrade} edited to KubeOS 3.0.0, whose health check requires a unit that fails
+ *       ({@link ClusterImages#FAIL_UNIT}), with {@code failurebudget: 1}: node-a stages it, boots
+ *       its trial, fails the health check and falls back by itself (GRUB, to the slot it came
+ *       from); its proxy reports Failed with the agent's reason ({@code lastFailure}); the OS is
+ *       {@code Halted/FailureBudgetExhausted} and node-b is never assigned, cordoned or rebooted.
+ * </ol>
+ *
+ * Not here yet: scenario 5 (faults in flight), the os.tar and {@code disk} image types.
  *
  * <p>Host side, all on 127.0.0.1: <b>fabric8's mock API server in CRUD mode with our CRDs stands in
  * for kube-apiserver</b> (none is installable here; {@link MockCluster}: Eviction API with
  * PodDisruptionBudgets); the real {@link Operator} in this JVM against it; Debian's docker-registry
- * holding v1 and v2 as pushed by {@code kubeos image build --push} (the os.tar image and the KubeOS
- * artifact, raw image + chunk index). Guests: two node-profile KubeOS VMs from v1's disk, each with
- * the agent unit and the node's {@code kubeos proxy} as a unit ({@link ClusterImages}); their only
- * network is QEMU user networking with {@code restrict=on} and guestfwd rules to the API server and
- * (through a byte-counting relay per node) the registry ({@link GuestNetwork}).
+ * holding v1, v2 and v3 as pushed by {@code kubeos image build --push} (the os.tar image and the
+ * KubeOS artifact, raw image + chunk index). Guests: two node-profile KubeOS VMs from v1's disk,
+ * each with the agent unit and the node's {@code kubeos proxy} as a unit ({@link ClusterImages});
+ * their only network is QEMU user networking with {@code restrict=on} and guestfwd rules to the API
+ * server and (through a byte-counting relay per node) the registry ({@link GuestNetwork}).
  *
  * <p>Test code, not the product: {@link KubeletRole} keeps each Node's osImage and bootID current
- * from the guests' consoles; {@link ReplicaSetRole} owns the app pods and the budget and re-places
+ * from the guests' consoles; a watcher unit in the guests prints the two sysctls on the console
+ * ({@link ClusterImages}); {@link ReplicaSetRole} owns the app pods and the budget and re-places
  * evicted pods on nodes that are not cordoned.
  *
  * <p>Every bound after the first boot scales with the guest's measured speed (a JVM start timed in
  * the guest); the first boot is bounded by {@code kubeos.e2e.boot-timeout} (s, default 1200), a
  * bound only. Needs root, qemu-system-x86, ovmf, socat and docker-registry; run alone with {@code
  * ./mvnw -B -ntp verify -Pe2e -pl kubeos-cli -am -Dit.test=ClusterE2E -Dtest=none
- * -Dsurefire.failIfNoSpecifiedTests=false -Dspotless.check.skip=true}. Without them it is skipped,
- * unless {@code KUBEOS_E2E=required}.
+ * -Dsurefire.failIfNoSpecifiedTests=false -Dfailsafe.failIfNoSpecifiedTests=false -DskipITs
+ * -Dspotless.check.skip=true} (about 25 min at load 5). Without them it is skipped, unless {@code
+ * KUBEOS_E2E=required}.
  */
 class ClusterE2E {
   static final Path REPO = Path.of(System.getProperty("user.dir")).getParent();
@@ -86,6 +122,10 @@ class ClusterE2E {
 
   static final String V1 = "1.0.0";
   static final String V2 = "2.0.0";
+
+  /** The broken release: its health check requires a unit that fails ({@link ClusterImages}). */
+  static final String V3 = "3.0.0";
+
   static final String NS = "default";
   static final List<String> NODES = List.of("node-a", "node-b");
   static final int API_PORT = 6443;
@@ -97,6 +137,27 @@ class ClusterE2E {
    * 25 per node leaves room for a machine that gets slower during the run.
    */
   static final int ROLLOUT_JVM_STARTS_PER_NODE = 25;
+
+  /**
+   * Settings in place: one {@code configure} per node, no reboot; a JVM start's worth is plenty.
+   */
+  static final int SETTINGS_JVM_STARTS_PER_NODE = 8;
+
+  /** A rollback of one node: drain, a reboot with two JVM starts, the proxy's restart. */
+  static final int ROLLBACK_JVM_STARTS = 20;
+
+  /**
+   * The broken release on the first node: a delta stage, a trial boot whose health check fails (its
+   * deadline 30 s), GRUB's fallback boot, the proxy's restart and a status call; 30.
+   */
+  static final int BROKEN_JVM_STARTS = 30;
+
+  static final String UPGRADE_OS = "kubeos-upgrade";
+  static final String ROLLBACK_OS = "kubeos-rollback";
+  static final String SETTINGS = "e2e-settings-1";
+  static final int SWAPPINESS = 17;
+  static final int DIRTY_BG = 7;
+  static final String PERSISTED = "vm.dirty_background_ratio=" + DIRTY_BG;
 
   @TempDir(cleanup = CleanupMode.ON_SUCCESS)
   Path dir;
@@ -123,9 +184,9 @@ class ClusterE2E {
   }
 
   @Test
-  void rollingUpgradeDrainsStagesByDeltaRebootsAndCommitsOneNodeAtATime() throws Exception {
+  void rollingUpgradeSettingsRollbackAndABrokenReleaseHaltedByItsBudget() throws Exception {
     say(
-        "cluster e2e (issue 12, scenario 1): fabric8's mock API server (CRUD mode, our CRDs) stands"
+        "cluster e2e (issue 12, scenarios 1, 2, 4, 3): fabric8's mock API server (CRUD mode, our CRDs) stands"
             + " in for kube-apiserver");
     // the mock logs every request at INFO: hundreds a minute from the proxies
     MOCK_LOG.setLevel(java.util.logging.Level.WARNING);
@@ -147,10 +208,10 @@ class ClusterE2E {
           "==> runtime for the images (jlink + kubeos.jar): "
               + (ClusterImages.runtime(jar, runtime) ? "built" : "up to date"));
       Map<String, ClusterImages.Built> built = new LinkedHashMap<>();
-      for (String v : List.of(V1, V2)) {
+      for (String v : List.of(V1, V2, V3)) {
         long s = System.nanoTime();
         say("==> kubeos image build --push " + registry.host() + "/kubeos/os (" + v + ")");
-        Path cfg = ClusterImages.config(dir.resolve("v" + v), v, runtime);
+        Path cfg = ClusterImages.config(dir.resolve("v" + v), v, runtime, V3.equals(v));
         built.put(
             v,
             ClusterImages.buildAndPush(
@@ -248,9 +309,9 @@ class ClusterE2E {
       }
 
       // ---- scenario 1: apply the OS resource, watch it roll ----
-      Timeline timeline = new Timeline(admin);
+      Timeline timeline = new Timeline(admin, "KubeOS " + V2);
       OS os = new OS();
-      os.getMetadata().setName("kubeos-upgrade");
+      os.getMetadata().setName(UPGRADE_OS);
       os.getMetadata().setNamespace(NS);
       os.getSpec().setOpstype(OpsType.UPGRADE);
       os.getSpec().setOsversion("KubeOS " + V2);
@@ -281,7 +342,7 @@ class ClusterE2E {
       say("==> rollout done in " + secs(Duration.between(applied, done)));
 
       // ---- what the API server says ----
-      OS finalOs = admin.resources(OS.class).inNamespace(NS).withName("kubeos-upgrade").get();
+      OS finalOs = admin.resources(OS.class).inNamespace(NS).withName(UPGRADE_OS).get();
       assertThat(finalOs.getStatus().getAtTarget()).isEqualTo(2);
       assertThat(finalOs.getStatus().getFailed()).isZero();
       assertThat(timeline.maxCordoned).as("one node at a time (maxunavailable 1)").isEqualTo(1);
@@ -385,6 +446,293 @@ class ClusterE2E {
               + ", pods re-placed: "
               + web.replacements());
       timeline.close();
+
+      // ---- scenario 2: settings, by editing the same OS resource as an admin would ----
+      await("both guests printed their sysctls on this boot")
+          .atMost(unit.multipliedBy(SETTINGS_JVM_STARTS_PER_NODE))
+          .pollInterval(Duration.ofSeconds(1))
+          .until(() -> guests.values().stream().allMatch(g -> g.sysctlNow() != null));
+      Map<String, Sysctl> beforeConfig = new LinkedHashMap<>();
+      for (GuestRun g : guests.values()) {
+        beforeConfig.put(g.name, g.sysctlNow());
+      }
+      Timeline configTimeline = new Timeline(admin, SETTINGS);
+      Instant configApplied = Instant.now();
+      editOs(
+          admin,
+          UPGRADE_OS,
+          o -> {
+            o.getSpec().setOpstype(OpsType.CONFIG);
+            o.getSpec().setMaxunavailable(NODES.size()); // in place: no cordon, no drain
+            o.getSpec().setSysconfigs(sysconfigs());
+          });
+      say(
+          "==> edited OS "
+              + UPGRADE_OS
+              + ": opstype config, sysconfigs "
+              + SETTINGS
+              + " (kernel.sysctl vm.swappiness="
+              + SWAPPINESS
+              + ", kernel.sysctl.persist vm.dirty_background_ratio="
+              + DIRTY_BG
+              + " in "
+              + ClusterImages.SYSCTL_FILE
+              + ")");
+      await("both nodes configured: the OS Complete, the values in /proc/sys and in the file")
+          .atMost(unit.multipliedBy(SETTINGS_JVM_STARTS_PER_NODE * NODES.size()))
+          .pollInterval(Duration.ofSeconds(2))
+          .until(
+              () -> {
+                guestsAlive();
+                configTimeline.failFast();
+                return complete(admin, UPGRADE_OS, NODES.size())
+                    && NODES.stream().allMatch(n -> instanceDone(admin, n, SETTINGS))
+                    && guests.values().stream()
+                        .allMatch(
+                            g -> {
+                              Sysctl now = g.sysctlNow();
+                              return now != null
+                                  && now.swappiness() == SWAPPINESS
+                                  && PERSISTED.equals(now.persisted());
+                            });
+              });
+      Instant configDone = Instant.now();
+      say(
+          "==> settings applied in both guests in "
+              + secs(Duration.between(configApplied, configDone)));
+      for (String n : NODES) {
+        GuestRun g = guests.get(n);
+        OSInstance i = admin.resources(OSInstance.class).inNamespace(NS).withName(n).get();
+        assertThat(i.getStatus().getSysconfigs().getVersion())
+            .as(n + ": the proxy recorded the sysconfigs applied")
+            .isEqualTo(SETTINGS);
+        assertThat(configTimeline.phases.get(n))
+            .as(n + ": config is in place")
+            .containsKeys("Configuring", "Done")
+            .doesNotContainKeys("Cordoning", "Draining", "Rebooting");
+        assertThat(configTimeline.cordonedAt).as("no node cordoned for settings").isEmpty();
+        assertThat(nodeEvents(admin, n)).as(n + ": Events").contains("Configured");
+        assertThat(g.boots).as(n + ": no reboot for settings").hasSize(1);
+        Sysctl now = g.sysctlNow();
+        assertThat(now.dirtyBackgroundRatio())
+            .as(n + ": the persisted sysctl is in the file only, the kernel reads it at boot")
+            .isEqualTo(beforeConfig.get(n).dirtyBackgroundRatio());
+        say("    " + n + ": /proc/sys and " + ClusterImages.SYSCTL_FILE + ": " + now);
+      }
+      configTimeline.close();
+
+      // ---- scenario 4: rollback of node-a to the previous version, by a node selector ----
+      String back = NODES.get(0);
+      String stays = NODES.get(1);
+      GuestRun gb = guests.get(back);
+      editNode(admin, back, n -> n.getMetadata().getLabels().put(Labels.NODE_SELECTOR, "rollback"));
+      Timeline rollbackTimeline = new Timeline(admin, "KubeOS " + V1);
+      OS rb = new OS();
+      rb.getMetadata().setName(ROLLBACK_OS);
+      rb.getMetadata().setNamespace(NS);
+      rb.getSpec().setOpstype(OpsType.ROLLBACK);
+      rb.getSpec().setOsversion("KubeOS " + V1);
+      rb.getSpec().setMaxunavailable(1);
+      rb.getSpec().setNodeselector("rollback");
+      Instant rollbackApplied = Instant.now();
+      admin.resources(OS.class).resource(rb).create();
+      say(
+          "==> labelled "
+              + back
+              + " "
+              + Labels.NODE_SELECTOR
+              + "=rollback; applied OS "
+              + ROLLBACK_OS
+              + ": opstype rollback, KubeOS "
+              + V1
+              + ", nodeselector rollback");
+      await(back + " rolled back to KubeOS " + V1 + ", the OS Complete")
+          .atMost(unit.multipliedBy(ROLLBACK_JVM_STARTS))
+          .pollInterval(Duration.ofSeconds(2))
+          .until(
+              () -> {
+                guestsAlive();
+                rollbackTimeline.failFast();
+                Node node = admin.nodes().withName(back).get();
+                return complete(admin, ROLLBACK_OS, 1)
+                    && instanceDone(admin, back, "KubeOS " + V1)
+                    && ("KubeOS " + V1).equals(node.getStatus().getNodeInfo().getOsImage())
+                    && !Boolean.TRUE.equals(node.getSpec().getUnschedulable())
+                    && gb.agentStatus.get(2) != null
+                    && gb.sysctl.get(2) != null;
+              });
+      Instant rollbackDone = Instant.now();
+      say("==> rollback done in " + secs(Duration.between(rollbackApplied, rollbackDone)));
+      assertThat(gb.boots).as(back + ": one more reboot, for the rollback").hasSize(2);
+      assertThat(gb.bootIds).hasSize(3);
+      assertThat(gb.bootIds.get(2)).as(back + ": a new bootID").isNotEqualTo(gb.bootIds.get(1));
+      assertThat(rollbackTimeline.bootIdAtReboot.get(back))
+          .as(back + ": the proxy recorded the bootID it rebooted from")
+          .isEqualTo(gb.bootIds.get(1));
+      assertThat(rollbackTimeline.podsLeftAtReboot.get(back))
+          .as(back + ": drained before the reboot")
+          .isZero();
+      assertThat(rollbackTimeline.phases.get(back)).containsKeys("Draining", "Rebooting", "Done");
+      Node backNode = admin.nodes().withName(back).get();
+      assertThat(backNode.getStatus().getNodeInfo().getBootID()).isEqualTo(gb.bootIds.get(2));
+      assertThat(nodeEvents(admin, back)).as(back + ": Events").contains("RolledBack");
+      JsonNode rs = Json.mapper().readTree(gb.agentStatus.get(2));
+      assertThat(rs.path("bootedSlot").asText()).as(back + ": booted A again").isEqualTo("A");
+      assertThat(rs.path("defaultSlot").asText()).as(back + ": A is the default").isEqualTo("A");
+      assertThat(rs.path("slots").path("A").path("version").asText()).contains(V1);
+      // scenario 2's persistence, at the rollback's reboot: the file came along (the agent's /etc
+      // merge into the slot it rolls back to), the kernel read it at boot; the live-only value is
+      // the kernel's default again
+      Sysctl after = gb.sysctl.get(2);
+      assertThat(after.persisted()).as(back + ": the persisted line survived").isEqualTo(PERSISTED);
+      assertThat(after.dirtyBackgroundRatio())
+          .as(back + ": the persisted sysctl in /proc/sys after the reboot")
+          .isEqualTo(DIRTY_BG);
+      assertThat(after.swappiness())
+          .as(back + ": the live-only sysctl is back to the boot's default")
+          .isEqualTo(gb.sysctl.get(0).swappiness());
+      say("    " + back + " after the reboot: " + after);
+      // the other node was not touched
+      GuestRun gs = guests.get(stays);
+      assertThat(gs.boots).as(stays + ": not rebooted").hasSize(1);
+      assertThat(rollbackTimeline.cordonedAt)
+          .as(stays + ": never cordoned")
+          .doesNotContainKey(stays);
+      assertThat(osImage(admin, stays)).isEqualTo("KubeOS " + V2);
+      assertThat(web.lowestSeen())
+          .as("the PodDisruptionBudget (minAvailable 3) held through all of it")
+          .isGreaterThanOrEqualTo(3);
+      say(
+          "  settings: edit to both Done "
+              + secs(Duration.between(configApplied, configDone))
+              + "; rollback of "
+              + back
+              + ": apply to Done "
+              + secs(Duration.between(rollbackApplied, rollbackDone))
+              + ", cordon→uncordon "
+              + secs(
+                  Duration.between(
+                      rollbackTimeline.cordonedAt.get(back),
+                      rollbackTimeline.uncordonedAt.get(back)))
+              + ", reboot request to the node line "
+              + secs(
+                  Duration.between(
+                      rollbackTimeline.phases.get(back).get("Rebooting"), gb.nodeLineAt.get(2)))
+              + "; whole test "
+              + secs(since(t0)));
+      rollbackTimeline.close();
+
+      // ---- scenario 3: the broken release, both nodes selected, a failure budget of 1 ----
+      ClusterImages.Built v3 = built.get(V3);
+      String first = NODES.get(0); // the planner takes workers by name
+      String second = NODES.get(1);
+      GuestRun g1 = guests.get(first);
+      int bootsBefore = g1.starts.size();
+      Timeline brokenTimeline = new Timeline(admin, "KubeOS " + V3);
+      String image3 =
+          GuestNetwork.HOST_ADDRESS
+              + ":"
+              + REGISTRY_PORT
+              + v3.artifact().substring(v3.artifact().indexOf('/'));
+      // paused while node-a rejoins the default selection, so nothing starts half-edited
+      editOs(
+          admin,
+          UPGRADE_OS,
+          o -> {
+            o.getSpec().setPause(true);
+            o.getSpec().setOpstype(OpsType.UPGRADE);
+            o.getSpec().setOsversion("KubeOS " + V3);
+            o.getSpec().setContainerimage(image3);
+            o.getSpec().setChecksum(v3.artifactDigestHex());
+            o.getSpec().setSysconfigs(null);
+            o.getSpec().setMaxunavailable(1);
+            o.getSpec().setFailurebudget(1);
+          });
+      editNode(admin, first, n -> n.getMetadata().getLabels().remove(Labels.NODE_SELECTOR));
+      Instant brokenApplied = Instant.now();
+      editOs(admin, UPGRADE_OS, o -> o.getSpec().setPause(false));
+      say(
+          "==> "
+              + first
+              + " back in the default selection; OS "
+              + UPGRADE_OS
+              + ": KubeOS "
+              + V3
+              + " (its health check fails), maxunavailable 1, failurebudget 1, "
+              + image3);
+      await(first + " fails KubeOS " + V3 + " and falls back; the failure budget halts the OS")
+          .atMost(unit.multipliedBy(BROKEN_JVM_STARTS))
+          .pollInterval(Duration.ofSeconds(2))
+          .until(
+              () -> {
+                guestsAlive();
+                OSInstance i =
+                    admin.resources(OSInstance.class).inNamespace(NS).withName(first).get();
+                return i.getStatus() != null
+                    && "Failed".equals(i.getStatus().getPhase())
+                    && ("KubeOS " + V3).equals(i.getStatus().getTarget())
+                    && halted(admin, UPGRADE_OS, "FailureBudgetExhausted")
+                    && g1.agentStatus.get(g1.starts.size() - 1) != null;
+              });
+      Instant brokenDone = Instant.now();
+      say(
+          "==> "
+              + first
+              + " failed and the OS halted in "
+              + secs(Duration.between(brokenApplied, brokenDone)));
+      OSInstance failedInstance =
+          admin.resources(OSInstance.class).inNamespace(NS).withName(first).get();
+      String why = failedInstance.getStatus().getMessage();
+      say("    " + first + ": Failed: " + why);
+      assertThat(why)
+          .as(first + ": the proxy's Failed message, with the agent's reason")
+          .contains("fell back", "the agent: ", "failed its health check", ClusterImages.FAIL_UNIT);
+      assertThat(brokenTimeline.phases.get(first)).containsKeys("Staging", "Draining", "Rebooting");
+      assertThat(nodeEvents(admin, first)).as(first + ": Events").contains("Failed");
+      // the node: a trial boot of v3, then GRUB's fallback into the previous slot, committed
+      assertThat(g1.starts.size() - bootsBefore)
+          .as(first + ": the trial boot and the fallback")
+          .isEqualTo(2);
+      int last = g1.starts.size() - 1;
+      JsonNode fs = Json.mapper().readTree(g1.agentStatus.get(last));
+      assertThat(fs.path("bootedSlot").asText()).as(first + ": back on A").isEqualTo("A");
+      assertThat(fs.path("defaultSlot").asText()).isEqualTo("A");
+      assertThat(fs.path("slots").path("B").path("state").asText()).isEqualTo("FAILED_TRIAL");
+      assertThat(fs.path("lastFailure").asText()).contains("failed its health check");
+      Node firstNode = admin.nodes().withName(first).get();
+      assertThat(firstNode.getStatus().getNodeInfo().getOsImage()).isEqualTo("KubeOS " + V1);
+      assertThat(firstNode.getSpec().getUnschedulable())
+          .as(first + ": uncordoned")
+          .isNotEqualTo(true);
+      assertThat(g1.sysctl.get(last))
+          .as(first + ": the persisted sysctl again after two more boots")
+          .extracting(Sysctl::dirtyBackgroundRatio)
+          .isEqualTo(DIRTY_BG);
+      // the budget stopped the rollout before the second node was touched
+      OS halted = admin.resources(OS.class).inNamespace(NS).withName(UPGRADE_OS).get();
+      assertThat(halted.getStatus().getFailed()).isEqualTo(1);
+      assertThat(brokenTimeline.phases.get(second)).as(second + ": never started").isEmpty();
+      assertThat(brokenTimeline.cordonedAt)
+          .as(second + ": never cordoned")
+          .doesNotContainKey(second);
+      OSInstance secondInstance =
+          admin.resources(OSInstance.class).inNamespace(NS).withName(second).get();
+      assertThat(secondInstance.getSpec().getNodestatus())
+          .as(second + ": not assigned")
+          .isIn(null, "", "idle");
+      assertThat(guests.get(second).boots).as(second + ": not rebooted").hasSize(1);
+      assertThat(osImage(admin, second)).isEqualTo("KubeOS " + V2);
+      assertThat(web.lowestSeen()).as("the budget held").isGreaterThanOrEqualTo(3);
+      say(
+          "  broken release: apply to Failed + Halted "
+              + secs(Duration.between(brokenApplied, brokenDone))
+              + "; "
+              + first
+              + " fetched "
+              + mib(g1.relay.bytesToClient())
+              + " in all; whole test "
+              + secs(since(t0)));
+      brokenTimeline.close();
       web.close();
       operator.close();
       metrics.close();
@@ -418,6 +766,10 @@ class ClusterE2E {
     final Map<Integer, Instant> healthStartAt = new ConcurrentHashMap<>();
     final Map<Integer, Long> jvmMs = new ConcurrentHashMap<>();
     final Map<Integer, String> agentStatus = new ConcurrentHashMap<>();
+
+    /** The latest sysctl line of each boot. */
+    final Map<Integer, Sysctl> sysctl = new ConcurrentHashMap<>();
+
     volatile String lastLine = "";
     volatile Throwable failure;
     private volatile boolean stopping;
@@ -495,12 +847,24 @@ class ClusterE2E {
       if (line.startsWith("KUBEOS-E2E-JVM-MS ")) {
         jvmMs.put(boot, Long.parseLong(line.substring("KUBEOS-E2E-JVM-MS ".length()).strip()));
       }
-      if (line.startsWith("KUBEOS-E2E-AGENT ")) {
+      if (line.startsWith("KUBEOS-E2E-AGENT {")) { // a JSON status, not a crashed JVM's report
         agentStatus.put(boot, line.substring("KUBEOS-E2E-AGENT ".length()));
+      }
+      Matcher sc = ClusterImages.SYSCTL_LINE.matcher(line);
+      if (sc.find()) {
+        sysctl.put(
+            boot,
+            new Sysctl(
+                Integer.parseInt(sc.group(1)), Integer.parseInt(sc.group(2)), sc.group(3).strip()));
       }
       if (SHOWN.matcher(line).find()) {
         say(String.format(Locale.ROOT, "    [%s boot %d +%s] %s", name, boot + 1, secs(at), line));
       }
+    }
+
+    /** The sysctl line of the running boot, or null before it printed one. */
+    Sysctl sysctlNow() {
+      return sysctl.get(starts.size() - 1);
     }
 
     void stop() throws InterruptedException, IOException {
@@ -564,11 +928,16 @@ class ClusterE2E {
     volatile int maxCordoned;
     private final Map<String, Boolean> cordonedNow = new ConcurrentHashMap<>();
     private final KubernetesClient client;
+    private final String target;
     private final SharedIndexInformer<OSInstance> instances;
     private final SharedIndexInformer<Node> nodes;
 
-    Timeline(KubernetesClient client) {
+    /**
+     * Records the phases the proxies report for {@code target} (earlier scenarios' are left out).
+     */
+    Timeline(KubernetesClient client, String target) {
       this.client = client;
+      this.target = target;
       for (String n : NODES) {
         phases.put(n, new ConcurrentHashMap<>());
       }
@@ -595,7 +964,10 @@ class ClusterE2E {
 
     private synchronized void on(OSInstance i) {
       String n = i.getMetadata().getName();
-      if (i.getStatus() == null || i.getStatus().getPhase() == null || !phases.containsKey(n)) {
+      if (i.getStatus() == null
+          || i.getStatus().getPhase() == null
+          || !phases.containsKey(n)
+          || !target.equals(i.getStatus().getTarget())) {
         return;
       }
       String phase = i.getStatus().getPhase();
@@ -641,6 +1013,9 @@ class ClusterE2E {
     }
   }
 
+  /** What the guest's sysctl watcher printed: /proc/sys values and the persisted file's line. */
+  record Sysctl(int swappiness, int dirtyBackgroundRatio, String persisted) {}
+
   /** One node's step times. */
   record NodeSteps(
       Duration stage,
@@ -669,7 +1044,7 @@ class ClusterE2E {
   }
 
   private static boolean converged(KubernetesClient c) {
-    OS os = c.resources(OS.class).inNamespace(NS).withName("kubeos-upgrade").get();
+    OS os = c.resources(OS.class).inNamespace(NS).withName(UPGRADE_OS).get();
     if (os == null || os.getStatus() == null || os.getStatus().getAtTarget() != NODES.size()) {
       return false;
     }
@@ -691,6 +1066,98 @@ class ClusterE2E {
       }
     }
     return true;
+  }
+
+  /** The OS resource's status: {@code atTarget} nodes and Complete. */
+  private static boolean complete(KubernetesClient c, String name, int atTarget) {
+    OS os = c.resources(OS.class).inNamespace(NS).withName(name).get();
+    if (os == null || os.getStatus() == null || os.getStatus().getAtTarget() != atTarget) {
+      return false;
+    }
+    for (Condition k : os.getStatus().getConditions()) {
+      if (OSStatus.COMPLETE.equals(k.getType()) && "True".equals(k.getStatus())) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /** The OS resource carries {@code Halted=True} with {@code reason}. */
+  private static boolean halted(KubernetesClient c, String name, String reason) {
+    OS os = c.resources(OS.class).inNamespace(NS).withName(name).get();
+    if (os == null || os.getStatus() == null) {
+      return false;
+    }
+    for (Condition k : os.getStatus().getConditions()) {
+      if (OSStatus.HALTED.equals(k.getType())
+          && "True".equals(k.getStatus())
+          && reason.equals(k.getReason())) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /** The node's proxy reports {@code target} Done. */
+  private static boolean instanceDone(KubernetesClient c, String node, String target) {
+    OSInstance i = c.resources(OSInstance.class).inNamespace(NS).withName(node).get();
+    return i != null
+        && i.getStatus() != null
+        && "Done".equals(i.getStatus().getPhase())
+        && target.equals(i.getStatus().getTarget());
+  }
+
+  /** Scenario 2's sysconfigs, upstream-shaped: a live sysctl and a persisted one. */
+  private static SysConfigs sysconfigs() {
+    SysConfig live = new SysConfig();
+    live.setModel("kernel.sysctl");
+    live.setContents(List.of(new Content("vm.swappiness", SWAPPINESS, "")));
+    SysConfig persist = new SysConfig();
+    persist.setModel("kernel.sysctl.persist");
+    persist.setConfigpath(ClusterImages.SYSCTL_FILE);
+    persist.setContents(List.of(new Content("vm.dirty_background_ratio", DIRTY_BG, "")));
+    SysConfigs s = new SysConfigs(SETTINGS);
+    s.setConfigs(List.of(live, persist));
+    return s;
+  }
+
+  /** Edits an OS resource as an admin would (retried when someone else wrote it meanwhile). */
+  private static void editOs(KubernetesClient c, String name, Consumer<OS> change) {
+    retryOnConflict(
+        () ->
+            c.resources(OS.class)
+                .inNamespace(NS)
+                .withName(name)
+                .edit(
+                    o -> {
+                      change.accept(o);
+                      return o;
+                    }));
+  }
+
+  private static void editNode(KubernetesClient c, String name, Consumer<Node> change) {
+    retryOnConflict(
+        () ->
+            c.nodes()
+                .withName(name)
+                .edit(
+                    n -> {
+                      change.accept(n);
+                      return n;
+                    }));
+  }
+
+  private static void retryOnConflict(Runnable r) {
+    for (int attempt = 1; ; attempt++) {
+      try {
+        r.run();
+        return;
+      } catch (KubernetesClientException e) {
+        if (e.getCode() != 409 || attempt >= 20) {
+          throw e;
+        }
+      }
+    }
   }
 
   private static String osImage(KubernetesClient c, String node) {

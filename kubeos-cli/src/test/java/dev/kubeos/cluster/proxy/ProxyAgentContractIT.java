@@ -139,9 +139,9 @@ class ProxyAgentContractIT {
     return new SocketAgentClient(new JsonRpcClient(socket, Duration.ofSeconds(60)));
   }
 
+  /** The agent's status as the proxy reads it ({@link SocketAgentClient#status()}). */
   AgentStatus status() {
-    return new JsonRpcClient(socket, Duration.ofSeconds(30))
-        .call(AgentMethods.STATUS, AgentStatus.class);
+    return proxy().status();
   }
 
   OSSpec upgradeTo(String version, String sum) {

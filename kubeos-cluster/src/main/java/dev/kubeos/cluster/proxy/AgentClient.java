@@ -1,5 +1,6 @@
 package dev.kubeos.cluster.proxy;
 
+import dev.kubeos.api.agent.AgentStatus;
 import dev.kubeos.api.agent.ConfigureRequest;
 import dev.kubeos.api.agent.UpgradeRequest;
 import java.util.List;
@@ -24,4 +25,10 @@ public interface AgentClient {
    * it skipped instead of refusing, as upstream's agent does (empty when none).
    */
   List<String> configure(ConfigureRequest request);
+
+  /**
+   * {@code status}: the slots and the last failed trial ({@link AgentStatus#lastFailure()}), which
+   * the proxy adds to a node's {@code Failed} message when a trial boot fell back.
+   */
+  AgentStatus status();
 }

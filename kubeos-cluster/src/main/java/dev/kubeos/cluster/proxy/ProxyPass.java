@@ -1,6 +1,7 @@
 package dev.kubeos.cluster.proxy;
 
 import dev.kubeos.api.agent.AgentException;
+import dev.kubeos.api.agent.AgentStatus;
 import dev.kubeos.cluster.proxy.model.DrainAnswer;
 import dev.kubeos.cluster.proxy.model.Observed;
 import dev.kubeos.cluster.proxy.model.Outcome;
@@ -146,7 +147,9 @@ final class ProxyPass {
         events.normal(node, NodeEvents.REBOOTED, "the node came back at " + o.osImage());
       }
     } else if (step instanceof Step.Fail f) {
-      fail(f);
+      fail(
+          f.kind() == Step.Failure.DRAIN ? NodeEvents.DRAIN_FAILED : NodeEvents.FAILED,
+          f.message() + fellBack(o));
     } else if (step instanceof Step.Abort a) {
       cordon.uncordon();
       status.record(Phase.IDLE, a.why());
@@ -275,6 +278,29 @@ final class ProxyPass {
       outcome = agentError(e);
     }
     return follow(ProxyStateMachine.afterRebootRequest(o, outcome));
+  }
+
+  /**
+   * When the node rebooted into another version than the target (its trial boot fell back), the
+   * agent's own reason ({@code status.lastFailure}: e.g. the failed health check and its unit),
+   * appended to the Failed message so the admin sees why without logging in to the node; empty
+   * otherwise. One {@code status} call; when it fails, the message says so instead.
+   */
+  private String fellBack(Observed o) {
+    if ((o.phase() != Phase.REBOOTING && o.phase() != Phase.VERIFYING)
+        || !ProxyStateMachine.rebooted(o)
+        || o.desiredTarget().equals(o.osImage())) {
+      return "";
+    }
+    try {
+      AgentStatus s = agent.status();
+      return s == null || s.lastFailure() == null || s.lastFailure().isBlank()
+          ? "; the agent reports no failed trial"
+          : "; the agent: " + s.lastFailure();
+    } catch (RuntimeException e) { // AgentException, or an answer it cannot read: still fail
+
+      return "; the agent's status could not be read: " + e.getMessage();
+    }
   }
 
   /** Does what the state machine decided after an action: note a retry, or fail. */

@@ -1,6 +1,7 @@
 package dev.kubeos.cluster.proxy;
 
 import dev.kubeos.api.agent.AgentMethods;
+import dev.kubeos.api.agent.AgentStatus;
 import dev.kubeos.api.agent.ConfigureRequest;
 import dev.kubeos.api.agent.OperationResult;
 import dev.kubeos.api.agent.UpgradeRequest;
@@ -65,5 +66,10 @@ public final class SocketAgentClient implements AgentClient {
   @Override
   public List<String> configure(ConfigureRequest request) {
     return rpc().call(AgentMethods.CONFIGURE, OperationResult.class, request).warnings();
+  }
+
+  @Override
+  public AgentStatus status() {
+    return rpc.call(AgentMethods.STATUS, AgentStatus.class);
   }
 }

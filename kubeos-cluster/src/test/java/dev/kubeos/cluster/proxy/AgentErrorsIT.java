@@ -194,5 +194,10 @@ class AgentErrorsIT {
     public java.util.List<String> configure(ConfigureRequest request) {
       return agent.configure(request);
     }
+
+    @Override
+    public dev.kubeos.api.agent.AgentStatus status() {
+      return agent.status();
+    }
   }
 }

@@ -1,11 +1,14 @@
 package dev.kubeos.cluster.proxy;
 
 import dev.kubeos.api.agent.AgentException;
+import dev.kubeos.api.agent.AgentStatus;
 import dev.kubeos.api.agent.ConfigureRequest;
 import dev.kubeos.api.agent.ErrorCode;
+import dev.kubeos.api.agent.Slot;
 import dev.kubeos.api.agent.UpgradeRequest;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
 
 /**
@@ -32,6 +35,12 @@ final class MemoryAgent implements AgentClient {
 
   /** When set, the reboot lands on this version instead (a trial boot that fell back). */
   volatile String bootsInto;
+
+  /** What {@code status} reports as the last failed trial (null: none). */
+  volatile String lastFailure;
+
+  /** When set, {@code status} fails with this code (the agent cannot be reached). */
+  volatile ErrorCode statusFails;
 
   /** When set, {@code upgrade} is accepted but the node never reboots. */
   volatile boolean neverReboots;
@@ -82,6 +91,15 @@ final class MemoryAgent implements AgentClient {
     calls.add("configure " + request.version());
     configured.add(request);
     return configureWarnings;
+  }
+
+  @Override
+  public AgentStatus status() {
+    calls.add("status");
+    if (statusFails != null) {
+      throw new AgentException(statusFails, "cannot connect to the agent's socket");
+    }
+    return new AgentStatus(Slot.A, Slot.A, null, Slot.A, false, Map.of(), lastFailure);
   }
 
   long count(String call) {

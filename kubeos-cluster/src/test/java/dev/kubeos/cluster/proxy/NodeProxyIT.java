@@ -2,6 +2,7 @@ package dev.kubeos.cluster.proxy;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.kubeos.api.agent.ErrorCode;
 import dev.kubeos.cluster.proxy.model.Step;
 import dev.kubeos.crd.OS;
 import dev.kubeos.crd.OSInstance;
@@ -223,6 +224,7 @@ class NodeProxyIT {
     Fixtures.instance(c, "n1", os, "upgrade");
     MemoryAgent agent = new MemoryAgent(c, "n1", 100);
     agent.bootsInto = "KubeOS v1";
+    agent.lastFailure = "trial boot of slot B (KubeOS v2) failed its health check: unit x failed";
     // a reboot timeout longer than the driver runs: only the bootID can end the wait
     ProxyConfig longReboot = withRebootTimeout(java.time.Duration.ofMinutes(5));
 
@@ -232,12 +234,37 @@ class NodeProxyIT {
     assertThat(driver.instance().getStatus().getMessage())
         .contains("rebooted (bootID boot-n1-0 -> boot-n1-1)")
         .contains("came back at 'KubeOS v1', expected 'KubeOS v2'")
-        .contains("fell back");
+        .contains("fell back")
+        .endsWith("; the agent: " + agent.lastFailure);
+    assertThat(Fixtures.eventMessage(c, "n1", "Failed"))
+        .as("the Warning Event says why too")
+        .contains("failed its health check: unit x failed");
+    assertThat(agent.count("status")).as("asked once, for the reason").isEqualTo(1);
     assertThat(agent.count("upgrade")).isEqualTo(1);
     assertThat(agent.boots.get()).isEqualTo(1);
     assertThat(c.nodes().withName("n1").get().getSpec().getUnschedulable())
         .isNotEqualTo(Boolean.TRUE);
     assertThat(Fixtures.nodeEvents(c, "n1")).contains("Warning: Failed").doesNotContain("Rebooted");
+  }
+
+  /** The agent cannot say why (not reachable): the node fails all the same, saying so. */
+  @Test
+  void aFallenBackTrialFailsEvenWhenTheAgentCannotSayWhy() throws Exception {
+    Fixtures.node(c, "n1", "KubeOS v1", false);
+    OS os = Fixtures.os(c, OpsType.UPGRADE, "KubeOS v2", 60);
+    Fixtures.instance(c, "n1", os, "upgrade");
+    MemoryAgent agent = new MemoryAgent(c, "n1", 100);
+    agent.bootsInto = "KubeOS v1";
+    agent.statusFails = ErrorCode.IO_ERROR;
+
+    driver.run(driver.proxy(c, agent, withRebootTimeout(java.time.Duration.ofMinutes(5))), 100);
+
+    assertThat(driver.phases).endsWith("Rebooting", "Failed");
+    assertThat(driver.instance().getStatus().getMessage())
+        .contains("fell back")
+        .contains("the agent's status could not be read: cannot connect to the agent's socket");
+    assertThat(c.nodes().withName("n1").get().getSpec().getUnschedulable())
+        .isNotEqualTo(Boolean.TRUE);
   }
 
   /** The same bootID: the reboot has not happened; the proxy waits, then fails saying so. */
@@ -256,7 +283,9 @@ class NodeProxyIT {
     assertThat(driver.instance().getStatus().getMessage())
         .contains("did not reboot within 0.8 s")
         .contains("bootID still boot-n1-0")
-        .doesNotContain("fell back");
+        .doesNotContain("fell back")
+        .doesNotContain("; the agent: ");
+    assertThat(agent.count("status")).as("no fallback, no reason asked").isZero();
     assertThat(agent.count("upgrade")).isEqualTo(1);
     assertThat(agent.boots.get()).isZero();
     assertThat(c.nodes().withName("n1").get().getSpec().getUnschedulable())

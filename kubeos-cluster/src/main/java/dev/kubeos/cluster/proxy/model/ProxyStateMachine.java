@@ -204,7 +204,7 @@ public final class ProxyStateMachine {
   }
 
   /** Whether the node booted since the reboot request: both bootIDs known and different. */
-  static boolean rebooted(Observed o) {
+  public static boolean rebooted(Observed o) {
     return o.bootIdAtReboot() != null
         && o.bootId() != null
         && !o.bootIdAtReboot().equals(o.bootId());
