@@ -373,6 +373,7 @@ class NodeImageE2E {
     QemuGuest.Boot b = vm.boot(job, bound, (at, line) -> {});
     Files.delete(job);
     System.out.printf("[qemu] boot %d: %s, console %s%n", b.number(), b.wall(), b.log());
+    b.requireNoJvmCrash();
     return b;
   }
 

@@ -109,7 +109,7 @@ public final class QemuGuest {
   private final Path logDir;
   private int boots;
   private List<String> network = List.of("-nic", "none");
-  private String tcgThread = "multi";
+  private String tcgThread = "single";
   private int memoryMib = 1024;
 
   /**
@@ -122,13 +122,14 @@ public final class QemuGuest {
   }
 
   /**
-   * One host thread for all vCPUs ({@code -accel tcg,thread=single}) instead of one per vCPU, for
-   * every later boot. The vCPUs then never run at the same instant, so code one vCPU patches is
-   * never half-seen by another: the guest's JVMs patch their compiled code while other threads run
-   * it, and under multi-threaded TCG the agent's JVM died with SIGSEGV in C1-compiled code and once
-   * hung silently (docs/benchmarks.md, "Whole system in QEMU (issue 12)"). Where two or more guests
-   * share the host's cores it costs no throughput. The system property {@code
-   * kubeos.qemu.tcg-thread} ({@code single} or {@code multi}) overrides it.
+   * Whether all vCPUs share one host thread ({@code -accel tcg,thread=single}, the default) or get
+   * one each ({@code thread=multi}), for every later boot. Under multi-threaded TCG the guest's
+   * JVMs, which patch their compiled code while other threads run it, died with SIGSEGV in
+   * C1-compiled code, once hung silently, and failed a CI run's NodeImageE2E stage; with one host
+   * thread the vCPUs never run at the same instant, so no vCPU half-sees another's patch
+   * (docs/benchmarks.md, "Whole system in QEMU (issue 12)"). Multi is faster only for a lone guest
+   * on an idle host. The system property {@code kubeos.qemu.tcg-thread} ({@code single} or {@code
+   * multi}) overrides both.
    */
   public QemuGuest singleThreadTcg(boolean single) {
     this.tcgThread = single ? "single" : "multi";

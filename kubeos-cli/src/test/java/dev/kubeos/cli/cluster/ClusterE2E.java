@@ -262,7 +262,6 @@ class ClusterE2E {
         g.vm =
             new QemuGuest(disk, dir.resolve(n + "/qemu"), dir.resolve(n + "/logs"))
                 .memoryMib(1536)
-                .singleThreadTcg(true)
                 .network(
                     GuestNetwork.qemuArgs(
                         List.of(
