@@ -336,7 +336,7 @@ public final class AgentMemoryBench {
         }
       }
       Thread.sleep(3000); // idle
-      long idle = status(p.pid(), "VmRSS:");
+      long idle = ProcStats.statusKiB(p.pid(), "VmRSS:");
       double seconds = 0;
       if (req != null) {
         long t = System.nanoTime();
@@ -360,10 +360,15 @@ public final class AgentMemoryBench {
           System.out.println(path + ": " + line);
         }
       }
-      long hwm = status(p.pid(), "VmHWM:");
+      long hwm = ProcStats.statusKiB(p.pid(), "VmHWM:");
       Thread.sleep(1000); // RSS after: a second after the answer, once cleaners have run
       return new Sample(
-          "daemon " + path, seconds, idle, hwm, status(p.pid(), "VmRSS:"), cpuSeconds(p.pid()));
+          "daemon " + path,
+          seconds,
+          idle,
+          hwm,
+          ProcStats.statusKiB(p.pid(), "VmRSS:"),
+          ProcStats.cpuSeconds(p.pid()));
     } finally {
       p.destroy();
       p.waitFor();
@@ -419,22 +424,6 @@ public final class AgentMemoryBench {
     }
     Path temurin = Path.of("/usr/lib/jvm/temurin-25-jdk-amd64/bin/jcmd");
     return Files.isExecutable(temurin) ? temurin : Path.of("jcmd");
-  }
-
-  private static long status(long pid, String key) throws IOException {
-    for (String line : Files.readAllLines(Path.of("/proc/" + pid + "/status"))) {
-      if (line.startsWith(key)) {
-        return Long.parseLong(line.replaceAll("[^0-9]", ""));
-      }
-    }
-    throw new IllegalStateException("no " + key + " for " + pid);
-  }
-
-  /** utime + stime of the process, from /proc/PID/stat (clock ticks of 1/100 s). */
-  private static double cpuSeconds(long pid) throws IOException {
-    String stat = Files.readString(Path.of("/proc/" + pid + "/stat"));
-    String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
-    return (Long.parseLong(f[11]) + Long.parseLong(f[12])) / 100.0;
   }
 
   private static void sh(String cmd) throws IOException, InterruptedException {

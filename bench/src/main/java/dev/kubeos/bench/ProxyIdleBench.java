@@ -256,7 +256,10 @@ public final class ProxyIdleBench {
 
   private static Sample sample(long pid, KubernetesMockServer server) throws IOException {
     return new Sample(
-        status(pid, "VmRSS:"), status(pid, "VmHWM:"), cpuSeconds(pid), server.getRequestCount());
+        ProcStats.statusKiB(pid, "VmRSS:"),
+        ProcStats.statusKiB(pid, "VmHWM:"),
+        ProcStats.cpuSeconds(pid),
+        server.getRequestCount());
   }
 
   private static void print(String phase, double t, Sample s) {
@@ -352,21 +355,6 @@ public final class ProxyIdleBench {
     }
   }
 
-  private static long status(long pid, String key) throws IOException {
-    for (String line : Files.readAllLines(Path.of("/proc/" + pid + "/status"))) {
-      if (line.startsWith(key)) {
-        return Long.parseLong(line.replaceAll("[^0-9]", ""));
-      }
-    }
-    throw new IllegalStateException("no " + key + " for " + pid);
-  }
-
-  private static double cpuSeconds(long pid) throws IOException {
-    String stat = Files.readString(Path.of("/proc/" + pid + "/stat"));
-    String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
-    return (Long.parseLong(f[11]) + Long.parseLong(f[12])) / 100.0;
-  }
-
   /** Thread names of the process with their CPU time, busiest first. */
   private static String threads(long pid) throws IOException {
     List<String> out = new ArrayList<>();
@@ -375,8 +363,7 @@ public final class ProxyIdleBench {
         try {
           String stat = Files.readString(t.resolve("stat"));
           String name = stat.substring(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
-          String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
-          long ticks = Long.parseLong(f[11]) + Long.parseLong(f[12]);
+          long ticks = ProcStats.ticks(stat);
           out.add(String.format("%06d %s=%.2fs", ticks, name, ticks / 100.0));
         } catch (IOException gone) {
           // thread ended meanwhile

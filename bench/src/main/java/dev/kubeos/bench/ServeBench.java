@@ -146,9 +146,9 @@ public final class ServeBench {
           Thread.sleep(2); // polling the socket: this is the measurement, not a test
         }
       }
-      double cpu = cpuMillis(p.pid());
+      double cpu = ProcStats.cpuSeconds(p.pid()) * 1000;
       Thread.sleep(3000); // idle
-      return new Sample(millis, cpu, rssKiB(p.pid()));
+      return new Sample(millis, cpu, ProcStats.statusKiB(p.pid(), "VmRSS:"));
     } finally {
       p.destroy(); // SIGTERM: a normal JVM exit, which also writes the archive or AOT cache
       p.waitFor();
@@ -169,23 +169,6 @@ public final class ServeBench {
       }
     }
     return flags;
-  }
-
-  /** user + system CPU time of a process so far, from /proc/PID/stat. */
-  private static double cpuMillis(long pid) throws IOException {
-    String stat = Files.readString(Path.of("/proc/" + pid + "/stat"));
-    String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
-    long ticks = Long.parseLong(f[11]) + Long.parseLong(f[12]); // utime, stime
-    return ticks * 10.0; // USER_HZ is 100 on Linux
-  }
-
-  private static long rssKiB(long pid) throws IOException {
-    for (String line : Files.readAllLines(Path.of("/proc/" + pid + "/status"))) {
-      if (line.startsWith("VmRSS:")) {
-        return Long.parseLong(line.replaceAll("[^0-9]", ""));
-      }
-    }
-    throw new IllegalStateException("no VmRSS for " + pid);
   }
 
   private static double median(double[] values) {

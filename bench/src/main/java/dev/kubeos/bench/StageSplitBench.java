@@ -224,10 +224,9 @@ public final class StageSplitBench {
         try {
           String stat = Files.readString(t.resolve("stat"));
           String name = stat.substring(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
-          String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
           int tid = Integer.parseInt(t.getFileName().toString());
           NAMES.put(tid, name);
-          out.put(tid, new double[] {(Long.parseLong(f[11]) + Long.parseLong(f[12])) / 100.0});
+          out.put(tid, new double[] {ProcStats.ticks(stat) / 100.0});
         } catch (IOException | RuntimeException gone) {
           // the thread ended meanwhile
         }
