@@ -30,7 +30,7 @@ if [ "${1:-}" = "--with-qemu" ]; then
   )
 fi
 
-# One dpkg-query for all (./kubeos runs this before every command: 14 calls took 0.1 s)
+# One dpkg-query for all (./kubeos runs this before every command: 14 calls took 0.1-0.7 s)
 installed=$'\n'$(dpkg-query -W -f='${Package} ${Status}\n' "${PACKAGES[@]}" 2>/dev/null || true)$'\n'
 missing=()
 for p in "${PACKAGES[@]}"; do
