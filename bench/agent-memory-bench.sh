@@ -2,7 +2,10 @@
 # Peak RSS of the agent daemon per staging path (1 GiB raw over loopback http, delta by Range,
 # os.tar container image from docker-registry on 127.0.0.1) and idle, with the JVM flags of
 # deploy/systemd/kubeos-agent.service on the jlink'd runtime the node ships; optionally the same
-# raw stage as a one-shot CLI JVM (--cli-jar kubeos-cli/target/kubeos.jar --cli 'OPTS', repeatable).
+# raw stage as a one-shot CLI JVM (--cli-jar kubeos-cli/target/kubeos.jar --cli 'OPTS', repeatable;
+# OPTS run on the java of this script unless their first word, not a flag, names another java:
+# --cli 'kubeos-cli/target/agent-runtime/bin/java -XX:+UseSerialGC'), or through a launcher script
+# as a user calls it (--launcher ./kubeos, repeatable).
 # Usage: bench/agent-memory-bench.sh [--dir /var/tmp] [--size-mib 1024] [--runs 1] [--nmt]
 #        [--paths idle,raw,delta,ostar] [--unit FILE] [--cli-jar JAR --cli 'JVM OPTS' ...]
 # Needs: docker-registry (for ostar), gdisk, e2fsprogs, util-linux (fallocate), /usr/bin/time;

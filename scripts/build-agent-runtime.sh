@@ -14,8 +14,8 @@ if [ -z "$jdk" ]; then
 fi
 jar="$here/kubeos-cli/target/kubeos-agent.jar"
 [ -f "$jar" ] || { echo "build the jar first: ./mvnw -q -DskipTests install" >&2; exit 1; }
-# What the jar needs (jdeps), without java.desktop: Jackson only probes java.beans optionally.
-modules=java.base,java.logging,java.naming,java.net.http,java.sql,jdk.httpserver,jdk.net,jdk.unsupported
+# What the jar needs (jdeps): the list ./kubeos checks a runtime against before it uses it.
+modules=$(grep -v '^#' "$here/scripts/agent-runtime.modules" | tr -d ' \n')
 # Compression syntax: JDK 21+ takes zip-0..zip-9 (and deprecates 0|1|2); JDK 17 (Debian 12's
 # OpenJDK) only knows 0|1|2, where 2 is ZIP. --generate-cds-archive exists in both.
 major=$("$jdk/bin/jlink" --version | cut -d. -f1)

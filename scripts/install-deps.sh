@@ -30,9 +30,11 @@ if [ "${1:-}" = "--with-qemu" ]; then
   )
 fi
 
+# One dpkg-query for all (./kubeos runs this before every command: 14 calls took 0.1-0.7 s)
+installed=$'\n'$(dpkg-query -W -f='${Package} ${Status}\n' "${PACKAGES[@]}" 2>/dev/null || true)$'\n'
 missing=()
 for p in "${PACKAGES[@]}"; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+  [[ $installed == *$'\n'"$p install ok installed"$'\n'* ]] || missing+=("$p")
 done
 if [ ${#missing[@]} -eq 0 ]; then
   exit 0

@@ -40,9 +40,10 @@ import java.util.regex.Pattern;
  * {@code VmHWM} (the kernel's peak RSS) and {@code VmRSS} from {@code /proc/PID/status} and the CPU
  * time from {@code /proc/PID/stat}; with {@code --nmt} also the JVM's native memory summary ({@code
  * jcmd PID VM.native_memory summary}) after each stage. With {@code --cli OPTS} (repeatable) the
- * same raw stage also runs as a one-shot {@code agent stage} JVM with those options, and with
- * {@code --launcher ./kubeos} through the checkout launcher itself, for the CLI-versus-daemon
- * comparison.
+ * same raw stage also runs as a one-shot {@code agent stage} JVM with those options (on this
+ * benchmark's own java, or on the java whose path is the first word of OPTS when that is not a
+ * flag), and with {@code --launcher ./kubeos} through the checkout launcher itself, for the
+ * CLI-versus-daemon comparison.
  */
 public final class AgentMemoryBench {
   private static final long MIB = 1 << 20;
@@ -385,9 +386,13 @@ public final class AgentMemoryBench {
     if (launcher) {
       cmd.add(opts.substring("launcher:".length()));
     } else {
-      cmd.add(ProcessHandle.current().info().command().orElse("java"));
-      if (!opts.isBlank()) {
-        cmd.addAll(Arrays.asList(opts.trim().split("\\s+")));
+      List<String> o = opts.isBlank() ? List.of() : Arrays.asList(opts.trim().split("\\s+"));
+      // a first word that is not a flag names the java to run (default: this benchmark's own)
+      if (!o.isEmpty() && !o.get(0).startsWith("-")) {
+        cmd.addAll(o);
+      } else {
+        cmd.add(ProcessHandle.current().info().command().orElse("java"));
+        cmd.addAll(o);
       }
       cmd.addAll(List.of("-jar", cliJar.toString()));
     }
@@ -405,10 +410,12 @@ public final class AgentMemoryBench {
     return new Sample(
         (launcher
                 ? "cli: " + opts.substring("launcher:".length()) + " agent ... stage"
-                : "cli (JDK "
-                    + Runtime.version().feature()
-                    + ") "
-                    + (opts.isBlank() ? "default JIT" : opts))
+                : !opts.isBlank() && !opts.trim().startsWith("-")
+                    ? "cli " + opts.trim()
+                    : "cli (JDK "
+                        + Runtime.version().feature()
+                        + ") "
+                        + (opts.isBlank() ? "default JIT" : opts))
             + inner,
         Double.parseDouble(t[0]),
         0,

@@ -260,8 +260,9 @@ class NodeImageIT {
         .contains(
             "exec /usr/lib/kubeos/runtime/bin/java "
                 + String.join(" ", flags)
-                + " -jar /usr/lib/kubeos/runtime/kubeos.jar \"$@\"");
-    // the wrapper passes its arguments through to the runtime it names
+                + " $jit -jar /usr/lib/kubeos/runtime/kubeos.jar \"$@\"");
+    // the wrapper passes its arguments through to the runtime it names, with the tiered JIT
+    // (C2's SHA-256 intrinsics) for the commands that hash and C1 only for the quick ones
     Path fakeRoot = dir.resolve("wrapper-check");
     Path java = fakeRoot.resolve("usr/lib/kubeos/runtime/bin/java");
     Files.createDirectories(java.getParent());
@@ -269,12 +270,33 @@ class NodeImageIT {
     Files.setPosixFilePermissions(java, PosixFilePermissions.fromString("rwxr-xr-x"));
     String local = script.replace("/usr/lib/kubeos/runtime", fakeRoot + "/usr/lib/kubeos/runtime");
     Path wrapper = Files.writeString(dir.resolve("kubeos-wrapper"), local);
+    String jar = " -jar " + fakeRoot + "/usr/lib/kubeos/runtime/kubeos.jar ";
+    String unitFlags = String.join(" ", flags);
     assertThat(run("sh", wrapper.toString(), "agent", "status", "--json").strip())
+        .isEqualTo(unitFlags + " -XX:TieredStopAtLevel=1" + jar + "agent status --json");
+    assertThat(
+            run(
+                    "sh",
+                    wrapper.toString(),
+                    "agent",
+                    "stage",
+                    "--url",
+                    "http://127.0.0.1/p.img",
+                    "--sha256",
+                    "ab",
+                    "--version",
+                    "2")
+                .strip())
         .isEqualTo(
-            String.join(" ", flags)
-                + " -jar "
-                + fakeRoot
-                + "/usr/lib/kubeos/runtime/kubeos.jar agent status --json");
+            unitFlags + jar + "agent stage --url http://127.0.0.1/p.img --sha256 ab --version 2");
+    assertThat(run("sh", wrapper.toString(), "agent", "--disk", "/dev/vda", "serve").strip())
+        .isEqualTo(unitFlags + jar + "agent --disk /dev/vda serve");
+    assertThat(run("sh", wrapper.toString(), "agent", "stage", "--help").strip())
+        .isEqualTo(unitFlags + " -XX:TieredStopAtLevel=1" + jar + "agent stage --help");
+    // an argument with a space stays one argument
+    Files.writeString(java, "#!/bin/sh\nfor a in \"$@\"; do echo \"[$a]\"; done\n");
+    assertThat(run("sh", wrapper.toString(), "agent", "configure", "--file", "a b.json"))
+        .contains("[a b.json]");
   }
 
   private static String read(String path) throws Exception {

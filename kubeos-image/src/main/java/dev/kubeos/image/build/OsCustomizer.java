@@ -35,6 +35,13 @@ public final class OsCustomizer {
   /** The node's own {@code kubeos} command: the runtime with the agent's JVM flags. */
   public static final String NODE_COMMAND = "usr/bin/kubeos";
 
+  /**
+   * The flag that quick node commands add: C1 only starts a short command sooner (no C2 compiler
+   * threads on the node's cores; 1.1-2x in the QEMU guest, docs/benchmarks.md) but has no SHA-256
+   * intrinsic, so {@code stage} and {@code serve} never get it.
+   */
+  public static final String QUICK_JIT = "-XX:TieredStopAtLevel=1";
+
   /** JVM flags of the agent daemon that belong to the daemon only (its own CDS archive). */
   private static final List<String> DAEMON_ONLY =
       List.of(
@@ -301,7 +308,8 @@ public final class OsCustomizer {
   /**
    * {@code /usr/bin/kubeos}: the jlink'd runtime with the agent daemon's JVM flags (read from its
    * unit's ExecStart) minus the daemon-only ones, so an administrator's {@code kubeos agent
-   * status|stage|rollback|configure|health} runs as the daemon does.
+   * status|stage|rollback|configure|health} runs as the daemon does. Commands that hash ({@code
+   * stage}, {@code serve}) keep the tiered JIT; the rest start on C1 only ({@link #QUICK_JIT}).
    */
   private void nodeCommand() throws IOException {
     Path f = root.resolve(NODE_COMMAND);
@@ -316,11 +324,20 @@ public final class OsCustomizer {
     return "#!/bin/sh\n"
         + "# KubeOS: the node's kubeos command (e.g. kubeos agent status), on the agent's runtime\n"
         + "# with the agent daemon's JVM flags (kubeos-agent.service) minus its CDS archive.\n"
+        + "# stage and serve hash: the tiered JIT (C2's SHA-256 intrinsics); the rest, and any\n"
+        + "# --help, start sooner on C1 only.\n"
+        + "jit="
+        + QUICK_JIT
+        + "\n"
+        + "for a in \"$@\"; do case \"$a\" in stage|serve) jit= ;; esac; done\n"
+        + "for a in \"$@\"; do case \"$a\" in -h|--help) jit="
+        + QUICK_JIT
+        + " ;; esac; done\n"
         + "exec /"
         + RUNTIME
         + "/bin/java "
         + String.join(" ", nodeCommandFlags(agentUnit))
-        + " -jar /"
+        + " $jit -jar /"
         + RUNTIME
         + "/kubeos.jar \"$@\"\n";
   }
