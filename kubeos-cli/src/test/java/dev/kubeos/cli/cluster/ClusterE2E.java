@@ -892,8 +892,11 @@ class ClusterE2E {
 
     private static final Pattern HEALTH_START = Pattern.compile("Starting .*kubeos-health\\.ser");
 
-    /** The agent's log line at the start of a stage's write ({@code Agent.stage}). */
-    private static final Pattern STAGE_START = Pattern.compile("stage \\S+: .* -> slot [AB] \\(");
+    /**
+     * The agent's log line at the start of a stage's write ({@code Agent.stage}): {@code INFO stage
+     * KubeOS 2.0.0: image 10.0.2.100:5000/kubeos/os:2.0.0-raw -> slot B (IMAGE)}.
+     */
+    private static final Pattern STAGE_START = Pattern.compile(" INFO stage .+ -> slot [AB] \\(");
 
     /** Stage starts the agent logged during boot {@code boot} (0: the first). */
     int stageStarts(int boot) {
