@@ -85,7 +85,12 @@ import org.junit.jupiter.api.io.TempDir;
  *       {@code Halted/FailureBudgetExhausted} and node-b is never assigned, cordoned or rebooted.
  * </ol>
  *
- * Not here yet: scenario 5 (faults in flight), the os.tar and {@code disk} image types.
+ * Scenario 5, faults in flight, happens during scenario 1: node-a's agent is restarted in the
+ * middle of its stage and node-b's proxy in the middle of its node's stage (by a fault unit in the
+ * guests, {@link ClusterImages#FAULTS}), and the operator is stopped and a new one started while
+ * the first node reboots. The rollout still converges, and each node reboots exactly once.
+ *
+ * <p>Not here yet: the os.tar and {@code disk} image types.
  *
  * <p>Host side, all on 127.0.0.1: <b>fabric8's mock API server in CRUD mode with our CRDs stands in
  * for kube-apiserver</b> (none is installable here; {@link MockCluster}: Eviction API with
@@ -128,6 +133,13 @@ class ClusterE2E {
 
   static final String NS = "default";
   static final List<String> NODES = List.of("node-a", "node-b");
+
+  /**
+   * Scenario 5's fault in flight per node, run by the guest's fault unit ({@link
+   * ClusterImages#FAULTS}) during its first stage: node-a's agent restarted, node-b's proxy.
+   */
+  static final Map<String, String> FAULTS = Map.of("node-a", "agent", "node-b", "proxy");
+
   static final int API_PORT = 6443;
   static final int REGISTRY_PORT = 5000;
 
@@ -184,9 +196,10 @@ class ClusterE2E {
   }
 
   @Test
-  void rollingUpgradeSettingsRollbackAndABrokenReleaseHaltedByItsBudget() throws Exception {
+  void rollingUpgradeThroughFaultsSettingsRollbackAndABrokenReleaseHaltedByItsBudget()
+      throws Exception {
     say(
-        "cluster e2e (issue 12, scenarios 1, 2, 4, 3): fabric8's mock API server (CRUD mode, our CRDs) stands"
+        "cluster e2e (issue 12, scenarios 1 with 5, 2, 4, 3): fabric8's mock API server (CRUD mode, our CRDs) stands"
             + " in for kube-apiserver");
     // the mock logs every request at INFO: hundreds a minute from the proxies
     MOCK_LOG.setLevel(java.util.logging.Level.WARNING);
@@ -239,15 +252,7 @@ class ClusterE2E {
       ReplicaSetRole web = new ReplicaSetRole(admin, "web", NODES, 2, 3);
 
       // ---- the operator, in this JVM ----
-      OperatorMetrics metrics = new OperatorMetrics();
-      KubernetesClient operatorClient = api.client();
-      Operator operator =
-          new Operator(
-              operatorClient,
-              OperatorConfig.of(null, null, "cluster-e2e"),
-              metrics,
-              Clock.systemUTC());
-      operator.start();
+      OperatorRun operator = new OperatorRun(api, "cluster-e2e");
       say("==> operator started (in this JVM, no leader election)");
 
       // ---- the guests ----
@@ -258,7 +263,7 @@ class ClusterE2E {
         Host.run(
             List.of("cp", "--sparse=always", built.get(V1).disk().toString(), disk.toString()));
         g.relay = new CountingRelay(n, registry.port());
-        g.jobDisk = jobDisk(dir.resolve(n), n);
+        g.jobDisk = jobDisk(dir.resolve(n), n, FAULTS.get(n));
         g.vm =
             new QemuGuest(disk, dir.resolve(n + "/qemu"), dir.resolve(n + "/logs"))
                 .memoryMib(1536)
@@ -328,6 +333,10 @@ class ClusterE2E {
       admin.resources(OS.class).resource(os).create();
       say("==> applied OS kubeos-upgrade: KubeOS " + V2 + ", maxunavailable 1, " + image);
 
+      // scenario 5, faults in flight: the guests restart node-a's agent and node-b's proxy during
+      // their stages (ClusterImages.FAULTS); this test restarts the operator once the first node
+      // reboots, a node of the rollout away and counted against maxunavailable
+      Instant[] operatorRestarted = {null};
       await("the rollout converges: both nodes on KubeOS " + V2 + ", the OS Complete")
           .atMost(rolloutBound)
           .pollInterval(Duration.ofSeconds(2))
@@ -335,10 +344,21 @@ class ClusterE2E {
               () -> {
                 guestsAlive();
                 timeline.failFast();
+                if (operatorRestarted[0] == null
+                    && timeline.phases.values().stream()
+                        .anyMatch(p -> p.containsKey("Rebooting"))) {
+                  operatorRestarted[0] = Instant.now();
+                  say("==> scenario 5: restarting the operator while a node reboots");
+                  operator.restart("cluster-e2e-2");
+                }
                 return converged(admin);
               });
       Instant done = Instant.now();
       say("==> rollout done in " + secs(Duration.between(applied, done)));
+      assertThat(operatorRestarted[0]).as("the operator was restarted mid-rollout").isNotNull();
+      assertThat(operator.current().passes())
+          .as("the restarted operator carried the rollout on")
+          .isPositive();
 
       // ---- what the API server says ----
       OS finalOs = admin.resources(OS.class).inNamespace(NS).withName(UPGRADE_OS).get();
@@ -364,7 +384,19 @@ class ClusterE2E {
             .as(n + ": the proxy recorded the bootID it rebooted from")
             .isEqualTo(g.bootIds.get(0));
         // the guest: two boots (one reboot for the one step), v2 committed on slot B
-        assertThat(g.boots).as(n + ": exactly one reboot").hasSize(1);
+        assertThat(g.boots).as(n + ": exactly one reboot, faults and all").hasSize(1);
+        // scenario 5: the fault happened in the middle of this node's stage, and it was survived
+        String faulted =
+            "agent".equals(FAULTS.get(n)) ? "kubeos-agent.service" : "kubeos-e2e-proxy.service";
+        assertThat(g.faults)
+            .as(n + ": the fault unit restarted " + faulted + " during the stage: a new process")
+            .anyMatch(
+                f -> f.matches("restarted " + faulted + ": pid (\\d+) -> (?!\\1\\b)\\d+, .*"));
+        if ("agent".equals(FAULTS.get(n))) {
+          assertThat(g.stageStarts(0))
+              .as(n + ": the proxy asked the restarted agent to stage again")
+              .isGreaterThanOrEqualTo(2);
+        }
         assertThat(g.bootIds).hasSize(2);
         assertThat(g.bootIds.get(1)).as(n + ": a new bootID").isNotEqualTo(g.bootIds.get(0));
         Node node = admin.nodes().withName(n).get();
@@ -734,8 +766,6 @@ class ClusterE2E {
       brokenTimeline.close();
       web.close();
       operator.close();
-      metrics.close();
-      operatorClient.close();
     } finally {
       beat.shutdownNow();
       for (GuestRun g : guests.values()) {
@@ -745,6 +775,47 @@ class ClusterE2E {
   }
 
   // ---- the guests ----
+
+  /**
+   * The operator in this JVM, with its own client and metrics; {@link #restart} stops it and starts
+   * a new one (fresh caches, nothing carried over but what the API server holds), as a restarted
+   * operator pod would.
+   */
+  static final class OperatorRun implements AutoCloseable {
+    private final MockCluster api;
+    private KubernetesClient client;
+    private OperatorMetrics metrics;
+    private volatile Operator operator;
+
+    OperatorRun(MockCluster api, String identity) {
+      this.api = api;
+      start(identity);
+    }
+
+    private void start(String identity) {
+      client = api.client();
+      metrics = new OperatorMetrics();
+      operator =
+          new Operator(client, OperatorConfig.of(null, null, identity), metrics, Clock.systemUTC());
+      operator.start();
+    }
+
+    Operator current() {
+      return operator;
+    }
+
+    synchronized void restart(String identity) {
+      close();
+      start(identity);
+    }
+
+    @Override
+    public synchronized void close() {
+      operator.close();
+      metrics.close();
+      client.close();
+    }
+  }
 
   /** One guest: boots in a loop (each reboot ends a QEMU run) until stopped. */
   final class GuestRun {
@@ -765,6 +836,11 @@ class ClusterE2E {
     final Map<Integer, Instant> healthStartAt = new ConcurrentHashMap<>();
     final Map<Integer, Long> jvmMs = new ConcurrentHashMap<>();
     final Map<Integer, String> agentStatus = new ConcurrentHashMap<>();
+
+    /** What the fault unit printed (after {@code KUBEOS-E2E-FAULT }). */
+    final List<String> faults = new CopyOnWriteArrayList<>();
+
+    private final Map<Integer, Integer> stageStarts = new ConcurrentHashMap<>();
 
     /** The latest sysctl line of each boot. */
     final Map<Integer, Sysctl> sysctl = new ConcurrentHashMap<>();
@@ -816,6 +892,17 @@ class ClusterE2E {
 
     private static final Pattern HEALTH_START = Pattern.compile("Starting .*kubeos-health\\.ser");
 
+    /**
+     * The agent's log line at the start of a stage's write ({@code Agent.stage}): {@code INFO stage
+     * KubeOS 2.0.0: image 10.0.2.100:5000/kubeos/os:2.0.0-raw -> slot B (IMAGE)}.
+     */
+    private static final Pattern STAGE_START = Pattern.compile(" INFO stage .+ -> slot [AB] \\(");
+
+    /** Stage starts the agent logged during boot {@code boot} (0: the first). */
+    int stageStarts(int boot) {
+      return stageStarts.getOrDefault(boot, 0);
+    }
+
     /** Shown in the test's output: the reporter, the agent's and proxy's logs, kubeos units. */
     private static final Pattern SHOWN =
         Pattern.compile(
@@ -842,6 +929,13 @@ class ClusterE2E {
         bootIds.add(r.bootId());
         nodeLineAt.put(boot, when);
         kubelet.report(name, r);
+      }
+      int fault = line.indexOf(ClusterImages.FAULT_LINE);
+      if (fault >= 0) {
+        faults.add(line.substring(fault + ClusterImages.FAULT_LINE.length()).strip());
+      }
+      if (STAGE_START.matcher(line).find()) {
+        stageStarts.merge(boot, 1, Integer::sum);
       }
       if (line.startsWith("KUBEOS-E2E-JVM-MS ")) {
         jvmMs.put(boot, Long.parseLong(line.substring("KUBEOS-E2E-JVM-MS ".length()).strip()));
@@ -887,11 +981,15 @@ class ClusterE2E {
   }
 
   /** The node's job disk: its name and a kubeconfig for the API server as the guest reaches it. */
-  private static Path jobDisk(Path dir, String node) throws IOException, InterruptedException {
+  private static Path jobDisk(Path dir, String node, String fault)
+      throws IOException, InterruptedException {
     Path d = Files.createDirectories(dir.resolve("job"));
     Files.writeString(
         d.resolve("node.env"),
-        "export NODE_NAME=" + node + "\nexport KUBECONFIG=/run/kubeos-e2e/kubeconfig\n");
+        "export NODE_NAME="
+            + node
+            + "\nexport KUBECONFIG=/run/kubeos-e2e/kubeconfig\n"
+            + (fault == null ? "" : "FAULT=" + fault + "\n"));
     Files.writeString(
         d.resolve("kubeconfig"),
         "apiVersion: v1\nkind: Config\nclusters:\n- name: e2e\n  cluster:\n    server: http://"

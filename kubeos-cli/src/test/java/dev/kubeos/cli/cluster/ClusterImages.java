@@ -24,6 +24,10 @@ import java.util.regex.Pattern;
  *   <li>{@code kubeos-e2e-report.service}: after the boot's health check, prints the node line for
  *       {@link KubeletRole}, then times a JVM start ({@code kubeos agent status --json}) and prints
  *       the agent's status;
+ *   <li>{@code kubeos-e2e-faults.service}: scenario 5's fault in flight for this node, named by
+ *       {@code FAULT} in the job disk's {@code node.env}: 10 s after the agent logged the start of
+ *       a stage, {@code systemctl restart} of the agent ({@code agent}) or of the proxy ({@code
+ *       proxy}), once per node (a marker on /persist);
  *   <li>{@code kubeos-e2e-sysctl.service}: prints the two sysctls of scenario 2 as the kernel has
  *       them ({@code /proc/sys/vm/swappiness}, set live by {@code kernel.sysctl}; {@code
  *       /proc/sys/vm/dirty_background_ratio}, persisted by {@code kernel.sysctl.persist} to {@link
@@ -127,6 +131,8 @@ final class ClusterImages {
     Files.writeString(dir.resolve("agent-console.conf"), AGENT_CONSOLE);
     Files.writeString(dir.resolve("kubeos-e2e-sysctl"), SYSCTL);
     Files.writeString(dir.resolve("kubeos-e2e-sysctl.service"), SYSCTL_UNIT);
+    Files.writeString(dir.resolve("kubeos-e2e-faults"), FAULTS);
+    Files.writeString(dir.resolve("kubeos-e2e-faults.service"), FAULTS_UNIT);
     Path config = dir.resolve("kubeos.toml");
     Files.writeString(
         config,
@@ -150,13 +156,18 @@ final class ClusterImages {
                 "kubeos-e2e-sysctl.service",
                 "/etc/systemd/system/kubeos-e2e-sysctl.service",
                 "0644")
+            + file("kubeos-e2e-faults", "/usr/local/sbin/kubeos-e2e-faults", "0755")
+            + file(
+                "kubeos-e2e-faults.service",
+                "/etc/systemd/system/kubeos-e2e-faults.service",
+                "0644")
             + file(
                 "agent-console.conf",
                 "/etc/systemd/system/kubeos-agent.service.d/e2e-console.conf",
                 "0644")
             + broken
             + "[systemd]\nenable = [\"kubeos-e2e-report.service\", \"kubeos-e2e-proxy.service\","
-            + " \"kubeos-e2e-sysctl.service\""
+            + " \"kubeos-e2e-sysctl.service\", \"kubeos-e2e-faults.service\""
             + enableBroken
             + "]\n"
             + "[kernel]\ncmdline = \"console=ttyS0,115200\"\n"
@@ -323,6 +334,59 @@ final class ClusterImages {
       ExecStart=/usr/local/sbin/kubeos-e2e-sysctl
       Restart=always
       RestartSec=5s
+
+      [Install]
+      WantedBy=multi-user.target
+      """;
+
+  /** The fault unit's console line: {@code KUBEOS-E2E-FAULT restarting|restarted UNIT ...}. */
+  static final String FAULT_LINE = "KUBEOS-E2E-FAULT ";
+
+  static final String FAULTS =
+      """
+      #!/bin/sh
+      # ClusterE2E only (test code, not the product): scenario 5's fault in flight. The job disk's
+      # node.env names this node's fault: FAULT=agent restarts the agent unit, FAULT=proxy the
+      # proxy unit, 10 s after the agent logged the start of a stage (a delta stage takes minutes
+      # here, so the restart comes in its middle). Once per node: the marker on /persist keeps it
+      # to the first stage the node makes; later boots and stages run undisturbed.
+      d=/run/kubeos-e2e-faults
+      mkdir -p $d
+      mountpoint -q $d || mount -o ro LABEL=KUBEOS-JOB $d || exit 0
+      . $d/node.env
+      [ -n "${FAULT:-}" ] || exit 0
+      marker=/persist/kubeos-e2e-fault-$FAULT
+      [ -e "$marker" ] && exit 0
+      case "$FAULT" in
+        agent) unit=kubeos-agent.service ;;
+        proxy) unit=kubeos-e2e-proxy.service ;;
+        *) echo "KUBEOS-E2E-FAULT unknown fault '$FAULT'" > /dev/ttyS0; exit 1 ;;
+      esac
+      journalctl -f -n 0 -o cat -u kubeos-agent.service | while IFS= read -r line; do
+        case "$line" in
+          *"stage "*" -> slot "*)
+            sleep 10
+            touch "$marker"
+            sync
+            old=$(systemctl show -p MainPID --value "$unit")
+            echo "KUBEOS-E2E-FAULT restarting $unit (pid $old) while the agent stages" > /dev/ttyS0
+            systemctl restart "$unit"
+            new=$(systemctl show -p MainPID --value "$unit")
+            echo "KUBEOS-E2E-FAULT restarted $unit: pid $old -> $new, $(systemctl is-active "$unit")" > /dev/ttyS0
+            exit 0
+            ;;
+        esac
+      done
+      """;
+
+  static final String FAULTS_UNIT =
+      """
+      [Unit]
+      Description=KubeOS e2e faults (ClusterE2E only: scenario 5, a restart in flight)
+      After=kubeos-agent.socket local-fs.target
+
+      [Service]
+      ExecStart=/usr/local/sbin/kubeos-e2e-faults
 
       [Install]
       WantedBy=multi-user.target
