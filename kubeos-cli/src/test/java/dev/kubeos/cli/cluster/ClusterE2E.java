@@ -138,8 +138,9 @@ class ClusterE2E {
 
   /**
    * The rollout's bound in guest JVM starts: per node a delta stage (hashing the booted slot), a
-   * reboot with two JVM starts (health check, reporter) and the proxy's restart come to about 10;
-   * 25 per node leaves room for a machine that gets slower during the run.
+   * reboot with two JVM starts (health check, reporter), the proxy's restart and the agent's start
+   * for the proxy's status calls (the commit) come to about 11; 25 per node leaves room for a
+   * machine that gets slower during the run.
    */
   static final int ROLLOUT_JVM_STARTS_PER_NODE = 25;
 
