@@ -73,7 +73,8 @@ public record RpcError(int code, String message, JsonNode data) {
    * error of upstream's agent (code {@value #UPSTREAM_OPERATION_ERROR}) is {@link ErrorCode#BUSY}
    * when its message says another request holds the agent, else {@link ErrorCode#IO_ERROR}: both
    * transient, as upstream's own proxy requeues after every agent error; the caller's deadline
-   * bounds the retries.
+   * bounds the retries. An untyped "method not found" (-32601: upstream's agent has no {@code
+   * status}) is {@link ErrorCode#UNSUPPORTED}, as our own server types it.
    */
   public ErrorCode errorCode() {
     if (data != null && data.path("code").isTextual()) {
@@ -87,6 +88,9 @@ public record RpcError(int code, String message, JsonNode data) {
       return message != null && message.contains(UPSTREAM_BUSY)
           ? ErrorCode.BUSY
           : ErrorCode.IO_ERROR;
+    }
+    if (code == METHOD_NOT_FOUND) {
+      return ErrorCode.UNSUPPORTED; // as our server types it; upstream's agent sends no data
     }
     return ErrorCode.fromRpcCode(code);
   }

@@ -154,6 +154,18 @@ class RpcDispatcherTest {
     assertThat(ops.calls).isEmpty();
   }
 
+  /**
+   * Upstream's agent (jsonrpc-core) answers a method it lacks, such as our {@code status}, with
+   * -32601 and no {@code data}: UNSUPPORTED all the same, as our server types it.
+   */
+  @Test
+  void anUntypedMethodNotFoundIsUnsupported() throws Exception {
+    RpcError upstream =
+        RpcError.fromJson(json.readTree("{\"code\":-32601,\"message\":\"Method not found\"}"));
+    assertThat(upstream.errorCode()).isEqualTo(ErrorCode.UNSUPPORTED);
+    assertThat(upstream.toException().code()).isEqualTo(ErrorCode.UNSUPPORTED);
+  }
+
   @Test
   void wrongParamShapesSayWhatWasExpected() {
     RpcError twoElements =

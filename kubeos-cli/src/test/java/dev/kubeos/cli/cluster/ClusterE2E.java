@@ -64,7 +64,9 @@ import org.junit.jupiter.api.io.TempDir;
  *   <li><b>Scenario 1, rolling upgrade</b> (OS {@code kubeos-upgrade}, {@code opstype: upgrade},
  *       {@code maxunavailable: 1}): each node cordoned, drained through the Eviction API under a
  *       PodDisruptionBudget, staged from the registry as a delta, rebooted (verified by bootID),
- *       committed by its health check and uncordoned, one at a time; the OS ends Complete.
+ *       committed by its health check and uncordoned, one at a time; the OS ends Complete. The
+ *       kubelet role reports the new osImage and bootID before the health check ends, as a kubelet
+ *       reports a trial boot; the proxies go on only once the agent confirms the commit.
  *   <li><b>Scenario 2, settings</b>: the same OS edited to {@code opstype: config} with {@code
  *       sysconfigs} ({@code kernel.sysctl} {@code vm.swappiness}, {@code kernel.sysctl.persist}
  *       {@code vm.dirty_background_ratio} in {@link ClusterImages#SYSCTL_FILE}): both proxies call
@@ -80,9 +82,11 @@ import org.junit.jupiter.api.io.TempDir;
  *   <li><b>Scenario 3, broken release</b>: node-a back in the default selection and {@code
  *       kubeos-upgrade} edited to KubeOS 3.0.0, whose health check requires a unit that fails
  *       ({@link ClusterImages#FAIL_UNIT}), with {@code failurebudget: 1}: node-a stages it, boots
- *       its trial, fails the health check and falls back by itself (GRUB, to the slot it came
- *       from); its proxy reports Failed with the agent's reason ({@code lastFailure}); the OS is
- *       {@code Halted/FailureBudgetExhausted} and node-b is never assigned, cordoned or rebooted.
+ *       its trial, which the kubelet role reports at KubeOS 3.0.0 before the health check fails,
+ *       fails the health check and falls back by itself (GRUB, to the slot it came from); its proxy
+ *       never goes past Verifying on that report, and reports Failed with the agent's reason
+ *       ({@code lastFailure}); the OS is {@code Halted/FailureBudgetExhausted} and node-b is never
+ *       assigned, cordoned or rebooted.
  * </ol>
  *
  * Scenario 5, faults in flight, happens during scenario 1: node-a's agent is restarted in the
@@ -102,9 +106,10 @@ import org.junit.jupiter.api.io.TempDir;
  * server and (through a byte-counting relay per node) the registry ({@link GuestNetwork}).
  *
  * <p>Test code, not the product: {@link KubeletRole} keeps each Node's osImage and bootID current
- * from the guests' consoles; a watcher unit in the guests prints the two sysctls on the console
- * ({@link ClusterImages}); {@link ReplicaSetRole} owns the app pods and the budget and re-places
- * evicted pods on nodes that are not cordoned.
+ * from the guests' consoles, reported as soon as a guest is up (before its health check decides); a
+ * watcher unit in the guests prints the two sysctls on the console ({@link ClusterImages}); {@link
+ * ReplicaSetRole} owns the app pods and the budget and re-places evicted pods on nodes that are not
+ * cordoned.
  *
  * <p>Every bound after the first boot scales with the guest's measured speed (a JVM start timed in
  * the guest); the first boot is bounded by {@code kubeos.e2e.boot-timeout} (s, default 1200), a
@@ -145,10 +150,12 @@ class ClusterE2E {
 
   /**
    * The rollout's bound in guest JVM starts: per node a delta stage (hashing the booted slot), a
-   * reboot with two JVM starts (health check, reporter) and the proxy's restart come to about 10;
-   * 25 per node leaves room for a machine that gets slower during the run.
+   * reboot with two JVM starts (health check, reporter), the proxy's restart and the agent's start
+   * for the proxy's status calls (the commit) come to about 11; scenario 5's faults add about 8 on
+   * a node (a restarted agent or proxy, and a second stage); 35 per node leaves room for a machine
+   * that gets slower during the run.
    */
-  static final int ROLLOUT_JVM_STARTS_PER_NODE = 25;
+  static final int ROLLOUT_JVM_STARTS_PER_NODE = 35;
 
   /**
    * Settings in place: one {@code configure} per node, no reboot; a JVM start's worth is plenty.
@@ -399,6 +406,13 @@ class ClusterE2E {
         }
         assertThat(g.bootIds).hasSize(2);
         assertThat(g.bootIds.get(1)).as(n + ": a new bootID").isNotEqualTo(g.bootIds.get(0));
+        // the kubelet role reported v2 before the health check ended: the proxy had to wait for the
+        // agent's commit, not take the report for done
+        assertThat(g.reported.get(1)).as(n + ": reported at boot").isEqualTo("KubeOS " + V2);
+        assertThat(g.nodeLineNo.get(1))
+            .as(n + ": the node line before the health check's end on the console")
+            .isLessThan(g.healthDoneNo.get(1));
+        assertThat(ph).as(n + ": verified, then on").containsKeys("Verifying", "Uncordoning");
         Node node = admin.nodes().withName(n).get();
         assertThat(node.getStatus().getNodeInfo().getBootID()).isEqualTo(g.bootIds.get(1));
         assertThat(node.getStatus().getNodeInfo().getOsImage()).isEqualTo("KubeOS " + V2);
@@ -719,6 +733,24 @@ class ClusterE2E {
           .as(first + ": the proxy's Failed message, with the agent's reason")
           .contains("fell back", "the agent: ", "failed its health check", ClusterImages.FAIL_UNIT);
       assertThat(brokenTimeline.phases.get(first)).containsKeys("Staging", "Draining", "Rebooting");
+      // the trial boot was reported at v3, as a kubelet reports it, before its health check failed:
+      // the proxy never took that for done
+      assertThat(g1.reported.get(bootsBefore))
+          .as(first + ": the trial boot reported at the new version")
+          .isEqualTo("KubeOS " + V3);
+      assertThat(brokenTimeline.phases.get(first))
+          .as(first + ": no step past Verifying on the uncommitted trial")
+          .doesNotContainKeys("Configuring", "Uncordoning", "Done");
+      say(
+          "    "
+              + first
+              + ": the trial boot reported KubeOS "
+              + V3
+              + "; the proxy "
+              + (brokenTimeline.phases.get(first).containsKey("Verifying")
+                  ? "saw it and waited in Verifying for the commit"
+                  : "was not up during the trial boot")
+              + ", then failed at the fallback boot");
       assertThat(nodeEvents(admin, first)).as(first + ": Events").contains("Failed");
       // the node: a trial boot of v3, then GRUB's fallback into the previous slot, committed
       assertThat(g1.starts.size() - bootsBefore)
@@ -833,7 +865,20 @@ class ClusterE2E {
 
     final List<String> bootIds = new CopyOnWriteArrayList<>();
     final Map<Integer, Instant> nodeLineAt = new ConcurrentHashMap<>();
+
+    /** Per boot: the osImage the kubelet role reported. */
+    final Map<Integer, String> reported = new ConcurrentHashMap<>();
+
+    /** Per boot: the console line numbers of the node line and of the health gate's end. */
+    final Map<Integer, Integer> nodeLineNo = new ConcurrentHashMap<>();
+
+    final Map<Integer, Integer> healthDoneNo = new ConcurrentHashMap<>();
     final Map<Integer, Instant> healthStartAt = new ConcurrentHashMap<>();
+
+    /** Per boot: when the reporter said the health gate ended (committed or fell back). */
+    final Map<Integer, Instant> healthDoneAt = new ConcurrentHashMap<>();
+
+    private final Map<Integer, Integer> lines = new ConcurrentHashMap<>();
     final Map<Integer, Long> jvmMs = new ConcurrentHashMap<>();
     final Map<Integer, String> agentStatus = new ConcurrentHashMap<>();
 
@@ -918,6 +963,7 @@ class ClusterE2E {
 
     private void handle(int boot, Duration at, String line) {
       Instant when = starts.get(boot).plus(at);
+      int no = lines.merge(boot, 1, Integer::sum);
       if (!line.isBlank()) {
         lastLine = line.strip();
       }
@@ -928,6 +974,8 @@ class ClusterE2E {
       if (r != null) {
         bootIds.add(r.bootId());
         nodeLineAt.put(boot, when);
+        nodeLineNo.put(boot, no);
+        reported.put(boot, r.osImage());
         kubelet.report(name, r);
       }
       int fault = line.indexOf(ClusterImages.FAULT_LINE);
@@ -936,6 +984,10 @@ class ClusterE2E {
       }
       if (STAGE_START.matcher(line).find()) {
         stageStarts.merge(boot, 1, Integer::sum);
+      }
+      if (line.startsWith(ClusterImages.HEALTH_LINE)) {
+        healthDoneAt.putIfAbsent(boot, when);
+        healthDoneNo.putIfAbsent(boot, no);
       }
       if (line.startsWith("KUBEOS-E2E-JVM-MS ")) {
         jvmMs.put(boot, Long.parseLong(line.substring("KUBEOS-E2E-JVM-MS ".length()).strip()));
@@ -1113,7 +1165,12 @@ class ClusterE2E {
   /** What the guest's sysctl watcher printed: /proc/sys values and the persisted file's line. */
   record Sysctl(int swappiness, int dirtyBackgroundRatio, String persisted) {}
 
-  /** One node's step times. */
+  /**
+   * One node's step times: stage (Staging to the cordon), drain (Draining to Rebooting), reboot
+   * (the request to the health check's start in the new boot), health + commit (its start to its
+   * end, the reporter's first line), to Done (the health check's end to the proxy's Done: its poll
+   * of the agent, the sysconfigs, the uncordon), cordon to uncordon.
+   */
   record NodeSteps(
       Duration stage,
       Duration drain,
@@ -1125,13 +1182,14 @@ class ClusterE2E {
       String n = g.name;
       Instant cordon = t.cordonedAt.get(n);
       Instant health = g.healthStartAt.get(1);
+      Instant healthDone = g.healthDoneAt.get(1);
       Instant up = g.nodeLineAt.get(1);
       return new NodeSteps(
           between(ph.get("Staging"), ph.getOrDefault("Cordoning", cordon)),
           between(ph.get("Draining"), ph.get("Rebooting")),
           between(ph.get("Rebooting"), health != null ? health : up),
-          between(health, up),
-          between(up, ph.get("Done")),
+          between(health, healthDone),
+          between(healthDone != null ? healthDone : up, ph.get("Done")),
           between(cordon, t.uncordonedAt.get(n)));
     }
 

@@ -21,9 +21,14 @@ import java.util.regex.Pattern;
  *       issue allows it while the guest's containerd cannot run the proxy image yet), with the node
  *       name and a kubeconfig for the API server at {@code 10.0.2.100:6443} from the node's job
  *       disk (label KUBEOS-JOB);
- *   <li>{@code kubeos-e2e-report.service}: after the boot's health check, prints the node line for
- *       {@link KubeletRole}, then times a JVM start ({@code kubeos agent status --json}) and prints
- *       the agent's status;
+ *   <li>{@code kubeos-e2e-kubelet.service}: the node line for {@link KubeletRole} (osImage and
+ *       bootID) as soon as the system is up, as a kubelet reports at boot: ordered before the
+ *       health gate ({@code kubeos-health.service}), so a trial boot is always reported while it is
+ *       still uncommitted, the case a real kubelet makes possible and the proxy must not take for
+ *       done;
+ *   <li>{@code kubeos-e2e-report.service}: after the boot's health check, prints the health unit's
+ *       state, then times a JVM start ({@code kubeos agent status --json}) and prints the agent's
+ *       status;
  *   <li>{@code kubeos-e2e-faults.service}: scenario 5's fault in flight for this node, named by
  *       {@code FAULT} in the job disk's {@code node.env}: 10 s after the agent logged the start of
  *       a stage, {@code systemctl restart} of the agent ({@code agent}) or of the proxy ({@code
@@ -125,6 +130,8 @@ final class ClusterImages {
               + "\"\ndeadline_seconds = 30\n";
       enableBroken = ", \"" + FAIL_UNIT + "\"";
     }
+    Files.writeString(dir.resolve("kubeos-e2e-kubelet"), KUBELET);
+    Files.writeString(dir.resolve("kubeos-e2e-kubelet.service"), KUBELET_UNIT);
     Files.writeString(dir.resolve("kubeos-e2e-report"), REPORT);
     Files.writeString(dir.resolve("kubeos-e2e-report.service"), REPORT_UNIT);
     Files.writeString(dir.resolve("kubeos-e2e-proxy.service"), PROXY_UNIT);
@@ -144,6 +151,11 @@ final class ClusterImages {
             + "version = \""
             + version
             + "\"\n"
+            + file("kubeos-e2e-kubelet", "/usr/local/sbin/kubeos-e2e-kubelet", "0755")
+            + file(
+                "kubeos-e2e-kubelet.service",
+                "/etc/systemd/system/kubeos-e2e-kubelet.service",
+                "0644")
             + file("kubeos-e2e-report", "/usr/local/sbin/kubeos-e2e-report", "0755")
             + file(
                 "kubeos-e2e-report.service",
@@ -166,8 +178,8 @@ final class ClusterImages {
                 "/etc/systemd/system/kubeos-agent.service.d/e2e-console.conf",
                 "0644")
             + broken
-            + "[systemd]\nenable = [\"kubeos-e2e-report.service\", \"kubeos-e2e-proxy.service\","
-            + " \"kubeos-e2e-sysctl.service\", \"kubeos-e2e-faults.service\""
+            + "[systemd]\nenable = [\"kubeos-e2e-kubelet.service\", \"kubeos-e2e-report.service\","
+            + " \"kubeos-e2e-proxy.service\", \"kubeos-e2e-sysctl.service\", \"kubeos-e2e-faults.service\""
             + enableBroken
             + "]\n"
             + "[kernel]\ncmdline = \"console=ttyS0,115200\"\n"
@@ -260,15 +272,48 @@ final class ClusterImages {
 
   // ---- the e2e units ----
 
-  static final String REPORT =
+  static final String KUBELET =
       """
       #!/bin/sh
-      # ClusterE2E only (test code, not the product): what a kubelet would report about this node,
-      # on the serial console for the host's KubeletRole; then a timed JVM start (the guest's speed)
-      # and the agent's status after the boot's health check.
+      # ClusterE2E only (test code, not the product): what a kubelet reports about this node, on the
+      # serial console for the host's KubeletRole, as soon as the system is up: a kubelet starts at
+      # boot and reports the new osImage and bootID while a trial boot is still uncommitted.
       exec > /dev/ttyS0 2>&1
       . /etc/os-release
       echo "KUBEOS-E2E-NODE bootID=$(cat /proc/sys/kernel/random/boot_id) osImage=$PRETTY_NAME"
+      """;
+
+  /**
+   * The kubelet role's unit: early in the boot and before the health gate, so every trial boot is
+   * reported while uncommitted (a real kubelet is not ordered against it at all; this is its worst
+   * case, every time).
+   */
+  static final String KUBELET_UNIT =
+      """
+      [Unit]
+      Description=KubeOS e2e kubelet role (ClusterE2E only: osImage and bootID on the console at boot)
+      After=local-fs.target
+      Before=kubeos-health.service
+
+      [Service]
+      Type=oneshot
+      RemainAfterExit=yes
+      ExecStart=/usr/local/sbin/kubeos-e2e-kubelet
+
+      [Install]
+      WantedBy=multi-user.target
+      """;
+
+  /** The report's first line: the health gate ended (commit or fallback) with this state. */
+  static final String HEALTH_LINE = "KUBEOS-E2E-HEALTH ";
+
+  static final String REPORT =
+      """
+      #!/bin/sh
+      # ClusterE2E only (test code, not the product): after the boot's health check, its state, a
+      # timed JVM start (the guest's speed) and the agent's status, on the serial console.
+      exec > /dev/ttyS0 2>&1
+      echo "KUBEOS-E2E-HEALTH $(systemctl is-active kubeos-health.service) $(systemctl show -p Result --value kubeos-health.service)"
       # up to 3 tries: under multi-threaded TCG the JVM has crashed now and then (SIGSEGV in C1
       # code); a crashed try is no status and no measure of the guest's speed
       for try in 1 2 3; do
@@ -282,7 +327,6 @@ final class ClusterImages {
       done
       echo "KUBEOS-E2E-JVM-MS $(( (t1 - t0) / 1000000 ))"
       echo "KUBEOS-E2E-AGENT $s"
-      echo "KUBEOS-E2E-HEALTH $(systemctl is-active kubeos-health.service) $(systemctl show -p Result --value kubeos-health.service)"
       """;
 
   /** Where scenario 2 persists its sysctl (kernel.sysctl.persist's {@code configpath}). */
@@ -395,7 +439,7 @@ final class ClusterImages {
   static final String REPORT_UNIT =
       """
       [Unit]
-      Description=KubeOS e2e reporter (ClusterE2E only: node status lines on the console)
+      Description=KubeOS e2e reporter (ClusterE2E only: health, JVM speed and agent status lines)
       After=kubeos-health.service kubeos-agent.socket local-fs.target
 
       [Service]

@@ -20,6 +20,7 @@ import dev.kubeos.api.agent.AgentStatus;
 import dev.kubeos.api.agent.ErrorCode;
 import dev.kubeos.api.agent.Slot;
 import dev.kubeos.api.agent.SlotState;
+import dev.kubeos.cluster.proxy.model.CommitCheck;
 import dev.kubeos.crd.Content;
 import dev.kubeos.crd.OS;
 import dev.kubeos.crd.OSSpec;
@@ -173,13 +174,24 @@ class ProxyAgentContractIT {
     AgentStatus trial = status();
     assertThat(trial.bootedSlot()).isEqualTo(Slot.B);
     assertThat(trial.trialBoot()).isTrue();
+    // the proxy's Verifying on the trial boot: the kubelet may report v2 already, not committed yet
+    assertThat(CommitCheck.of(trial, "KubeOS 2.0.0").verdict())
+        .isEqualTo(CommitCheck.Verdict.NOT_COMMITTED);
     new JsonRpcClient(socket, Duration.ofSeconds(30)).call(AgentMethods.COMMIT);
-    assertThat(status().defaultSlot()).isEqualTo(Slot.B);
+    // as a proxy restarted by the reboot asks it: status is its client's first call
+    AgentStatus committed = SocketAgentClient.lazy(socket, Duration.ofSeconds(60)).status();
+    assertThat(committed.defaultSlot()).isEqualTo(Slot.B);
+    assertThat(CommitCheck.of(committed, "KubeOS 2.0.0").verdict())
+        .isEqualTo(CommitCheck.Verdict.COMMITTED);
 
     proxy().rollback();
     await().atMost(Duration.ofMinutes(1)).until(() -> reboots.size() == 2);
     assertThat(status().nextBootSlot()).isEqualTo(Slot.A);
     assertThat(powerCycle()).isEqualTo(Slot.A);
+    boot(Slot.A);
+    assertThat(CommitCheck.of(status(), "KubeOS 1.0.0").verdict())
+        .as("a rollback needs no commit: the default entry is the booted slot")
+        .isEqualTo(CommitCheck.Verdict.COMMITTED);
   }
 
   /**

@@ -155,7 +155,9 @@ public final class NodeProxy {
    * change ({@link ChangeSignal}), at most {@link ProxyConfig#resync()}; after a pass with nothing
    * to do, at most {@link ProxyConfig#idleResync()} while both watches run (only a change to the
    * OSInstance can give it something to do), else {@link ProxyConfig#resync()}. A retried agent
-   * call waits {@link ProxyConfig#pollInterval()}.
+   * call waits {@link ProxyConfig#pollInterval()}. While the node waits for its agent to confirm
+   * the commit of the new version ({@link Step.Poll}: nothing in the API server changes when it
+   * does) the next pass comes after {@link ProxyConfig#commitPoll()}, or sooner on a change.
    */
   public void run(BooleanSupplier running) throws InterruptedException {
     synchronized (this) {
@@ -181,6 +183,8 @@ public final class NodeProxy {
           }
           if (s instanceof Step.Retry) {
             stopRequested.await(config.pollInterval().toMillis(), TimeUnit.MILLISECONDS);
+          } else if (s instanceof Step.Poll) {
+            changes.await(config.commitPoll());
           } else if (s instanceof Step.Nothing || s instanceof Step.Wait) {
             changes.await(changeWait(s, changes.watching(), config));
           }

@@ -21,16 +21,40 @@ import java.time.Duration;
  *     while both watches run: only a change to the OSInstance, which its watch reports, can give
  *     the proxy something to do, so this is no poll but a safety net for a watch that died without
  *     an error (a half-open connection); without working watches {@link #resync} applies
+ * @param commitPoll pause between two questions to the agent while the node runs the target but its
+ *     agent has not confirmed the commit yet ({@code Verifying}: the health check still runs, or
+ *     the agent cannot be reached): nothing in the API server changes when the agent commits, so
+ *     the proxy asks; only then, never while idle
  */
 public record ProxyConfig(
     Duration pollInterval,
     Duration rebootTimeout,
     Duration defaultDrainTimeout,
     Duration resync,
-    Duration idleResync) {
+    Duration idleResync,
+    Duration commitPoll) {
 
   /** The longest pause of an idle proxy while its watches run: 10 min, see {@link #idleResync}. */
   public static final Duration IDLE_RESYNC = Duration.ofMinutes(10);
+
+  /** How often a node waiting for its health check's commit asks its agent: 5 s. */
+  public static final Duration COMMIT_POLL = Duration.ofSeconds(5);
+
+  public ProxyConfig {
+    if (commitPoll.isNegative() || commitPoll.isZero()) {
+      throw new IllegalArgumentException("commitPoll must be positive, got " + commitPoll);
+    }
+  }
+
+  /** Timings that ask the agent about a pending commit every {@link #pollInterval}. */
+  public ProxyConfig(
+      Duration pollInterval,
+      Duration rebootTimeout,
+      Duration defaultDrainTimeout,
+      Duration resync,
+      Duration idleResync) {
+    this(pollInterval, rebootTimeout, defaultDrainTimeout, resync, idleResync, pollInterval);
+  }
 
   /** Timings with one resync interval for both cases ({@link #idleResync} = {@link #resync}). */
   public ProxyConfig(
@@ -43,8 +67,8 @@ public record ProxyConfig(
 
   /**
    * The phases' limits for an attempt at {@code os}: its {@code draintimeout} (seconds), else
-   * {@link #defaultDrainTimeout}; {@link #rebootTimeout} for the reboot and for retrying a
-   * transient agent error.
+   * {@link #defaultDrainTimeout}; {@link #rebootTimeout} for the reboot, for the agent's
+   * confirmation of the commit after it, and for retrying a transient agent error.
    *
    * @param os the OS resource's spec, null when it is unknown (no drain then)
    */
@@ -58,7 +82,7 @@ public record ProxyConfig(
 
   /**
    * Production defaults: 5 s polls (retried agent calls), 15 min reboot, 10 min drain, 60 s resync
-   * while an attempt waits, 10 min while idle.
+   * while an attempt waits, 10 min while idle, the agent asked every 5 s while a commit is pending.
    */
   public static ProxyConfig defaults() {
     return new ProxyConfig(
@@ -66,6 +90,7 @@ public record ProxyConfig(
         Duration.ofMinutes(15),
         Duration.ofMinutes(10),
         Duration.ofSeconds(60),
-        IDLE_RESYNC);
+        IDLE_RESYNC,
+        COMMIT_POLL);
   }
 }

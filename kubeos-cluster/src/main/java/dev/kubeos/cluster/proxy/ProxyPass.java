@@ -2,6 +2,9 @@ package dev.kubeos.cluster.proxy;
 
 import dev.kubeos.api.agent.AgentException;
 import dev.kubeos.api.agent.AgentStatus;
+import dev.kubeos.api.agent.ErrorCode;
+import dev.kubeos.cluster.proxy.model.AgentAnswer;
+import dev.kubeos.cluster.proxy.model.CommitCheck;
 import dev.kubeos.cluster.proxy.model.DrainAnswer;
 import dev.kubeos.cluster.proxy.model.Observed;
 import dev.kubeos.cluster.proxy.model.Outcome;
@@ -108,7 +111,11 @@ final class ProxyPass {
             st == null ? null : st.getBootid(),
             clock.instant(),
             config.timeouts(os == null ? null : os.getSpec()),
-            phase == Phase.DRAINING ? drainAnswer(st) : null);
+            phase == Phase.DRAINING ? drainAnswer(st) : null,
+            null);
+    if (ProxyStateMachine.needsAgentStatus(o)) {
+      o = o.withAgent(askAgent());
+    }
     Step step = ProxyStateMachine.decide(o);
     Step result = execute(step, o, inst, os);
     return result instanceof Step.Retry ? result : step;
@@ -141,8 +148,13 @@ final class ProxyPass {
       status.start(s.op().first(), s.target(), s.op().nodestatus() + " to " + s.target());
     } else if (step instanceof Step.Act a) {
       return act(a, o, inst, os.getSpec());
+    } else if (step instanceof Step.Poll p) {
+      String now = inst.getStatus() == null ? null : inst.getStatus().getMessage();
+      if (!p.why().equals(now)) { // an unchanged note is not written again on every poll
+        status.note(p.why());
+      }
     } else if (step instanceof Step.Advance a) {
-      status.record(a.to(), "node came back at " + o.osImage());
+      status.record(a.to(), advanceMessage(o));
       if (a.to() == Phase.VERIFYING) {
         events.normal(node, NodeEvents.REBOOTED, "the node came back at " + o.osImage());
       }
@@ -278,6 +290,41 @@ final class ProxyPass {
       outcome = agentError(e);
     }
     return follow(ProxyStateMachine.afterRebootRequest(o, outcome));
+  }
+
+  /**
+   * The agent's {@code status} for the decision in {@link Phase#VERIFYING}. Any failure to get it
+   * is an answer too: "method not found" is an agent without boot-once trials (upstream's);
+   * anything else (the socket-activated agent starting, a refused connection, an unreadable answer)
+   * is asked again on the next poll.
+   */
+  private AgentAnswer askAgent() {
+    try {
+      AgentStatus s = agent.status();
+      return s == null
+          ? new AgentAnswer.Unreachable("the agent answered no status")
+          : new AgentAnswer.Status(s);
+    } catch (AgentException e) {
+      if (e.code() == ErrorCode.UNSUPPORTED) {
+        return new AgentAnswer.NoStatusMethod(e.getMessage());
+      }
+      return new AgentAnswer.Unreachable(e.getMessage() + " [" + e.code() + "]");
+    } catch (RuntimeException e) { // an answer the client cannot read: ask again
+      return new AgentAnswer.Unreachable(String.valueOf(e.getMessage()));
+    }
+  }
+
+  /** The status message of an observed transition ({@link Step.Advance} from decide). */
+  private static String advanceMessage(Observed o) {
+    if (o.phase() != Phase.VERIFYING) {
+      return "node came back at " + o.osImage();
+    }
+    if (o.agent() instanceof AgentAnswer.Status s) {
+      return o.osImage()
+          + " confirmed by the agent: "
+          + CommitCheck.of(s.status(), o.desiredTarget()).detail();
+    }
+    return o.osImage() + " (the agent has no status method: verified by osImage and bootID)";
   }
 
   /**

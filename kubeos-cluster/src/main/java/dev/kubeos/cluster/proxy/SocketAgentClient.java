@@ -70,6 +70,6 @@ public final class SocketAgentClient implements AgentClient {
 
   @Override
   public AgentStatus status() {
-    return rpc.call(AgentMethods.STATUS, AgentStatus.class);
+    return rpc().call(AgentMethods.STATUS, AgentStatus.class);
   }
 }

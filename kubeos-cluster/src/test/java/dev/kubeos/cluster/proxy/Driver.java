@@ -66,7 +66,7 @@ final class Driver {
         return;
       }
       operatorTurn();
-      if (s instanceof Step.Wait) {
+      if (s instanceof Step.Wait || s instanceof Step.Poll) {
         Thread.sleep(FAST.pollInterval().toMillis());
       } else {
         actions++;

@@ -5,17 +5,26 @@ import dev.kubeos.api.agent.AgentStatus;
 import dev.kubeos.api.agent.ConfigureRequest;
 import dev.kubeos.api.agent.ErrorCode;
 import dev.kubeos.api.agent.Slot;
+import dev.kubeos.api.agent.SlotState;
+import dev.kubeos.api.agent.SlotStatus;
 import dev.kubeos.api.agent.UpgradeRequest;
 import io.fabric8.kubernetes.client.KubernetesClient;
+import java.time.Instant;
+import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * An agent in memory whose node "reboots" by changing {@code status.nodeInfo.osImage} and {@code
- * bootID} after a delay: into the staged version on {@code upgrade}, into {@code otherSlot} on
- * {@code rollback}. Its slots survive proxy restarts (one instance per node, shared by successive
- * proxies: the node's "disk").
+ * An agent in memory with the real agent's A/B model (kubeos-agent's {@code NodeView}): {@code
+ * prepare_upgrade} stages the inactive slot, {@code upgrade} arms a boot-once trial of it and
+ * "reboots", {@code rollback} makes the other slot the default and "reboots". A reboot changes the
+ * Node's {@code status.nodeInfo.osImage} and {@code bootID} after a delay, as a kubelet reports a
+ * node that came up; a trial boot then is the uncommitted trial until the node's health check
+ * decides: by default ({@link #healthCommits}) it commits as the node comes up, else the test
+ * decides with {@link #passHealth()} or {@link #failHealth(String)}. Its slots survive proxy
+ * restarts (one instance per node, shared by successive proxies: the node's "disk").
  */
 final class MemoryAgent implements AgentClient {
   final List<String> calls = new CopyOnWriteArrayList<>();
@@ -27,16 +36,23 @@ final class MemoryAgent implements AgentClient {
   private final KubernetesClient client;
   private final String node;
   private final long rebootDelayMs;
-  private volatile String staged;
+
+  /** The version the other slot holds for {@code rollback} (null: not verified, refused). */
   volatile String otherSlot;
 
   /** When set, the next reboot request reboots and then the caller dies (a killed proxy). */
   volatile boolean dieAfterReboot;
 
-  /** When set, the reboot lands on this version instead (a trial boot that fell back). */
+  /**
+   * When set, the trial boot fails its health check and the node falls back to the default slot,
+   * which the Node then reports as this version (the kubelet reports the fallback boot only).
+   */
   volatile String bootsInto;
 
-  /** What {@code status} reports as the last failed trial (null: none). */
+  /**
+   * What {@code status} reports as the last failed trial when the test sets it; a failed health
+   * check sets it too (the real agent's wording).
+   */
   volatile String lastFailure;
 
   /** When set, {@code status} fails with this code (the agent cannot be reached). */
@@ -48,14 +64,30 @@ final class MemoryAgent implements AgentClient {
   /** When set, {@code prepare_upgrade} fails with this code (e.g. a bad checksum). */
   volatile ErrorCode stageFails;
 
+  /**
+   * Whether the health check of a trial boot passes and commits it as the node comes up (before the
+   * Node reports the boot); false: the trial stays pending until {@link #passHealth()} or {@link
+   * #failHealth(String)}, as on a real node whose kubelet reports before the health check ends.
+   */
+  volatile boolean healthCommits = true;
+
   /** Reboots that happened (bootID changed). */
-  final java.util.concurrent.atomic.AtomicInteger boots =
-      new java.util.concurrent.atomic.AtomicInteger();
+  final AtomicInteger boots = new AtomicInteger();
+
+  // the node's disk and boot env, guarded by this
+  private Slot booted = Slot.A;
+  private Slot defaultSlot = Slot.A;
+  private Slot trialSlot;
+  private boolean trialBoot;
+  private final Map<Slot, SlotStatus> slots = new EnumMap<>(Slot.class);
 
   MemoryAgent(KubernetesClient client, String node, long rebootDelayMs) {
     this.client = client;
     this.node = node;
     this.rebootDelayMs = rebootDelayMs;
+    // the factory slot: its version is whatever the Node reports before any upgrade
+    slots.put(Slot.A, new SlotStatus(null, null, SlotState.VERIFIED, Instant.EPOCH));
+    slots.put(Slot.B, SlotStatus.empty());
   }
 
   @Override
@@ -65,25 +97,44 @@ final class MemoryAgent implements AgentClient {
       throw new AgentException(
           stageFails, "staging " + request.version() + " failed: the payload's checksum differs");
     }
-    staged = request.version();
+    synchronized (this) {
+      slots.put(
+          booted.other(),
+          new SlotStatus(request.version(), null, SlotState.VERIFIED, Instant.now()));
+    }
   }
 
   @Override
   public void upgrade() {
     calls.add("upgrade");
-    if (staged == null) {
-      throw new AgentException(ErrorCode.PRECONDITION_FAILED, "nothing staged");
+    Slot target;
+    String version;
+    synchronized (this) {
+      target = booted.other();
+      if (slots.get(target).state() != SlotState.VERIFIED) {
+        throw new AgentException(ErrorCode.PRECONDITION_FAILED, "nothing staged");
+      }
+      trialSlot = target;
+      version = slots.get(target).version();
     }
-    reboot(bootsInto != null ? bootsInto : staged);
+    reboot(() -> bootTrial(target), bootsInto != null ? bootsInto : version);
   }
 
   @Override
   public void rollback() {
     calls.add("rollback");
-    if (otherSlot == null) {
+    String version = otherSlot;
+    if (version == null) {
       throw new AgentException(ErrorCode.PRECONDITION_FAILED, "the other slot is not verified");
     }
-    reboot(otherSlot);
+    Slot other;
+    synchronized (this) {
+      other = booted.other();
+      slots.put(other, new SlotStatus(version, null, SlotState.VERIFIED, Instant.now()));
+      defaultSlot = other;
+      trialSlot = null;
+    }
+    reboot(() -> bootSlot(other), version);
   }
 
   @Override
@@ -94,19 +145,97 @@ final class MemoryAgent implements AgentClient {
   }
 
   @Override
-  public AgentStatus status() {
+  public synchronized AgentStatus status() {
     calls.add("status");
     if (statusFails != null) {
       throw new AgentException(statusFails, "cannot connect to the agent's socket");
     }
-    return new AgentStatus(Slot.A, Slot.A, null, Slot.A, false, Map.of(), lastFailure);
+    return new AgentStatus(
+        booted,
+        defaultSlot,
+        trialSlot,
+        trialSlot != null && !trialBoot ? trialSlot : defaultSlot,
+        trialBoot,
+        Map.copyOf(slots),
+        lastFailure);
+  }
+
+  /** The node's health check passed on the running trial boot: commit it (agent {@code commit}). */
+  synchronized void passHealth() {
+    if (!trialBoot) {
+      throw new IllegalStateException("the running boot of slot " + booted + " is no trial");
+    }
+    defaultSlot = booted;
+    trialSlot = null;
+    trialBoot = false;
+    lastFailure = null;
+  }
+
+  /**
+   * The node's health check failed on the running trial boot: the slot is recorded as a failed
+   * trial and the node falls back: it reboots into the default slot, which the Node reports as
+   * {@code oldVersion}.
+   */
+  void failHealth(String oldVersion) {
+    Slot fallback;
+    synchronized (this) {
+      if (!trialBoot) {
+        throw new IllegalStateException("the running boot of slot " + booted + " is no trial");
+      }
+      recordFailedTrial();
+      fallback = defaultSlot;
+    }
+    reboot(() -> bootSlot(fallback), oldVersion);
+  }
+
+  /** Whether the running boot is an uncommitted trial. */
+  synchronized boolean inTrial() {
+    return trialBoot;
   }
 
   long count(String call) {
     return calls.stream().filter(c -> c.equals(call)).count();
   }
 
-  private void reboot(String version) {
+  /** The calls that ask the agent to do something ({@code status} only reads). */
+  List<String> actions() {
+    return calls.stream().filter(c -> !c.equals("status")).toList();
+  }
+
+  /** GRUB starts the armed trial; its health check decides at once unless the test does. */
+  private synchronized void bootTrial(Slot target) {
+    booted = target;
+    trialBoot = true;
+    if (bootsInto != null) { // the trial's health check fails: the node falls back by itself
+      recordFailedTrial();
+      booted = defaultSlot;
+    } else if (healthCommits) {
+      passHealth();
+    }
+  }
+
+  private synchronized void bootSlot(Slot slot) {
+    booted = slot;
+    trialBoot = false;
+  }
+
+  private void recordFailedTrial() {
+    SlotStatus s = slots.get(booted);
+    slots.put(
+        booted, new SlotStatus(s.version(), s.sha256(), SlotState.FAILED_TRIAL, Instant.now()));
+    if (lastFailure == null) {
+      lastFailure =
+          "trial boot of slot " + booted + " (" + s.version() + ") failed its health check";
+    }
+    trialSlot = null;
+    trialBoot = false;
+  }
+
+  /**
+   * After the delay the node is up again: {@code boot} changes the disk's state, then the kubelet
+   * reports.
+   */
+  private void reboot(Runnable boot, String version) {
     if (neverReboots) {
       return;
     }
@@ -118,6 +247,7 @@ final class MemoryAgent implements AgentClient {
               } catch (InterruptedException e) {
                 return;
               }
+              boot.run();
               client
                   .nodes()
                   .withName(node)

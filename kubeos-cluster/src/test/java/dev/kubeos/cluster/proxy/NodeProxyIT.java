@@ -105,8 +105,9 @@ class NodeProxyIT {
             "Configuring",
             "Uncordoning",
             "Done");
-    assertThat(agent.calls)
+    assertThat(agent.actions())
         .containsExactly("prepare_upgrade KubeOS v2", "configure u1", "upgrade", "configure s1");
+    assertThat(agent.count("status")).as("the commit confirmed by the agent").isPositive();
     assertThat(agent.configured.get(1).configs().get(0).contents())
         .containsKey("net.ipv4.ip_forward");
     assertThat(c.pods().inNamespace("default").list().getItems())
@@ -207,7 +208,7 @@ class NodeProxyIT {
 
     assertThat(driver.phases)
         .containsExactly("Cordoning", "Draining", "Rebooting", "Verifying", "Uncordoning", "Done");
-    assertThat(agent.calls).containsExactly("rollback");
+    assertThat(agent.actions()).containsExactly("rollback");
     assertThat(c.pods().inNamespace("default").withName("web-1").get()).isNull();
     assertThat(c.nodes().withName("n1").get().getSpec().getUnschedulable())
         .isNotEqualTo(Boolean.TRUE);

@@ -5,10 +5,16 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.kubeos.api.Json;
 import dev.kubeos.api.agent.Action;
 import dev.kubeos.api.agent.AgentException;
+import dev.kubeos.api.agent.AgentStatus;
 import dev.kubeos.api.agent.ErrorCode;
+import dev.kubeos.api.agent.Slot;
+import dev.kubeos.api.agent.SlotState;
+import dev.kubeos.api.agent.SlotStatus;
 import dev.kubeos.cluster.plan.UpstreamExamples;
+import dev.kubeos.cluster.proxy.model.CommitCheck;
 import dev.kubeos.crd.OSSpec;
 import dev.kubeos.crd.OpsType;
 import dev.kubeos.rpc.JsonRpcClient;
@@ -22,9 +28,11 @@ import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -151,6 +159,63 @@ class UpstreamWireIT {
         .isInstanceOfSatisfying(
             AgentException.class, e -> assertThat(e.code().action()).isEqualTo(Action.RETRY))
         .hasMessageContaining("Failed to download image");
+  }
+
+  /**
+   * Upstream's agent has no {@code status} (jsonrpc-core answers "method not found", -32601,
+   * without {@code data}): the client reads it as UNSUPPORTED, which the proxy takes for an agent
+   * without boot-once trials (nothing to confirm after the reboot), not for an agent it cannot
+   * reach.
+   */
+  @Test
+  void upstreamsAgentHasNoStatusMethod() throws Exception {
+    agent =
+        UpstreamAgent.answering(
+            dir.resolve("os-agent.sock"),
+            id ->
+                "{\"jsonrpc\":\"2.0\",\"error\":{\"code\":-32601,\"message\":"
+                    + "\"Method not found\"},\"id\":"
+                    + id
+                    + "}\n");
+    SocketAgentClient client = SocketAgentClient.lazy(agent.path, Duration.ofSeconds(30));
+    assertThatThrownBy(client::status)
+        .isInstanceOfSatisfying(
+            AgentException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.UNSUPPORTED))
+        .hasMessageContaining("Method not found");
+    assertThat(agent.requests).extracting(r -> r.path("method").asText()).containsExactly("status");
+  }
+
+  /**
+   * {@code status} as the first call of the proxy's lazy client, as after the reboot (a new proxy
+   * process asks the agent before anything else): the status is read whole, trial and slots.
+   */
+  @Test
+  void statusMayBeTheFirstCallOfALazyClient() throws Exception {
+    AgentStatus trial =
+        new AgentStatus(
+            Slot.B,
+            Slot.A,
+            Slot.B,
+            Slot.A,
+            true,
+            Map.of(
+                Slot.A,
+                new SlotStatus("1.0.0", null, SlotState.VERIFIED, Instant.EPOCH),
+                Slot.B,
+                new SlotStatus("KubeOS 2.0.0", "ab".repeat(32), SlotState.VERIFIED, Instant.EPOCH)),
+            null);
+    String result = Json.mapper().writeValueAsString(trial);
+    agent =
+        UpstreamAgent.answering(
+            dir.resolve("os-agent.sock"),
+            id -> "{\"jsonrpc\":\"2.0\",\"result\":" + result + ",\"id\":" + id + "}\n");
+    SocketAgentClient client = SocketAgentClient.lazy(agent.path, Duration.ofSeconds(30));
+
+    AgentStatus read = client.status();
+
+    assertThat(read).isEqualTo(trial);
+    assertThat(CommitCheck.of(read, "KubeOS 2.0.0").verdict())
+        .isEqualTo(CommitCheck.Verdict.NOT_COMMITTED);
   }
 
   static String ok(long id) {

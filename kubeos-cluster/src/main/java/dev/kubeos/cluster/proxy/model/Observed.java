@@ -22,6 +22,8 @@ import java.time.Instant;
  * @param timeouts the limits of the phases ({@link Phase#timeout(PhaseTimeouts)})
  * @param drain the operator's answer to the recorded {@link Phase#DRAINING}, null while it has not
  *     answered (or in any other phase)
+ * @param agent the agent's answer to {@code status}, asked only when {@link
+ *     ProxyStateMachine#needsAgentStatus} says so (in {@link Phase#VERIFYING}); null otherwise
  */
 public record Observed(
     ProxyOperation op,
@@ -35,7 +37,38 @@ public record Observed(
     String bootIdAtReboot,
     Instant now,
     PhaseTimeouts timeouts,
-    DrainAnswer drain) {
+    DrainAnswer drain,
+    AgentAnswer agent) {
+
+  /** What the proxy sees without the agent's status (any phase but {@link Phase#VERIFYING}). */
+  public Observed(
+      ProxyOperation op,
+      String desiredTarget,
+      String problem,
+      Phase phase,
+      String statusTarget,
+      Instant phaseSince,
+      String osImage,
+      String bootId,
+      String bootIdAtReboot,
+      Instant now,
+      PhaseTimeouts timeouts,
+      DrainAnswer drain) {
+    this(
+        op,
+        desiredTarget,
+        problem,
+        phase,
+        statusTarget,
+        phaseSince,
+        osImage,
+        bootId,
+        bootIdAtReboot,
+        now,
+        timeouts,
+        drain,
+        null);
+  }
 
   /** What the proxy sees when the operator has not answered a drain. */
   public Observed(
@@ -62,6 +95,7 @@ public record Observed(
         bootIdAtReboot,
         now,
         timeouts,
+        null,
         null);
   }
 
@@ -79,7 +113,26 @@ public record Observed(
         bootIdAtReboot,
         now,
         timeouts,
-        d);
+        d,
+        agent);
+  }
+
+  /** The same observation with the agent's answer {@code a} to {@code status}. */
+  public Observed withAgent(AgentAnswer a) {
+    return new Observed(
+        op,
+        desiredTarget,
+        problem,
+        phase,
+        statusTarget,
+        phaseSince,
+        osImage,
+        bootId,
+        bootIdAtReboot,
+        now,
+        timeouts,
+        drain,
+        a);
   }
 
   /** When {@code phase} began: {@code phaseSince}, or now if it was never recorded. */

@@ -35,8 +35,13 @@ public enum Phase {
    * at most {@link PhaseTimeouts#reboot()}.
    */
   REBOOTING("Rebooting", PhaseTimeouts::reboot),
-  /** The node came back: check that it runs the target version. */
-  VERIFYING("Verifying", none()),
+  /**
+   * The node came back at the target version ({@code osImage}): wait until its agent confirms that
+   * the booted slot holds the target and is committed (the node's health check commits a trial boot
+   * or falls back from it), asking the agent every {@code commitPoll}, at most {@link
+   * PhaseTimeouts#reboot()}. The node stays cordoned meanwhile.
+   */
+  VERIFYING("Verifying", PhaseTimeouts::reboot),
   /**
    * Agent {@code configure} with {@code sysconfigs}: repeatable (all-or-nothing on the node); a
    * transient agent error is retried until {@link PhaseTimeouts#agentRetry()}.

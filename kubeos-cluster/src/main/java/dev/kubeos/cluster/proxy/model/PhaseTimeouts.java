@@ -10,7 +10,9 @@ import java.util.Objects;
  *
  * @param drain the drain's deadline: the OS resource's {@code draintimeout}, else the proxy's
  *     default
- * @param reboot how long a requested reboot may take before the attempt fails
+ * @param reboot how long a requested reboot may take before the attempt fails; also how long the
+ *     node, back at the target, may wait for its agent to confirm the commit ({@link
+ *     Phase#VERIFYING})
  * @param agentRetry how long an agent call that failed with a transient error (class RETRY, e.g.
  *     busy) is retried before the attempt fails
  */

@@ -16,6 +16,14 @@ import java.util.Objects;
  *
  * <p>A node is at an OS version when {@code status.nodeInfo.osImage} equals {@code osversion}, the
  * same test the planner applies (so what the proxy reports done, the planner counts at target).
+ * That is not enough to go on after a reboot: a kubelet reports the new {@code osImage} as soon as
+ * the node is up, while it still runs the uncommitted boot-once trial that its health check commits
+ * or falls back from. In {@link Phase#VERIFYING} the proxy therefore asks the agent ({@link
+ * #needsAgentStatus}, {@link Observed#agent()}) and goes on only when the booted slot holds the
+ * target and is committed ({@link CommitCheck}); until then it polls ({@link Step.Poll}), the node
+ * cordoned, at most the reboot timeout from the node's return. An agent that cannot be reached is
+ * asked again; a trial that falls back shows as a new bootID at the old version and fails the
+ * attempt, as in {@link Phase#REBOOTING}.
  *
  * <p>After an action, {@link #afterAction} decides from its {@link Outcome} (brupop's {@code
  * on_success()} plus the error paths): done advances to the operation's next phase; a transient
@@ -237,15 +245,77 @@ public final class ProxyStateMachine {
         : String.format(java.util.Locale.ROOT, "%.1f s", d.toMillis() / 1000.0);
   }
 
+  /**
+   * Whether {@link #decide} needs the agent's {@code status} for {@code o} ({@link
+   * Observed#withAgent}): in {@link Phase#VERIFYING} of the assigned target, once the node reports
+   * that version. Never otherwise, so an idle or waiting proxy does not call the agent.
+   */
+  public static boolean needsAgentStatus(Observed o) {
+    return o.op() != null
+        && o.phase() == Phase.VERIFYING
+        && o.op().steps().contains(Phase.VERIFYING)
+        && o.desiredTarget() != null
+        && o.desiredTarget().equals(o.statusTarget())
+        && o.desiredTarget().equals(o.osImage());
+  }
+
+  /**
+   * {@link Phase#VERIFYING}: the node came back at the target; go on only when the agent confirms
+   * the commit ({@link CommitCheck}), poll while it does not (yet), fail when the node fell back,
+   * the agent reports another version, or the phase ran out of time.
+   */
   private static Step verifying(Observed o) {
-    if (Objects.equals(o.desiredTarget(), o.osImage())) {
-      return new Step.Advance(o.op().after(Phase.VERIFYING));
+    if (!Objects.equals(o.desiredTarget(), o.osImage())) {
+      return new Step.Fail(
+          "after the reboot the node runs '"
+              + o.osImage()
+              + "', expected '"
+              + o.desiredTarget()
+              + "': the trial boot failed and the node fell back to the old version");
     }
-    return new Step.Fail(
-        "after the reboot the node runs '"
-            + o.osImage()
-            + "', expected '"
+    AgentAnswer a = o.agent();
+    String waiting;
+    if (a instanceof AgentAnswer.NoStatusMethod) {
+      // upstream's agent: no boot-once trial, no commit; osImage and bootID are all there is
+      return new Step.Advance(o.op().after(Phase.VERIFYING));
+    } else if (a instanceof AgentAnswer.Status st) {
+      CommitCheck c = CommitCheck.of(st.status(), o.desiredTarget());
+      switch (c.verdict()) {
+        case COMMITTED:
+          return new Step.Advance(o.op().after(Phase.VERIFYING));
+        case OTHER_VERSION:
+          return new Step.Fail(
+              "the node reports '"
+                  + o.osImage()
+                  + "' but "
+                  + c.detail()
+                  + ": the proxy cannot confirm the "
+                  + o.op().nodestatus()
+                  + " (see kubeos agent status on the node)");
+        default:
+          waiting = c.detail();
+      }
+    } else {
+      waiting =
+          "the agent cannot be reached yet ("
+              + (a instanceof AgentAnswer.Unreachable u ? u.message() : "not asked")
+              + ")";
+    }
+    if (!o.now().isBefore(o.deadline())) {
+      return new Step.Fail(
+          "the node came back at "
+              + o.desiredTarget()
+              + " but its agent did not confirm the commit within "
+              + seconds(o.timeouts().reboot())
+              + ": "
+              + waiting
+              + "; the node's health check did not commit the new version (kubeos agent status,"
+              + " journalctl -u kubeos-health on the node)");
+    }
+    return new Step.Poll(
+        "the node came back at "
             + o.desiredTarget()
-            + "': the trial boot failed and the node fell back to the old version");
+            + "; waiting for its health check to commit it: "
+            + waiting);
   }
 }

@@ -17,6 +17,15 @@ public sealed interface Step {
   record Wait(String why) implements Step {}
 
   /**
+   * Not yet, and no change in the API server will say when: the node runs the target but its agent
+   * has not confirmed the commit (the health check still runs, or the agent cannot be reached).
+   * Note {@code why} in the status message and ask again after {@code ProxyConfig#commitPoll} (or
+   * sooner, when the Node or the OSInstance changes). Only {@link Phase#VERIFYING} polls: an idle
+   * proxy never does.
+   */
+  record Poll(String why) implements Step {}
+
+  /**
    * The action failed transiently and its phase still has time: keep the phase, note {@code why} in
    * the status message, and try again after the poll interval.
    */
@@ -55,7 +64,7 @@ public sealed interface Step {
 
   /** What failed, for the Event's reason. */
   enum Failure {
-    /** The attempt: staging, the reboot, the verification, configuring. */
+    /** The attempt: staging, the reboot, the verification (and commit), configuring. */
     ATTEMPT,
     /**
      * The drain, as the operator reported it (pods still on the node at the deadline, or pods that

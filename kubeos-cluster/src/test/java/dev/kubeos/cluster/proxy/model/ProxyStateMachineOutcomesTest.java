@@ -243,8 +243,9 @@ class ProxyStateMachineOutcomesTest {
     assertThat(DRAINING.timeout(LIMITS)).isEqualTo(LIMITS.drain());
     assertThat(REBOOTING.timeout(LIMITS)).isEqualTo(LIMITS.reboot());
     assertThat(CONFIGURING.timeout(LIMITS)).isEqualTo(LIMITS.agentRetry());
-    for (Phase p :
-        new Phase[] {Phase.IDLE, CORDONING, VERIFYING, UNCORDONING, DONE, Phase.FAILED}) {
+    // the wait for the agent's confirmation of the commit after the node came back
+    assertThat(VERIFYING.timeout(LIMITS)).isEqualTo(LIMITS.reboot());
+    for (Phase p : new Phase[] {Phase.IDLE, CORDONING, UNCORDONING, DONE, Phase.FAILED}) {
       assertThat(p.timeout(LIMITS)).as(p.wireName()).isNull();
     }
   }

@@ -48,6 +48,20 @@ class ProxyStateMachineTest {
         new PhaseTimeouts(Duration.ofMinutes(10), REBOOT, REBOOT));
   }
 
+  /** {@code o} with the agent's status: the booted slot B holds the target and is committed. */
+  static Observed committed(Observed o) {
+    return o.withAgent(
+        new AgentAnswer.Status(
+            ProxyStateMachineCommitTest.status(
+                dev.kubeos.api.agent.Slot.B,
+                dev.kubeos.api.agent.Slot.B,
+                null,
+                false,
+                o.desiredTarget(),
+                dev.kubeos.api.agent.SlotState.VERIFIED,
+                null)));
+  }
+
   static Observed drained(Observed o, boolean drained) {
     return o.withDrain(new DrainAnswer(drained, drained ? "drained 1 pods" : "pods left: a/b"));
   }
@@ -79,7 +93,9 @@ class ProxyStateMachineTest {
         Arguments.of(obs(up, "v2", Phase.REBOOTING, "v2", "v2", 1, "b1", "b0"), "Advance"),
         Arguments.of(obs(up, "v2", Phase.REBOOTING, "v2", "v1", 60, "b1", null), "Wait"),
         Arguments.of(obs(up, "v2", Phase.REBOOTING, "v2", "v1", 60, null, "b0"), "Wait"),
-        Arguments.of(obs(up, "v2", Phase.VERIFYING, "v2", "v2", 0), "Advance"),
+        Arguments.of(committed(obs(up, "v2", Phase.VERIFYING, "v2", "v2", 0)), "Advance"),
+        // back at the target, the commit not confirmed by the agent (not asked): ask
+        Arguments.of(obs(up, "v2", Phase.VERIFYING, "v2", "v2", 0), "Poll"),
         Arguments.of(obs(up, "v2", Phase.VERIFYING, "v2", "v1", 0), "Fail"),
         Arguments.of(obs(up, "v2", Phase.CONFIGURING, "v2", "v2", 0), "Act"),
         Arguments.of(obs(up, "v2", Phase.UNCORDONING, "v2", "v2", 0), "Act"),
@@ -88,7 +104,8 @@ class ProxyStateMachineTest {
         Arguments.of(obs(up, "v2", Phase.FAILED, "v2", "v1", 0), "Wait"),
         Arguments.of(obs(ProxyOperation.CONFIG, "c1", Phase.STAGING, "c1", "v1", 0), "Abort"),
         Arguments.of(
-            obs(ProxyOperation.ROLLBACK, "v1", Phase.VERIFYING, "v1", "v1", 0), "Advance"));
+            committed(obs(ProxyOperation.ROLLBACK, "v1", Phase.VERIFYING, "v1", "v1", 0)),
+            "Advance"));
   }
 
   @ParameterizedTest(name = "{0} -> {1}")
@@ -143,11 +160,11 @@ class ProxyStateMachineTest {
   void verifiedNodesGoOnToTheOperationsNextStep() {
     assertThat(
             ProxyStateMachine.decide(
-                obs(ProxyOperation.UPGRADE, "v2", Phase.VERIFYING, "v2", "v2", 0)))
+                committed(obs(ProxyOperation.UPGRADE, "v2", Phase.VERIFYING, "v2", "v2", 0))))
         .isEqualTo(new Step.Advance(Phase.CONFIGURING));
     assertThat(
             ProxyStateMachine.decide(
-                obs(ProxyOperation.ROLLBACK, "v1", Phase.VERIFYING, "v1", "v1", 0)))
+                committed(obs(ProxyOperation.ROLLBACK, "v1", Phase.VERIFYING, "v1", "v1", 0))))
         .isEqualTo(new Step.Advance(Phase.UNCORDONING));
   }
 
