@@ -380,9 +380,15 @@ class ClusterE2E {
         assertThat(ph)
             .as(n + ": the proxy's phases")
             .containsKeys("Staging", "Draining", "Rebooting", "Done");
-        assertThat(nodeEvents(admin, n))
-            .as(n + ": Events")
-            .containsSubsequence("Staged", "Draining", "Rebooting", "Rebooted", "Upgraded");
+        awaitEvents(
+            admin,
+            n,
+            unit,
+            e ->
+                assertThat(e)
+                    .as(n + ": Events")
+                    .containsSubsequence(
+                        "Staged", "Draining", "Rebooting", "Rebooted", "Upgraded"));
         assertThat(evictions)
             .as(n + ": its own pods evicted through the Eviction API")
             .contains(NS + "/web-" + n + "-0 201", NS + "/web-" + n + "-1 201");
@@ -556,7 +562,7 @@ class ClusterE2E {
             .containsKeys("Configuring", "Done")
             .doesNotContainKeys("Cordoning", "Draining", "Rebooting");
         assertThat(configTimeline.cordonedAt).as("no node cordoned for settings").isEmpty();
-        assertThat(nodeEvents(admin, n)).as(n + ": Events").contains("Configured");
+        awaitEvents(admin, n, unit, e -> assertThat(e).as(n + ": Events").contains("Configured"));
         assertThat(g.boots).as(n + ": no reboot for settings").hasSize(1);
         Sysctl now = g.sysctlNow();
         assertThat(now.dirtyBackgroundRatio())
@@ -620,7 +626,8 @@ class ClusterE2E {
       assertThat(rollbackTimeline.phases.get(back)).containsKeys("Draining", "Rebooting", "Done");
       Node backNode = admin.nodes().withName(back).get();
       assertThat(backNode.getStatus().getNodeInfo().getBootID()).isEqualTo(gb.bootIds.get(2));
-      assertThat(nodeEvents(admin, back)).as(back + ": Events").contains("RolledBack");
+      awaitEvents(
+          admin, back, unit, e -> assertThat(e).as(back + ": Events").contains("RolledBack"));
       JsonNode rs = Json.mapper().readTree(gb.agentStatus.get(2));
       assertThat(rs.path("bootedSlot").asText()).as(back + ": booted A again").isEqualTo("A");
       assertThat(rs.path("defaultSlot").asText()).as(back + ": A is the default").isEqualTo("A");
@@ -751,7 +758,7 @@ class ClusterE2E {
                   ? "saw it and waited in Verifying for the commit"
                   : "was not up during the trial boot")
               + ", then failed at the fallback boot");
-      assertThat(nodeEvents(admin, first)).as(first + ": Events").contains("Failed");
+      awaitEvents(admin, first, unit, e -> assertThat(e).as(first + ": Events").contains("Failed"));
       // the node: a trial boot of v3, then GRUB's fallback into the previous slot, committed
       assertThat(g1.starts.size() - bootsBefore)
           .as(first + ": the trial boot and the fallback")
@@ -1318,6 +1325,22 @@ class ClusterE2E {
   private static String osImage(KubernetesClient c, String node) {
     Node n = c.nodes().withName(node).get();
     return n == null ? null : n.getStatus().getNodeInfo().getOsImage();
+  }
+
+  /**
+   * Waits until the node's Event reasons pass {@code check}: the proxy records its Event right
+   * after the status write the test waited for, so the Event may come a moment later. Bounded by
+   * two guest JVM starts ({@code unit}).
+   */
+  private static void awaitEvents(
+      KubernetesClient c,
+      String node,
+      Duration unit,
+      java.util.function.Consumer<List<String>> check) {
+    await(node + ": its Events")
+        .atMost(unit.multipliedBy(2))
+        .pollInterval(Duration.ofSeconds(1))
+        .untilAsserted(() -> check.accept(nodeEvents(c, node)));
   }
 
   private static List<String> nodeEvents(KubernetesClient c, String node) {
