@@ -125,11 +125,10 @@ public final class QemuGuest {
    * Whether all vCPUs share one host thread ({@code -accel tcg,thread=single}, the default) or get
    * one each ({@code thread=multi}), for every later boot. Under multi-threaded TCG the guest's
    * JVMs, which patch their compiled code while other threads run it, died with SIGSEGV in
-   * C1-compiled code, once hung silently, and failed a CI run's NodeImageE2E stage; with one host
-   * thread the vCPUs never run at the same instant, so no vCPU half-sees another's patch
-   * (docs/benchmarks.md, "Whole system in QEMU (issue 12)"). Multi is faster only for a lone guest
-   * on an idle host. The system property {@code kubeos.qemu.tcg-thread} ({@code single} or {@code
-   * multi}) overrides both.
+   * C1-compiled code and once hung silently, and a CI run's NodeImageE2E stage failed there
+   * unexplained; with one host thread the vCPUs never run at the same instant, so no vCPU half-sees
+   * another's patch (docs/benchmarks.md, "Whole system in QEMU (issue 12)"). The system property
+   * {@code kubeos.qemu.tcg-thread} ({@code single} or {@code multi}) overrides both.
    */
   public QemuGuest singleThreadTcg(boolean single) {
     this.tcgThread = single ? "single" : "multi";
