@@ -372,6 +372,17 @@ class ClusterE2E {
       assertThat(finalOs.getStatus().getAtTarget()).isEqualTo(2);
       assertThat(finalOs.getStatus().getFailed()).isZero();
       assertThat(timeline.maxCordoned).as("one node at a time (maxunavailable 1)").isEqualTo(1);
+      // the reporter prints its lines after each node's health check on its own time, which may be
+      // after the OS is Complete: wait for them before reading them
+      await("the reporter's lines after the upgraded boots' health checks")
+          .atMost(unit.multipliedBy(4))
+          .pollInterval(Duration.ofSeconds(2))
+          .until(
+              () -> {
+                guestsAlive();
+                return guests.values().stream()
+                    .allMatch(g -> g.healthDoneNo.get(1) != null && g.agentStatus.get(1) != null);
+              });
       Map<String, NodeSteps> steps = new LinkedHashMap<>();
       List<String> evictions = api.evictionAnswers();
       for (String n : NODES) {
