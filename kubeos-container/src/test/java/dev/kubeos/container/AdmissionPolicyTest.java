@@ -147,6 +147,26 @@ class AdmissionPolicyTest {
     Map<String, Object> spec = (Map<String, Object>) tainted.get("spec");
     spec.put("taints", List.of(Map.of("key", "dedicated", "effect", "NoSchedule")));
     assertThat(admit(nodeUpdate(proxy("n1"), before, tainted)).allowed()).isFalse();
+    // the rest a cordon leaves alone: pod CIDRs, provider ID, finalizers, owner references
+    for (Map.Entry<String, Object> change :
+        Map.<String, Object>of(
+                "spec.podCIDR", "10.9.0.0/24",
+                "spec.podCIDRs", List.of("10.0.0.0/24", "10.9.0.0/24"),
+                "spec.providerID", "aws:///evil",
+                "metadata.finalizers", List.of("example.com/keep"),
+                "metadata.ownerReferences",
+                    List.of(Map.of("apiVersion", "v1", "kind", "Pod", "name", "x", "uid", "u")))
+            .entrySet()) {
+      Map<String, Object> changed =
+          node("n1", Map.of("team", "a"), Map.of("x", "1", CORDONED, "true"), true);
+      String[] path = change.getKey().split("\\.");
+      @SuppressWarnings("unchecked")
+      Map<String, Object> part = (Map<String, Object>) changed.get(path[0]);
+      part.put(path[1], change.getValue());
+      Decision refused = admit(nodeUpdate(proxy("n1"), before, changed));
+      assertThat(refused.allowed()).as(change.getKey()).isFalse();
+      assertThat(refused.message()).as(change.getKey()).contains("only spec.unschedulable");
+    }
   }
 
   @Test

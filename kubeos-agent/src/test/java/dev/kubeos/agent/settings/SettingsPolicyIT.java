@@ -188,6 +188,12 @@ class SettingsPolicyIT {
             + src
             + "); nothing was changed");
     assertDeniedChangingNothing(
+        "{'model': 'grub.cmdline.next', 'contents': [{'key': 'apparmor', 'value': '0'}]}",
+        "settings policy: grub.cmdline.next parameter apparmor=0 is denied (rule deny-cmdline"
+            + " apparmor, "
+            + src
+            + "); nothing was changed");
+    assertDeniedChangingNothing(
         "{'model': 'kernel.sysctl', 'contents': [{'key': 'kernel.panic', 'value': 0}]}",
         "settings policy: kernel.sysctl key kernel.panic is denied (rule deny-sysctl"
             + " kernel.panic=0, "

@@ -113,7 +113,7 @@ class SettingsPolicyTest {
     JsonNode deny = new ObjectMapper().readTree(SettingsPolicy.defaultsText()).at("/cmdline/deny");
     List<String> rules = new ArrayList<>();
     deny.forEach(r -> rules.add(r.asText()));
-    assertThat(rules).contains("init", "rdinit", "panic=0");
+    assertThat(rules).contains("init", "rdinit", "panic=0", "apparmor", "lsm", "security");
     for (String rule : rules) {
       String name = rule.contains("=") ? rule.substring(0, rule.indexOf('=')) : rule;
       name = name.replace("*", "x");

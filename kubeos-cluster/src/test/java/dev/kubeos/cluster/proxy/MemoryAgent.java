@@ -9,6 +9,8 @@ import dev.kubeos.api.agent.SlotState;
 import dev.kubeos.api.agent.SlotStatus;
 import dev.kubeos.api.agent.UpgradeRequest;
 import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientException;
+import java.net.HttpURLConnection;
 import java.time.Instant;
 import java.util.EnumMap;
 import java.util.List;
@@ -248,17 +250,27 @@ final class MemoryAgent implements AgentClient {
                 return;
               }
               boot.run();
-              client
-                  .nodes()
-                  .withName(node)
-                  .editStatus(
-                      n -> {
-                        n.getStatus().getNodeInfo().setOsImage(version);
-                        n.getStatus()
-                            .getNodeInfo()
-                            .setBootID("boot-" + node + "-" + boots.incrementAndGet());
-                        return n;
-                      });
+              String bootId = "boot-" + node + "-" + boots.incrementAndGet();
+              // as a kubelet does: its status write may meet a concurrent Node write (the proxy's
+              // cordon, the operator's annotation) and is then made again on the newer Node
+              for (int attempt = 1; ; attempt++) {
+                try {
+                  client
+                      .nodes()
+                      .withName(node)
+                      .editStatus(
+                          n -> {
+                            n.getStatus().getNodeInfo().setOsImage(version);
+                            n.getStatus().getNodeInfo().setBootID(bootId);
+                            return n;
+                          });
+                  return;
+                } catch (KubernetesClientException e) {
+                  if (e.getCode() != HttpURLConnection.HTTP_CONFLICT || attempt >= 20) {
+                    throw e;
+                  }
+                }
+              }
             });
     t.setDaemon(true);
     t.start();
