@@ -75,7 +75,7 @@ run() {
   fi
   say "${results[-1]}  $(date -u +%H:%M:%S)  log: $log"
   if [ "$rc" != 0 ]; then
-    grep -E '\[ERROR\] (Tests run:|Failures:|  |.*(FAIL|ERROR)!)|BUILD FAILURE' "$log" | head -20 \
+    grep -a -E '\[ERROR\] (Tests run:|Failures:|  |.*(FAIL|ERROR)!)|BUILD FAILURE' "$log" | head -20 \
       | sed 's/^/    /' | tee -a "$out/summary.txt" || true
   fi
 }
