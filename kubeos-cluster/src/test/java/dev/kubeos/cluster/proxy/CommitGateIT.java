@@ -115,11 +115,15 @@ class CommitGateIT {
     upToTheTrialBoot(proxy);
     assertThat(proxy.runOnce()).isInstanceOf(Step.Poll.class);
 
+    agent.manualReboots = true;
     agent.failHealth("KubeOS v1");
     // before the fallback reboot: the agent recorded the failed trial; still no going on
     assertThat(proxy.runOnce()).isInstanceOf(Step.Poll.class);
     assertStillWaiting("failed its trial", "failed its health check");
 
+    // the fallback boot, reported by the kubelet before the proxy's next pass
+    agent.bootPending();
+    agent.reportPending();
     await("the fallback boot fails the node")
         .atMost(Duration.ofMinutes(1))
         .pollInterval(Duration.ofMillis(20))
@@ -141,6 +145,44 @@ class CommitGateIT {
     assertThat(agent.boots.get()).as("the trial boot and the fallback boot").isEqualTo(2);
     assertThat(c.nodes().withName("n1").get().getSpec().getUnschedulable())
         .as("uncordoned once failed, on the old version")
+        .isNotEqualTo(Boolean.TRUE);
+  }
+
+  /**
+   * The fallback boot's agent answers before its kubelet reports: the Node still shows the trial
+   * boot at the target, the agent is up again on the old slot. The agent's word fails the node at
+   * once, with the agent's reason.
+   */
+  @Test
+  void aFallbackTheAgentReportsBeforeTheKubeletFailsTheNodeWithTheAgentsReason() throws Exception {
+    NodeProxy proxy = driver.proxy(c, agent, Driver.FAST);
+    upToTheTrialBoot(proxy);
+    agent.manualReboots = true;
+    agent.failHealth("KubeOS v1");
+    agent.bootPending(); // the Node keeps the trial's osImage and bootID
+
+    await("the agent's answer fails the node")
+        .atMost(Duration.ofMinutes(1))
+        .pollInterval(Duration.ofMillis(20))
+        .until(
+            () -> {
+              proxy.runOnce();
+              driver.note();
+              return "Failed".equals(driver.instance().getStatus().getPhase());
+            });
+
+    assertThat(c.nodes().withName("n1").get().getStatus().getNodeInfo().getBootID())
+        .as("the kubelet has not reported the fallback boot")
+        .isEqualTo("boot-n1-1");
+    assertThat(driver.phases)
+        .containsExactly("Staging", "Cordoning", "Draining", "Rebooting", "Verifying", "Failed");
+    assertThat(driver.instance().getStatus().getMessage())
+        .contains("the node reports 'KubeOS v2' but the agent reports that the booted slot A")
+        .contains("(its last failure: trial boot of slot B (KubeOS v2) failed its health check)");
+    assertThat(Fixtures.nodeEvents(c, "n1")).contains("Warning: Failed").doesNotContain("Upgraded");
+    assertThat(agent.actions()).doesNotContain("configure s1");
+    assertThat(c.nodes().withName("n1").get().getSpec().getUnschedulable())
+        .as("uncordoned once failed")
         .isNotEqualTo(Boolean.TRUE);
   }
 

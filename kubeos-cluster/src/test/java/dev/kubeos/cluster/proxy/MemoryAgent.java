@@ -63,6 +63,16 @@ final class MemoryAgent implements AgentClient {
   /** When set, {@code upgrade} is accepted but the node never reboots. */
   volatile boolean neverReboots;
 
+  /**
+   * When set, a reboot waits for the test instead of a timer: {@link #bootPending()} brings the
+   * node up in its new boot (the agent answers from it), {@link #reportPending()} is the kubelet's
+   * report of that boot. A test thus fixes their order against the proxy's passes.
+   */
+  volatile boolean manualReboots;
+
+  private Runnable pendingBoot;
+  private Runnable pendingReport;
+
   /** When set, {@code prepare_upgrade} fails with this code (e.g. a bad checksum). */
   volatile ErrorCode stageFails;
 
@@ -235,48 +245,86 @@ final class MemoryAgent implements AgentClient {
 
   /**
    * After the delay the node is up again: {@code boot} changes the disk's state, then the kubelet
-   * reports.
+   * reports; with {@link #manualReboots}, when the test says so.
    */
   private void reboot(Runnable boot, String version) {
     if (neverReboots) {
       return;
     }
-    Thread t =
-        new Thread(
-            () -> {
-              try {
-                Thread.sleep(rebootDelayMs);
-              } catch (InterruptedException e) {
-                return;
-              }
-              boot.run();
-              String bootId = "boot-" + node + "-" + boots.incrementAndGet();
-              // as a kubelet does: its status write may meet a concurrent Node write (the proxy's
-              // cordon, the operator's annotation) and is then made again on the newer Node
-              for (int attempt = 1; ; attempt++) {
+    Runnable report = () -> report(version);
+    if (manualReboots) {
+      synchronized (this) {
+        pendingBoot = boot;
+        pendingReport = report;
+      }
+    } else {
+      Thread t =
+          new Thread(
+              () -> {
                 try {
-                  client
-                      .nodes()
-                      .withName(node)
-                      .editStatus(
-                          n -> {
-                            n.getStatus().getNodeInfo().setOsImage(version);
-                            n.getStatus().getNodeInfo().setBootID(bootId);
-                            return n;
-                          });
+                  Thread.sleep(rebootDelayMs);
+                } catch (InterruptedException e) {
                   return;
-                } catch (KubernetesClientException e) {
-                  if (e.getCode() != HttpURLConnection.HTTP_CONFLICT || attempt >= 20) {
-                    throw e;
-                  }
                 }
-              }
-            });
-    t.setDaemon(true);
-    t.start();
+                boot.run();
+                report.run();
+              });
+      t.setDaemon(true);
+      t.start();
+    }
     if (dieAfterReboot) {
       dieAfterReboot = false;
       throw new ProxyKilled();
+    }
+  }
+
+  /** {@link #manualReboots}: the node is up in the boot the pending reboot starts. */
+  void bootPending() {
+    take(true).run();
+  }
+
+  /** {@link #manualReboots}: the kubelet reports the boot {@link #bootPending()} started. */
+  void reportPending() {
+    take(false).run();
+  }
+
+  private synchronized Runnable take(boolean boot) {
+    Runnable r = boot ? pendingBoot : pendingReport;
+    if (r == null || (!boot && pendingBoot != null)) {
+      throw new IllegalStateException(boot ? "no reboot pending" : "the node is not up yet");
+    }
+    if (boot) {
+      pendingBoot = null;
+    } else {
+      pendingReport = null;
+    }
+    return r;
+  }
+
+  /**
+   * The kubelet's report of a new boot: osImage and a new bootID. As a kubelet does, a status write
+   * that meets a concurrent Node write (the proxy's cordon, the operator's annotation) is made
+   * again on the newer Node.
+   */
+  private void report(String version) {
+    String bootId = "boot-" + node + "-" + boots.incrementAndGet();
+    for (int attempt = 1; ; attempt++) {
+      try {
+        client
+            .nodes()
+            .withName(node)
+            .editStatus(
+                n -> {
+                  n.getStatus().getNodeInfo().setOsImage(version);
+                  n.getStatus().getNodeInfo().setBootID(bootId);
+                  return n;
+                });
+        return;
+      } catch (KubernetesClientException e) {
+        if (e.getCode() != HttpURLConnection.HTTP_CONFLICT || attempt >= 20) {
+          throw e;
+        }
+      }
     }
   }
 

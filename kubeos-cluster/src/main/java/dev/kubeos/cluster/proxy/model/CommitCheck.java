@@ -28,7 +28,11 @@ public record CommitCheck(Verdict verdict, String detail) {
      * falls back at its next boot.
      */
     NOT_COMMITTED,
-    /** The agent says the booted slot holds another version than the target. */
+    /**
+     * The agent says the booted slot holds another version than the target: e.g. the trial failed
+     * and the node is up again on the old slot, reported by its agent before its kubelet (the
+     * detail then names the agent's last failure).
+     */
     OTHER_VERSION
   }
 
@@ -45,7 +49,10 @@ public record CommitCheck(Verdict verdict, String detail) {
               + (version == null ? " holds no recorded version" : " holds '" + version + "'")
               + ", not '"
               + target
-              + "'");
+              + "'"
+              + (s.lastFailure() == null || s.lastFailure().isBlank()
+                  ? ""
+                  : " (its last failure: " + s.lastFailure() + ")"));
     }
     String runs = "slot " + booted + " (" + version + ")";
     if (booted == s.defaultSlot()

@@ -196,6 +196,33 @@ class ProxyStateMachineCommitTest {
         .contains("fell back");
   }
 
+  @Test
+  void aFallbackTheAgentReportsBeforeTheKubeletFailsAtOnceNamingTheAgentsReason() {
+    // the Node still shows the trial boot at the target; the agent is up again on slot A
+    AgentStatus fellBack =
+        new AgentStatus(
+            A,
+            A,
+            null,
+            A,
+            false,
+            Map.of(
+                A, new SlotStatus("1.0.0", null, VERIFIED, NOW),
+                B, new SlotStatus(V2, null, FAILED_TRIAL, NOW)),
+            "trial boot of slot B (KubeOS 2.0.0) failed its health check: kubeos-e2e-fail.service");
+    Step s = ProxyStateMachine.decide(verifying(V2, 10, answer(fellBack)));
+    assertThat(((Step.Fail) s).message())
+        .contains("the node reports 'KubeOS 2.0.0' but the agent reports that the booted slot A")
+        .contains("holds '1.0.0', not 'KubeOS 2.0.0'")
+        .contains(
+            "(its last failure: trial boot of slot B (KubeOS 2.0.0) failed its health check:"
+                + " kubeos-e2e-fail.service)");
+    Step noReason =
+        ProxyStateMachine.decide(
+            verifying(V2, 10, answer(status(A, A, null, false, "1.0.0", VERIFIED, null))));
+    assertThat(((Step.Fail) noReason).message()).doesNotContain("last failure");
+  }
+
   /**
    * Whatever the agent answers, an upgrade leaves Verifying forwards only on a confirmed commit.
    */
