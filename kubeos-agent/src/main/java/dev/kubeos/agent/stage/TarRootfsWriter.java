@@ -11,11 +11,14 @@ import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.DigestInputStream;
 import java.security.MessageDigest;
 import java.time.Duration;
 import java.util.List;
+import java.util.Optional;
 
 /**
  * Stages a rootfs tarball into a slot: the payload is read once while hashing and safely extracted
@@ -203,7 +206,22 @@ public final class TarRootfsWriter {
     }
   }
 
+  /**
+   * Formats the slot. On a node the disk is a block device whose other partitions are mounted (the
+   * booted slot, PERSIST, the ESP): mkfs.ext4 opens a device exclusively and refuses a whole disk
+   * in use, even forced. So on a block device it formats the slot's own partition device, found by
+   * its start ({@link #partitionAt}): the inactive slot is not mounted, and the exclusive open
+   * proves it. A disk image file (or a disk without partition devices) is formatted at the slot's
+   * offset.
+   */
   private void mkfs(Path disk, long offset, long size, String label, Path dir) throws IOException {
+    Path target = disk;
+    long at = offset;
+    Optional<Path> partition = partitionAt(disk, offset);
+    if (partition.isPresent()) {
+      target = partition.get();
+      at = 0;
+    }
     List<String> argv =
         List.of(
             "mkfs.ext4",
@@ -212,10 +230,10 @@ public final class TarRootfsWriter {
             "-L",
             label,
             "-E",
-            "offset=" + offset + ",root_owner=0:0",
+            "offset=" + at + ",root_owner=0:0",
             "-d",
             dir.toString(),
-            disk.toString(),
+            target.toString(),
             (size / 1024) + "k");
     CommandRunner.Result r = runner.run(argv, mkfsTimeout);
     if (!r.ok()) {
@@ -226,6 +244,35 @@ public final class TarRootfsWriter {
               + ": "
               + r.output().strip());
     }
+  }
+
+  /**
+   * The partition device of block device {@code disk} that starts at byte {@code offset}, from
+   * sysfs ({@code /sys/class/block/DISK/PART/start}, in 512-byte sectors); empty for a regular file
+   * or when the kernel shows no such partition.
+   */
+  static Optional<Path> partitionAt(Path disk, long offset) throws IOException {
+    if (!Files.exists(disk) || Files.isRegularFile(disk)) {
+      return Optional.empty();
+    }
+    Path sys = Path.of("/sys/class/block", disk.toRealPath().getFileName().toString());
+    if (!Files.isDirectory(sys)) {
+      return Optional.empty();
+    }
+    try (DirectoryStream<Path> parts = Files.newDirectoryStream(sys)) {
+      for (Path p : parts) {
+        Path start = p.resolve("start");
+        if (Files.isRegularFile(p.resolve("partition"))
+            && Files.isRegularFile(start)
+            && Long.parseLong(Files.readString(start).strip()) * 512 == offset) {
+          Path dev = Path.of("/dev", p.getFileName().toString());
+          if (Files.exists(dev)) {
+            return Optional.of(dev);
+          }
+        }
+      }
+    }
+    return Optional.empty();
   }
 
   /** Reports bytes read, at most four times a second. */

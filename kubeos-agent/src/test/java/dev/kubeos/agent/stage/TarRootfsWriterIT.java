@@ -130,6 +130,78 @@ class TarRootfsWriterIT {
     assertThat(debugfs(fs, "ls -l /var/lib")).contains("300000");
   }
 
+  /**
+   * On a node the disk is a block device whose other partitions are mounted (the booted slot,
+   * PERSIST, the ESP): mkfs.ext4 with one {@code -F} refuses a whole disk that is in use
+   * ("apparently in use by the system"), so a tar stage failed in every QEMU guest while it passed
+   * on every file-backed disk. Here: a GPT disk on a loop device, its first partition mounted, the
+   * slot the second. Needs root (losetup, mount); skipped otherwise.
+   */
+  @Test
+  void stagesIntoTheInactiveSlotOfABlockDeviceWhoseOtherPartitionIsMounted() throws Exception {
+    CommandRunner.Result id = runner.run(List.of("id", "-u"), Duration.ofSeconds(10));
+    org.junit.jupiter.api.Assumptions.assumeTrue(
+        "0".equals(id.output().strip()), "needs root for losetup and mount");
+    byte[] tar = rootfs();
+    Path image = tmp.resolve("gpt.img");
+    try (RandomAccessFile f = new RandomAccessFile(image.toFile(), "rw")) {
+      f.setLength(SLOT_OFFSET + SLOT_SIZE + MIB);
+    }
+    long firstSlotSector = SLOT_OFFSET / 512;
+    long lastSlotSector = (SLOT_OFFSET + SLOT_SIZE) / 512 - 1;
+    ok(
+        "sgdisk",
+        "-o",
+        "-n1:2048:" + (firstSlotSector - 1),
+        "-n2:" + firstSlotSector + ":" + lastSlotSector,
+        image.toString());
+    String loop = ok("losetup", "--find", "--show", "--partscan", image.toString()).strip();
+    Path mnt = tmp.resolve("mnt");
+    Files.createDirectories(mnt);
+    boolean mounted = false;
+    try {
+      if (!Files.exists(Path.of(loop + "p1"))) {
+        ok("partx", "-a", loop);
+      }
+      ok("mkfs.ext4", "-q", "-F", loop + "p1");
+      ok("mount", loop + "p1", mnt.toString());
+      mounted = true;
+      try (PayloadServer server = PayloadServer.http()) {
+        server.serve("/rootfs.tar.gz", tar);
+        StageResult r =
+            writer.write(
+                PayloadSources.open(server.url("/rootfs.tar.gz"), INSECURE),
+                sha(tar),
+                Path.of(loop),
+                SLOT_OFFSET,
+                SLOT_SIZE,
+                "ROOT-B",
+                tmp.resolve("work"),
+                (a, b) -> {});
+        assertThat(r.actual()).isEqualTo(sha(tar));
+      }
+      assertThat(Files.readString(Path.of("/proc/self/mountinfo")))
+          .as("the other partition stays mounted")
+          .contains(mnt.toString());
+      CommandRunner.Result fsck =
+          runner.run(List.of("e2fsck", "-fn", loop + "p2"), Duration.ofSeconds(30));
+      assertThat(fsck.ok()).as(fsck.output()).isTrue();
+      assertThat(ok("e2label", loop + "p2").strip()).isEqualTo("ROOT-B");
+    } finally {
+      if (mounted) {
+        ok("umount", mnt.toString());
+      }
+      runner.run(List.of("partx", "-d", loop), Duration.ofSeconds(30));
+      ok("losetup", "-d", loop);
+    }
+  }
+
+  private String ok(String... argv) throws IOException {
+    CommandRunner.Result r = runner.run(List.of(argv), Duration.ofMinutes(1));
+    assertThat(r.ok()).as(String.join(" ", argv) + ": " + r.output()).isTrue();
+    return r.output();
+  }
+
   private static void assertUnchanged(byte[] all, int from, int to) {
     for (int i = from; i < to; i++) {
       if (all[i] != 0x5A) {
