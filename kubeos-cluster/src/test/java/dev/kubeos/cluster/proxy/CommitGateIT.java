@@ -124,15 +124,7 @@ class CommitGateIT {
     // the fallback boot, reported by the kubelet before the proxy's next pass
     agent.bootPending();
     agent.reportPending();
-    await("the fallback boot fails the node")
-        .atMost(Duration.ofMinutes(1))
-        .pollInterval(Duration.ofMillis(20))
-        .until(
-            () -> {
-              proxy.runOnce();
-              driver.note();
-              return "Failed".equals(driver.instance().getStatus().getPhase());
-            });
+    runUntilFailed(proxy, "the fallback boot fails the node");
 
     assertThat(driver.phases)
         .containsExactly("Staging", "Cordoning", "Draining", "Rebooting", "Verifying", "Failed");
@@ -161,15 +153,7 @@ class CommitGateIT {
     agent.failHealth("KubeOS v1");
     agent.bootPending(); // the Node keeps the trial's osImage and bootID
 
-    await("the agent's answer fails the node")
-        .atMost(Duration.ofMinutes(1))
-        .pollInterval(Duration.ofMillis(20))
-        .until(
-            () -> {
-              proxy.runOnce();
-              driver.note();
-              return "Failed".equals(driver.instance().getStatus().getPhase());
-            });
+    runUntilFailed(proxy, "the agent's answer fails the node");
 
     assertThat(c.nodes().withName("n1").get().getStatus().getNodeInfo().getBootID())
         .as("the kubelet has not reported the fallback boot")
@@ -246,6 +230,19 @@ class CommitGateIT {
     assertThat(n.getStatus().getNodeInfo().getOsImage()).isEqualTo("KubeOS v2");
     assertThat(n.getStatus().getNodeInfo().getBootID()).isEqualTo("boot-n1-1");
     assertThat(agent.inTrial()).as("the trial is not committed").isTrue();
+  }
+
+  /** Runs the proxy's passes until it records Failed. */
+  private void runUntilFailed(NodeProxy proxy, String why) {
+    await(why)
+        .atMost(Duration.ofMinutes(1))
+        .pollInterval(Duration.ofMillis(20))
+        .until(
+            () -> {
+              proxy.runOnce();
+              driver.note();
+              return "Failed".equals(driver.instance().getStatus().getPhase());
+            });
   }
 
   /** The node is cordoned in Verifying, not Done, and the status message says what it waits for. */
