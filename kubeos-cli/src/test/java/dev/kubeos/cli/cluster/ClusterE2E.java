@@ -748,12 +748,13 @@ class ClusterE2E {
       String why = failedInstance.getStatus().getMessage();
       say("    " + first + ": Failed: " + why);
       // the kubelet role usually reports the fallback boot before the restarted proxy asks the
-      // agent ("... fell back; the agent: <reason>"); if the agent answers first, the proxy fails
-      // on the agent's word ("... booted slot A holds ... (its last failure: <reason>)")
+      // agent ("... fell back to the old version; the agent: <reason>"); if the agent answers
+      // first, the proxy fails on the agent's word ("... booted slot A holds ... (its last
+      // failure: <reason>)")
       assertThat(why)
           .as(first + ": the proxy's Failed message, with the agent's reason")
           .contains("failed its health check", ClusterImages.FAIL_UNIT)
-          .containsAnyOf("fell back; the agent: ", "(its last failure: ");
+          .containsAnyOf("fell back to the old version; the agent: ", "(its last failure: ");
       assertThat(brokenTimeline.phases.get(first)).containsKeys("Staging", "Draining", "Rebooting");
       // the trial boot was reported at v3, as a kubelet reports it, before its health check failed:
       // the proxy never took that for done
