@@ -11,6 +11,7 @@ import dev.kubeos.api.agent.ErrorCode;
 import dev.kubeos.formats.digest.Sha256;
 import dev.kubeos.oci.source.FetchOptions;
 import dev.kubeos.testing.PayloadServer;
+import dev.kubeos.testing.TestDisks;
 import java.io.IOException;
 import java.io.RandomAccessFile;
 import java.nio.charset.StandardCharsets;
@@ -97,21 +98,9 @@ class TarRootfsWriterIT {
     byte[] tar = rootfs();
     Path disk = disk();
     Path work = tmp.resolve("work");
-    try (PayloadServer server = PayloadServer.http()) {
-      server.serve("/rootfs.tar.gz", tar);
-      StageResult r =
-          writer.write(
-              PayloadSources.open(server.url("/rootfs.tar.gz"), INSECURE),
-              sha(tar),
-              disk,
-              SLOT_OFFSET,
-              SLOT_SIZE,
-              "ROOT-B",
-              work,
-              (a, b) -> {});
-      assertThat(r.bytes()).isEqualTo(tar.length);
-      assertThat(r.actual()).isEqualTo(sha(tar));
-    }
+    StageResult r = stageOverHttp(tar, disk);
+    assertThat(r.bytes()).isEqualTo(tar.length);
+    assertThat(r.actual()).isEqualTo(sha(tar));
     assertThat(work).doesNotExist();
     byte[] all = Files.readAllBytes(disk);
     assertUnchanged(all, 0, (int) SLOT_OFFSET);
@@ -139,9 +128,8 @@ class TarRootfsWriterIT {
    */
   @Test
   void stagesIntoTheInactiveSlotOfABlockDeviceWhoseOtherPartitionIsMounted() throws Exception {
-    CommandRunner.Result id = runner.run(List.of("id", "-u"), Duration.ofSeconds(10));
     org.junit.jupiter.api.Assumptions.assumeTrue(
-        "0".equals(id.output().strip()), "needs root for losetup and mount");
+        "0".equals(TestDisks.run("id", "-u").strip()), "needs root for losetup and mount");
     byte[] tar = rootfs();
     Path image = tmp.resolve("gpt.img");
     try (RandomAccessFile f = new RandomAccessFile(image.toFile(), "rw")) {
@@ -149,57 +137,55 @@ class TarRootfsWriterIT {
     }
     long firstSlotSector = SLOT_OFFSET / 512;
     long lastSlotSector = (SLOT_OFFSET + SLOT_SIZE) / 512 - 1;
-    ok(
+    TestDisks.run(
         "sgdisk",
         "-o",
         "-n1:2048:" + (firstSlotSector - 1),
         "-n2:" + firstSlotSector + ":" + lastSlotSector,
         image.toString());
-    String loop = ok("losetup", "--find", "--show", "--partscan", image.toString()).strip();
+    String loop =
+        TestDisks.run("losetup", "--find", "--show", "--partscan", image.toString()).strip();
     Path mnt = tmp.resolve("mnt");
     Files.createDirectories(mnt);
     boolean mounted = false;
     try {
       if (!Files.exists(Path.of(loop + "p1"))) {
-        ok("partx", "-a", loop);
+        TestDisks.run("partx", "-a", loop);
       }
-      ok("mkfs.ext4", "-q", "-F", loop + "p1");
-      ok("mount", loop + "p1", mnt.toString());
+      TestDisks.run("mkfs.ext4", "-q", "-F", loop + "p1");
+      TestDisks.run("mount", loop + "p1", mnt.toString());
       mounted = true;
-      try (PayloadServer server = PayloadServer.http()) {
-        server.serve("/rootfs.tar.gz", tar);
-        StageResult r =
-            writer.write(
-                PayloadSources.open(server.url("/rootfs.tar.gz"), INSECURE),
-                sha(tar),
-                Path.of(loop),
-                SLOT_OFFSET,
-                SLOT_SIZE,
-                "ROOT-B",
-                tmp.resolve("work"),
-                (a, b) -> {});
-        assertThat(r.actual()).isEqualTo(sha(tar));
-      }
+      assertThat(stageOverHttp(tar, Path.of(loop)).actual()).isEqualTo(sha(tar));
       assertThat(Files.readString(Path.of("/proc/self/mountinfo")))
           .as("the other partition stays mounted")
           .contains(mnt.toString());
       CommandRunner.Result fsck =
           runner.run(List.of("e2fsck", "-fn", loop + "p2"), Duration.ofSeconds(30));
       assertThat(fsck.ok()).as(fsck.output()).isTrue();
-      assertThat(ok("e2label", loop + "p2").strip()).isEqualTo("ROOT-B");
+      assertThat(TestDisks.run("e2label", loop + "p2").strip()).isEqualTo("ROOT-B");
     } finally {
       if (mounted) {
-        ok("umount", mnt.toString());
+        TestDisks.run("umount", mnt.toString());
       }
       runner.run(List.of("partx", "-d", loop), Duration.ofSeconds(30));
-      ok("losetup", "-d", loop);
+      TestDisks.run("losetup", "-d", loop);
     }
   }
 
-  private String ok(String... argv) throws IOException {
-    CommandRunner.Result r = runner.run(List.of(argv), Duration.ofMinutes(1));
-    assertThat(r.ok()).as(String.join(" ", argv) + ": " + r.output()).isTrue();
-    return r.output();
+  /** Stages {@code tar} from a loopback HTTP server into slot ROOT-B of {@code disk}. */
+  private StageResult stageOverHttp(byte[] tar, Path disk) throws Exception {
+    try (PayloadServer server = PayloadServer.http()) {
+      server.serve("/rootfs.tar.gz", tar);
+      return writer.write(
+          PayloadSources.open(server.url("/rootfs.tar.gz"), INSECURE),
+          sha(tar),
+          disk,
+          SLOT_OFFSET,
+          SLOT_SIZE,
+          "ROOT-B",
+          tmp.resolve("work"),
+          (a, b) -> {});
+    }
   }
 
   private static void assertUnchanged(byte[] all, int from, int to) {
