@@ -747,14 +747,14 @@ class ClusterE2E {
           admin.resources(OSInstance.class).inNamespace(NS).withName(first).get();
       String why = failedInstance.getStatus().getMessage();
       say("    " + first + ": Failed: " + why);
-      // the kubelet role usually reports the fallback boot before the restarted proxy asks the
-      // agent ("... fell back to the old version; the agent: <reason>"); if the agent answers
-      // first, the proxy fails on the agent's word ("... booted slot A holds ... (its last
-      // failure: <reason>)")
+      // the proxy's wording depends on what it saw first (the trial boot reported or not, the
+      // kubelet role's report of the fallback boot or the agent's answer from it); each names the
+      // agent's reason: "...; the agent: <reason>" or "... (its last failure: <reason>)"
       assertThat(why)
           .as(first + ": the proxy's Failed message, with the agent's reason")
           .contains("failed its health check", ClusterImages.FAIL_UNIT)
-          .containsAnyOf("fell back to the old version; the agent: ", "(its last failure: ");
+          .containsAnyOf(
+              "; the agent: trial boot of slot B", "(its last failure: trial boot of slot B");
       assertThat(brokenTimeline.phases.get(first)).containsKeys("Staging", "Draining", "Rebooting");
       // the trial boot was reported at v3, as a kubelet reports it, before its health check failed:
       // the proxy never took that for done
