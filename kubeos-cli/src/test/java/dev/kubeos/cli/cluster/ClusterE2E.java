@@ -50,6 +50,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import org.awaitility.core.ConditionTimeoutException;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.CleanupMode;
@@ -170,6 +171,13 @@ class ClusterE2E {
    * deadline 30 s), GRUB's fallback boot, the proxy's restart and a status call; 30.
    */
   static final int BROKEN_JVM_STARTS = 30;
+
+  /**
+   * The reporter's lines after a boot's health check: the health check's and the status call's JVM
+   * starts, a status call retried up to 3 times, on a guest that may still be busy with its proxy's
+   * start; 12 leaves room for a machine that got slower since the first boot measured the unit.
+   */
+  static final int REPORT_JVM_STARTS = 12;
 
   static final String UPGRADE_OS = "kubeos-upgrade";
   static final String ROLLBACK_OS = "kubeos-rollback";
@@ -294,7 +302,7 @@ class ClusterE2E {
           .until(
               () -> {
                 guestsAlive();
-                return guests.values().stream().allMatch(g -> g.jvmMs.get(0) != null)
+                return guests.values().stream().allMatch(g -> g.reported(0))
                     && NODES.stream()
                         .allMatch(
                             n ->
@@ -374,15 +382,9 @@ class ClusterE2E {
       assertThat(timeline.maxCordoned).as("one node at a time (maxunavailable 1)").isEqualTo(1);
       // the reporter prints its lines after each node's health check on its own time, which may be
       // after the OS is Complete: wait for them before reading them
-      await("the reporter's lines after the upgraded boots' health checks")
-          .atMost(unit.multipliedBy(4))
-          .pollInterval(Duration.ofSeconds(2))
-          .until(
-              () -> {
-                guestsAlive();
-                return guests.values().stream()
-                    .allMatch(g -> g.healthDoneNo.get(1) != null && g.agentStatus.get(1) != null);
-              });
+      for (GuestRun g : guests.values()) {
+        awaitReport(g, 1, unit);
+      }
       Map<String, NodeSteps> steps = new LinkedHashMap<>();
       List<String> evictions = api.evictionAnswers();
       for (String n : NODES) {
@@ -620,7 +622,7 @@ class ClusterE2E {
                     && instanceDone(admin, back, "KubeOS " + V1)
                     && ("KubeOS " + V1).equals(node.getStatus().getNodeInfo().getOsImage())
                     && !Boolean.TRUE.equals(node.getSpec().getUnschedulable())
-                    && gb.agentStatus.get(2) != null
+                    && gb.reported(2)
                     && gb.sysctl.get(2) != null;
               });
       Instant rollbackDone = Instant.now();
@@ -735,7 +737,7 @@ class ClusterE2E {
                     && "Failed".equals(i.getStatus().getPhase())
                     && ("KubeOS " + V3).equals(i.getStatus().getTarget())
                     && halted(admin, UPGRADE_OS, "FailureBudgetExhausted")
-                    && g1.agentStatus.get(g1.starts.size() - 1) != null;
+                    && g1.reported(g1.starts.size() - 1);
               });
       Instant brokenDone = Instant.now();
       say(
@@ -905,6 +907,9 @@ class ClusterE2E {
     final Map<Integer, Long> jvmMs = new ConcurrentHashMap<>();
     final Map<Integer, String> agentStatus = new ConcurrentHashMap<>();
 
+    /** Per boot: the reporter's status line when it was no JSON status (3 failed tries). */
+    final Map<Integer, String> badStatus = new ConcurrentHashMap<>();
+
     /** What the fault unit printed (after {@code KUBEOS-E2E-FAULT }). */
     final List<String> faults = new CopyOnWriteArrayList<>();
 
@@ -1017,6 +1022,8 @@ class ClusterE2E {
       }
       if (line.startsWith("KUBEOS-E2E-AGENT {")) { // a JSON status, not a crashed JVM's report
         agentStatus.put(boot, line.substring("KUBEOS-E2E-AGENT ".length()));
+      } else if (line.startsWith("KUBEOS-E2E-AGENT")) {
+        badStatus.put(boot, line);
       }
       Matcher sc = ClusterImages.SYSCTL_LINE.matcher(line);
       if (sc.find()) {
@@ -1028,6 +1035,21 @@ class ClusterE2E {
       if (SHOWN.matcher(line).find()) {
         say(String.format(Locale.ROOT, "    [%s boot %d +%s] %s", name, boot + 1, secs(at), line));
       }
+    }
+
+    /**
+     * Whether the reporter printed all its lines of boot {@code boot}: the health gate's end, the
+     * JVM start's time and the agent's status; fails when its status call failed every try.
+     */
+    boolean reported(int boot) {
+      String bad = badStatus.get(boot);
+      if (bad != null) {
+        throw new AssertionError(
+            name + ": the reporter got no agent status at boot " + (boot + 1) + ": " + bad);
+      }
+      return healthDoneNo.get(boot) != null
+          && jvmMs.get(boot) != null
+          && agentStatus.get(boot) != null;
     }
 
     /** The sysctl line of the running boot, or null before it printed one. */
@@ -1044,6 +1066,38 @@ class ClusterE2E {
       if (relay != null) {
         relay.close();
       }
+    }
+  }
+
+  /**
+   * Waits for the reporter's lines of {@code g}'s boot {@code boot} (0: the first): the health
+   * gate's end and the agent's status. The reporter runs on the guest's own time after the health
+   * check, which may end after the cluster saw the commit; its two JVM starts (the health check's,
+   * its status call, up to 3 tries) are bounded by {@link #REPORT_JVM_STARTS} guest JVM starts.
+   */
+  private void awaitReport(GuestRun g, int boot, Duration unit) {
+    try {
+      await(g.name + ": the reporter's lines after boot " + (boot + 1) + "'s health check")
+          .atMost(unit.multipliedBy(REPORT_JVM_STARTS))
+          .pollInterval(Duration.ofSeconds(2))
+          .until(
+              () -> {
+                guestsAlive();
+                return g.reported(boot);
+              });
+    } catch (ConditionTimeoutException e) {
+      throw new AssertionError(
+          String.format(
+              Locale.ROOT,
+              "%s: no reporter lines of boot %d (health line seen: %s, status seen: %s, QEMU"
+                  + " starts: %d); its console's last line: %s",
+              g.name,
+              boot + 1,
+              g.healthDoneNo.get(boot) != null,
+              g.agentStatus.get(boot) != null,
+              g.starts.size(),
+              g.lastLine),
+          e);
     }
   }
 
@@ -1346,7 +1400,7 @@ class ClusterE2E {
   /**
    * Waits until the node's Event reasons pass {@code check}: the proxy records its Event right
    * after the status write the test waited for, so the Event may come a moment later. Bounded by
-   * two guest JVM starts ({@code unit}).
+   * six guest JVM starts ({@code unit}): the guest's proxy may be starved by its agent or reporter.
    */
   private static void awaitEvents(
       KubernetesClient c,
@@ -1354,7 +1408,7 @@ class ClusterE2E {
       Duration unit,
       java.util.function.Consumer<List<String>> check) {
     await(node + ": its Events")
-        .atMost(unit.multipliedBy(2))
+        .atMost(unit.multipliedBy(6))
         .pollInterval(Duration.ofSeconds(1))
         .untilAsserted(() -> check.accept(nodeEvents(c, node)));
   }
