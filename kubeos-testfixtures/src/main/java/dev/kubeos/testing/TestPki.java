@@ -15,7 +15,9 @@ import java.security.cert.X509Certificate;
 import java.security.spec.ECGenParameterSpec;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.Date;
+import java.util.List;
 import java.util.concurrent.atomic.AtomicLong;
 import javax.net.ssl.KeyManagerFactory;
 import javax.net.ssl.SSLContext;
@@ -39,9 +41,9 @@ import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
 import org.bouncycastle.util.io.pem.PemObject;
 
 /**
- * A throw-away PKI for TLS tests: a CA, a server certificate for 127.0.0.1/localhost and a client
- * certificate, written as PEM files into a directory (ca.pem, server.pem, server-key.pem,
- * client.pem, client-key.pem).
+ * A throw-away PKI for TLS tests: a CA, a server certificate for 127.0.0.1/localhost (and any other
+ * addresses the test names) and a client certificate, written as PEM files into a directory
+ * (ca.pem, server.pem, server-key.pem, client.pem, client-key.pem).
  */
 public final class TestPki {
   /** How the client private key is written. */
@@ -76,7 +78,22 @@ public final class TestPki {
 
   /** Generates the PKI into {@code dir} (ca.pem, client.pem, client-key.pem). */
   public static TestPki create(Path dir, KeyFormat clientKeyFormat) throws IOException {
+    return create(dir, clientKeyFormat, List.of());
+  }
+
+  /**
+   * As {@link #create(Path, KeyFormat)}, with {@code serverIps} in the server certificate besides
+   * 127.0.0.1: the address a QEMU guest reaches the host's loopback by, for example.
+   */
+  public static TestPki create(Path dir, KeyFormat clientKeyFormat, List<String> serverIps)
+      throws IOException {
     try {
+      List<GeneralName> sans = new ArrayList<>();
+      sans.add(new GeneralName(GeneralName.iPAddress, "127.0.0.1"));
+      sans.add(new GeneralName(GeneralName.dNSName, "localhost"));
+      for (String ip : serverIps) {
+        sans.add(new GeneralName(GeneralName.iPAddress, ip));
+      }
       Files.createDirectories(dir);
       KeyPair caKey = ec();
       X500Name caName = new X500Name("CN=KubeOS Test CA");
@@ -90,11 +107,7 @@ public final class TestPki {
               caKey,
               false,
               KeyPurposeId.id_kp_serverAuth,
-              new GeneralNames(
-                  new GeneralName[] {
-                    new GeneralName(GeneralName.iPAddress, "127.0.0.1"),
-                    new GeneralName(GeneralName.dNSName, "localhost")
-                  }));
+              new GeneralNames(sans.toArray(GeneralName[]::new)));
       KeyPair clientKey = clientKeyFormat == KeyFormat.EC ? ec() : rsa();
       X509Certificate client =
           sign(

@@ -23,7 +23,9 @@ import dev.kubeos.crd.OSStatus;
 import dev.kubeos.crd.OpsType;
 import dev.kubeos.crd.SysConfig;
 import dev.kubeos.crd.SysConfigs;
+import dev.kubeos.testing.PayloadServer;
 import dev.kubeos.testing.RegistryServer;
+import dev.kubeos.testing.TestPki;
 import io.fabric8.kubernetes.api.model.Condition;
 import io.fabric8.kubernetes.api.model.Event;
 import io.fabric8.kubernetes.api.model.Node;
@@ -88,14 +90,19 @@ import org.junit.jupiter.api.io.TempDir;
  *       never goes past Verifying on that report, and reports Failed with the agent's reason
  *       ({@code lastFailure}); the OS is {@code Halted/FailureBudgetExhausted} and node-b is never
  *       assigned, cordoned or rebooted.
+ *   <li><b>Scenario 1's other image types</b>, on one node each at once ({@link #imageTypes}):
+ *       node-a, labelled {@code ostar}, upgrades to KubeOS 2.0.0 from the upstream-shaped os.tar
+ *       image ({@code imagetype: containerd}, the checksum its manifest digest); node-b, labelled
+ *       {@code disk}, goes to KubeOS 1.0.0 by {@code imagetype: disk}: v1's rootfs tarball over
+ *       HTTPS from a server that requires a client certificate ({@code mtls}, with {@code cacert},
+ *       {@code clientcert}, {@code clientkey} in the node's {@code /etc/KubeOS/certs}, baked into
+ *       the images) and its SHA-256 as the checksum.
  * </ol>
  *
  * Scenario 5, faults in flight, happens during scenario 1: node-a's agent is restarted in the
  * middle of its stage and node-b's proxy in the middle of its node's stage (by a fault unit in the
  * guests, {@link ClusterImages#FAULTS}), and the operator is stopped and a new one started while
  * the first node reboots. The rollout still converges, and each node reboots exactly once.
- *
- * <p>Not here yet: the os.tar and {@code disk} image types.
  *
  * <p>Host side, all on 127.0.0.1: <b>fabric8's mock API server in CRUD mode with our CRDs stands in
  * for kube-apiserver</b> (none is installable here; {@link MockCluster}: Eviction API with
@@ -104,7 +111,8 @@ import org.junit.jupiter.api.io.TempDir;
  * KubeOS artifact, raw image + chunk index). Guests: two node-profile KubeOS VMs from v1's disk,
  * each with the agent unit and the node's {@code kubeos proxy} as a unit ({@link ClusterImages});
  * their only network is QEMU user networking with {@code restrict=on} and guestfwd rules to the API
- * server and (through a byte-counting relay per node) the registry ({@link GuestNetwork}).
+ * server, (through a byte-counting relay per node) the registry and an HTTPS payload server that
+ * requires a client certificate ({@link GuestNetwork}).
  *
  * <p>Test code, not the product: {@link KubeletRole} keeps each Node's osImage and bootID current
  * from the guests' consoles, reported as soon as a guest is up (before its health check decides); a
@@ -179,6 +187,21 @@ class ClusterE2E {
    */
   static final int REPORT_JVM_STARTS = 12;
 
+  /**
+   * The os.tar and disk rollouts, at once on the two nodes: per node a whole payload fetched and
+   * extracted (no delta), mkfs.ext4 of a slot, a reboot with its health check, reporter and the
+   * proxy's restart; 50 leaves room for both guests working at once on a slow machine.
+   */
+  static final int IMAGE_TYPES_JVM_STARTS = 50;
+
+  /** The guest's port for the host's HTTPS payload server (imagetype disk). */
+  static final int PAYLOAD_PORT = 8443;
+
+  /** Room for a tar stage's extraction on PERSIST: the guest disks grow by this before boot. */
+  static final String DISK_GROWTH = "+4G";
+
+  static final String OSTAR_OS = "kubeos-ostar";
+  static final String DISK_OS = "kubeos-disk";
   static final String UPGRADE_OS = "kubeos-upgrade";
   static final String ROLLBACK_OS = "kubeos-rollback";
   static final String SETTINGS = "e2e-settings-1";
@@ -214,13 +237,19 @@ class ClusterE2E {
   void rollingUpgradeThroughFaultsSettingsRollbackAndABrokenReleaseHaltedByItsBudget()
       throws Exception {
     say(
-        "cluster e2e (issue 12, scenarios 1 with 5, 2, 4, 3): fabric8's mock API server (CRUD mode, our CRDs) stands"
+        "cluster e2e (issue 12, scenarios 1 with 5, 2, 4, 3, then 1's os.tar and disk image types): fabric8's mock API server (CRUD mode, our CRDs) stands"
             + " in for kube-apiserver");
     // the mock logs every request at INFO: hundreds a minute from the proxies
     MOCK_LOG.setLevel(java.util.logging.Level.WARNING);
     ScheduledExecutorService beat = Executors.newSingleThreadScheduledExecutor();
+    // the CA and client certificate of imagetype disk over mTLS: baked into the images, the
+    // server's certificate names the address the guests reach the host by
+    TestPki pki =
+        TestPki.create(
+            dir.resolve("pki"), TestPki.KeyFormat.EC, List.of(GuestNetwork.HOST_ADDRESS));
     try (MockCluster api = new MockCluster();
-        RegistryServer registry = RegistryServer.start(dir.resolve("registry"))) {
+        RegistryServer registry = RegistryServer.start(dir.resolve("registry"));
+        PayloadServer payloads = PayloadServer.https(pki, true)) {
       KubernetesClient admin = api.client();
       for (String f : new String[] {"os", "osinstances"}) {
         Path crd = REPO.resolve("deploy/crds/" + f + ".upgrade.openeuler.org-v1.yml");
@@ -239,7 +268,7 @@ class ClusterE2E {
       for (String v : List.of(V1, V2, V3)) {
         long s = System.nanoTime();
         say("==> kubeos image build --push " + registry.host() + "/kubeos/os (" + v + ")");
-        Path cfg = ClusterImages.config(dir.resolve("v" + v), v, runtime, V3.equals(v));
+        Path cfg = ClusterImages.config(dir.resolve("v" + v), v, runtime, V3.equals(v), pki);
         built.put(
             v,
             ClusterImages.buildAndPush(
@@ -277,6 +306,8 @@ class ClusterE2E {
         Files.createDirectories(disk.getParent());
         Host.run(
             List.of("cp", "--sparse=always", built.get(V1).disk().toString(), disk.toString()));
+        // a node's disk is bigger than the image: PERSIST grows into the rest at first boot
+        Host.run(List.of("truncate", "-s", DISK_GROWTH, disk.toString()));
         g.relay = new CountingRelay(n, registry.port());
         g.jobDisk = jobDisk(dir.resolve(n), n, FAULTS.get(n));
         g.vm =
@@ -286,7 +317,8 @@ class ClusterE2E {
                     GuestNetwork.qemuArgs(
                         List.of(
                             new GuestNetwork.Forward(API_PORT, apiPort),
-                            new GuestNetwork.Forward(REGISTRY_PORT, g.relay.port()))));
+                            new GuestNetwork.Forward(REGISTRY_PORT, g.relay.port()),
+                            new GuestNetwork.Forward(PAYLOAD_PORT, payloads.url("/").getPort()))));
         guests.put(n, g);
       }
       beat.scheduleAtFixedRate(() -> heartbeat(admin), 20, 20, TimeUnit.SECONDS);
@@ -821,6 +853,9 @@ class ClusterE2E {
               + " in all; whole test "
               + secs(since(t0)));
       brokenTimeline.close();
+
+      // ---- scenario 1's other image types, one node each, at once ----
+      imageTypes(admin, payloads, built, unit, web);
       web.close();
       operator.close();
     } finally {
@@ -829,6 +864,181 @@ class ClusterE2E {
         g.stop();
       }
     }
+  }
+
+  /**
+   * Scenario 1's other image types, while both nodes stay in service: node-a, back on v1 after the
+   * broken release, upgrades to v2 from the upstream-shaped os.tar image ({@code imagetype
+   * containerd}, checksum the image's manifest digest); node-b goes from v2 to v1 by {@code
+   * imagetype disk}: the v1 rootfs tarball over HTTPS from a server that requires a client
+   * certificate ({@code mtls}, the certificates in the node's {@link ClusterImages#CERT_DIR}), with
+   * its SHA-256 as the checksum. Each node is moved to its own OS resource by a label, as an
+   * administrator pins nodes; the halted {@code kubeos-upgrade} then selects none.
+   */
+  private void imageTypes(
+      KubernetesClient admin,
+      PayloadServer payloads,
+      Map<String, ClusterImages.Built> built,
+      Duration unit,
+      ReplicaSetRole web)
+      throws Exception {
+    String a = NODES.get(0);
+    String b = NODES.get(1);
+    GuestRun ga = guests.get(a);
+    GuestRun gb = guests.get(b);
+    int aBoots = ga.starts.size();
+    int bBoots = gb.starts.size();
+    long aFetchedBefore = ga.relay.bytesToClient();
+    ClusterImages.Built v2 = built.get(V2);
+    ClusterImages.Built v1 = built.get(V1);
+    Path tar = v1.rootfsImage().resolveSibling("rootfs-" + V1 + ".tar");
+    assertThat(tar).as("the v1 build's rootfs tarball").isRegularFile();
+    String tarPath = "/kubeos/rootfs-" + V1 + ".tar";
+    payloads.serve(tarPath, tar);
+    String tarSha256 = Host.run(List.of("sha256sum", tar.toString())).strip().split("\\s+")[0];
+    String osTarImage =
+        GuestNetwork.HOST_ADDRESS
+            + ":"
+            + REGISTRY_PORT
+            + v2.osImage().substring(v2.osImage().indexOf('/'));
+    String tarUrl = "https://" + GuestNetwork.HOST_ADDRESS + ":" + PAYLOAD_PORT + tarPath;
+
+    Timeline toV2 = new Timeline(admin, "KubeOS " + V2);
+    Timeline toV1 = new Timeline(admin, "KubeOS " + V1);
+    editNode(admin, a, n -> n.getMetadata().getLabels().put(Labels.NODE_SELECTOR, "ostar"));
+    editNode(admin, b, n -> n.getMetadata().getLabels().put(Labels.NODE_SELECTOR, "disk"));
+    OS ostar = new OS();
+    ostar.getMetadata().setName(OSTAR_OS);
+    ostar.getMetadata().setNamespace(NS);
+    ostar.getSpec().setOpstype(OpsType.UPGRADE);
+    ostar.getSpec().setOsversion("KubeOS " + V2);
+    ostar.getSpec().setMaxunavailable(1);
+    ostar.getSpec().setNodeselector("ostar");
+    ostar.getSpec().setImagetype("containerd");
+    ostar.getSpec().setContainerimage(osTarImage);
+    ostar.getSpec().setChecksum(v2.osImageDigestHex());
+    ostar.getSpec().setFlagSafe(true); // the registry speaks plain http (on 127.0.0.1 only)
+    OS disk = new OS();
+    disk.getMetadata().setName(DISK_OS);
+    disk.getMetadata().setNamespace(NS);
+    disk.getSpec().setOpstype(OpsType.UPGRADE);
+    disk.getSpec().setOsversion("KubeOS " + V1);
+    disk.getSpec().setMaxunavailable(1);
+    disk.getSpec().setNodeselector("disk");
+    disk.getSpec().setImagetype("disk");
+    disk.getSpec().setImageurl(tarUrl);
+    disk.getSpec().setChecksum(tarSha256);
+    disk.getSpec().setMtls(true);
+    disk.getSpec().setCacert(ClusterImages.CA);
+    disk.getSpec().setClientcert(ClusterImages.CLIENT_CERT);
+    disk.getSpec().setClientkey(ClusterImages.CLIENT_KEY);
+    Instant applied = Instant.now();
+    admin.resources(OS.class).resource(ostar).create();
+    admin.resources(OS.class).resource(disk).create();
+    say(
+        "==> labelled "
+            + a
+            + " ostar, "
+            + b
+            + " disk; applied OS "
+            + OSTAR_OS
+            + " (KubeOS "
+            + V2
+            + ", imagetype containerd, the os.tar image "
+            + osTarImage
+            + ") and OS "
+            + DISK_OS
+            + " (KubeOS "
+            + V1
+            + ", imagetype disk, "
+            + tarUrl
+            + ", mtls)");
+    Instant[] doneAt = new Instant[2];
+    await("both nodes on their new versions by os.tar and by disk, both OS resources Complete")
+        .atMost(unit.multipliedBy(IMAGE_TYPES_JVM_STARTS))
+        .pollInterval(Duration.ofSeconds(2))
+        .until(
+            () -> {
+              guestsAlive();
+              toV2.failFast();
+              toV1.failFast();
+              if (doneAt[0] == null && imageTypeDone(admin, OSTAR_OS, a, V2, ga, aBoots)) {
+                doneAt[0] = Instant.now();
+                say("==> " + a + " on KubeOS " + V2 + " by os.tar");
+              }
+              if (doneAt[1] == null && imageTypeDone(admin, DISK_OS, b, V1, gb, bBoots)) {
+                doneAt[1] = Instant.now();
+                say("==> " + b + " on KubeOS " + V1 + " by disk over HTTPS + mTLS");
+              }
+              return doneAt[0] != null && doneAt[1] != null;
+            });
+    toV2.close();
+    toV1.close();
+    checkImageTypeNode(admin, toV2, ga, aBoots, "B", V2, "the os.tar rollout");
+    checkImageTypeNode(admin, toV1, gb, bBoots, "A", V1, "the disk rollout");
+    long aFetched = ga.relay.bytesToClient() - aFetchedBefore;
+    long tarBytes = Files.size(tar);
+    assertThat(aFetched)
+        .as(a + ": the os.tar image came over its relay whole (the v2 tarball is about the v1's)")
+        .isGreaterThan(tarBytes / 2);
+    assertThat(payloads.requests(tarPath)).as(b + ": the tarball fetched over mTLS").isNotEmpty();
+    assertThat(payloads.bytesSent(tarPath))
+        .as(b + ": the whole tarball sent")
+        .isGreaterThanOrEqualTo(tarBytes);
+    assertThat(web.lowestSeen())
+        .as("the PodDisruptionBudget (minAvailable 3) held through the two rollouts at once")
+        .isGreaterThanOrEqualTo(3);
+    say(
+        String.format(
+            Locale.ROOT,
+            "  image types: %s by os.tar (%s fetched) in %s; %s by disk over HTTPS + mTLS (%s"
+                + " fetched) in %s; whole test %s",
+            a,
+            mib(aFetched),
+            secs(Duration.between(applied, doneAt[0])),
+            b,
+            mib(payloads.bytesSent(tarPath)),
+            secs(Duration.between(applied, doneAt[1])),
+            secs(since(t0))));
+  }
+
+  /** Whether {@code node} is Done at {@code version} under OS {@code os}, rebooted and reported. */
+  private static boolean imageTypeDone(
+      KubernetesClient admin, String os, String node, String version, GuestRun g, int bootsBefore) {
+    Node n = admin.nodes().withName(node).get();
+    int boot = g.starts.size() - 1;
+    return complete(admin, os, 1)
+        && instanceDone(admin, node, "KubeOS " + version)
+        && ("KubeOS " + version).equals(n.getStatus().getNodeInfo().getOsImage())
+        && !Boolean.TRUE.equals(n.getSpec().getUnschedulable())
+        && boot >= bootsBefore
+        && g.reported(boot);
+  }
+
+  private void checkImageTypeNode(
+      KubernetesClient admin,
+      Timeline t,
+      GuestRun g,
+      int bootsBefore,
+      String slot,
+      String version,
+      String what)
+      throws IOException {
+    String n = g.name;
+    assertThat(g.starts.size() - bootsBefore).as(n + ": one reboot for " + what).isEqualTo(1);
+    assertThat(t.phases.get(n))
+        .as(n + ": " + what + "'s phases")
+        .containsKeys("Staging", "Draining", "Rebooting", "Done");
+    assertThat(t.podsLeftAtReboot.get(n)).as(n + ": drained before the reboot").isZero();
+    int boot = g.starts.size() - 1;
+    JsonNode s = Json.mapper().readTree(g.agentStatus.get(boot));
+    assertThat(s.path("bootedSlot").asText()).as(n + ": booted " + slot).isEqualTo(slot);
+    assertThat(s.path("defaultSlot").asText()).as(n + ": committed " + slot).isEqualTo(slot);
+    assertThat(s.path("trialBoot").asBoolean()).isFalse();
+    assertThat(s.path("slots").path(slot).path("version").asText()).isEqualTo("KubeOS " + version);
+    assertThat(admin.nodes().withName(n).get().getStatus().getNodeInfo().getBootID())
+        .as(n + ": the Node's bootID is the new boot's")
+        .isEqualTo(g.bootIds.get(g.bootIds.size() - 1));
   }
 
   // ---- the guests ----

@@ -1,6 +1,7 @@
 package dev.kubeos.cli.cluster;
 
 import dev.kubeos.cli.demo.Host;
+import dev.kubeos.testing.TestPki;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -105,16 +106,35 @@ final class ClusterImages {
     return true;
   }
 
+  /** The agent's certificate directory (agent serve's default {@code --cert-dir}). */
+  static final String CERT_DIR = "/etc/KubeOS/certs";
+
+  /** The file names in {@link #CERT_DIR}, as the OS resource's cacert, clientcert, clientkey. */
+  static final String CA = "ca.pem";
+
+  static final String CLIENT_CERT = "client.pem";
+  static final String CLIENT_KEY = "client-key.pem";
+
   /** A required unit that fails on purpose: the broken release's health check requires it. */
   static final String FAIL_UNIT = "kubeos-e2e-fail.service";
 
   /**
    * Writes {@code dir/kubeos.toml} for {@code version} with the e2e units next to it; {@code
    * unhealthy}: a broken release, with {@link #FAIL_UNIT} ({@code ExecStart=/bin/false}) enabled
-   * and a {@code [health]} check that requires it, so its trial boot fails its health check.
+   * and a {@code [health]} check that requires it, so its trial boot fails its health check. {@code
+   * pki}'s CA and client certificate and key go into the agent's certificate directory ({@link
+   * #CERT_DIR}), as an administrator provisions a node for {@code imagetype disk} over mTLS.
    */
-  static Path config(Path dir, String version, Path runtime, boolean unhealthy) throws IOException {
+  static Path config(Path dir, String version, Path runtime, boolean unhealthy, TestPki pki)
+      throws IOException {
     Files.createDirectories(dir);
+    Files.copy(pki.caCertPem(), dir.resolve(CA), StandardCopyOption.REPLACE_EXISTING);
+    Files.copy(pki.clientCertPem(), dir.resolve(CLIENT_CERT), StandardCopyOption.REPLACE_EXISTING);
+    Files.copy(pki.clientKeyPem(), dir.resolve(CLIENT_KEY), StandardCopyOption.REPLACE_EXISTING);
+    String certs =
+        file(CA, CERT_DIR + "/" + CA, "0644")
+            + file(CLIENT_CERT, CERT_DIR + "/" + CLIENT_CERT, "0644")
+            + file(CLIENT_KEY, CERT_DIR + "/" + CLIENT_KEY, "0600");
     String broken = "";
     String enableBroken = "";
     if (unhealthy) {
@@ -177,6 +197,7 @@ final class ClusterImages {
                 "agent-console.conf",
                 "/etc/systemd/system/kubeos-agent.service.d/e2e-console.conf",
                 "0644")
+            + certs
             + broken
             + "[systemd]\nenable = [\"kubeos-e2e-kubelet.service\", \"kubeos-e2e-report.service\","
             + " \"kubeos-e2e-proxy.service\", \"kubeos-e2e-sysctl.service\", \"kubeos-e2e-faults.service\""
