@@ -200,6 +200,9 @@ class ClusterE2E {
   /** Room for a tar stage's extraction on PERSIST: the guest disks grow by this before boot. */
   static final String DISK_GROWTH = "+4G";
 
+  /** A Node without a guest, registered for the image types so that evicted pods have a place. */
+  static final String SPARE = "node-c";
+
   static final String OSTAR_OS = "kubeos-ostar";
   static final String DISK_OS = "kubeos-disk";
   static final String UPGRADE_OS = "kubeos-upgrade";
@@ -855,7 +858,7 @@ class ClusterE2E {
       brokenTimeline.close();
 
       // ---- scenario 1's other image types, one node each, at once ----
-      imageTypes(admin, payloads, built, unit, web);
+      imageTypes(admin, kubelet, payloads, built, unit, web);
       web.close();
       operator.close();
     } finally {
@@ -877,6 +880,7 @@ class ClusterE2E {
    */
   private void imageTypes(
       KubernetesClient admin,
+      KubeletRole kubelet,
       PayloadServer payloads,
       Map<String, ClusterImages.Built> built,
       Duration unit,
@@ -903,6 +907,10 @@ class ClusterE2E {
             + v2.osImage().substring(v2.osImage().indexOf('/'));
     String tarUrl = "https://" + GuestNetwork.HOST_ADDRESS + ":" + PAYLOAD_PORT + tarPath;
 
+    // both nodes may be drained at once: the budget's pods need a node to go to, as in a real
+    // cluster with more nodes than are upgraded; no OS resource selects this one
+    kubelet.register(SPARE, Map.of(Labels.NODE_SELECTOR, "spare"));
+    say("==> registered Node " + SPARE + " (no guest, selected by no OS: room for the app's pods)");
     Timeline toV2 = new Timeline(admin, "KubeOS " + V2);
     Timeline toV1 = new Timeline(admin, "KubeOS " + V1);
     editNode(admin, a, n -> n.getMetadata().getLabels().put(Labels.NODE_SELECTOR, "ostar"));

@@ -5,6 +5,7 @@ import io.fabric8.kubernetes.api.model.NodeBuilder;
 import io.fabric8.kubernetes.api.model.Quantity;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
+import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -35,11 +36,17 @@ final class KubeletRole {
 
   /** Registers the Node as a kubelet would: Ready, with capacity, nothing reported yet. */
   Node register(String name) {
+    return register(name, Map.of());
+  }
+
+  /** As {@link #register(String)}, with {@code labels} (a kubelet's {@code --node-labels}). */
+  Node register(String name, Map<String, String> labels) {
     Node n =
         new NodeBuilder()
             .withNewMetadata()
             .withName(name)
             .addToLabels("kubernetes.io/hostname", name)
+            .addToLabels(labels)
             .endMetadata()
             .withNewSpec()
             .endSpec()
