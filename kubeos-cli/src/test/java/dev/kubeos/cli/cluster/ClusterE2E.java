@@ -1181,6 +1181,9 @@ class ClusterE2E {
       }
     }
 
+    private static final Pattern JVM_MS_LINE = Pattern.compile("KUBEOS-E2E-JVM-MS (\\d+)");
+    private static final String AGENT_LINE = "KUBEOS-E2E-AGENT";
+
     private static final Pattern HEALTH_START = Pattern.compile("Starting .*kubeos-health\\.ser");
 
     /**
@@ -1231,17 +1234,24 @@ class ClusterE2E {
       if (STAGE_START.matcher(line).find()) {
         stageStarts.merge(boot, 1, Integer::sum);
       }
-      if (line.startsWith(ClusterImages.HEALTH_LINE)) {
+      // the reporter's lines are found anywhere in a console line: getty's login prompt, which
+      // ends without a newline, may come first on the same line
+      if (line.contains(ClusterImages.HEALTH_LINE)) {
         healthDoneAt.putIfAbsent(boot, when);
         healthDoneNo.putIfAbsent(boot, no);
       }
-      if (line.startsWith("KUBEOS-E2E-JVM-MS ")) {
-        jvmMs.put(boot, Long.parseLong(line.substring("KUBEOS-E2E-JVM-MS ".length()).strip()));
+      Matcher ms = JVM_MS_LINE.matcher(line);
+      if (ms.find()) {
+        jvmMs.put(boot, Long.parseLong(ms.group(1)));
       }
-      if (line.startsWith("KUBEOS-E2E-AGENT {")) { // a JSON status, not a crashed JVM's report
-        agentStatus.put(boot, line.substring("KUBEOS-E2E-AGENT ".length()));
-      } else if (line.startsWith("KUBEOS-E2E-AGENT")) {
-        badStatus.put(boot, line);
+      int status = line.indexOf(AGENT_LINE);
+      if (status >= 0) {
+        String json = line.substring(status + AGENT_LINE.length()).strip();
+        if (json.startsWith("{")) {
+          agentStatus.put(boot, json);
+        } else { // no JSON status: a crashed JVM's report or nothing
+          badStatus.put(boot, line);
+        }
       }
       Matcher sc = ClusterImages.SYSCTL_LINE.matcher(line);
       if (sc.find()) {
