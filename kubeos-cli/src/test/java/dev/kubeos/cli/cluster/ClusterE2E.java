@@ -928,24 +928,12 @@ class ClusterE2E {
     Timeline toV1 = new Timeline(admin, "KubeOS " + V1);
     editNode(admin, a, n -> n.getMetadata().getLabels().put(Labels.NODE_SELECTOR, "ostar"));
     editNode(admin, b, n -> n.getMetadata().getLabels().put(Labels.NODE_SELECTOR, "disk"));
-    OS ostar = new OS();
-    ostar.getMetadata().setName(OSTAR_OS);
-    ostar.getMetadata().setNamespace(NS);
-    ostar.getSpec().setOpstype(OpsType.UPGRADE);
-    ostar.getSpec().setOsversion("KubeOS " + V2);
-    ostar.getSpec().setMaxunavailable(1);
-    ostar.getSpec().setNodeselector("ostar");
+    OS ostar = pinnedUpgrade(OSTAR_OS, V2, "ostar");
     ostar.getSpec().setImagetype("containerd");
     ostar.getSpec().setContainerimage(osTarImage);
     ostar.getSpec().setChecksum(v2.osImageDigestHex());
     ostar.getSpec().setFlagSafe(true); // the registry speaks plain http (on 127.0.0.1 only)
-    OS disk = new OS();
-    disk.getMetadata().setName(DISK_OS);
-    disk.getMetadata().setNamespace(NS);
-    disk.getSpec().setOpstype(OpsType.UPGRADE);
-    disk.getSpec().setOsversion("KubeOS " + V1);
-    disk.getSpec().setMaxunavailable(1);
-    disk.getSpec().setNodeselector("disk");
+    OS disk = pinnedUpgrade(DISK_OS, V1, "disk");
     disk.getSpec().setImagetype("disk");
     disk.getSpec().setImageurl(tarUrl);
     disk.getSpec().setChecksum(tarSha256);
@@ -1021,6 +1009,18 @@ class ClusterE2E {
             mib(payloads.bytesSent(tarPath)),
             secs(Duration.between(applied, doneAt[1])),
             secs(since(t0))));
+  }
+
+  /** An upgrade to {@code version}, one node at a time, of the nodes labelled {@code selector}. */
+  private static OS pinnedUpgrade(String name, String version, String selector) {
+    OS os = new OS();
+    os.getMetadata().setName(name);
+    os.getMetadata().setNamespace(NS);
+    os.getSpec().setOpstype(OpsType.UPGRADE);
+    os.getSpec().setOsversion("KubeOS " + version);
+    os.getSpec().setMaxunavailable(1);
+    os.getSpec().setNodeselector(selector);
+    return os;
   }
 
   /** Whether {@code node} is Done at {@code version} under OS {@code os}, rebooted and reported. */
