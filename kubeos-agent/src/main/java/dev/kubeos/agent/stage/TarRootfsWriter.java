@@ -213,6 +213,15 @@ public final class TarRootfsWriter {
    * its start ({@link #partitionAt}): the inactive slot is not mounted, and the exclusive open
    * proves it. A disk image file (or a disk without partition devices) is formatted at the slot's
    * offset.
+   *
+   * <p>The kernel caches a disk and each of its partitions apart: what the agent reads and writes
+   * at the slot's offset of the disk (a delta stage, its read-back, the /etc merge's mount of the
+   * new slot) is cached for the disk, what mkfs.ext4 writes goes through the partition's. So around
+   * mkfs on a partition the disk's buffers are flushed ({@code blockdev --flushbufs}: dirty pages
+   * written back, clean ones dropped): before, so that no page of an earlier write lands on the new
+   * file system later; after, so that no read through the disk sees the slot as it was. Without
+   * that, the /etc merge after a tar stage into a slot that an earlier stage had read or written
+   * mounted stale pages ("cannot mount; probably corrupted filesystem").
    */
   private void mkfs(Path disk, long offset, long size, String label, Path dir) throws IOException {
     Path target = disk;
@@ -221,6 +230,8 @@ public final class TarRootfsWriter {
     if (partition.isPresent()) {
       target = partition.get();
       at = 0;
+      flushBuffers(disk);
+      flushBuffers(target);
     }
     List<String> argv =
         List.of(
@@ -236,6 +247,23 @@ public final class TarRootfsWriter {
             target.toString(),
             (size / 1024) + "k");
     CommandRunner.Result r = runner.run(argv, mkfsTimeout);
+    if (!r.ok()) {
+      throw new AgentException(
+          ErrorCode.IO_ERROR,
+          String.join(" ", argv)
+              + (r.timedOut() ? " timed out" : " exited with status " + r.exitStatus())
+              + ": "
+              + r.output().strip());
+    }
+    if (partition.isPresent()) {
+      flushBuffers(disk);
+    }
+  }
+
+  /** {@code blockdev --flushbufs device}: writes back its dirty pages and drops its clean ones. */
+  private void flushBuffers(Path device) throws IOException {
+    List<String> argv = List.of("blockdev", "--flushbufs", device.toString());
+    CommandRunner.Result r = mounts.run(argv, Duration.ofMinutes(2));
     if (!r.ok()) {
       throw new AgentException(
           ErrorCode.IO_ERROR,

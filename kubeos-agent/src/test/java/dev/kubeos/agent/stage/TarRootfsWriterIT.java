@@ -124,7 +124,8 @@ class TarRootfsWriterIT {
    * PERSIST, the ESP): mkfs.ext4 with one {@code -F} refuses a whole disk that is in use
    * ("apparently in use by the system"), so a tar stage failed in every QEMU guest while it passed
    * on every file-backed disk. Here: a GPT disk on a loop device, its first partition mounted, the
-   * slot the second. Needs root (losetup, mount); skipped otherwise.
+   * slot the second. The new file system must then read right through the disk too, whose page
+   * cache held the slot's old bytes. Needs root (losetup, mount); skipped otherwise.
    */
   @Test
   void stagesIntoTheInactiveSlotOfABlockDeviceWhoseOtherPartitionIsMounted() throws Exception {
@@ -155,7 +156,13 @@ class TarRootfsWriterIT {
       TestDisks.run("mkfs.ext4", "-q", "-F", loop + "p1");
       TestDisks.run("mount", loop + "p1", mnt.toString());
       mounted = true;
+      // the slot as an earlier stage left it, in the disk's page cache (a delta stage and its
+      // read-back go through the disk, mkfs through the partition)
+      assertThat(superblockMagicThroughTheDisk(Path.of(loop))).isNotEqualTo(EXT4_MAGIC);
       assertThat(stageOverHttp(tar, Path.of(loop)).actual()).isEqualTo(sha(tar));
+      assertThat(superblockMagicThroughTheDisk(Path.of(loop)))
+          .as("the new file system, read through the disk as the /etc merge mounts it")
+          .isEqualTo(EXT4_MAGIC);
       assertThat(Files.readString(Path.of("/proc/self/mountinfo")))
           .as("the other partition stays mounted")
           .contains(mnt.toString());
@@ -169,6 +176,16 @@ class TarRootfsWriterIT {
       }
       runner.run(List.of("partx", "-d", loop), Duration.ofSeconds(30));
       TestDisks.run("losetup", "-d", loop);
+    }
+  }
+
+  private static final int EXT4_MAGIC = 0xEF53;
+
+  /** The slot's ext4 superblock magic (little-endian at byte 1080), read through the whole disk. */
+  private static int superblockMagicThroughTheDisk(Path disk) throws IOException {
+    try (RandomAccessFile f = new RandomAccessFile(disk.toFile(), "r")) {
+      f.seek(SLOT_OFFSET + 1080);
+      return f.read() | (f.read() << 8);
     }
   }
 
