@@ -246,15 +246,7 @@ public final class TarRootfsWriter {
             dir.toString(),
             target.toString(),
             (size / 1024) + "k");
-    CommandRunner.Result r = runner.run(argv, mkfsTimeout);
-    if (!r.ok()) {
-      throw new AgentException(
-          ErrorCode.IO_ERROR,
-          String.join(" ", argv)
-              + (r.timedOut() ? " timed out" : " exited with status " + r.exitStatus())
-              + ": "
-              + r.output().strip());
-    }
+    requireOk(argv, runner.run(argv, mkfsTimeout));
     if (partition.isPresent()) {
       flushBuffers(disk);
     }
@@ -263,7 +255,11 @@ public final class TarRootfsWriter {
   /** {@code blockdev --flushbufs device}: writes back its dirty pages and drops its clean ones. */
   private void flushBuffers(Path device) throws IOException {
     List<String> argv = List.of("blockdev", "--flushbufs", device.toString());
-    CommandRunner.Result r = mounts.run(argv, Duration.ofMinutes(2));
+    requireOk(argv, mounts.run(argv, Duration.ofMinutes(2)));
+  }
+
+  /** An IO_ERROR with the command, how it ended and its output, unless it succeeded. */
+  private static void requireOk(List<String> argv, CommandRunner.Result r) {
     if (!r.ok()) {
       throw new AgentException(
           ErrorCode.IO_ERROR,
