@@ -219,9 +219,10 @@ public final class TarRootfsWriter {
    * new slot) is cached for the disk, what mkfs.ext4 writes goes through the partition's. So around
    * mkfs on a partition the disk's buffers are flushed ({@code blockdev --flushbufs}: dirty pages
    * written back, clean ones dropped): before, so that no page of an earlier write lands on the new
-   * file system later; after, so that no read through the disk sees the slot as it was. Without
-   * that, the /etc merge after a tar stage into a slot that an earlier stage had read or written
-   * mounted stale pages ("cannot mount; probably corrupted filesystem").
+   * file system later (and the partition's, so that no read through it sees what an earlier mkfs
+   * left); after, so that no read through the disk sees the slot as it was. Without that, the /etc
+   * merge after a tar stage into a slot that an earlier stage had read or written mounted stale
+   * pages ("cannot mount; probably corrupted filesystem").
    */
   private void mkfs(Path disk, long offset, long size, String label, Path dir) throws IOException {
     Path target = disk;
