@@ -90,13 +90,13 @@ import org.junit.jupiter.api.io.TempDir;
  *       never goes past Verifying on that report, and reports Failed with the agent's reason
  *       ({@code lastFailure}); the OS is {@code Halted/FailureBudgetExhausted} and node-b is never
  *       assigned, cordoned or rebooted.
- *   <li><b>Scenario 1's other image types</b>, on one node each at once ({@link #imageTypes}):
- *       node-a, labelled {@code ostar}, upgrades to KubeOS 2.0.0 from the upstream-shaped os.tar
- *       image ({@code imagetype: containerd}, the checksum its manifest digest); node-b, labelled
- *       {@code disk}, goes to KubeOS 1.0.0 by {@code imagetype: disk}: v1's rootfs tarball over
- *       HTTPS from a server that requires a client certificate ({@code mtls}, with {@code cacert},
- *       {@code clientcert}, {@code clientkey} in the node's {@code /etc/KubeOS/certs}, baked into
- *       the images) and its SHA-256 as the checksum.
+ *   <li><b>Scenario 1's other image types</b> (opt-in, {@link #IMAGE_TYPES}), on one node each at
+ *       once ({@link #imageTypes}): node-a, labelled {@code ostar}, upgrades to KubeOS 2.0.0 from
+ *       the upstream-shaped os.tar image ({@code imagetype: containerd}, the checksum its manifest
+ *       digest); node-b, labelled {@code disk}, goes to KubeOS 1.0.0 by {@code imagetype: disk}:
+ *       v1's rootfs tarball over HTTPS from a server that requires a client certificate ({@code
+ *       mtls}, with {@code cacert}, {@code clientcert}, {@code clientkey} in the node's {@code
+ *       /etc/KubeOS/certs}, baked into the images) and its SHA-256 as the checksum.
  * </ol>
  *
  * Scenario 5, faults in flight, happens during scenario 1: node-a's agent is restarted in the
@@ -198,8 +198,8 @@ class ClusterE2E {
 
   /**
    * Whether the os.tar and disk rollouts run ({@code -Dkubeos.e2e.image-types=true}). Off in {@code
-   * .ci/run}: they add a whole-payload stage and a reboot per node (docs/benchmarks.md), and with
-   * them the e2e tier would pass CI's 75-minute budget on a slow 2-core machine.
+   * .ci/run}: they add a whole-payload stage and a reboot per node, 10 min in the run of
+   * docs/benchmarks.md, which would bring the whole {@code .ci/run} to about 75 min on 2 cores.
    */
   static final boolean IMAGE_TYPES = Boolean.getBoolean(IMAGE_TYPES_PROPERTY);
 
@@ -249,7 +249,9 @@ class ClusterE2E {
   void rollingUpgradeThroughFaultsSettingsRollbackAndABrokenReleaseHaltedByItsBudget()
       throws Exception {
     say(
-        "cluster e2e (issue 12, scenarios 1 with 5, 2, 4, 3, then 1's os.tar and disk image types): fabric8's mock API server (CRUD mode, our CRDs) stands"
+        "cluster e2e (issue 12, scenarios 1 with 5, 2, 4, 3"
+            + (IMAGE_TYPES ? ", then 1's os.tar and disk image types" : "")
+            + "): fabric8's mock API server (CRUD mode, our CRDs) stands"
             + " in for kube-apiserver");
     // the mock logs every request at INFO: hundreds a minute from the proxies
     MOCK_LOG.setLevel(java.util.logging.Level.WARNING);
@@ -380,11 +382,7 @@ class ClusterE2E {
       os.getSpec().setOsversion("KubeOS " + V2);
       os.getSpec().setMaxunavailable(1);
       os.getSpec().setImagetype("containerd");
-      String image =
-          GuestNetwork.HOST_ADDRESS
-              + ":"
-              + REGISTRY_PORT
-              + v2.artifact().substring(v2.artifact().indexOf('/'));
+      String image = guestRef(v2.artifact());
       os.getSpec().setContainerimage(image);
       os.getSpec().setChecksum(v2.artifactDigestHex());
       os.getSpec().setFlagSafe(true); // the registry speaks plain http (on 127.0.0.1 only)
@@ -738,11 +736,7 @@ class ClusterE2E {
       GuestRun g1 = guests.get(first);
       int bootsBefore = g1.starts.size();
       Timeline brokenTimeline = new Timeline(admin, "KubeOS " + V3);
-      String image3 =
-          GuestNetwork.HOST_ADDRESS
-              + ":"
-              + REGISTRY_PORT
-              + v3.artifact().substring(v3.artifact().indexOf('/'));
+      String image3 = guestRef(v3.artifact());
       // paused while node-a rejoins the default selection, so nothing starts half-edited
       editOs(
           admin,
@@ -913,11 +907,7 @@ class ClusterE2E {
     String tarPath = "/kubeos/rootfs-" + V1 + ".tar";
     payloads.serve(tarPath, tar);
     String tarSha256 = Host.run(List.of("sha256sum", tar.toString())).strip().split("\\s+")[0];
-    String osTarImage =
-        GuestNetwork.HOST_ADDRESS
-            + ":"
-            + REGISTRY_PORT
-            + v2.osImage().substring(v2.osImage().indexOf('/'));
+    String osTarImage = guestRef(v2.osImage());
     String tarUrl = "https://" + GuestNetwork.HOST_ADDRESS + ":" + PAYLOAD_PORT + tarPath;
 
     // both nodes may be drained at once: the budget's pods need a node to go to, as in a real
@@ -1009,6 +999,11 @@ class ClusterE2E {
             mib(payloads.bytesSent(tarPath)),
             secs(Duration.between(applied, doneAt[1])),
             secs(since(t0))));
+  }
+
+  /** {@code ref} (pushed to the registry at 127.0.0.1) as the guests reach the registry. */
+  private static String guestRef(String ref) {
+    return GuestNetwork.HOST_ADDRESS + ":" + REGISTRY_PORT + ref.substring(ref.indexOf('/'));
   }
 
   /** An upgrade to {@code version}, one node at a time, of the nodes labelled {@code selector}. */
