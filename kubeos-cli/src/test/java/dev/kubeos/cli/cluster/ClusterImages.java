@@ -115,6 +115,14 @@ final class ClusterImages {
   static final String CLIENT_CERT = "client.pem";
   static final String CLIENT_KEY = "client-key.pem";
 
+  /**
+   * The root slots' size: the node rootfs (~0.9 GiB with the e2e runtime) with room to spare, not
+   * the node profile's default 2 GiB. A delta stage reads the booted slot, checks the target in
+   * place and reads the written slot back, each in full, so under TCG its time follows the slot's
+   * size: this saves about a third of every stage in the tier.
+   */
+  static final int ROOT_MIB = 1280;
+
   /** A required unit that fails on purpose: the broken release's health check requires it. */
   static final String FAIL_UNIT = "kubeos-e2e-fail.service";
 
@@ -203,6 +211,9 @@ final class ClusterImages {
             + " \"kubeos-e2e-proxy.service\", \"kubeos-e2e-sysctl.service\", \"kubeos-e2e-faults.service\""
             + enableBroken
             + "]\n"
+            + "[partitions]\nroot_mib = "
+            + ROOT_MIB
+            + "\n"
             + "[kernel]\ncmdline = \"console=ttyS0,115200\"\n"
             + "[agent]\nruntime = \""
             + runtime.toAbsolutePath()
