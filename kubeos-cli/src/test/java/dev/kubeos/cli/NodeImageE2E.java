@@ -24,7 +24,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -39,7 +38,7 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * The node image (profile {@code node}, issue 11) proven on a real disk under QEMU (OVMF + GRUB,
  * TCG, no network), driven like {@link QemuBootE2E} by the probe unit and job disks ({@link
- * QemuGuest}, {@link GuestJobs}). One sequence of four boots:
+ * QemuGuest}, {@link GuestJobs}). One sequence of three boots:
  *
  * <ol>
  *   <li>v1 from ROOT-A: AppArmor profiles loaded; a container image the host made (an OCI archive
@@ -51,22 +50,26 @@ import org.junit.jupiter.api.io.TempDir;
  *       persisted sysctl is back, the live one is not; the image is still in containerd's store and
  *       the container starts with nothing to import and no network to pull from; /etc holds v2's
  *       files, the node's changes and, for the file both changed, the node's with a reported
- *       conflict; a v3 whose health check requires a unit that fails ({@code ExecStart=/bin/false})
- *       is staged and armed.
- *   <li>v3's trial from ROOT-A: its health check fails, the agent records it and reboots.
- *   <li>back on v2 from ROOT-B: the agent shows the failed trial; the container still starts; the
- *       agent's service, not started at boot, is started by a {@code status} call through its
- *       socket, answers, and exits by itself when idle.
+ *       conflict; a v3 that GRUB cannot boot (a root file system without a kernel) is staged and
+ *       its trial armed.
+ *   <li>GRUB consumes v3's trial on ROOT-A, cannot load it and falls back to v2 on ROOT-B by
+ *       itself: the agent shows the failed trial and refuses a rollback onto it; a file written on
+ *       PERSIST under v1 is still there; the container still starts; the agent's service, not
+ *       started at boot, is started by a {@code status} call through its socket, answers, and exits
+ *       by itself when idle.
  * </ol>
  *
- * Every boot after the first is bounded by a multiple of what the first took on this machine (the
- * first by {@code kubeos.e2e.boot-timeout}, as QemuBootE2E's); nothing asserts on a time. Needs
- * root, qemu-system-x86, ovmf and busybox-static ({@code scripts/install-deps.sh --with-qemu}).
+ * A release whose health check fails falls back through the agent (not GRUB) in {@code
+ * ClusterE2E}'s scenario 3, which also checks the reason reaching the cluster.
+ *
+ * <p>Every boot after the first is bounded by a multiple of what the first took on this machine
+ * (the first by {@code kubeos.e2e.boot-timeout}, as QemuBootE2E's); nothing asserts on a time.
+ * Needs root, qemu-system-x86, ovmf and busybox-static ({@code scripts/install-deps.sh
+ * --with-qemu}).
  */
 class NodeImageE2E {
   static final String IMAGE = "docker.io/kubeos/e2e-busybox:1";
   static final Path BUSYBOX = Path.of("/bin/busybox");
-  static final String FAIL_UNIT = "kubeos-e2e-fail.service";
   static final String LOG_LINE_SIZE = "max_container_log_line_size";
 
   /** Kept when the test fails: the console logs (named in the failure) are in {@code logs}. */
@@ -100,9 +103,9 @@ class NodeImageE2E {
       throws Exception {
     long t0 = System.nanoTime();
     DemoImages.ensureAgentRuntime(QemuBootE2E.REPO, runtime, System.out);
-    BuildResult v1 = build("1.0.0", false);
-    BuildResult v2 = build("2.0.0", false);
-    BuildResult v3 = build("3.0.0-unhealthy", true);
+    BuildResult v1 = build("1.0.0");
+    BuildResult v2 = build("2.0.0");
+    Path broken = brokenImage();
     Oci oci = busyboxOciArchive(dir.resolve("oci"));
     vm = new QemuGuest(v1.disk(), dir.resolve("qemu"), dir.resolve("logs"));
 
@@ -115,6 +118,7 @@ class NodeImageE2E {
                 + " -XX:TieredStopAtLevel=1 -version >/dev/null 2>&1;"
                 + " echo $(( ($(date +%s%N) - t0) / 1000000 )))\"",
             HEALTHY_AT,
+            "echo \"written under v1 at $(date -u +%FT%TZ)\" > /persist/kubeos-demo-marker",
             "echo \"PROBE-AA-LOADED $(aa-status --profiled) $(aa-status --enforced)\"",
             "ctr image import /run/job/busybox-oci.tar && echo 'PROBE-IMPORTED ok'",
             STORE,
@@ -171,10 +175,10 @@ class NodeImageE2E {
     assertThat(QemuGuest.probe(c, "ETC")).isEqualTo("image=release=1.0.0 both=release=1.0.0");
     assertThat(c).contains("PROBE-STAGED ok", "PROBE-ACTIVATED ok");
 
-    // Boot 2: v2's trial on ROOT-B, committed by the health gate; stage the unhealthy v3.
+    // Boot 2: v2's trial on ROOT-B, committed by the health gate; stage a v3 GRUB cannot boot.
     QemuGuest.Boot b2 =
         boot(
-            v3.rootfsImage(),
+            broken,
             Map.of(),
             HEALTHY_AT,
             SYSCTLS,
@@ -186,7 +190,7 @@ class NodeImageE2E {
             STORE,
             RUN_CTR,
             "run_ctr 2",
-            GuestJobs.stage(v3.rootfsImageSha256(), "3.0.0-unhealthy")
+            GuestJobs.stage(Trees.sha256(broken), "3.0.0-broken")
                 + " && kubeos agent activate && echo 'PROBE-ACTIVATED ok'",
             "systemctl reboot; exit 0");
     c = b2.console();
@@ -225,20 +229,19 @@ class NodeImageE2E {
     figures.put("container start, boot 2 (after the upgrade, no import)", second.ms() + " ms");
     assertThat(c).contains("PROBE-STAGED ok", "PROBE-ACTIVATED ok");
 
-    // Boot 3: v3's trial on ROOT-A; its required unit fails, so does its health check: the agent
-    // records the failed trial and reboots (no job: the probe must not be what ends this boot).
-    QemuGuest.Boot b3 = vm.boot(null, bound, (at, line) -> {});
-    System.out.printf("[qemu] boot %d: %s, console %s%n", b3.number(), b3.wall(), b3.log());
+    // Boot 3: GRUB consumes v3's trial on ROOT-A, cannot load it and falls back to v2 on ROOT-B
+    // by itself, in the same power-on; a rollback onto the failed slot is refused.
+    QemuGuest.Boot b3 =
+        boot(
+            null,
+            Map.of(),
+            SOCKET_ACTIVATION,
+            SYSCTLS,
+            STORE,
+            RUN_CTR,
+            "run_ctr 3",
+            "kubeos agent rollback; echo \"PROBE-ROLLBACK-RC $?\"");
     c = b3.console();
-    assertThat(c).contains("3.0.0-unhealthy").contains("reboot: Restarting system");
-    assertThat(c).doesNotContain("PROBE-DONE");
-    figures.put(
-        "boot 3 wall (v3 trial, health check fails after its 30 s, reboot)", secs(b3.wall()));
-
-    // Boot 4: back on v2 from ROOT-B by itself; the agent shows the failed trial.
-    QemuGuest.Boot b4 =
-        boot(null, Map.of(), SOCKET_ACTIVATION, SYSCTLS, STORE, RUN_CTR, "run_ctr 3");
-    c = b4.console();
     // socket activation (issue 14): no agent ran since boot (the probe's commands run their own
     // JVM); a status call through the socket starts it and is answered; idle, it exits again
     assertThat(QemuGuest.probe(c, "AGENT-IDLE")).isEqualTo("inactive");
@@ -247,24 +250,27 @@ class NodeImageE2E {
     assertThat(QemuGuest.probe(c, "AGENT-ACTIVE")).isEqualTo("active");
     assertThat(QemuGuest.probe(c, "AGENT-AFTER-IDLE")).isEqualTo("inactive 0");
     figures.put(
-        "boot 4: status through the socket, connect to answer (agent started by it)",
+        "boot 3: status through the socket, connect to answer (agent started by it)",
         QemuGuest.probe(c, "AGENT-ANSWER-MS") + " ms");
     figures.put(
-        "boot 4: agent's idle exit after that answer (--idle-exit=60s, 1 s polls)",
+        "boot 3: agent's idle exit after that answer (--idle-exit=60s, 1 s polls)",
         QemuGuest.probe(c, "AGENT-IDLE-S") + " s");
     assertThat(QemuGuest.probe(c, "BOOT")).startsWith("release=2.0.0").contains("kubeos.slot=B");
     s = GuestJobs.status(c);
     assertThat(s.path("bootedSlot").asText()).isEqualTo("B");
     assertThat(s.path("defaultSlot").asText()).isEqualTo("B");
-    assertThat(s.path("slots").path("A").path("version").asText()).isEqualTo("3.0.0-unhealthy");
+    assertThat(s.path("slots").path("A").path("version").asText()).isEqualTo("3.0.0-broken");
     assertThat(s.path("slots").path("A").path("state").asText()).isEqualTo("FAILED_TRIAL");
-    assertThat(s.path("lastFailure").asText())
-        .contains("slot A", "failed its health check", FAIL_UNIT);
+    assertThat(s.path("lastFailure").asText()).contains("slot A", "did not commit");
+    assertThat(QemuGuest.probe(c, "ROLLBACK-RC"))
+        .as("rollback onto a failed trial")
+        .isNotEqualTo("0");
+    assertThat(QemuGuest.probe(c, "MARKER")).startsWith("written under v1");
     assertThat(QemuGuest.probe(c, "SYSCTL")).isEqualTo("swappiness=60 dirty_background_ratio=7");
     Ctr third = ctr(c, 3);
-    assertThat(third.rc()).as("ctr run, boot 4: %s", third.attr()).isZero();
+    assertThat(third.rc()).as("ctr run, boot 3: %s", third.attr()).isZero();
     assertThat(third.attr()).isEqualTo("kubeos-e2e (enforce)");
-    figures.put("container start, boot 4 (after the fallback)", third.ms() + " ms");
+    figures.put("container start, boot 3 (after the fallback)", third.ms() + " ms");
 
     figures.put("NodeImageE2E total", secs(Duration.ofNanos(System.nanoTime() - t0)));
     System.out.println("NodeImageE2E figures (load " + Host.run(List.of("uptime")).strip() + "):");
@@ -378,11 +384,10 @@ class NodeImageE2E {
   }
 
   /**
-   * A node-profile image (the default profile) with the probe; the unhealthy one adds a unit that
-   * fails on purpose and a health check that requires it. Slots of 1280 MiB (the node rootfs uses
-   * ~1 GiB): the payload staged in the guest is smaller than the default 2 GiB.
+   * A node-profile image (the default profile) with the probe. Slots of 1280 MiB (the node rootfs
+   * uses ~1 GiB): the payload staged in the guest is smaller than the default 2 GiB.
    */
-  BuildResult build(String version, boolean unhealthy) throws IOException {
+  BuildResult build(String version) throws IOException {
     Path d = Files.createDirectories(dir.resolve("v" + version));
     for (String f : List.of("kubeos-probe", "kubeos-probe.service")) {
       try (InputStream in = DemoImages.class.getResourceAsStream(f)) {
@@ -400,20 +405,7 @@ class NodeImageE2E {
       toml.append("[[files]]\nsource = \"release.conf\"\n")
           .append("target = \"/etc/kubeos-e2e/" + f + "\"\n");
     }
-    List<String> enable = new ArrayList<>(List.of("\"kubeos-probe.service\""));
-    if (unhealthy) {
-      Files.writeString(
-          d.resolve(FAIL_UNIT),
-          "[Unit]\nDescription=KubeOS e2e: a required unit that fails on purpose\n"
-              + "[Service]\nType=oneshot\nExecStart=/bin/false\nRemainAfterExit=yes\n"
-              + "[Install]\nWantedBy=multi-user.target\n");
-      toml.append("[[files]]\nsource = \"" + FAIL_UNIT + "\"\n")
-          .append("target = \"/etc/systemd/system/" + FAIL_UNIT + "\"\n");
-      enable.add("\"" + FAIL_UNIT + "\"");
-      toml.append("[health]\n[[health.checks]]\ntype = \"systemd-unit\"\n")
-          .append("unit = \"" + FAIL_UNIT + "\"\ndeadline_seconds = 30\n");
-    }
-    toml.append("[systemd]\nenable = [" + String.join(", ", enable) + "]\n")
+    toml.append("[systemd]\nenable = [\"kubeos-probe.service\"]\n")
         .append("[partitions]\nroot_mib = 1280\n")
         .append("[kernel]\ncmdline = \"console=ttyS0,115200\"\n")
         .append("[agent]\nruntime = \"" + runtime.toAbsolutePath() + "\"\n");
@@ -429,6 +421,16 @@ class NodeImageE2E {
     figures.put(
         "build " + version + (r.rootfsFromCache() ? " (warm cache)" : " (cold)"), secs(took));
     return r;
+  }
+
+  /** A root file system without a kernel: GRUB cannot boot it. */
+  Path brokenImage() throws IOException, InterruptedException {
+    Path tree = Files.createDirectories(dir.resolve("broken/tree/etc"));
+    Files.writeString(tree.resolve("os-release"), "PRETTY_NAME=\"KubeOS 3.0.0-broken\"\n");
+    Path img = dir.resolve("broken/rootfs.img");
+    Host.run(
+        List.of("mkfs.ext4", "-q", "-F", "-d", tree.getParent().toString(), img.toString(), "16M"));
+    return img;
   }
 
   /**
