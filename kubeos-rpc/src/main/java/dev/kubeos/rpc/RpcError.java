@@ -77,12 +77,9 @@ public record RpcError(int code, String message, JsonNode data) {
    * status}) is {@link ErrorCode#UNSUPPORTED}, as our own server types it.
    */
   public ErrorCode errorCode() {
-    if (data != null && data.path("code").isTextual()) {
-      try {
-        return ErrorCode.valueOf(data.path("code").asText());
-      } catch (IllegalArgumentException unknown) {
-        // a newer agent may know more codes: fall back to the numeric code
-      }
+    ErrorCode typed = typedCode();
+    if (typed != null) {
+      return typed;
     }
     if (code == UPSTREAM_OPERATION_ERROR && data == null) {
       return message != null && message.contains(UPSTREAM_BUSY)
@@ -95,9 +92,25 @@ public record RpcError(int code, String message, JsonNode data) {
     return ErrorCode.fromRpcCode(code);
   }
 
-  /** This error as the exception a caller of the agent sees. */
+  /** The code {@code data.code} names, or null when it names none this side knows. */
+  private ErrorCode typedCode() {
+    if (data != null && data.path("code").isTextual()) {
+      try {
+        return ErrorCode.valueOf(data.path("code").asText());
+      } catch (IllegalArgumentException unknown) {
+        // a newer agent may know more codes: the caller falls back to the numeric code
+      }
+    }
+    return null;
+  }
+
+  /**
+   * This error as the exception a caller of the agent sees: {@link AgentException#answered()} when
+   * the agent typed it ({@code data.code}), as this project's agent does for every error it
+   * answers.
+   */
   public AgentException toException() {
-    return new AgentException(errorCode(), message);
+    return new AgentException(errorCode(), message, typedCode() != null);
   }
 
   /** The JSON form: {@code {"code", "message", "data"?}}. */

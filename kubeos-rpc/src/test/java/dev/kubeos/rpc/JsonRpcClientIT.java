@@ -118,13 +118,56 @@ class JsonRpcClientIT {
   }
 
   @Test
+  void anErrorTheAgentAnsweredIsToldApartFromACallThatGotNoAnswer() throws Exception {
+    JsonRpcClient client = new JsonRpcClient(socket, Duration.ofMinutes(1));
+    ops.failure = new AgentException(ErrorCode.IO_ERROR, "the /etc merge failed");
+
+    assertThatThrownBy(() -> client.call(AgentMethods.UPGRADE))
+        .isInstanceOfSatisfying(
+            AgentException.class,
+            e -> {
+              assertThat(e.code()).isEqualTo(ErrorCode.IO_ERROR);
+              assertThat(e.answered()).as("typed by the agent: it did not act").isTrue();
+            })
+        .hasMessage("the /etc merge failed");
+
+    // the same code from a peer that closed the connection without answering: not known
+    Path mute = dir.resolve("mute.sock");
+    try (ServerSocketChannel peer = ServerSocketChannel.open(StandardProtocolFamily.UNIX)) {
+      peer.bind(UnixDomainSocketAddress.of(mute));
+      CompletableFuture<Void> hangUp =
+          CompletableFuture.runAsync(
+              () -> {
+                try (var accepted = peer.accept()) {
+                  accepted.read(java.nio.ByteBuffer.allocate(4096));
+                } catch (IOException e) {
+                  throw new java.io.UncheckedIOException(e);
+                }
+              });
+      assertThatThrownBy(() -> new JsonRpcClient(mute, Duration.ofMinutes(1)).call("upgrade"))
+          .isInstanceOfSatisfying(
+              AgentException.class,
+              e -> {
+                assertThat(e.code()).isEqualTo(ErrorCode.IO_ERROR);
+                assertThat(e.answered()).isFalse();
+              })
+          .hasMessageContaining("closed the connection without answering upgrade");
+      hangUp.get();
+    }
+  }
+
+  @Test
   void clientWithoutAgentSaysSo() {
     Path nowhere = dir.resolve("none.sock");
     JsonRpcClient client = new JsonRpcClient(nowhere, Duration.ofSeconds(1));
 
     assertThatThrownBy(() -> client.call(AgentMethods.STATUS))
         .isInstanceOfSatisfying(
-            AgentException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.IO_ERROR))
+            AgentException.class,
+            e -> {
+              assertThat(e.code()).isEqualTo(ErrorCode.IO_ERROR);
+              assertThat(e.answered()).isFalse();
+            })
         .hasMessage("no agent is listening on " + nowhere + ": is kubeos-agent.socket running?");
   }
 }

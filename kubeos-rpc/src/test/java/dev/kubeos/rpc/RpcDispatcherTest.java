@@ -164,6 +164,8 @@ class RpcDispatcherTest {
         RpcError.fromJson(json.readTree("{\"code\":-32601,\"message\":\"Method not found\"}"));
     assertThat(upstream.errorCode()).isEqualTo(ErrorCode.UNSUPPORTED);
     assertThat(upstream.toException().code()).isEqualTo(ErrorCode.UNSUPPORTED);
+    // upstream's agent types none of its errors: what it did is not known from the answer
+    assertThat(upstream.toException().answered()).isFalse();
   }
 
   @Test
@@ -226,6 +228,7 @@ class RpcDispatcherTest {
       AgentException back = RpcError.fromJson(error.toJson()).toException();
       assertThat(back.code()).isEqualTo(code);
       assertThat(back.getMessage()).isEqualTo("failed: " + code);
+      assertThat(back.answered()).as("typed by our agent").isTrue();
     }
   }
 

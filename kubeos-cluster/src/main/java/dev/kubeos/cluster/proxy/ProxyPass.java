@@ -362,7 +362,8 @@ final class ProxyPass {
   }
 
   private static Outcome agentError(AgentException e) {
-    return new Outcome.AgentError(e.code().action(), e.getMessage() + " [" + e.code() + "]");
+    return new Outcome.AgentError(
+        e.code().action(), e.getMessage() + " [" + e.code() + "]", e.answered());
   }
 
   private void log(Step step) {

@@ -98,7 +98,7 @@ class AgentErrorsIT {
   }
 
   @Test
-  void aTransientErrorOnTheRebootRequestWaitsForTheNodeAndNeverAsksAgain() throws Exception {
+  void aRebootRequestThatGotNoAnswerWaitsForTheNodeAndNeverAsksAgain() throws Exception {
     Faulty agent = new Faulty(memory, 0, null, ErrorCode.IO_ERROR);
     NodeProxy proxy = proxy(agent, Driver.FAST);
 
@@ -120,6 +120,22 @@ class AgentErrorsIT {
 
     assertThat(instance().getStatus().getMessage())
         .isEqualTo("the agent refused to upgrade: refused [PRECONDITION_FAILED]");
+    assertThat(agent.rebootRequests.get()).isEqualTo(1);
+    assertThat(c.nodes().withName("n1").get().getSpec().getUnschedulable()).isNotEqualTo(true);
+    assertThat(Fixtures.nodeEvents(c, "n1")).endsWith("Rebooting", "Warning: Failed");
+  }
+
+  @Test
+  void aTransientErrorTheAgentAnsweredFailsTheNodeAtOnceInsteadOfWaitingForAReboot()
+      throws Exception {
+    Faulty agent = new Faulty(memory, 0, null, ErrorCode.IO_ERROR);
+    agent.rebootAnswered = true;
+    NodeProxy proxy = proxy(agent, Driver.FAST);
+
+    passesUntil(proxy, "Failed");
+
+    assertThat(instance().getStatus().getMessage())
+        .isEqualTo("the agent could not upgrade and will not reboot: refused [IO_ERROR]");
     assertThat(agent.rebootRequests.get()).isEqualTo(1);
     assertThat(c.nodes().withName("n1").get().getSpec().getUnschedulable()).isNotEqualTo(true);
     assertThat(Fixtures.nodeEvents(c, "n1")).endsWith("Rebooting", "Warning: Failed");
@@ -151,7 +167,8 @@ class AgentErrorsIT {
 
   /**
    * The in-memory agent behind faults: the first {@code stageFaults} {@code prepare_upgrade} calls
-   * fail with {@code stageCode}; every reboot request fails with {@code rebootCode} (if set).
+   * fail with {@code stageCode}; every reboot request fails with {@code rebootCode} (if set): as a
+   * call that got no answer, or as the agent's own typed answer when {@code rebootAnswered}.
    */
   static final class Faulty implements AgentClient {
     final AgentClient agent;
@@ -159,6 +176,7 @@ class AgentErrorsIT {
     final ErrorCode stageCode;
     final ErrorCode rebootCode;
     final AtomicInteger rebootRequests = new AtomicInteger();
+    volatile boolean rebootAnswered;
 
     Faulty(AgentClient agent, int stageFaults, ErrorCode stageCode, ErrorCode rebootCode) {
       this.agent = agent;
@@ -179,7 +197,7 @@ class AgentErrorsIT {
     public void upgrade() {
       rebootRequests.incrementAndGet();
       if (rebootCode != null) {
-        throw new AgentException(rebootCode, "refused");
+        throw new AgentException(rebootCode, "refused", rebootAnswered);
       }
       agent.upgrade();
     }

@@ -141,15 +141,23 @@ public final class ProxyStateMachine {
 
   /**
    * The step after the reboot request that entered {@link Phase#REBOOTING}. It is never repeated: a
-   * transient error may mean the connection dropped because the node is already going down, so the
-   * proxy waits and lets the reboot timeout decide; an error the agent means fails the attempt.
+   * call that failed on the way (no answer) may mean the connection dropped because the node is
+   * already going down, so the proxy waits and lets the reboot timeout decide; an error the agent
+   * answered itself fails the attempt at once, transient or not, since the agent did not act.
    */
   public static Step afterRebootRequest(Observed o, Outcome outcome) {
     if (outcome instanceof Outcome.AgentError e) {
-      if (e.transientError()) {
-        return new Step.Wait("reboot request: " + e.message() + "; waiting for the node");
+      if (!e.transientError()) {
+        return new Step.Fail("the agent refused to " + o.op().nodestatus() + ": " + e.message());
       }
-      return new Step.Fail("the agent refused to " + o.op().nodestatus() + ": " + e.message());
+      if (e.answered()) {
+        // the agent ran the request and says it failed: no reboot is coming, waiting for one
+        // would only hold the node cordoned until the reboot timeout
+        return new Step.Fail(
+            "the agent could not " + o.op().nodestatus() + " and will not reboot: " + e.message());
+      }
+      // the connection may have dropped because the node went down: never ask twice
+      return new Step.Wait("reboot request: " + e.message() + "; waiting for the node");
     }
     if (outcome instanceof Outcome.Done) {
       return new Step.Wait("reboot into " + o.desiredTarget() + " requested");

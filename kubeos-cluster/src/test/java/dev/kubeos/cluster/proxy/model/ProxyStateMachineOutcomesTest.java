@@ -33,9 +33,15 @@ class ProxyStateMachineOutcomesTest {
       new PhaseTimeouts(Duration.ofSeconds(600), Duration.ofSeconds(900), Duration.ofSeconds(300));
 
   static final Outcome DONE_OK = new Outcome.Done();
-  static final Outcome BUSY = new Outcome.AgentError(Action.RETRY, "busy [BUSY]");
+  static final Outcome BUSY = new Outcome.AgentError(Action.RETRY, "busy [BUSY]", true);
   static final Outcome REFUSED =
-      new Outcome.AgentError(Action.GIVE_UP, "checksum mismatch [CHECKSUM_MISMATCH]");
+      new Outcome.AgentError(Action.GIVE_UP, "checksum mismatch [CHECKSUM_MISMATCH]", true);
+
+  /** A call that failed on the way: the agent's answer never arrived. */
+  static final Outcome NO_ANSWER =
+      new Outcome.AgentError(
+          Action.RETRY, "agent closed the connection without answering upgrade [IO_ERROR]", false);
+
   static final DrainAnswer DRAINED = new DrainAnswer(true, "drained 2 pods");
 
   /**
@@ -175,14 +181,29 @@ class ProxyStateMachineOutcomesTest {
         Arguments.of(UPGRADE, DONE_OK, new Step.Wait("reboot into v2 requested")),
         // the connection may have dropped because the node went down: never ask twice
         Arguments.of(
-            UPGRADE, BUSY, new Step.Wait("reboot request: busy [BUSY]; waiting for the node")),
+            UPGRADE,
+            NO_ANSWER,
+            new Step.Wait(
+                "reboot request: agent closed the connection without answering upgrade"
+                    + " [IO_ERROR]; waiting for the node")),
+        // the agent answered: it did not act, so no reboot is coming
+        Arguments.of(
+            UPGRADE,
+            BUSY,
+            new Step.Fail("the agent could not upgrade and will not reboot: busy [BUSY]")),
+        Arguments.of(
+            ROLLBACK,
+            new Outcome.AgentError(Action.RETRY, "merge failed [IO_ERROR]", true),
+            new Step.Fail(
+                "the agent could not rollback and will not reboot: merge failed [IO_ERROR]")),
         Arguments.of(
             UPGRADE,
             REFUSED,
             new Step.Fail("the agent refused to upgrade: checksum mismatch [CHECKSUM_MISMATCH]")),
         Arguments.of(
             ROLLBACK,
-            new Outcome.AgentError(Action.ROLL_BACK, "no fallback slot [PRECONDITION_FAILED]"),
+            new Outcome.AgentError(
+                Action.ROLL_BACK, "no fallback slot [PRECONDITION_FAILED]", true),
             new Step.Fail(
                 "the agent refused to rollback: no fallback slot [PRECONDITION_FAILED]")));
   }
