@@ -25,13 +25,24 @@ import picocli.CommandLine.Option;
       "commits. Prints every step with its time, then a summary. Needs root,",
       "qemu-system-x86 and ovmf (./kubeos installs them); ~15 min on 2 cores.",
       "--quick: the agent on a file-backed GPT disk image instead (no root, no",
-      "QEMU, seconds; the reboot is simulated)."
+      "QEMU, seconds; the reboot is simulated).",
+      "--cluster (./kubeos demo --cluster in a checkout): the whole system, an",
+      "OS resource upgrading two QEMU nodes one at a time through the operator,",
+      "their proxies and agents (~35 min on 2 cores)."
     })
 final class DemoCommand implements Callable<Integer> {
   @Option(
       names = "--quick",
       description = "File-backed demo: no root, no QEMU, seconds; the reboot is simulated.")
   boolean quick;
+
+  @Option(
+      names = "--cluster",
+      description =
+          "The whole-system demo; runs from a checkout through ./kubeos demo --cluster (it is"
+              + " the e2e tier's scenario 1, and needs the test classpath: fabric8's mock API"
+              + " server stands in for kube-apiserver).")
+  boolean cluster;
 
   @Option(
       names = "--work-dir",
@@ -67,6 +78,13 @@ final class DemoCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
+    if (cluster) {
+      System.err.println(
+          "kubeos demo: --cluster runs from a checkout of the project: ./kubeos demo --cluster"
+              + " (it is ClusterE2E's scenario 1 on the test classpath, where fabric8's mock API"
+              + " server stands in for kube-apiserver)");
+      return 2;
+    }
     Path repo = checkout();
     Path work = workDir != null ? workDir : repo.resolve(".work/demo");
     if (quick) {

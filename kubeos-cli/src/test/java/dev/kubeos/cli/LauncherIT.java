@@ -1,6 +1,7 @@
 package dev.kubeos.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.kubeos.image.build.OsCustomizer;
 import java.io.IOException;
@@ -143,6 +144,24 @@ class LauncherIT {
     assertThat(launch(env, "plan").out()).startsWith("path-java -Xmx1g -Dx=y -jar ");
   }
 
+  @Test
+  void theClusterDemoRunsClusterE2EsScenarioOneThroughMavenAndTakesNoOtherOption()
+      throws Exception {
+    assumeTrue("root".equals(System.getProperty("user.name")), "the QEMU demos need root");
+    script("mvnw", "echo \"mvnw $* KUBEOS_E2E=$KUBEOS_E2E\"");
+    Result r = launch(Map.of(), "demo", "--cluster");
+    assertThat(r.out().strip())
+        .startsWith("mvnw -q -B -ntp verify -Pe2e -pl kubeos-cli -am ")
+        .contains(" -Dtest=none ", " -DskipITs ", " -Dit.test=ClusterE2E ")
+        .endsWith(" -Dkubeos.e2e.demo=true KUBEOS_E2E=required");
+    assertThat(r.err()).contains("ClusterE2E's scenario 1");
+
+    Result mixed = run(Map.of(), "demo", "--cluster", "--quick");
+    assertThat(mixed.status()).isEqualTo(2);
+    assertThat(mixed.err()).contains("--cluster takes no other options");
+    assertThat(mixed.out()).isEmpty();
+  }
+
   private List<String> modules() throws IOException {
     String text = Files.readString(REPO.resolve("scripts/agent-runtime.modules"));
     List<String> out = new ArrayList<>();
@@ -166,6 +185,12 @@ class LauncherIT {
   }
 
   private Result launch(Map<String, String> env, String... args) throws Exception {
+    Result r = run(env, args);
+    assertThat(r.status()).as("exit status; stderr: %s", r.err()).isZero();
+    return r;
+  }
+
+  private Result run(Map<String, String> env, String... args) throws Exception {
     List<String> cmd = new ArrayList<>(List.of("bash", co.resolve("kubeos").toString()));
     cmd.addAll(List.of(args));
     ProcessBuilder pb = new ProcessBuilder(cmd);
@@ -185,9 +210,7 @@ class LauncherIT {
             });
     String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
     int status = p.waitFor();
-    Result r = new Result(status, out, new String(err.get(), StandardCharsets.UTF_8));
-    assertThat(r.status()).as("exit status; stderr: %s", r.err()).isZero();
-    return r;
+    return new Result(status, out, new String(err.get(), StandardCharsets.UTF_8));
   }
 
   private void copy(String path, int mode) throws IOException {
