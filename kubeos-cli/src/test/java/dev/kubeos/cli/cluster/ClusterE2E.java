@@ -234,7 +234,14 @@ class ClusterE2E {
   Path dir;
 
   private final long t0 = System.nanoTime();
-  private final Map<String, GuestRun> guests = new LinkedHashMap<>();
+
+  /** Before the guests boot: the image build's last line and when it came, for the heartbeat. */
+  private volatile String building = "starting";
+
+  private volatile long buildingSince = System.nanoTime();
+
+  /** By name (node-a, node-b); read by the heartbeat thread while the guests are set up. */
+  private final Map<String, GuestRun> guests = new java.util.concurrent.ConcurrentSkipListMap<>();
 
   @BeforeEach
   void hostCanRunIt() {
@@ -284,6 +291,8 @@ class ClusterE2E {
       int apiPort = api.server.getPort();
       say("  API server (mock) on 127.0.0.1:" + apiPort + ", registry on " + registry.host());
 
+      beat.scheduleAtFixedRate(() -> heartbeat(admin), 20, 20, TimeUnit.SECONDS);
+
       // ---- images: v1 and v2, built and pushed by kubeos image build --push ----
       Path jar = REPO.resolve("kubeos-cli/target/kubeos.jar");
       Path runtime = REPO.resolve("kubeos-cli/target/cluster-e2e-runtime");
@@ -305,6 +314,8 @@ class ClusterE2E {
                 registry.host() + "/kubeos/os",
                 v,
                 line -> {
+                  building = v + ": " + line.strip();
+                  buildingSince = System.nanoTime();
                   if (line.startsWith("==>") || line.contains("pushed") || line.contains("built")) {
                     say("    " + line.strip());
                   }
@@ -347,7 +358,6 @@ class ClusterE2E {
                             new GuestNetwork.Forward(PAYLOAD_PORT, payloads.url("/").getPort()))));
         guests.put(n, g);
       }
-      beat.scheduleAtFixedRate(() -> heartbeat(admin), 20, 20, TimeUnit.SECONDS);
       for (GuestRun g : guests.values()) {
         g.start();
         say("==> " + g.name + ": booting v1 (console: " + dir.resolve(g.name + "/logs") + ")");
@@ -1698,6 +1708,10 @@ class ClusterE2E {
   /** A progress line at least every 20 s: each node's phase and console. */
   private void heartbeat(KubernetesClient c) {
     try {
+      if (guests.isEmpty()) {
+        say("  ... building " + clip(building, 80) + " (for " + secs(since(buildingSince)) + ")");
+        return;
+      }
       StringBuilder b = new StringBuilder("  ...");
       for (GuestRun g : guests.values()) {
         OSInstance i = c.resources(OSInstance.class).inNamespace(NS).withName(g.name).get();
