@@ -66,6 +66,16 @@ public final class Agent {
   private final EtcCarrier etc;
 
   /**
+   * The last stage this agent completed, with the target slot's record right after it: a daemon's
+   * memory only, so a new process stages afresh. An identical request while the record is unchanged
+   * is answered without staging again (a proxy restarted mid-stage asks again once the first stage
+   * is done; that would hash and write the whole slot a second time).
+   */
+  private record Staged(StageRequest request, Slot slot, SlotStatus record) {}
+
+  private volatile Staged lastStaged;
+
+  /**
    * The ports the agent works through.
    *
    * @param disk the node's disk
@@ -212,14 +222,29 @@ public final class Agent {
 
   private StageResult stageInactiveSlot(
       StageRequest request, Sha256 expected, ProgressListener progress) throws IOException {
-    Slot target = requireStageTarget(records.reconcile());
+    NodeView view = records.reconcile();
+    Slot target = requireStageTarget(view);
     ResolvedPayload payload = payloads.resolve(request, expected);
     // signatures are checked before the disk is opened: a refused payload writes nothing
     log("stage %s: %s", request.version(), deps.trust().check(request));
+    Staged last = lastStaged;
+    if (last != null
+        && last.request().equals(request)
+        && last.slot() == target
+        && last.record().equals(view.state().slot(target))
+        && view.boot().trialSlot() != target) {
+      log(
+          "stage %s: slot %s already holds it, staged and verified by this agent at %s with the"
+              + " same request; not staged again",
+          request.version(), target, last.record().updatedAt());
+      return StageResult.alreadyStaged(expected);
+    }
     log(
         "stage %s: %s -> slot %s (%s)",
         request.version(), payload.describe(), target, request.format());
-    return stager.stage(payload, request.version(), target, progress);
+    StageResult result = stager.stage(payload, request.version(), target, progress);
+    lastStaged = new Staged(request, target, records.view().state().slot(target));
+    return result;
   }
 
   private void armTrial() throws IOException {

@@ -14,6 +14,7 @@ import dev.kubeos.api.agent.AgentStatus;
 import dev.kubeos.api.agent.ErrorCode;
 import dev.kubeos.api.agent.Slot;
 import dev.kubeos.api.agent.SlotState;
+import dev.kubeos.api.agent.SlotStatus;
 import dev.kubeos.formats.chunk.ChunkerParams;
 import dev.kubeos.formats.chunk.io.ChunkIndexFiles;
 import dev.kubeos.oci.source.FetchOptions;
@@ -167,6 +168,43 @@ class AgentDeltaIT {
     assertThat(agent().status().slots().get(Slot.B).state()).isEqualTo(SlotState.VERIFIED);
     assertThat(DeltaTestImages.slotBytes(disk, "ROOT-B", Files.size(v2Image)))
         .isEqualTo(Files.readAllBytes(v2Image));
+  }
+
+  @Test
+  void theSameRequestToTheSameAgentIsAnsweredWithoutStagingAgainUnlessSomethingChanged()
+      throws IOException {
+    Agent daemon = agent();
+    daemon.stage(delta("/v2.img.chunkidx", v2Sha), ProgressListener.NONE);
+    SlotStatus staged = daemon.status().slots().get(Slot.B);
+    int requests = server.requests("/v2.img.chunkidx").size() + server.requests("/v2.img").size();
+
+    // a proxy restarted mid-stage asks again once the stage is done: nothing is fetched, written
+    // or re-recorded
+    StageResult again = daemon.stage(delta("/v2.img.chunkidx", v2Sha), ProgressListener.NONE);
+
+    assertThat(again.bytes()).isZero();
+    assertThat(again.fetchedBytes()).isZero();
+    assertThat(again.actual().hex()).isEqualTo(v2Sha);
+    assertThat(server.requests("/v2.img.chunkidx").size() + server.requests("/v2.img").size())
+        .isEqualTo(requests);
+    assertThat(daemon.status().slots().get(Slot.B)).isEqualTo(staged);
+
+    // another request for the same digest (here: the whole image instead of its index) stages
+    StageRequest raw =
+        new StageRequest(
+            server.url("/v2.img"),
+            v2Sha,
+            "v2",
+            StageRequest.Format.RAW,
+            FetchOptions.defaults().withInsecure(true));
+    assertThat(daemon.stage(raw, ProgressListener.NONE).bytes()).isEqualTo(Files.size(v2Image));
+    // and once the slot's record changed (its trial armed), the same request stages again
+    daemon.activate();
+    assertThat(daemon.stage(raw, ProgressListener.NONE).bytes()).isEqualTo(Files.size(v2Image));
+    assertThat(daemon.status().slots().get(Slot.B).state()).isEqualTo(SlotState.VERIFIED);
+    assertThat(daemon.status().trialSlot()).as("the stage disarmed the trial").isNull();
+    // a new agent process has no memory of it: it stages afresh
+    assertThat(agent().stage(raw, ProgressListener.NONE).bytes()).isEqualTo(Files.size(v2Image));
   }
 
   @Test

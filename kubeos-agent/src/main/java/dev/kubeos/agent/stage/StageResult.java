@@ -23,6 +23,14 @@ public record StageResult(
     int resumes,
     long fetchedBytes) {
 
+  /**
+   * The answer to a stage the slot already holds from the same request (nothing fetched, written or
+   * read: {@code bytes} and {@code fetchedBytes} are 0).
+   */
+  public static StageResult alreadyStaged(Sha256 digest) {
+    return new StageResult(0, digest, false, Duration.ZERO, 0, 0);
+  }
+
   /** A result whose payload was fetched whole ({@code fetchedBytes == bytes}). */
   public StageResult(
       long bytes, Sha256 actual, boolean readBackUncached, Duration elapsed, int resumes) {
