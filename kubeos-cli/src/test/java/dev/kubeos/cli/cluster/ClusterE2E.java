@@ -104,6 +104,9 @@ import org.junit.jupiter.api.io.TempDir;
  * guests, {@link ClusterImages#FAULTS}), and the operator is stopped and a new one started while
  * the first node reboots. The rollout still converges, and each node reboots exactly once.
  *
+ * <p>{@code ./kubeos demo --cluster} runs this class in demo mode ({@link #DEMO}): scenario 1
+ * alone, without the faults, with all its checks and its table of each node's steps.
+ *
  * <p>Host side, all on 127.0.0.1: <b>fabric8's mock API server in CRUD mode with our CRDs stands in
  * for kube-apiserver</b> (none is installable here; {@link MockCluster}: Eviction API with
  * PodDisruptionBudgets); the real {@link Operator} in this JVM against it; Debian's docker-registry
