@@ -1,5 +1,6 @@
 package dev.kubeos.cli.demo;
 
+import dev.kubeos.image.build.CacheLock;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.PrintStream;
@@ -64,6 +65,14 @@ public final class DemoImages {
    * it built.
    */
   public static boolean ensureAgentRuntime(Path repo, Path runtime, PrintStream log)
+      throws IOException, InterruptedException {
+    // one check-and-build at a time, across processes (the QEMU e2e classes run side by side)
+    return CacheLock.with(
+        runtime.resolveSibling(runtime.getFileName() + ".lock"),
+        () -> ensureAgentRuntimeLocked(repo, runtime, log));
+  }
+
+  private static boolean ensureAgentRuntimeLocked(Path repo, Path runtime, PrintStream log)
       throws IOException, InterruptedException {
     Path jar = repo.resolve("kubeos-cli/target/kubeos-agent.jar");
     Path script = repo.resolve("scripts/build-agent-runtime.sh");

@@ -72,6 +72,7 @@ public final class ImageBuilder {
   public BuildResult build(BuildPlan plan) {
     RootfsSource source = RootfsSources.of(plan.source());
     boolean cached = Files.isRegularFile(plan.cachedRootfs());
+    boolean[] fromCache = {cached}; // also when another build made it while this one waited
     Path work = plan.outputDir().resolve(".work");
     Exec exec = new Exec(plan.outputDir().resolve("build.log"));
     step(
@@ -108,10 +109,36 @@ public final class ImageBuilder {
             emit("rootfs", BuildEvent.Kind.CACHED, plan.cachedRootfs().toString(), Duration.ZERO);
             return;
           }
-          Path tmp = plan.cacheDir().resolve(".rootfs-" + plan.cacheKey() + ".tmp");
-          Files.deleteIfExists(tmp);
-          source.produce(tmp, work, exec, tools);
-          Files.move(tmp, plan.cachedRootfs(), StandardCopyOption.ATOMIC_MOVE);
+          // one build per cache key at a time, across processes: a second build of the same
+          // rootfs waits for the first and takes its result instead of writing the same file
+          boolean made;
+          try {
+            made =
+                CacheLock.with(
+                    plan.cacheDir().resolve(".rootfs-" + plan.cacheKey() + ".lock"),
+                    () -> {
+                      if (Files.isRegularFile(plan.cachedRootfs())) {
+                        return false;
+                      }
+                      Path tmp = plan.cacheDir().resolve(".rootfs-" + plan.cacheKey() + ".tmp");
+                      Files.deleteIfExists(tmp);
+                      source.produce(tmp, work, exec, tools);
+                      Files.move(tmp, plan.cachedRootfs(), StandardCopyOption.ATOMIC_MOVE);
+                      return true;
+                    });
+          } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new java.io.InterruptedIOException("interrupted waiting for the rootfs cache");
+          }
+          if (!made) {
+            fromCache[0] = true;
+            emit(
+                "rootfs",
+                BuildEvent.Kind.CACHED,
+                plan.cachedRootfs() + " (made by another build meanwhile)",
+                Duration.ZERO);
+            return;
+          }
           note(
               "rootfs", "cached as " + plan.cachedRootfs() + " (" + mib(plan.cachedRootfs()) + ")");
         });
@@ -190,7 +217,7 @@ public final class ImageBuilder {
         plan.rootfsTar(),
         sums[0],
         sums[2],
-        cached,
+        fromCache[0],
         java.util.Collections.unmodifiableMap(new LinkedHashMap<>(times)));
   }
 
