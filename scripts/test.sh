@@ -3,8 +3,9 @@
 #   stage 1: unit tests (*Test), integration tests on real local tools (*IT), formatting, layering;
 #   stage 2: the QEMU end-to-end tier (*E2E, kubeos-cli): builds Debian images (the rootfs is cached
 #            in ~/.cache/kubeos/image; a cold cache adds a debootstrap of 6-9 min), then boots them
-#            under QEMU: the demo's upgrade, the node image, the whole system (docs/image-builder.md,
-#            docs/benchmarks.md "Whole system in QEMU"; ~45-50 min on 2 cores).
+#            under QEMU, two test classes at a time: the demo's upgrade and the node image side by
+#            side, then the whole system (docs/image-builder.md, docs/benchmarks.md "Whole system
+#            in QEMU").
 # Stage 2 needs root, qemu-system-x86 and ovmf; KUBEOS_E2E=required makes their absence a failure
 # (not a skip). SKIP_E2E=1 runs stage 1 only (for a quick local run).
 # At its end (pass or fail) it prints a table of each stage's time in seconds.
