@@ -114,15 +114,8 @@ class AgentErrorsIT {
   @Test
   void aRefusedRebootRequestFailsTheNodeAndUncordonsIt() throws Exception {
     Faulty agent = new Faulty(memory, 0, null, ErrorCode.PRECONDITION_FAILED);
-    NodeProxy proxy = proxy(agent, Driver.FAST);
 
-    passesUntil(proxy, "Failed");
-
-    assertThat(instance().getStatus().getMessage())
-        .isEqualTo("the agent refused to upgrade: refused [PRECONDITION_FAILED]");
-    assertThat(agent.rebootRequests.get()).isEqualTo(1);
-    assertThat(c.nodes().withName("n1").get().getSpec().getUnschedulable()).isNotEqualTo(true);
-    assertThat(Fixtures.nodeEvents(c, "n1")).endsWith("Rebooting", "Warning: Failed");
+    failsAtOnce(agent, "the agent refused to upgrade: refused [PRECONDITION_FAILED]");
   }
 
   @Test
@@ -130,12 +123,15 @@ class AgentErrorsIT {
       throws Exception {
     Faulty agent = new Faulty(memory, 0, null, ErrorCode.IO_ERROR);
     agent.rebootAnswered = true;
-    NodeProxy proxy = proxy(agent, Driver.FAST);
 
-    passesUntil(proxy, "Failed");
+    failsAtOnce(agent, "the agent could not upgrade and will not reboot: refused [IO_ERROR]");
+  }
 
-    assertThat(instance().getStatus().getMessage())
-        .isEqualTo("the agent could not upgrade and will not reboot: refused [IO_ERROR]");
+  /** The node fails with {@code message} after one reboot request, uncordoned. */
+  private void failsAtOnce(Faulty agent, String message) throws InterruptedException {
+    passesUntil(proxy(agent, Driver.FAST), "Failed");
+
+    assertThat(instance().getStatus().getMessage()).isEqualTo(message);
     assertThat(agent.rebootRequests.get()).isEqualTo(1);
     assertThat(c.nodes().withName("n1").get().getSpec().getUnschedulable()).isNotEqualTo(true);
     assertThat(Fixtures.nodeEvents(c, "n1")).endsWith("Rebooting", "Warning: Failed");
