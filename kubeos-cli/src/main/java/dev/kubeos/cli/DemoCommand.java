@@ -28,7 +28,7 @@ import picocli.CommandLine.Option;
       "QEMU, seconds; the reboot is simulated).",
       "--cluster (./kubeos demo --cluster in a checkout): the whole system, an",
       "OS resource upgrading two QEMU nodes one at a time through the operator,",
-      "their proxies and agents (~35 min on 2 cores)."
+      "their proxies and agents (~20 min on 2 cores, rootfs cached)."
     })
 final class DemoCommand implements Callable<Integer> {
   @Option(
