@@ -77,9 +77,12 @@ public record RpcError(int code, String message, JsonNode data) {
    * status}) is {@link ErrorCode#UNSUPPORTED}, as our own server types it.
    */
   public ErrorCode errorCode() {
-    ErrorCode typed = typedCode();
-    if (typed != null) {
-      return typed;
+    if (typed()) {
+      try {
+        return ErrorCode.valueOf(data.path("code").asText());
+      } catch (IllegalArgumentException unknown) {
+        // a newer agent may know more codes: fall back to the numeric code
+      }
     }
     if (code == UPSTREAM_OPERATION_ERROR && data == null) {
       return message != null && message.contains(UPSTREAM_BUSY)
@@ -92,16 +95,9 @@ public record RpcError(int code, String message, JsonNode data) {
     return ErrorCode.fromRpcCode(code);
   }
 
-  /** The code {@code data.code} names, or null when it names none this side knows. */
-  private ErrorCode typedCode() {
-    if (data != null && data.path("code").isTextual()) {
-      try {
-        return ErrorCode.valueOf(data.path("code").asText());
-      } catch (IllegalArgumentException unknown) {
-        // a newer agent may know more codes: the caller falls back to the numeric code
-      }
-    }
-    return null;
+  /** Whether the agent typed this error: {@code data.code} names it, known here or not. */
+  private boolean typed() {
+    return data != null && data.path("code").isTextual();
   }
 
   /**
@@ -110,7 +106,7 @@ public record RpcError(int code, String message, JsonNode data) {
    * answers.
    */
   public AgentException toException() {
-    return new AgentException(errorCode(), message, typedCode() != null);
+    return new AgentException(errorCode(), message, typed());
   }
 
   /** The JSON form: {@code {"code", "message", "data"?}}. */

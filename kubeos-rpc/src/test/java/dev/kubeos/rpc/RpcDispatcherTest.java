@@ -169,6 +169,16 @@ class RpcDispatcherTest {
   }
 
   @Test
+  void aCodeOnlyANewerAgentKnowsIsStillAnErrorTheAgentAnswered() throws Exception {
+    RpcError newer =
+        RpcError.fromJson(
+            json.readTree(
+                "{\"code\":-32099,\"message\":\"later\",\"data\":{\"code\":\"NOT_YET_KNOWN\"}}"));
+    assertThat(newer.errorCode()).isEqualTo(ErrorCode.INTERNAL);
+    assertThat(newer.toException().answered()).isTrue();
+  }
+
+  @Test
   void wrongParamShapesSayWhatWasExpected() {
     RpcError twoElements =
         dispatcher.dispatch("prepare_upgrade", json.createArrayNode().add(1).add(2)).error();
