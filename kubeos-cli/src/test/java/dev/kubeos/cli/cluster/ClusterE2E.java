@@ -90,9 +90,9 @@ import org.junit.jupiter.api.io.TempDir;
  *       never goes past Verifying on that report, and reports Failed with the agent's reason
  *       ({@code lastFailure}); the OS is {@code Halted/FailureBudgetExhausted} and node-b is never
  *       assigned, cordoned or rebooted.
- *   <li><b>Scenario 1's other image types</b> (opt-in, {@link #IMAGE_TYPES}), on one node each at
- *       once ({@link #imageTypes}): node-a, labelled {@code ostar}, upgrades to KubeOS 2.0.0 from
- *       the upstream-shaped os.tar image ({@code imagetype: containerd}, the checksum its manifest
+ *   <li><b>Scenario 1's other image types</b> ({@link #IMAGE_TYPES}), on one node each at once
+ *       ({@link #imageTypes}): node-a, labelled {@code ostar}, upgrades to KubeOS 2.0.0 from the
+ *       upstream-shaped os.tar image ({@code imagetype: containerd}, the checksum its manifest
  *       digest); node-b, labelled {@code disk}, goes to KubeOS 1.0.0 by {@code imagetype: disk}:
  *       v1's rootfs tarball over HTTPS from a server that requires a client certificate ({@code
  *       mtls}, with {@code cacert}, {@code clientcert}, {@code clientkey} in the node's {@code
@@ -200,11 +200,12 @@ class ClusterE2E {
   static final String IMAGE_TYPES_PROPERTY = "kubeos.e2e.image-types";
 
   /**
-   * Whether the os.tar and disk rollouts run ({@code -Dkubeos.e2e.image-types=true}). Off in {@code
-   * .ci/run}: they add a whole-payload stage and a reboot per node, 10 min in the run of
-   * docs/benchmarks.md, which would bring the whole {@code .ci/run} to about 75 min on 2 cores.
+   * Whether the os.tar and disk rollouts run: yes, in {@code .ci/run} too; {@code
+   * -Dkubeos.e2e.image-types=false} leaves them out of a local run (about 10 min: a whole-payload
+   * stage and a reboot per node, docs/benchmarks.md).
    */
-  static final boolean IMAGE_TYPES = Boolean.getBoolean(IMAGE_TYPES_PROPERTY);
+  static final boolean IMAGE_TYPES =
+      !"false".equalsIgnoreCase(System.getProperty(IMAGE_TYPES_PROPERTY, "true"));
 
   static final String DEMO_PROPERTY = "kubeos.e2e.demo";
 
@@ -909,11 +910,11 @@ class ClusterE2E {
               + secs(since(t0)));
       brokenTimeline.close();
 
-      // ---- scenario 1's other image types, one node each, at once (opt-in, see IMAGE_TYPES) ----
+      // ---- scenario 1's other image types, one node each, at once (see IMAGE_TYPES) ----
       if (IMAGE_TYPES) {
         imageTypes(admin, kubelet, payloads, built, unit, web);
       } else {
-        say("==> the os.tar and disk image types: not run (-D" + IMAGE_TYPES_PROPERTY + "=true)");
+        say("==> the os.tar and disk image types: not run (-D" + IMAGE_TYPES_PROPERTY + "=false)");
       }
       web.close();
       operator.close();
