@@ -34,8 +34,9 @@ import java.util.regex.Pattern;
  * samples its RSS, CPU time and the API requests the mock server received, every 10 s for the idle
  * period; then changes the Node's labels a few times (an event each) and samples again. With {@code
  * --nmt} the proxy runs with {@code -XX:NativeMemoryTracking=summary}, and at the end of the idle
- * period the bench prints {@code jcmd PID VM.native_memory summary} and {@code GC.heap_info} (NMT
- * itself adds a few MiB of RSS: take the RSS from a run without it).
+ * period the bench prints {@code jcmd PID VM.native_memory summary}, {@code GC.heap_info}, the
+ * largest entries of {@code GC.class_histogram} (a full GC: the live set) and the heap after it
+ * (NMT itself adds a few MiB of RSS: take the RSS from a run without it).
  */
 public final class ProxyIdleBench {
   private static final String NODE = "node-1";
@@ -192,6 +193,11 @@ public final class ProxyIdleBench {
           System.out.println("--- jcmd " + jc + " ---");
           System.out.println(jcmd(proxy.pid(), jc.split(" ")));
         }
+        // after heap_info: the histogram's full GC leaves the live set
+        System.out.println("--- jcmd GC.class_histogram (the 25 largest) ---");
+        jcmd(proxy.pid(), "GC.class_histogram").lines().limit(28).forEach(System.out::println);
+        System.out.println("--- jcmd GC.heap_info (after that full GC) ---");
+        System.out.println(jcmd(proxy.pid(), "GC.heap_info"));
       }
       for (int e = 1; e <= events; e++) {
         int n = e;

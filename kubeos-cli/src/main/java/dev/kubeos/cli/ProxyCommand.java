@@ -3,6 +3,7 @@ package dev.kubeos.cli;
 import dev.kubeos.api.agent.AgentMethods;
 import dev.kubeos.cluster.proxy.NodeProxy;
 import dev.kubeos.cluster.proxy.ProxyConfig;
+import dev.kubeos.cluster.proxy.ProxySerialization;
 import dev.kubeos.cluster.proxy.SocketAgentClient;
 import dev.kubeos.crd.Namespaces;
 import io.fabric8.kubernetes.client.Config;
@@ -64,11 +65,12 @@ final class ProxyCommand implements Callable<Integer> {
             .withRequestRetryBackoffInterval(250)
             .build();
     // the JDK's HTTP client, not fabric8's default Vert.x: no Netty event loops, buffer pools and
-    // Vert.x timer threads in a process resident on every node (docs/benchmarks.md, "Agent and
-    // proxy memory (issue 14)")
+    // Vert.x timer threads in a process resident on every node; and a serialization that knows the
+    // proxy's kinds only (docs/benchmarks.md, "Agent and proxy memory (issue 14)")
     try (KubernetesClient client =
         new KubernetesClientBuilder()
             .withHttpClientFactory(new JdkHttpClientFactory())
+            .withKubernetesSerialization(ProxySerialization.create())
             .withConfig(config)
             .build()) {
       NodeProxy proxy =

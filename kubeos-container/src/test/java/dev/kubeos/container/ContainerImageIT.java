@@ -125,10 +125,40 @@ class ContainerImageIT {
         .contains("--metrics-port");
   }
 
+  /**
+   * The proxy with the DaemonSet's JVM options (deploy/proxy/daemonset.yaml, among them an
+   * experimental flag): the image's runtime must accept every one of them, or no proxy pod starts.
+   */
   @Test
-  void proxyHelpFromTheContainer() throws Exception {
-    Run run = runInContainer("proxy-help", "proxy", "--help");
+  void proxyHelpFromTheContainerWithTheDaemonSetsJvmOptions() throws Exception {
+    Path daemonSet =
+        Path.of(System.getProperty("kubeos.deploy", "../deploy"), "proxy", "daemonset.yaml");
+    io.fabric8.kubernetes.api.model.apps.DaemonSet ds =
+        new io.fabric8.kubernetes.client.utils.KubernetesSerialization()
+            .unmarshal(
+                Files.readString(daemonSet), io.fabric8.kubernetes.api.model.apps.DaemonSet.class);
+    String opts =
+        ds.getSpec().getTemplate().getSpec().getContainers().get(0).getEnv().stream()
+            .filter(e -> e.getName().equals("JAVA_TOOL_OPTIONS"))
+            .findFirst()
+            .orElseThrow()
+            .getValue();
+    Path out = work.resolve("proxy-help.out");
+    Path err = work.resolve("proxy-help.err");
+    Process p =
+        startContainer(
+            "proxy-help",
+            new Spec(
+                List.of("proxy", "--help"),
+                true,
+                Map.of(),
+                List.of("JAVA_TOOL_OPTIONS=" + opts, "MALLOC_ARENA_MAX=2")),
+            out,
+            err);
+    assertThat(p.waitFor(180, TimeUnit.SECONDS)).as("exited within 180 s").isTrue();
+    Run run = new Run(p.exitValue(), Files.readString(out), Files.readString(err));
     assertThat(run.exit).as(run.toString()).isZero();
+    assertThat(run.stderr).as(run.toString()).contains("Picked up JAVA_TOOL_OPTIONS: " + opts);
     assertThat(run.stdout).contains("Usage: kubeos proxy").contains("--socket");
   }
 

@@ -29,6 +29,10 @@ import org.junit.jupiter.api.Test;
 class CommitGateIT {
   MockCluster cluster;
   KubernetesClient c;
+
+  /** The proxies' client, as {@code kubeos proxy} builds it. */
+  KubernetesClient p;
+
   Driver driver;
   MemoryAgent agent;
 
@@ -36,6 +40,7 @@ class CommitGateIT {
   void start() {
     cluster = new MockCluster();
     c = cluster.client();
+    p = cluster.proxyClient();
     driver = new Driver(c, "n1");
     Fixtures.node(c, "n1", "KubeOS v1", false);
     Fixtures.pod(c, "web-1", "n1", "ReplicaSet", false, "web");
@@ -48,13 +53,14 @@ class CommitGateIT {
 
   @AfterEach
   void stop() {
+    p.close();
     c.close();
     cluster.close();
   }
 
   @Test
   void aNodeThatReportsTheNewVersionIsNotUncordonedBeforeItsTrialIsCommitted() throws Exception {
-    NodeProxy proxy = driver.proxy(c, agent, Driver.FAST);
+    NodeProxy proxy = driver.proxy(p, agent, Driver.FAST);
     upToTheTrialBoot(proxy);
 
     // the kubelet's report is in; the health check still runs: wait, cordoned, asking the agent
@@ -111,7 +117,7 @@ class CommitGateIT {
    */
   @Test
   void aTrialWhoseHealthCheckFailsAfterTheReportFailsTheNodeWithTheAgentsReason() throws Exception {
-    NodeProxy proxy = driver.proxy(c, agent, Driver.FAST);
+    NodeProxy proxy = driver.proxy(p, agent, Driver.FAST);
     upToTheTrialBoot(proxy);
     assertThat(proxy.runOnce()).isInstanceOf(Step.Poll.class);
 
@@ -147,7 +153,7 @@ class CommitGateIT {
    */
   @Test
   void aFallbackTheAgentReportsBeforeTheKubeletFailsTheNodeWithTheAgentsReason() throws Exception {
-    NodeProxy proxy = driver.proxy(c, agent, Driver.FAST);
+    NodeProxy proxy = driver.proxy(p, agent, Driver.FAST);
     upToTheTrialBoot(proxy);
     agent.manualReboots = true;
     agent.failHealth("KubeOS v1");
@@ -176,7 +182,7 @@ class CommitGateIT {
    */
   @Test
   void theRunningProxyAsksTheAgentUntilItCommits() throws Exception {
-    NodeProxy proxy = driver.proxy(c, agent, Driver.FAST);
+    NodeProxy proxy = driver.proxy(p, agent, Driver.FAST);
     upToTheTrialBoot(proxy);
     List<Throwable> crashes = new CopyOnWriteArrayList<>();
     ProxyConfig config =

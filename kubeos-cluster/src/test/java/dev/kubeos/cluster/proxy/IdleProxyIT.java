@@ -21,7 +21,8 @@ class IdleProxyIT {
   @Test
   void anAssignmentWakesAnIdleProxyWhoseResyncIsAnHour() throws Exception {
     try (MockCluster cluster = new MockCluster();
-        KubernetesClient c = cluster.client()) {
+        KubernetesClient c = cluster.client();
+        KubernetesClient p = cluster.proxyClient()) {
       Fixtures.node(c, "n1", "KubeOS v1", false);
       OS os = Fixtures.os(c, OpsType.UPGRADE, "KubeOS v2", 60);
       MemoryAgent agent = new MemoryAgent(c, "n1", 100);
@@ -32,7 +33,7 @@ class IdleProxyIT {
               Duration.ofMinutes(1),
               Duration.ofMillis(20),
               Duration.ofHours(1));
-      NodeProxy proxy = new NodeProxy(c, "n1", Fixtures.NS, agent, config, Clock.systemUTC());
+      NodeProxy proxy = new NodeProxy(p, "n1", Fixtures.NS, agent, config, Clock.systemUTC());
       List<Throwable> crashes = new CopyOnWriteArrayList<>();
       proxy.start((t, e) -> crashes.add(e));
       try {

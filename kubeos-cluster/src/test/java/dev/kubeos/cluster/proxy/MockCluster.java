@@ -32,6 +32,20 @@ public final class MockCluster implements AutoCloseable {
     return server.createClient(MockCluster::config);
   }
 
+  /**
+   * A client as {@code kubeos proxy} builds it: {@link #client()}'s settings and the proxy's
+   * serialization ({@link ProxySerialization}), which knows the proxy's kinds only.
+   */
+  public KubernetesClient proxyClient() {
+    return server.createClient(MockCluster::proxyConfig);
+  }
+
+  /** The client settings of {@link #proxyClient()}, for clients built with more. */
+  public static io.fabric8.kubernetes.client.KubernetesClientBuilder proxyConfig(
+      io.fabric8.kubernetes.client.KubernetesClientBuilder b) {
+    return config(b).withKubernetesSerialization(ProxySerialization.create());
+  }
+
   /** The client settings of {@link #client()}, for clients built with more (interceptors). */
   public static io.fabric8.kubernetes.client.KubernetesClientBuilder config(
       io.fabric8.kubernetes.client.KubernetesClientBuilder b) {

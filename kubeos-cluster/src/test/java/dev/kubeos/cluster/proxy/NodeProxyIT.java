@@ -18,17 +18,23 @@ import org.junit.jupiter.api.Test;
 class NodeProxyIT {
   MockCluster cluster;
   KubernetesClient c;
+
+  /** The proxies' client, as {@code kubeos proxy} builds it. */
+  KubernetesClient p;
+
   Driver driver;
 
   @BeforeEach
   void start() {
     cluster = new MockCluster();
     c = cluster.client();
+    p = cluster.proxyClient();
     driver = new Driver(c, "n1");
   }
 
   @AfterEach
   void stop() {
+    p.close();
     c.close();
     cluster.close();
   }
@@ -39,7 +45,7 @@ class NodeProxyIT {
    */
   @Test
   void registersItsNodeWhenTheNodeExists() throws Exception {
-    NodeProxy proxy = driver.proxy(c, new MemoryAgent(c, "n1", 100), Driver.FAST);
+    NodeProxy proxy = driver.proxy(p, new MemoryAgent(c, "n1", 100), Driver.FAST);
     assertThat(proxy.runOnce()).isInstanceOf(Step.Wait.class);
     assertThat(driver.instance()).as("no Node, no OSInstance").isNull();
 
@@ -93,7 +99,7 @@ class NodeProxyIT {
     Fixtures.instance(c, "n1", os, "upgrade");
     MemoryAgent agent = new MemoryAgent(c, "n1", 100);
 
-    driver.run(driver.proxy(c, agent, Driver.FAST), 100);
+    driver.run(driver.proxy(p, agent, Driver.FAST), 100);
 
     assertThat(driver.phases)
         .containsExactly(
@@ -151,7 +157,7 @@ class NodeProxyIT {
     String nodeVersion = c.nodes().withName("n1").get().getMetadata().getResourceVersion();
     MemoryAgent agent = new MemoryAgent(c, "n1", 100);
 
-    driver.run(driver.proxy(c, agent, Driver.FAST), 100);
+    driver.run(driver.proxy(p, agent, Driver.FAST), 100);
 
     assertThat(driver.phases).containsExactly("Configuring", "Done");
     assertThat(agent.calls).containsExactly("configure c2");
@@ -184,7 +190,7 @@ class NodeProxyIT {
             "kernel.sysctl: 'vm.overcommit_memory' with operation delete skipped",
             "kernel.sysctl: an empty key skipped");
 
-    driver.run(driver.proxy(c, agent, Driver.FAST), 100);
+    driver.run(driver.proxy(p, agent, Driver.FAST), 100);
 
     assertThat(driver.phases).containsExactly("Configuring", "Done");
     assertThat(Fixtures.nodeEvents(c, "n1"))
@@ -204,7 +210,7 @@ class NodeProxyIT {
     MemoryAgent agent = new MemoryAgent(c, "n1", 100);
     agent.otherSlot = "KubeOS v1";
 
-    driver.run(driver.proxy(c, agent, Driver.FAST), 100);
+    driver.run(driver.proxy(p, agent, Driver.FAST), 100);
 
     assertThat(driver.phases)
         .containsExactly("Cordoning", "Draining", "Rebooting", "Verifying", "Uncordoning", "Done");
@@ -229,7 +235,7 @@ class NodeProxyIT {
     // a reboot timeout longer than the driver runs: only the bootID can end the wait
     ProxyConfig longReboot = withRebootTimeout(java.time.Duration.ofMinutes(5));
 
-    driver.run(driver.proxy(c, agent, longReboot), 100);
+    driver.run(driver.proxy(p, agent, longReboot), 100);
 
     assertThat(driver.phases).endsWith("Rebooting", "Failed");
     assertThat(driver.instance().getStatus().getMessage())
@@ -258,7 +264,7 @@ class NodeProxyIT {
     agent.bootsInto = "KubeOS v1";
     agent.statusFails = ErrorCode.IO_ERROR;
 
-    driver.run(driver.proxy(c, agent, withRebootTimeout(java.time.Duration.ofMinutes(5))), 100);
+    driver.run(driver.proxy(p, agent, withRebootTimeout(java.time.Duration.ofMinutes(5))), 100);
 
     assertThat(driver.phases).endsWith("Rebooting", "Failed");
     assertThat(driver.instance().getStatus().getMessage())
@@ -278,7 +284,7 @@ class NodeProxyIT {
     agent.neverReboots = true;
     ProxyConfig shortReboot = withRebootTimeout(java.time.Duration.ofMillis(800));
 
-    driver.run(driver.proxy(c, agent, shortReboot), 100);
+    driver.run(driver.proxy(p, agent, shortReboot), 100);
 
     assertThat(driver.phases).endsWith("Rebooting", "Failed");
     assertThat(driver.instance().getStatus().getMessage())
@@ -309,7 +315,7 @@ class NodeProxyIT {
     Fixtures.instance(c, "n1", os, "upgrade");
     MemoryAgent agent = new MemoryAgent(c, "n1", 50);
 
-    driver.run(driver.proxy(c, agent, Driver.FAST), 100);
+    driver.run(driver.proxy(p, agent, Driver.FAST), 100);
 
     assertThat(driver.phases).endsWith("Uncordoning", "Done");
     Node n = c.nodes().withName("n1").get();

@@ -271,7 +271,7 @@ final class ProxyFleet implements AutoCloseable {
     KubernetesClient c =
         cluster.server.createClient(
             b ->
-                MockCluster.config(b)
+                MockCluster.proxyConfig(b)
                     .withHttpClientBuilderConsumer(
                         h -> h.addOrReplaceInterceptor("count", counter)));
     clients.add(c);

@@ -35,10 +35,10 @@ class ProxyRestartIT {
       setUp(admin);
       Driver driver = new Driver(admin, "n1");
       MemoryAgent agent = new MemoryAgent(admin, "n1", 150);
-      try (KubernetesClient first = cluster.client()) {
+      try (KubernetesClient first = cluster.proxyClient()) {
         driver.run(driver.proxy(first, agent, Driver.FAST), steps);
       }
-      try (KubernetesClient second = cluster.client()) {
+      try (KubernetesClient second = cluster.proxyClient()) {
         driver.run(driver.proxy(second, agent, Driver.FAST), 100);
       }
       assertThat(driver.phases).isEqualTo(ALL);
@@ -59,14 +59,14 @@ class ProxyRestartIT {
       Driver driver = new Driver(admin, "n1");
       MemoryAgent agent = new MemoryAgent(admin, "n1", 300);
       agent.dieAfterReboot = true;
-      try (KubernetesClient first = cluster.client()) {
+      try (KubernetesClient first = cluster.proxyClient()) {
         assertThatThrownBy(() -> driver.run(driver.proxy(first, agent, Driver.FAST), 100))
             .isInstanceOf(MemoryAgent.ProxyKilled.class);
       }
       // the dead proxy recorded Rebooting before it asked for the reboot; the node may be back
       // (a loaded machine) before the second proxy's first pass, which then goes on at once
       driver.note();
-      try (KubernetesClient second = cluster.client()) {
+      try (KubernetesClient second = cluster.proxyClient()) {
         driver.run(driver.proxy(second, agent, Driver.FAST), 100);
       }
       assertThat(driver.phases).isEqualTo(ALL);
