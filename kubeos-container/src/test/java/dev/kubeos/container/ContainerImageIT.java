@@ -126,8 +126,8 @@ class ContainerImageIT {
   }
 
   /**
-   * The proxy with the DaemonSet's JVM options (deploy/proxy/daemonset.yaml, among them an
-   * experimental flag): the image's runtime must accept every one of them, or no proxy pod starts.
+   * The proxy with the DaemonSet's JVM options (deploy/proxy/daemonset.yaml, among them flags that
+   * not every JDK has): the image's runtime must accept every one of them, or no proxy pod starts.
    */
   @Test
   void proxyHelpFromTheContainerWithTheDaemonSetsJvmOptions() throws Exception {
@@ -143,20 +143,14 @@ class ContainerImageIT {
             .findFirst()
             .orElseThrow()
             .getValue();
-    Path out = work.resolve("proxy-help.out");
-    Path err = work.resolve("proxy-help.err");
-    Process p =
-        startContainer(
+    Run run =
+        runInContainer(
             "proxy-help",
             new Spec(
                 List.of("proxy", "--help"),
                 true,
                 Map.of(),
-                List.of("JAVA_TOOL_OPTIONS=" + opts, "MALLOC_ARENA_MAX=2")),
-            out,
-            err);
-    assertThat(p.waitFor(180, TimeUnit.SECONDS)).as("exited within 180 s").isTrue();
-    Run run = new Run(p.exitValue(), Files.readString(out), Files.readString(err));
+                List.of("JAVA_TOOL_OPTIONS=" + opts, "MALLOC_ARENA_MAX=2")));
     assertThat(run.exit).as(run.toString()).isZero();
     assertThat(run.stderr).as(run.toString()).contains("Picked up JAVA_TOOL_OPTIONS: " + opts);
     assertThat(run.stdout).contains("Usage: kubeos proxy").contains("--socket");
@@ -332,9 +326,13 @@ class ContainerImageIT {
   }
 
   private static Run runInContainer(String id, String... args) throws Exception {
+    return runInContainer(id, Spec.of(args));
+  }
+
+  private static Run runInContainer(String id, Spec spec) throws Exception {
     Path out = work.resolve(id + ".out");
     Path err = work.resolve(id + ".err");
-    Process p = startContainer(id, Spec.of(args), out, err);
+    Process p = startContainer(id, spec, out, err);
     if (!p.waitFor(180, TimeUnit.SECONDS)) {
       stopContainer(id, p);
       throw new AssertionError("container did not exit within 180 s: " + Files.readString(err));
