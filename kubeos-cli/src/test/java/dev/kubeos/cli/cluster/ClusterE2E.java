@@ -29,6 +29,7 @@ import dev.kubeos.testing.TestPki;
 import io.fabric8.kubernetes.api.model.Condition;
 import io.fabric8.kubernetes.api.model.Event;
 import io.fabric8.kubernetes.api.model.Node;
+import io.fabric8.kubernetes.api.model.apps.DaemonSet;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.fabric8.kubernetes.client.informers.ResourceEventHandler;
@@ -135,6 +136,14 @@ class ClusterE2E {
   static final Path REPO = Path.of(System.getProperty("user.dir")).getParent();
   static final Path CACHE =
       Path.of(System.getProperty("kubeos.e2e.cache", DemoImages.DEFAULT_CACHE_DIR.toString()));
+
+  /** The operator/proxy image: the guests' containerd runs the proxy from it. */
+  static final Path PROXY_IMAGE =
+      Path.of(
+          System.getProperty(
+              "kubeos.image.tar",
+              REPO.resolve("kubeos-container/target/kubeos-image.tar").toString()));
+
   static final Duration FIRST_BOOT =
       Duration.ofSeconds(Long.getLong("kubeos.e2e.boot-timeout", 1200));
 
@@ -254,6 +263,12 @@ class ClusterE2E {
     if (!Files.isExecutable(RegistryServer.BINARY)) {
       missing.add("docker-registry");
     }
+    if (!Files.isRegularFile(PROXY_IMAGE)) {
+      missing.add(
+          PROXY_IMAGE
+              + " (the operator/proxy image the guests' containerd runs the proxy from: ./mvnw -B"
+              + " package -DskipTests -pl kubeos-container -am)");
+    }
     if (!missing.isEmpty()) {
       why = (why == null ? "" : why + " ") + "missing: " + String.join(" ", missing);
     }
@@ -296,6 +311,22 @@ class ClusterE2E {
       say("  API server (mock) on 127.0.0.1:" + apiPort + ", registry on " + registry.host());
 
       beat.scheduleAtFixedRate(() -> heartbeat(admin), 20, 20, TimeUnit.SECONDS);
+
+      // ---- the proxy's image, from this build, and how the DaemonSet runs it ----
+      ProxyContainer.Image proxyImage = ProxyContainer.Image.read(PROXY_IMAGE);
+      try (var jars =
+          Files.newDirectoryStream(REPO.resolve("kubeos-cli/target"), "kubeos-cli-*.jar")) {
+        for (Path j : jars) {
+          proxyImage.requireBuiltFrom(j);
+        }
+      }
+      DaemonSet proxyDs = ProxyContainer.daemonSet(REPO.resolve("deploy"));
+      say(
+          "==> proxy image "
+              + proxyImage.ref()
+              + " ("
+              + proxyImage.digest()
+              + "), run by the guests' containerd as deploy/proxy/daemonset.yaml says");
 
       // ---- images: v1 and v2, built and pushed by kubeos image build --push ----
       Path jar = REPO.resolve("kubeos-cli/target/kubeos.jar");
@@ -350,7 +381,7 @@ class ClusterE2E {
         // a node's disk is bigger than the image: PERSIST grows into the rest at first boot
         Host.run(List.of("truncate", "-s", DISK_GROWTH, disk.toString()));
         g.relay = new CountingRelay(n, registry.port());
-        g.jobDisk = jobDisk(dir.resolve(n), n, DEMO ? null : FAULTS.get(n));
+        g.jobDisk = jobDisk(dir.resolve(n), n, DEMO ? null : FAULTS.get(n), proxyImage, proxyDs);
         g.vm =
             new QemuGuest(disk, dir.resolve(n + "/qemu"), dir.resolve(n + "/logs"))
                 .memoryMib(1536)
@@ -397,6 +428,13 @@ class ClusterE2E {
       for (GuestRun g : guests.values()) {
         JsonNode s = Json.mapper().readTree(g.agentStatus.get(0));
         assertThat(s.path("bootedSlot").asText()).as(g.name + " boots v1 from A").isEqualTo("A");
+        // the proxy that registered the OSInstance is the image's, run by containerd as the
+        // DaemonSet says: root (the socket is 0600), no capabilities, no new privileges, seccomp
+        assertThat(g.proxyContainer.get(0))
+            .as(g.name + ": the proxy container's process")
+            .isNotNull()
+            .contains("image=" + proxyImage.ref() + "@" + proxyImage.digest() + " ")
+            .contains("Uid:0 ", "CapEff:0000000000000000 ", "NoNewPrivs:1 ", "Seccomp:2 ");
       }
 
       // ---- scenario 1: apply the OS resource, watch it roll ----
@@ -1186,6 +1224,9 @@ class ClusterE2E {
     /** Per boot: the reporter's status line when it was no JSON status (3 failed tries). */
     final Map<Integer, String> badStatus = new ConcurrentHashMap<>();
 
+    /** Per boot: the proxy unit's line about its container's process, after its prefix. */
+    final Map<Integer, String> proxyContainer = new ConcurrentHashMap<>();
+
     /** What the fault unit printed (after {@code KUBEOS-E2E-FAULT }). */
     final List<String> faults = new CopyOnWriteArrayList<>();
 
@@ -1258,7 +1299,7 @@ class ClusterE2E {
     /** Shown in the test's output: the reporter, the agent's and proxy's logs, kubeos units. */
     private static final Pattern SHOWN =
         Pattern.compile(
-            "KUBEOS-E2E|\\] (java|sh)\\[\\d+\\]: |(Starting|Started|Finished|Failed).*kubeos|reboot");
+            "KUBEOS-E2E|\\] (java|sh|kubeos-e2e-proxy)\\[\\d+\\]: |(Starting|Started|Finished|Failed).*kubeos|reboot");
 
     private void line(int boot, Duration at, String line) {
       try {
@@ -1284,6 +1325,10 @@ class ClusterE2E {
         nodeLineNo.put(boot, no);
         reported.put(boot, r.osImage());
         kubelet.report(name, r);
+      }
+      int proxy = line.indexOf(ProxyContainer.LINE);
+      if (proxy >= 0) {
+        proxyContainer.put(boot, line.substring(proxy + ProxyContainer.LINE.length()).strip());
       }
       int fault = line.indexOf(ClusterImages.FAULT_LINE);
       if (fault >= 0) {
@@ -1396,9 +1441,17 @@ class ClusterE2E {
   }
 
   /** The node's job disk: its name and a kubeconfig for the API server as the guest reaches it. */
-  private static Path jobDisk(Path dir, String node, String fault)
+  private static Path jobDisk(
+      Path dir, String node, String fault, ProxyContainer.Image proxyImage, DaemonSet proxyDs)
       throws IOException, InterruptedException {
     Path d = Files.createDirectories(dir.resolve("job"));
+    Files.copy(proxyImage.tar(), d.resolve("kubeos-image.tar"));
+    Files.writeString(
+        d.resolve("proxy.env"),
+        "IMAGE=" + proxyImage.ref() + "\nDIGEST=" + proxyImage.digest() + "\n");
+    Files.writeString(
+        d.resolve("proxy.args"),
+        String.join("\n", ProxyContainer.ctrRun(proxyDs, proxyImage, node)) + "\n");
     Files.writeString(
         d.resolve("node.env"),
         "export NODE_NAME="
@@ -1423,7 +1476,15 @@ class ClusterE2E {
     Path img = dir.resolve("job.img");
     Host.run(
         List.of(
-            "mkfs.ext4", "-q", "-F", "-L", "KUBEOS-JOB", "-d", d.toString(), img.toString(), "8M"));
+            "mkfs.ext4",
+            "-q",
+            "-F",
+            "-L",
+            "KUBEOS-JOB",
+            "-d",
+            d.toString(),
+            img.toString(),
+            (Files.size(proxyImage.tar()) / (1 << 20) + 16) + "M"));
     return img;
   }
 

@@ -162,6 +162,7 @@ final class ClusterImages {
     Files.writeString(dir.resolve("kubeos-e2e-kubelet.service"), KUBELET_UNIT);
     Files.writeString(dir.resolve("kubeos-e2e-report"), REPORT);
     Files.writeString(dir.resolve("kubeos-e2e-report.service"), REPORT_UNIT);
+    Files.writeString(dir.resolve("kubeos-e2e-proxy"), PROXY);
     Files.writeString(dir.resolve("kubeos-e2e-proxy.service"), PROXY_UNIT);
     Files.writeString(dir.resolve("agent-console.conf"), AGENT_CONSOLE);
     Files.writeString(dir.resolve("kubeos-e2e-sysctl"), SYSCTL);
@@ -189,6 +190,7 @@ final class ClusterImages {
                 "kubeos-e2e-report.service",
                 "/etc/systemd/system/kubeos-e2e-report.service",
                 "0644")
+            + file("kubeos-e2e-proxy", "/usr/local/sbin/kubeos-e2e-proxy", "0755")
             + file(
                 "kubeos-e2e-proxy.service", "/etc/systemd/system/kubeos-e2e-proxy.service", "0644")
             + file("kubeos-e2e-sysctl", "/usr/local/sbin/kubeos-e2e-sysctl", "0755")
@@ -483,14 +485,72 @@ final class ClusterImages {
       WantedBy=multi-user.target
       """;
 
+  /**
+   * The proxy unit's script: the operator/proxy image imported into containerd (namespace {@code
+   * k8s.io}) from the job disk when containerd lacks that digest (once per node: containerd's store
+   * is on PERSIST, it survives the A/B switch), then run by containerd with the DaemonSet's
+   * settings ({@link ProxyContainer}: the job disk's {@code proxy.args}). {@code cleanup}: what a
+   * stop leaves (a task ctr could not end, the rootfs mount), also run before each start.
+   */
+  static final String PROXY =
+      """
+      #!/bin/sh
+      # ClusterE2E only (test code, not the product): the node's proxy as the DaemonSet runs it, the
+      # operator/proxy image run by containerd (see ProxyContainer for what stands in for the pod).
+      j=/run/kubeos-e2e
+      r=%s
+      name=%s
+      c="ctr -n k8s.io"
+      cleanup() {
+        $c task kill -s KILL $name >/dev/null 2>&1 || true
+        $c task rm -f $name >/dev/null 2>&1 || true
+        $c container rm $name >/dev/null 2>&1 || true
+        $c images unmount --rm $r >/dev/null 2>&1 || true
+      }
+      if [ "${1:-}" = cleanup ]; then cleanup; exit 0; fi
+      set -e
+      mkdir -p $j
+      mountpoint -q $j || mount -o ro LABEL=KUBEOS-JOB $j
+      . $j/proxy.env
+      have=$($c images ls | awk -v i="$IMAGE" '$1 == i { print $3 }')
+      if [ "$have" != "$DIGEST" ]; then
+        s=$(date +%%s)
+        $c images import --base-name "${IMAGE%%:*}" $j/kubeos-image.tar >/dev/null
+        have=$($c images ls | awk -v i="$IMAGE" '$1 == i { print $3 }')
+        echo "KUBEOS-E2E-PROXY-IMPORT $IMAGE $have in $(( $(date +%%s) - s )) s" > /dev/ttyS0
+        [ "$have" = "$DIGEST" ] || { echo "KUBEOS-E2E-PROXY-IMPORT wanted $DIGEST" > /dev/ttyS0; exit 1; }
+      fi
+      cleanup
+      mkdir -p $r
+      $c images mount --rw "$IMAGE" $r >/dev/null
+      # once the task runs: who it runs as, as the kernel has it
+      (
+        for i in $(seq 1 600); do
+          pid=$($c task ls 2>/dev/null | awk -v n=$name '$1 == n && $3 == "RUNNING" { print $2 }')
+          if [ -n "$pid" ] && [ -r /proc/$pid/status ]; then
+            st=$(awk '/^(Uid|CapEff|NoNewPrivs|Seccomp):/ { printf "%%s%%s ", $1, $2 }' /proc/$pid/status)
+            echo "%s$name image=$IMAGE@$have pid=$pid $st" > /dev/ttyS0
+            exit 0
+          fi
+          sleep 1
+        done
+      ) &
+      set --
+      while IFS= read -r a; do set -- "$@" "$a"; done < $j/proxy.args
+      exec $c run --rm "$@"
+      """
+          .formatted(ProxyContainer.ROOTFS, ProxyContainer.NAME, ProxyContainer.LINE);
+
   static final String PROXY_UNIT =
       """
       [Unit]
-      Description=KubeOS proxy (ClusterE2E: the node's kubeos proxy as a unit, config on the job disk)
-      After=kubeos-agent.socket network.target
+      Description=KubeOS proxy (ClusterE2E: the operator/proxy image run by containerd, as the DaemonSet runs it)
+      After=kubeos-agent.socket network.target containerd.service
+      Requires=containerd.service
 
       [Service]
-      ExecStart=/bin/sh -c 'mkdir -p /run/kubeos-e2e; mountpoint -q /run/kubeos-e2e || mount -o ro LABEL=KUBEOS-JOB /run/kubeos-e2e; . /run/kubeos-e2e/node.env; exec /usr/lib/kubeos/runtime/bin/java -XX:TieredStopAtLevel=1 -XX:+UseSerialGC -Xmx192m -jar /usr/lib/kubeos/runtime/kubeos.jar proxy --node "$$NODE_NAME"'
+      ExecStart=/usr/local/sbin/kubeos-e2e-proxy
+      ExecStopPost=/usr/local/sbin/kubeos-e2e-proxy cleanup
       Restart=always
       RestartSec=5s
       StandardOutput=journal+console
