@@ -150,7 +150,13 @@ class LauncherIT {
     assumeTrue("root".equals(System.getProperty("user.name")), "the QEMU demos need root");
     script("mvnw", "echo \"mvnw $* KUBEOS_E2E=$KUBEOS_E2E\"");
     Result r = launch(Map.of(), "demo", "--cluster");
-    assertThat(r.out().strip())
+    List<String> calls = r.out().strip().lines().toList();
+    assertThat(calls).hasSize(2);
+    // first the operator/proxy image, which the guests' containerd runs the proxies from
+    assertThat(calls.get(0))
+        .startsWith("mvnw -q -B -ntp package -DskipTests ")
+        .contains(" -pl kubeos-container -am");
+    assertThat(calls.get(1))
         .startsWith("mvnw -q -B -ntp verify -Pe2e -pl kubeos-cli -am ")
         .contains(" -Dtest=none ", " -DskipITs ", " -Dit.test=ClusterE2E ")
         .endsWith(" -Dkubeos.e2e.demo=true KUBEOS_E2E=required");

@@ -61,7 +61,8 @@ public final class DemoImages {
   /**
    * Makes sure {@code runtime} holds a jlink'd runtime with the current {@code
    * kubeos-cli/target/kubeos-agent.jar} of {@code repo}: runs {@code
-   * scripts/build-agent-runtime.sh} when the runtime is missing or its jar differs. Returns whether
+   * scripts/build-agent-runtime.sh} when the runtime is missing, its jar differs or it lacks a
+   * module of scripts/agent-runtime.modules (a list that grew since it was linked). Returns whether
    * it built.
    */
   public static boolean ensureAgentRuntime(Path repo, Path runtime, PrintStream log)
@@ -79,7 +80,8 @@ public final class DemoImages {
     Path current = runtime.resolve("kubeos.jar");
     if (Files.isExecutable(runtime.resolve("bin/java"))
         && Files.isRegularFile(current)
-        && (!Files.isRegularFile(jar) || Files.mismatch(jar, current) == -1)) {
+        && (!Files.isRegularFile(jar) || Files.mismatch(jar, current) == -1)
+        && hasEveryModule(repo, runtime)) {
       return false;
     }
     if (!Files.isRegularFile(script) || !Files.isRegularFile(jar)) {
@@ -93,5 +95,30 @@ public final class DemoImages {
     }
     log.println(Host.run(List.of(script.toString(), runtime.toString())).strip());
     return true;
+  }
+
+  /**
+   * Whether {@code runtime} (its {@code release} file) holds every module of
+   * scripts/agent-runtime.modules, as ./kubeos checks before it runs the agent on it; true when the
+   * checkout has no such list (a runtime passed from elsewhere).
+   */
+  static boolean hasEveryModule(Path repo, Path runtime) throws IOException {
+    Path list = repo.resolve("scripts/agent-runtime.modules");
+    Path release = runtime.resolve("release");
+    if (!Files.isRegularFile(list)) {
+      return true;
+    }
+    if (!Files.isRegularFile(release)) {
+      return false;
+    }
+    List<String> have =
+        Files.readAllLines(release).stream()
+            .filter(l -> l.startsWith("MODULES="))
+            .flatMap(l -> List.of(l.substring(8).replace("\"", "").split(" ")).stream())
+            .toList();
+    return Files.readAllLines(list).stream()
+        .filter(l -> !l.startsWith("#") && !l.isBlank())
+        .flatMap(l -> List.of(l.strip().split(",")).stream())
+        .allMatch(have::contains);
   }
 }

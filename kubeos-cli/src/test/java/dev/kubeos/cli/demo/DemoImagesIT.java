@@ -57,6 +57,26 @@ class DemoImagesIT {
                 + " --format raw && echo 'PROBE-STAGED ok'");
   }
 
+  /**
+   * A runtime linked before jdk.crypto.ec joined the list is linked again, a current one is not.
+   */
+  @Test
+  void aRuntimeIsCurrentOnlyWithEveryModuleOfTheList(@TempDir Path repo) throws Exception {
+    Files.createDirectories(repo.resolve("scripts"));
+    Files.writeString(
+        repo.resolve("scripts/agent-runtime.modules"),
+        "# comment\njava.base,java.net.http,jdk.crypto.ec\n");
+    Path runtime = Files.createDirectories(repo.resolve("runtime"));
+    assertThat(DemoImages.hasEveryModule(repo, runtime)).as("no release file").isFalse();
+    Files.writeString(
+        runtime.resolve("release"), "JAVA_VERSION=\"25\"\nMODULES=\"java.base java.net.http\"\n");
+    assertThat(DemoImages.hasEveryModule(repo, runtime)).isFalse();
+    Files.writeString(
+        runtime.resolve("release"),
+        "JAVA_VERSION=\"25\"\nMODULES=\"java.base java.logging java.net.http jdk.crypto.ec\"\n");
+    assertThat(DemoImages.hasEveryModule(repo, runtime)).isTrue();
+  }
+
   @Test
   void hostRunReportsAFailingCommandWithItsOutput() {
     org.assertj.core.api.Assertions.assertThatThrownBy(
