@@ -430,11 +430,16 @@ class ClusterE2E {
         assertThat(s.path("bootedSlot").asText()).as(g.name + " boots v1 from A").isEqualTo("A");
         // the proxy that registered the OSInstance is the image's, run by containerd as the
         // DaemonSet says: root (the socket is 0600), no capabilities, no new privileges, seccomp
-        assertThat(g.proxyContainer.get(0))
-            .as(g.name + ": the proxy container's process")
-            .isNotNull()
-            .contains("image=" + proxyImage.ref() + "@" + proxyImage.digest() + " ")
-            .contains("Uid:0 ", "CapEff:0000000000000000 ", "NoNewPrivs:1 ", "Seccomp:2 ");
+        String container = g.proxyContainer.get(0);
+        assertThat(container).as(g.name + ": the proxy container's process").isNotNull();
+        assertThat(container.split(" "))
+            .as(g.name + ": the proxy container's process: " + container)
+            .contains(
+                "image=" + proxyImage.ref() + "@" + proxyImage.digest(),
+                "Uid:0",
+                "CapEff:0000000000000000",
+                "NoNewPrivs:1",
+                "Seccomp:2");
       }
 
       // ---- scenario 1: apply the OS resource, watch it roll ----

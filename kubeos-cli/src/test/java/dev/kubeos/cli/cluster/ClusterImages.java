@@ -18,10 +18,10 @@ import java.util.regex.Pattern;
  * {@code kubeos image build --push} (as a process):
  *
  * <ul>
- *   <li>{@code kubeos-e2e-proxy.service}: the node's {@code kubeos proxy} as a systemd unit (the
- *       issue allows it while the guest's containerd cannot run the proxy image yet), with the node
- *       name and a kubeconfig for the API server at {@code 10.0.2.100:6443} from the node's job
- *       disk (label KUBEOS-JOB);
+ *   <li>{@code kubeos-e2e-proxy.service}: the node's proxy as the DaemonSet runs it, the
+ *       operator/proxy image run by containerd ({@link #PROXY}, {@link ProxyContainer}), with the
+ *       image, the translated pod settings and a kubeconfig for the API server at {@code
+ *       10.0.2.100:6443} from the node's job disk (label KUBEOS-JOB);
  *   <li>{@code kubeos-e2e-kubelet.service}: the node line for {@link KubeletRole} (osImage and
  *       bootID) as soon as the system is up, as a kubelet reports at boot: ordered before the
  *       health gate ({@code kubeos-health.service}), so a trial boot is always reported while it is
@@ -40,10 +40,10 @@ import java.util.regex.Pattern;
  *       #SYSCTL_FILE}) and that file's line, once at boot and again whenever one changes.
  * </ul>
  *
- * The runtime is the agent's jlink'd runtime with the modules of both the agent's runtime
+ * The agent's runtime here is a jlink'd runtime with the modules of both the agent's runtime
  * (scripts/build-agent-runtime.sh) and the operator/proxy image base (scripts/build-image-base.sh),
- * and the whole {@code kubeos.jar}: the node image proper carries the slim agent jar, which has no
- * Kubernetes client, so the proxy could not run from it.
+ * and the whole {@code kubeos.jar}, where the node image proper carries the slim agent jar: it
+ * dates from when the proxy ran from it, and every figure of the tier so far was measured on it.
  */
 final class ClusterImages {
   static final String MODULES =
