@@ -1445,7 +1445,10 @@ class ClusterE2E {
     }
   }
 
-  /** The node's job disk: its name and a kubeconfig for the API server as the guest reaches it. */
+  /**
+   * The node's job disk: the proxy's image, its {@code ctr run} arguments ({@link ProxyContainer})
+   * and a kubeconfig for the API server as the guest reaches it; the node's fault in flight.
+   */
   private static Path jobDisk(
       Path dir, String node, String fault, ProxyContainer.Image proxyImage, DaemonSet proxyDs)
       throws IOException, InterruptedException {
@@ -1457,12 +1460,7 @@ class ClusterE2E {
     Files.writeString(
         d.resolve("proxy.args"),
         String.join("\n", ProxyContainer.ctrRun(proxyDs, proxyImage, node)) + "\n");
-    Files.writeString(
-        d.resolve("node.env"),
-        "export NODE_NAME="
-            + node
-            + "\nexport KUBECONFIG=/run/kubeos-e2e/kubeconfig\n"
-            + (fault == null ? "" : "FAULT=" + fault + "\n"));
+    Files.writeString(d.resolve("node.env"), fault == null ? "" : "FAULT=" + fault + "\n");
     Files.writeString(
         d.resolve("kubeconfig"),
         "apiVersion: v1\nkind: Config\nclusters:\n- name: e2e\n  cluster:\n    server: http://"
