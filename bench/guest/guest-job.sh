@@ -25,8 +25,9 @@ timed() {
     echo "BENCH-CRASH $label rc=$rc"; printf '%s\n' "$out" | head -n 40 | sed 's/^/BENCH-CRASHOUT /'
   fi
 }
-# the agent's one-shot CLI with the given JVM flags
-agent() { flags=$1; shift; $RT/bin/java $flags -XX:ErrorFile=/persist/hs_err_%p.log -jar $JAR agent "$@"; }
+# the agent's one-shot CLI with the given JVM flags, run as kubeos-health.service runs it (from the
+# runtime's directory, the jar named relative to it: the CDS archive kubeos.jsa is made that way)
+agent() { flags=$1; shift; (cd $RT && bin/java $flags -XX:ErrorFile=/persist/hs_err_%p.log -jar kubeos.jar agent "$@"); }
 stage() { agent "$1" stage --url "file://$2" --sha256 "$3" --version "$4" --format raw; }
 # the shell baseline: read the payload once, hash and write it (tee), then the same as two passes
 shellstage() { dd if=$P bs=1M status=none | tee >(sha256sum > /run/shell.sum) | dd of=$ROOTB bs=1M iflag=fullblock oflag=direct status=none && cat /run/shell.sum; }

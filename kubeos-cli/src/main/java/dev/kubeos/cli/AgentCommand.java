@@ -27,7 +27,7 @@ import picocli.CommandLine.Option;
       ServeCommand.class
     })
 public final class AgentCommand implements Runnable {
-  // the defaults, shared with the fast path of `agent serve` (ServeArgs)
+  // the defaults, shared with the fast paths of `agent serve` and `agent health` (FastArgs)
   static final String DEFAULT_BOOT_DIR = "/boot/efi";
   static final String DEFAULT_STATE_DIR = "/persist/kubeos";
   static final String DEFAULT_HEALTH_CONFIG = "/etc/KubeOS/health.json";

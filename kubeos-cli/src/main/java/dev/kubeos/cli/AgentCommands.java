@@ -281,8 +281,17 @@ final class AgentCommands {
     @Override
     public Integer call() {
       HealthReport report = parent.agent().health(!noReboot);
-      out().println("health " + report.summary());
+      out().println(line(report));
       out().flush();
+      return status(report);
+    }
+
+    /** The line both paths of {@code agent health} print (the fast one: {@link FastArgs}). */
+    static String line(HealthReport report) {
+      return "health " + report.summary();
+    }
+
+    static int status(HealthReport report) {
       return report.passed() ? 0 : ErrorCode.HEALTH_FAILED.exitStatus();
     }
   }

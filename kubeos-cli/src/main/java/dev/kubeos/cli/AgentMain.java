@@ -1,5 +1,7 @@
 package dev.kubeos.cli;
 
+import dev.kubeos.agent.health.HealthReport;
+import dev.kubeos.agent.host.HostAgents;
 import dev.kubeos.api.agent.AgentException;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -18,24 +20,26 @@ import picocli.CommandLine.Command;
 public final class AgentMain implements Runnable {
 
   public static void main(String[] args) throws Exception {
-    serveIfDaemon(args);
+    fastPath(args);
     System.exit(Main.run(Main.withErrorHandling(new CommandLine(new AgentMain())), args));
   }
 
   /**
-   * The daemon ({@code agent [OPTIONS] serve [OPTIONS]}, systemd's ExecStart, started on demand by
-   * the socket) without picocli's model of every command: runs it and exits. Returns when {@code
-   * args} is anything else (then picocli reads them).
+   * The two commands systemd starts on every node, the daemon ({@code agent [OPTIONS] serve
+   * [OPTIONS]}, started on demand by the socket) and the post-boot gate ({@code agent [OPTIONS]
+   * health [--no-reboot]}), without picocli's model of every command ({@link FastArgs}): runs the
+   * command and exits. Returns when {@code args} is anything else (then picocli reads them).
    */
-  static void serveIfDaemon(String[] args) throws InterruptedException {
-    AgentServe.Settings serve = ServeArgs.parse(args);
-    if (serve == null) {
+  static void fastPath(String[] args) throws InterruptedException {
+    AgentServe.Settings serve = FastArgs.serve(args);
+    FastArgs.Health health = serve == null ? FastArgs.health(args) : null;
+    if (serve == null && health == null) {
       return;
     }
     Main.logFormat();
     int status;
     try {
-      status = AgentServe.run(serve, System.err);
+      status = serve != null ? AgentServe.run(serve, System.err) : health(health);
     } catch (AgentException e) {
       System.err.println(Main.errorLine(e, true));
       status = e.code().exitStatus();
@@ -47,6 +51,15 @@ public final class AgentMain implements Runnable {
       status = 1;
     }
     System.exit(status);
+  }
+
+  /** {@code agent health}: what {@link AgentCommands.Health} does, printed the same way. */
+  private static int health(FastArgs.Health h) {
+    HealthReport report =
+        HostAgents.create(h.agent(), java.time.Clock.systemUTC()).health(!h.noReboot());
+    System.out.println(AgentCommands.Health.line(report));
+    System.out.flush();
+    return AgentCommands.Health.status(report);
   }
 
   @Override

@@ -21,7 +21,7 @@ import java.util.Objects;
 
 /**
  * {@code kubeos agent serve} itself, after its arguments were read (by picocli in {@link
- * ServeCommand}, or by the fast path {@link ServeArgs} that the node's unit takes).
+ * ServeCommand}, or by the fast path {@link FastArgs} that the node's unit takes).
  *
  * <p>Socket activation: when standard input is a listening Unix socket (systemd's {@code
  * StandardInput=socket} with {@code Accept=no}, see deploy/systemd/kubeos-agent.socket), the agent

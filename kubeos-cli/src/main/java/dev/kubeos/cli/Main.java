@@ -22,7 +22,7 @@ import picocli.CommandLine.Command;
 public final class Main implements Runnable {
 
   public static void main(String[] args) throws InterruptedException {
-    AgentMain.serveIfDaemon(args);
+    AgentMain.fastPath(args);
     System.exit(run(commandLine(), args));
   }
 

@@ -18,7 +18,7 @@ import picocli.CommandLine.ParentCommand;
     description =
         "Run the agent daemon: JSON-RPC 2.0 on a Unix socket (mode 0600), upstream-compatible.")
 final class ServeCommand implements Callable<Integer> {
-  // the defaults, shared with the fast path (ServeArgs)
+  // the defaults, shared with the fast path (FastArgs)
   static final String DEFAULT_REBOOT_DELAY = "2";
   static final String DEFAULT_READ_TIMEOUT = "5";
   static final String DEFAULT_MAX_CONNECTIONS = "" + JsonRpcServer.DEFAULT_MAX_CONNECTIONS;

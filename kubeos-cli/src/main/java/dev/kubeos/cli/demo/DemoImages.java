@@ -61,9 +61,9 @@ public final class DemoImages {
   /**
    * Makes sure {@code runtime} holds a jlink'd runtime with the current {@code
    * kubeos-cli/target/kubeos-agent.jar} of {@code repo}: runs {@code
-   * scripts/build-agent-runtime.sh} when the runtime is missing, its jar differs or it lacks a
-   * module of scripts/agent-runtime.modules (a list that grew since it was linked). Returns whether
-   * it built.
+   * scripts/build-agent-runtime.sh} when the runtime is missing, its jar differs, it lacks the
+   * health gate's CDS archive (kubeos.jsa, which kubeos-health.service names) or a module of
+   * scripts/agent-runtime.modules (a list that grew since it was linked). Returns whether it built.
    */
   public static boolean ensureAgentRuntime(Path repo, Path runtime, PrintStream log)
       throws IOException, InterruptedException {
@@ -80,6 +80,7 @@ public final class DemoImages {
     Path current = runtime.resolve("kubeos.jar");
     if (Files.isExecutable(runtime.resolve("bin/java"))
         && Files.isRegularFile(current)
+        && Files.isRegularFile(runtime.resolve("kubeos.jsa"))
         && (!Files.isRegularFile(jar) || Files.mismatch(jar, current) == -1)
         && hasEveryModule(repo, runtime)) {
       return false;

@@ -7,54 +7,29 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.BiPredicate;
 
 /**
- * The fast path of {@code kubeos agent [OPTIONS] serve [OPTIONS]}: reads exactly the options {@link
- * AgentCommand} and {@link ServeCommand} define, with the same defaults, without building picocli's
- * model of every agent command (a few hundred milliseconds of a socket-activated start, where every
- * request after an idle exit pays the start). Anything else (help, an unknown or malformed option,
+ * The fast paths of the two commands systemd starts on every node: {@code kubeos agent [OPTIONS]
+ * serve [OPTIONS]} (the socket-activated daemon, where every request after an idle exit pays the
+ * start) and {@code kubeos agent [OPTIONS] health [--no-reboot]} (the post-boot gate, a cold start
+ * on every boot that a trial's commit waits for). Reads exactly the options {@link AgentCommand},
+ * {@link ServeCommand} and {@code health} define, with the same defaults, without building
+ * picocli's model of every agent command (a few hundred milliseconds on a host, seconds on a slow
+ * or emulated CPU: docs/benchmarks.md). Anything else (help, an unknown or malformed option,
  * another command) returns null and goes through picocli as before, which also gives the error
- * messages. ServeArgsTest checks that both paths agree.
+ * messages. FastArgsTest checks that both paths agree.
  */
-final class ServeArgs {
-  private ServeArgs() {}
+final class FastArgs {
+  private FastArgs() {}
+
+  /** {@code agent [OPTIONS] health [--no-reboot]}: the agent's options and the flag. */
+  record Health(AgentOptions agent, boolean noReboot) {}
 
   /** The settings, or null when this is not a well-formed {@code agent ... serve ...} line. */
-  static AgentServe.Settings parse(String[] args) {
-    if (args.length < 2 || !args[0].equals("agent")) {
-      return null;
-    }
+  static AgentServe.Settings serve(String[] args) {
     Values v = new Values();
-    boolean serve = false;
-    for (int i = 1; i < args.length; i++) {
-      String arg = args[i];
-      if (!serve && arg.equals("serve")) {
-        serve = true;
-        continue;
-      }
-      if (!arg.startsWith("--")) {
-        return null;
-      }
-      String name = arg;
-      String value;
-      int eq = arg.indexOf('=');
-      if (eq > 0) {
-        name = arg.substring(0, eq);
-        value = arg.substring(eq + 1);
-      } else if (i + 1 < args.length) {
-        value = args[++i];
-      } else {
-        return null;
-      }
-      try {
-        if (!(serve ? v.serveOption(name, value) : v.agentOption(name, value))) {
-          return null;
-        }
-      } catch (RuntimeException malformed) {
-        return null; // picocli says what is wrong with it
-      }
-    }
-    if (!serve) {
+    if (!read(args, "serve", v, v::serveOption)) {
       return null;
     }
     try {
@@ -62,6 +37,69 @@ final class ServeArgs {
     } catch (RuntimeException e) {
       return null;
     }
+  }
+
+  /** The gate's line, or null when this is not a well-formed {@code agent ... health ...} line. */
+  static Health health(String[] args) {
+    Values v = new Values();
+    boolean[] noReboot = {false};
+    BiPredicate<String, String> flag =
+        (name, value) -> {
+          if (!name.equals("--no-reboot") || value != null || noReboot[0]) {
+            return false;
+          }
+          noReboot[0] = true;
+          return true;
+        };
+    return read(args, "health", v, flag) ? new Health(v.options(), noReboot[0]) : null;
+  }
+
+  /**
+   * Reads {@code agent [agent options] COMMAND [command options]} into {@code v}: false for any
+   * other line. {@code commandOption} gets each option after the command; an option without {@code
+   * =} is first offered with a null value (true: a flag, taken), then with the next argument as its
+   * value.
+   */
+  private static boolean read(
+      String[] args, String command, Values v, BiPredicate<String, String> commandOption) {
+    if (args.length < 2 || !args[0].equals("agent")) {
+      return false;
+    }
+    boolean seen = false;
+    for (int i = 1; i < args.length; i++) {
+      String arg = args[i];
+      if (!seen && arg.equals(command)) {
+        seen = true;
+        continue;
+      }
+      if (!arg.startsWith("--")) {
+        return false;
+      }
+      String name = arg;
+      String value = null;
+      int eq = arg.indexOf('=');
+      if (eq > 0) {
+        name = arg.substring(0, eq);
+        value = arg.substring(eq + 1);
+      }
+      try {
+        if (seen && value == null && commandOption.test(name, null)) {
+          continue; // a flag
+        }
+        if (value == null) {
+          if (i + 1 >= args.length) {
+            return false;
+          }
+          value = args[++i];
+        }
+        if (!(seen ? commandOption.test(name, value) : v.agentOption(name, value))) {
+          return false;
+        }
+      } catch (RuntimeException malformed) {
+        return false; // picocli says what is wrong with it
+      }
+    }
+    return seen;
   }
 
   /** The options read so far, starting from the commands' defaults. */
@@ -126,6 +164,9 @@ final class ServeArgs {
     }
 
     boolean serveOption(String name, String value) {
+      if (value == null) {
+        return false; // serve has no flags
+      }
       switch (name) {
         case "--socket":
           socket = Path.of(value);
@@ -165,22 +206,26 @@ final class ServeArgs {
       }
     }
 
+    AgentOptions options() {
+      return new AgentOptions(
+          disk,
+          bootDir,
+          stateDir,
+          bootedSlot,
+          healthConfig,
+          certDir,
+          trustDir,
+          registryHostsDir,
+          dockerConfig,
+          blobCacheMiB << 20);
+    }
+
     AgentServe.Settings settings() {
       if (maxConnections > Integer.MAX_VALUE || maxPerPeer > Integer.MAX_VALUE) {
         throw new IllegalArgumentException("too large");
       }
       return new AgentServe.Settings(
-          new AgentOptions(
-              disk,
-              bootDir,
-              stateDir,
-              bootedSlot,
-              healthConfig,
-              certDir,
-              trustDir,
-              registryHostsDir,
-              dockerConfig,
-              blobCacheMiB << 20),
+          options(),
           socket,
           rebootDelay,
           readTimeout,

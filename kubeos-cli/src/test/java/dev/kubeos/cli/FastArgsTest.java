@@ -13,8 +13,11 @@ import org.junit.jupiter.params.provider.ValueSource;
 import picocli.CommandLine;
 import picocli.CommandLine.Model.OptionSpec;
 
-/** The fast path of {@code agent serve} reads what picocli reads, or leaves the line to picocli. */
-class ServeArgsTest {
+/**
+ * The fast paths of {@code agent serve} and {@code agent health} read what picocli reads, or leave
+ * the line to picocli.
+ */
+class FastArgsTest {
 
   /** The settings picocli makes of a command line (the path every other command takes). */
   private static AgentServe.Settings viaPicocli(String... args) {
@@ -41,14 +44,14 @@ class ServeArgsTest {
   void theFastPathReadsWhatPicocliReads(String line) {
     String[] args = line.split(" ");
 
-    AgentServe.Settings fast = ServeArgs.parse(args);
+    AgentServe.Settings fast = FastArgs.serve(args);
 
     assertThat(fast).isNotNull().isEqualTo(viaPicocli(args));
   }
 
   @Test
   void theDefaultsAreTheCommandsDefaults() {
-    AgentServe.Settings s = ServeArgs.parse(new String[] {"agent", "serve"});
+    AgentServe.Settings s = FastArgs.serve(new String[] {"agent", "serve"});
 
     assertThat(s.socket()).hasToString("/run/os-agent/os-agent.sock");
     assertThat(s.idleExit()).isEqualTo(Duration.ofSeconds(60));
@@ -74,7 +77,71 @@ class ServeArgsTest {
         "image build x",
       })
   void anythingElseIsLeftToPicocli(String line) {
-    assertThat(ServeArgs.parse(line.split(" "))).isNull();
+    assertThat(FastArgs.serve(line.split(" "))).isNull();
+  }
+
+  /** What picocli makes of an {@code agent ... health ...} line. */
+  private static FastArgs.Health healthViaPicocli(String... args) {
+    CommandLine cl = new CommandLine(new AgentMain());
+    CommandLine.ParseResult parsed = cl.parseArgs(args);
+    AgentCommands.Health health =
+        (AgentCommands.Health) parsed.subcommand().subcommand().commandSpec().userObject();
+    return new FastArgs.Health(health.parent.options(), health.noReboot);
+  }
+
+  @ParameterizedTest
+  @ValueSource(
+      strings = {
+        "agent health",
+        "agent health --no-reboot",
+        "agent --disk /dev/vda --booted-slot b --health-config=/h health",
+        "agent --state-dir=/s --boot-dir /b --cert-dir /c --trust-dir /t"
+            + " --registry-hosts-dir /r --docker-config /d --blob-cache-size 16 health --no-reboot",
+      })
+  void theHealthFastPathReadsWhatPicocliReads(String line) {
+    String[] args = line.split(" ");
+
+    FastArgs.Health fast = FastArgs.health(args);
+
+    assertThat(fast).isNotNull().isEqualTo(healthViaPicocli(args));
+  }
+
+  @ParameterizedTest
+  @ValueSource(
+      strings = {
+        "agent status",
+        "agent health --help",
+        "agent -h health",
+        "agent health --no-reboot --no-reboot",
+        "agent health --no-reboot=true",
+        "agent health --no-such-flag",
+        "agent health extra",
+        "agent --disk health",
+        "agent --blob-cache-size 010 health",
+        "agent serve",
+        "health",
+      })
+  void anyOtherHealthLineIsLeftToPicocli(String line) {
+    assertThat(FastArgs.health(line.split(" "))).isNull();
+  }
+
+  /** A new option of `agent` or `agent health` must be taught to the fast path too. */
+  @Test
+  void theHealthFastPathKnowsEveryOptionOfAgentAndHealth() {
+    CommandLine agent = new CommandLine(new AgentMain()).getSubcommands().get("agent");
+    CommandLine health = agent.getSubcommands().get("health");
+    Set<String> help = Set.of("-h", "--help", "-V", "--version");
+    for (OptionSpec o : agent.getCommandSpec().options()) {
+      if (!help.contains(o.longestName())) {
+        String[] line = {"agent", o.longestName() + "=" + sample(o.longestName()), "health"};
+        assertThat(FastArgs.health(line)).as(String.join(" ", line)).isNotNull();
+      }
+    }
+    assertThat(
+            health.getCommandSpec().options().stream()
+                .map(OptionSpec::longestName)
+                .filter(n -> !help.contains(n)))
+        .containsExactly("--no-reboot");
   }
 
   /** A new option of `agent` or `agent serve` must be taught to the fast path too. */
@@ -94,7 +161,7 @@ class ServeArgsTest {
             c == agent
                 ? new String[] {"agent", name + "=" + sample(name), "serve"}
                 : new String[] {"agent", "serve", name + "=" + sample(name)};
-        assertThat(ServeArgs.parse(line)).as(String.join(" ", line)).isNotNull();
+        assertThat(FastArgs.serve(line)).as(String.join(" ", line)).isNotNull();
       }
     }
   }
