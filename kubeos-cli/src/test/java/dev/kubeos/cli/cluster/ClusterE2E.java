@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.kubeos.api.Json;
 import dev.kubeos.cli.demo.DemoImages;
+import dev.kubeos.cli.demo.GuestJobs;
 import dev.kubeos.cli.demo.Host;
 import dev.kubeos.cli.demo.QemuDemo;
 import dev.kubeos.cli.demo.QemuGuest;
@@ -1452,8 +1453,7 @@ class ClusterE2E {
   private static Path jobDisk(
       Path dir, String node, String fault, ProxyContainer.Image proxyImage, DaemonSet proxyDs)
       throws IOException, InterruptedException {
-    Path d = Files.createDirectories(dir.resolve("job"));
-    Files.copy(proxyImage.tar(), d.resolve("kubeos-image.tar"));
+    Path d = Files.createDirectories(dir.resolve("job-files"));
     Files.writeString(
         d.resolve("proxy.env"),
         "IMAGE=" + proxyImage.ref() + "\nDIGEST=" + proxyImage.digest() + "\n");
@@ -1476,19 +1476,13 @@ class ClusterE2E {
             + "\n    namespace: "
             + NS
             + "\ncurrent-context: e2e\n");
-    Path img = dir.resolve("job.img");
-    Host.run(
-        List.of(
-            "mkfs.ext4",
-            "-q",
-            "-F",
-            "-L",
-            "KUBEOS-JOB",
-            "-d",
-            d.toString(),
-            img.toString(),
-            (Files.size(proxyImage.tar()) / (1 << 20) + 16) + "M"));
-    return img;
+    Map<String, Path> files = new LinkedHashMap<>();
+    files.put("kubeos-image.tar", proxyImage.tar());
+    for (String f : List.of("proxy.env", "proxy.args", "node.env", "kubeconfig")) {
+      files.put(f, d.resolve(f));
+    }
+    // no job.sh lines: these images have no probe unit, their units read the files
+    return GuestJobs.disk(dir, null, List.of(), files);
   }
 
   // ---- watching the rollout ----
