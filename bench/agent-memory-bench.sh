@@ -7,7 +7,7 @@
 # --cli 'kubeos-cli/target/agent-runtime/bin/java -XX:+UseSerialGC'), or through a launcher script
 # as a user calls it (--launcher ./kubeos, repeatable).
 # Usage: bench/agent-memory-bench.sh [--dir /var/tmp] [--size-mib 1024] [--runs 1] [--nmt]
-#        [--paths idle,raw,delta,ostar] [--unit FILE] [--cli-jar JAR --cli 'JVM OPTS' ...]
+#        [--paths idle,raw,delta,ostar,activated] [--unit FILE] [--cli-jar JAR --cli 'JVM OPTS' ...]
 # Needs: docker-registry (for ostar), gdisk, e2fsprogs, util-linux (fallocate), /usr/bin/time;
 # ~4x the payload size free in --dir.
 set -euo pipefail

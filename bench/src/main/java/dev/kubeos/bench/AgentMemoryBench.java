@@ -15,9 +15,12 @@ import dev.kubeos.rpc.JsonRpcClient;
 import dev.kubeos.testing.PayloadServer;
 import dev.kubeos.testing.RegistryServer;
 import dev.kubeos.testing.TestDisks;
+import java.io.BufferedReader;
 import java.io.IOException;
+import java.io.InputStreamReader;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
@@ -43,7 +46,11 @@ import java.util.regex.Pattern;
  * same raw stage also runs as a one-shot {@code agent stage} JVM with those options (on this
  * benchmark's own java, or on the java whose path is the first word of OPTS when that is not a
  * flag), and with {@code --launcher ./kubeos} through the checkout launcher itself, for the
- * CLI-versus-daemon comparison.
+ * CLI-versus-daemon comparison. Path {@code activated} is the raw stage as the node makes it
+ * between upgrades: the first request to a socket-activated agent that is not running, timed from
+ * the connection to the answer, so the agent's JVM start is in it (a few lines of Python play
+ * systemd's {@code kubeos-agent.socket}: listen, and start the unit's command line with the
+ * listening socket as its standard input once a connection waits).
  */
 public final class AgentMemoryBench {
   private static final long MIB = 1 << 20;
@@ -87,7 +94,7 @@ public final class AgentMemoryBench {
                 "usage: --java JAVA --jar AGENT.jar [--cli-jar kubeos.jar --cli 'JVM OPTS']..."
                     + " [--unit FILE] [--dir D] [--size-mib N] [--runs N] [--nmt] [--extra 'JVM OPTS']"
                     + " [--env NAME=VALUE]"
-                    + " [--paths idle,raw,delta,ostar]");
+                    + " [--paths idle,raw,delta,ostar,activated]");
       }
     }
     if (java == null || jar == null) {
@@ -204,7 +211,7 @@ public final class AgentMemoryBench {
         req.put("flag_safe", true);
         switch (p) {
           case "idle" -> req = null;
-          case "raw" -> {
+          case "raw", "activated" -> {
             req.put("image_type", "raw");
             req.put("image_url", server.url("/v2.img").toString());
             req.put("check_sum", v2Sha);
@@ -221,7 +228,7 @@ public final class AgentMemoryBench {
           }
           default -> throw new IllegalArgumentException("unknown path " + p);
         }
-        samples.add(daemon(p, req));
+        samples.add(p.equals("activated") ? activated(req) : daemon(p, req));
       }
       for (String opts : cliOpts) {
         samples.add(cli(cliJar, opts, server.url("/v2.img").toString(), v2Sha));
@@ -371,6 +378,70 @@ public final class AgentMemoryBench {
           ProcStats.statusKiB(p.pid(), "VmRSS:"),
           ProcStats.cpuSeconds(p.pid()));
     } finally {
+      p.destroy();
+      p.waitFor();
+    }
+  }
+
+  /** What systemd does for kubeos-agent.socket (Accept=no, StandardInput=socket), once. */
+  private static final String FAKE_SOCKET_UNIT =
+      String.join(
+          "\n",
+          "import os, select, socket, subprocess, sys",
+          "s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)",
+          "s.bind(sys.argv[1])",
+          "os.chmod(sys.argv[1], 0o600)",
+          "s.listen(64)",
+          "print('listening', flush=True)",
+          "select.select([s], [], [])",
+          "subprocess.Popen(sys.argv[2:], stdin=s.fileno(), stdout=sys.stderr).wait()",
+          "");
+
+  /**
+   * The stage as the first request of a socket-activated agent: connection to answer, the JVM start
+   * included; the agent's peak RSS and CPU read right after its answer.
+   */
+  private Sample activated(Map<String, Object> req) throws Exception {
+    reset();
+    Path socket = dir.resolve("run/activated.sock");
+    Files.createDirectories(socket.getParent());
+    Files.deleteIfExists(socket);
+    List<String> cmd =
+        new ArrayList<>(List.of("python3", "-c", FAKE_SOCKET_UNIT, socket.toString()));
+    cmd.add(java.toString());
+    cmd.addAll(flags);
+    cmd.addAll(List.of("-jar", jar.toString()));
+    cmd.addAll(agentArgs());
+    cmd.addAll(List.of("serve", "--idle-exit", "60s"));
+    Path log = dir.resolve("serve-activated.log");
+    ProcessBuilder pb = new ProcessBuilder(cmd).redirectError(log.toFile());
+    pb.environment().putAll(env);
+    Process p = pb.start();
+    try {
+      String first =
+          new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))
+              .readLine();
+      if (!"listening".equals(first)) {
+        throw new IllegalStateException(
+            "the fake socket unit did not listen: " + Files.readString(log));
+      }
+      long t = System.nanoTime();
+      new JsonRpcClient(socket, Duration.ofMinutes(15)).call("prepare_upgrade", req);
+      double seconds = (System.nanoTime() - t) / 1e9;
+      ProcessHandle agent =
+          p.toHandle()
+              .children()
+              .findFirst()
+              .orElseThrow(() -> new IllegalStateException("no agent"));
+      return new Sample(
+          "daemon activated (first request: JVM start + stage)",
+          seconds,
+          0,
+          ProcStats.statusKiB(agent.pid(), "VmHWM:"),
+          ProcStats.statusKiB(agent.pid(), "VmRSS:"),
+          ProcStats.cpuSeconds(agent.pid()));
+    } finally {
+      p.toHandle().descendants().forEach(ProcessHandle::destroy);
       p.destroy();
       p.waitFor();
     }
