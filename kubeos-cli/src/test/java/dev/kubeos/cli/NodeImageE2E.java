@@ -118,6 +118,11 @@ class NodeImageE2E {
                 + " -XX:TieredStopAtLevel=1 -version >/dev/null 2>&1;"
                 + " echo $(( ($(date +%s%N) - t0) / 1000000 )))\"",
             HEALTHY_AT,
+            // the gate's CDS archive survived the image build (-Xshare:on ends a JVM that
+            // cannot use it): kubeos-health.service runs that way from /usr/lib/kubeos/runtime
+            "echo \"PROBE-GATE-CDS $(cd /usr/lib/kubeos/runtime && bin/java -Xshare:on"
+                + " -XX:SharedArchiveFile=kubeos.jsa -XX:TieredStopAtLevel=1 -jar kubeos.jar"
+                + " --version >/dev/null 2>&1 && echo usable || echo unusable)\"",
             "echo \"written under v1 at $(date -u +%FT%TZ)\" > /persist/kubeos-demo-marker",
             "echo \"PROBE-AA-LOADED $(aa-status --profiled) $(aa-status --enforced)\"",
             "ctr image import /run/job/busybox-oci.tar && echo 'PROBE-IMPORTED ok'",
@@ -146,6 +151,9 @@ class NodeImageE2E {
     String c = b1.console();
     assertThat(QemuGuest.probe(c, "BOOT")).startsWith("release=1.0.0").contains("kubeos.slot=A");
     assertThat(QemuGuest.probe(c, "HEALTH")).isEqualTo("active active");
+    assertThat(QemuGuest.probe(c, "GATE-CDS"))
+        .as("kubeos.jsa in the node's runtime")
+        .isEqualTo("usable");
     long jvmMs = Long.parseLong(QemuGuest.probe(c, "JVM-MS"));
     // every later boot: a multiple of what this one (first boot, a 1.3 GiB stage) took here
     bound = b1.wall().multipliedBy(3);
