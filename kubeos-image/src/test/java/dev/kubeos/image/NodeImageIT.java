@@ -212,6 +212,8 @@ class NodeImageIT {
   void healthJsonIsReadByTheAgentsParser() throws Exception {
     HealthConfig h = HostAgents.loadHealthConfig(tree.resolve("etc/KubeOS/health.json"));
     assertThat(h.deadline()).isEqualTo(Duration.ofSeconds(240));
+    // a trial commits at most a second after its slowest check's condition holds
+    assertThat(h.interval()).isEqualTo(Duration.ofSeconds(1));
     assertThat(h.checks())
         .containsExactly(
             new HealthConfig.Unit("kubeos-agent.socket", 120, null),
