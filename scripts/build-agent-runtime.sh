@@ -4,7 +4,9 @@
 # jar), for the node image and for the serve benchmark.
 # Usage: scripts/build-agent-runtime.sh [OUTPUT_DIR]    (default: kubeos-cli/target/agent-runtime)
 # JLINK_JDK selects the JDK whose jlink and modules are used (default: Temurin 25 if present,
-# else the default JDK). The jar is built for Java 17 and runs on either.
+# else the default JDK). The jar is built for Java 17 and runs on either. AGENT_JAR and
+# AGENT_MODULES replace the jar (default: kubeos-cli/target/kubeos-agent.jar) and the module list
+# (default: scripts/agent-runtime.modules); the cluster e2e's images use the whole CLI jar.
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 out=${1:-$here/kubeos-cli/target/agent-runtime}
@@ -13,10 +15,10 @@ if [ -z "$jdk" ]; then
   if [ -x /usr/lib/jvm/temurin-25-jdk-amd64/bin/jlink ]; then jdk=/usr/lib/jvm/temurin-25-jdk-amd64
   else jdk=$(dirname "$(dirname "$(readlink -f "$(command -v javac)")")"); fi
 fi
-jar="$here/kubeos-cli/target/kubeos-agent.jar"
+jar=${AGENT_JAR:-$here/kubeos-cli/target/kubeos-agent.jar}
 [ -f "$jar" ] || { echo "build the jar first: ./mvnw -q -DskipTests install" >&2; exit 1; }
 # What the jar needs (jdeps): the list ./kubeos checks a runtime against before it uses it.
-modules=$(grep -v '^#' "$here/scripts/agent-runtime.modules" | tr -d ' \n')
+modules=${AGENT_MODULES:-$(grep -v '^#' "$here/scripts/agent-runtime.modules" | tr -d ' \n')}
 # Compression syntax: JDK 21+ takes zip-0..zip-9 (and deprecates 0|1|2); JDK 17 (Debian 12's
 # OpenJDK) only knows 0|1|2, where 2 is ZIP. --generate-cds-archive exists in both.
 major=$("$jdk/bin/jlink" --version | cut -d. -f1)

@@ -334,7 +334,7 @@ class ClusterE2E {
       Path runtime = REPO.resolve("kubeos-cli/target/cluster-e2e-runtime");
       say(
           "==> runtime for the images (jlink + kubeos.jar): "
-              + (ClusterImages.runtime(jar, runtime) ? "built" : "up to date"));
+              + (ClusterImages.runtime(REPO, jar, runtime) ? "built" : "up to date"));
       Map<String, ClusterImages.Built> built = new LinkedHashMap<>();
       for (String v : DEMO ? List.of(V1, V2) : List.of(V1, V2, V3)) {
         long s = System.nanoTime();

@@ -1,8 +1,8 @@
 package dev.kubeos.cli.cluster;
 
-import dev.kubeos.cli.demo.Host;
 import dev.kubeos.testing.TestPki;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -43,7 +43,9 @@ import java.util.regex.Pattern;
  * The agent's runtime here is a jlink'd runtime with the modules of both the agent's runtime
  * (scripts/build-agent-runtime.sh) and the operator/proxy image base (scripts/build-image-base.sh),
  * and the whole {@code kubeos.jar}, where the node image proper carries the slim agent jar: it
- * dates from when the proxy ran from it, and every figure of the tier so far was measured on it.
+ * dates from when the proxy ran from it, and every figure of the tier so far was measured on it. It
+ * is made by the same script, so it also carries the health gate's CDS archive ({@code
+ * kubeos.jsa}), which kubeos-health.service names.
  */
 final class ClusterImages {
   static final String MODULES =
@@ -65,43 +67,33 @@ final class ClusterImages {
   private ClusterImages() {}
 
   /**
-   * The runtime in {@code dir} (made when missing, or its jar differs from {@code kubeosJar}, or it
-   * was linked with other modules). Returns whether it was made.
+   * The runtime in {@code dir}, made by {@code repo}'s scripts/build-agent-runtime.sh with {@link
+   * #MODULES} and {@code kubeosJar} when missing, without the gate's archive, with another jar or
+   * linked with other modules. Returns whether it was made.
    */
-  static boolean runtime(Path kubeosJar, Path dir) throws IOException, InterruptedException {
+  static boolean runtime(Path repo, Path kubeosJar, Path dir)
+      throws IOException, InterruptedException {
     Path jar = dir.resolve("kubeos.jar");
     Path modules = dir.resolve("kubeos-e2e-modules");
     if (Files.isExecutable(dir.resolve("bin/java"))
         && Files.isRegularFile(jar)
+        && Files.isRegularFile(dir.resolve("kubeos.jsa"))
         && Files.mismatch(jar, kubeosJar) == -1
         && Files.isRegularFile(modules)
         && MODULES.equals(Files.readString(modules))) {
       return false;
     }
-    Path jdk = Path.of("/usr/lib/jvm/temurin-25-jdk-amd64");
-    if (!Files.isExecutable(jdk.resolve("bin/jlink"))) {
-      jdk = Path.of(System.getProperty("java.home"));
+    ProcessBuilder build =
+        new ProcessBuilder(
+                repo.resolve("scripts/build-agent-runtime.sh").toString(), dir.toString())
+            .redirectErrorStream(true);
+    build.environment().put("AGENT_JAR", kubeosJar.toAbsolutePath().toString());
+    build.environment().put("AGENT_MODULES", MODULES);
+    Process p = build.start();
+    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    if (p.waitFor() != 0) {
+      throw new IOException("scripts/build-agent-runtime.sh failed:\n" + out);
     }
-    String major =
-        Host.run(List.of(jdk.resolve("bin/jlink").toString(), "--version")).strip().split("\\.")[0];
-    String compress = Integer.parseInt(major) >= 21 ? "zip-6" : "2";
-    if (Files.exists(dir)) {
-      dev.kubeos.image.build.Trees.delete(dir);
-    }
-    Files.createDirectories(dir.getParent());
-    Host.run(
-        List.of(
-            jdk.resolve("bin/jlink").toString(),
-            "--add-modules",
-            MODULES,
-            "--strip-debug",
-            "--no-header-files",
-            "--no-man-pages",
-            "--compress=" + compress,
-            "--generate-cds-archive",
-            "--output",
-            dir.toString()));
-    Files.copy(kubeosJar, jar, StandardCopyOption.REPLACE_EXISTING);
     Files.writeString(modules, MODULES);
     return true;
   }
