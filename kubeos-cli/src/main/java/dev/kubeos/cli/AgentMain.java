@@ -3,6 +3,7 @@ package dev.kubeos.cli;
 import dev.kubeos.agent.health.HealthReport;
 import dev.kubeos.agent.host.HostAgents;
 import dev.kubeos.api.agent.AgentException;
+import java.time.Clock;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -55,8 +56,7 @@ public final class AgentMain implements Runnable {
 
   /** {@code agent health}: what {@link AgentCommands.Health} does, printed the same way. */
   private static int health(FastArgs.Health h) {
-    HealthReport report =
-        HostAgents.create(h.agent(), java.time.Clock.systemUTC()).health(!h.noReboot());
+    HealthReport report = HostAgents.create(h.agent(), Clock.systemUTC()).health(!h.noReboot());
     System.out.println(AgentCommands.Health.line(report));
     System.out.flush();
     return AgentCommands.Health.status(report);
