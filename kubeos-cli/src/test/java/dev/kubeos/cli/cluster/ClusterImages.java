@@ -298,16 +298,26 @@ final class ClusterImages {
 
   // ---- the e2e units ----
 
+  /**
+   * A line on the serial console, which is opened for each line: the serial getty (console=ttyS0)
+   * hangs the tty up when systemd starts it, and a descriptor opened before that writes nowhere
+   * from then on; whether the getty starts before or after a unit is a race. A line written in the
+   * instant of the hangup fails and is written once more.
+   */
+  static final String SAY =
+      "say() { printf '%s\\n' \"$*\" 2>/dev/null > /dev/ttyS0 || printf '%s\\n' \"$*\" > /dev/ttyS0; }";
+
   static final String KUBELET =
       """
       #!/bin/sh
       # ClusterE2E only (test code, not the product): what a kubelet reports about this node, on the
       # serial console for the host's KubeletRole, as soon as the system is up: a kubelet starts at
       # boot and reports the new osImage and bootID while a trial boot is still uncommitted.
-      exec > /dev/ttyS0 2>&1
+      @SAY@
       . /etc/os-release
-      echo "KUBEOS-E2E-NODE bootID=$(cat /proc/sys/kernel/random/boot_id) osImage=$PRETTY_NAME"
-      """;
+      say "KUBEOS-E2E-NODE bootID=$(cat /proc/sys/kernel/random/boot_id) osImage=$PRETTY_NAME"
+      """
+          .replace("@SAY@", SAY);
 
   /**
    * The kubelet role's unit: early in the boot and before the health gate, so every trial boot is
@@ -338,8 +348,8 @@ final class ClusterImages {
       #!/bin/sh
       # ClusterE2E only (test code, not the product): after the boot's health check, its state, a
       # timed JVM start (the guest's speed) and the agent's status, on the serial console.
-      exec > /dev/ttyS0 2>&1
-      echo "KUBEOS-E2E-HEALTH $(systemctl is-active kubeos-health.service) $(systemctl show -p Result --value kubeos-health.service)"
+      @SAY@
+      say "KUBEOS-E2E-HEALTH $(systemctl is-active kubeos-health.service) $(systemctl show -p Result --value kubeos-health.service)"
       # up to 3 tries: under multi-threaded TCG the JVM has crashed now and then (SIGSEGV in C1
       # code); a crashed try is no status and no measure of the guest's speed
       for try in 1 2 3; do
@@ -349,11 +359,12 @@ final class ClusterImages {
         t1=$(date +%s%N)
         s=$(printf '%s' "$s" | tr -d '\\n')
         [ "$rc" = 0 ] && break
-        echo "KUBEOS-E2E-RETRY kubeos agent status exited $rc (try $try)"
+        say "KUBEOS-E2E-RETRY kubeos agent status exited $rc (try $try)"
       done
-      echo "KUBEOS-E2E-JVM-MS $(( (t1 - t0) / 1000000 ))"
-      echo "KUBEOS-E2E-AGENT $s"
-      """;
+      say "KUBEOS-E2E-JVM-MS $(( (t1 - t0) / 1000000 ))"
+      say "KUBEOS-E2E-AGENT $s"
+      """
+          .replace("@SAY@", SAY);
 
   /** Where scenario 2 persists its sysctl (kernel.sysctl.persist's {@code configpath}). */
   static final String SYSCTL_FILE = "/etc/sysctl.d/90-kubeos-e2e.conf";
