@@ -197,6 +197,9 @@ public final class Agent {
    */
   public HealthReport health(boolean rebootOnFailure) {
     NodeView view = locked("health", "health", records::reconcile);
+    log(
+        "health: checking (%s)",
+        view.trialBoot() ? "a trial boot: commits when the checks pass" : "reports only");
     HealthReport report = deps.health().run();
     log("health: %s", report.summary());
     if (!view.trialBoot()) {
