@@ -8,17 +8,19 @@
 #   - then stage + activate, reboot into the trial: the health gate (check + commit) as timed by
 #     systemd (kubeos-health.service start → exit).
 # Usage: sudo bench/guest-bench.sh [--cpu MODEL] [--tcg-thread single|multi] [--rounds N]
-#                                  [--hash-seconds S] [--no-shell] [--no-trial]
+#                                  [--hash-seconds S] [--no-shell] [--no-trial] [--gate-only] [--qemu 'ARGS']
 #   --cpu: QEMU CPU model (default: the e2e harness's, dev.kubeos.cli.demo.QemuGuest.CPU)
 #   --rounds: JIT stress rounds (0: none); --no-shell: only the agent's tiered-C2 stage, without
-#   the shell baselines and the C1 stage; --no-trial: no activate + second boot (no health gate)
+#   the shell baselines and the C1 stage; --no-trial: no activate + second boot (no health gate);
+#   --gate-only: boot 1 only stages and activates (no cold starts, no hash loops, no baselines);
+#   --qemu: more QEMU arguments for an experiment (e.g. '-vga none')
 # Needs root, qemu-system-x86, ovmf, a JDK 17+; builds the jar (./mvnw package), the agent runtime
 # and a v1 image (rootfs from the image cache ~/.cache/kubeos/image, debootstrap when cold).
 # Output: a table of the BENCH figures; console logs and the table in .work/guest-bench/.
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cpu=$(sed -n 's/.*String CPU = "\(.*\)";.*/\1/p' "$here/kubeos-cli/src/main/java/dev/kubeos/cli/demo/QemuGuest.java")
-thread=multi rounds=2 hashsec=20 trial=1 side=1
+thread=multi rounds=2 hashsec=20 trial=1 side=1 extra= gateonly=0
 while [ $# -gt 0 ]; do
   case "$1" in
     --cpu) cpu=$2; shift 2 ;;
@@ -27,6 +29,8 @@ while [ $# -gt 0 ]; do
     --hash-seconds) hashsec=$2; shift 2 ;;
     --no-trial) trial=0; shift ;;
     --no-shell) side=0; shift ;;
+    --qemu) extra=$2; shift 2 ;;
+    --gate-only) gateonly=1; shift ;;
     *) echo "unknown argument $1 (see the header of $0)" >&2; exit 2 ;;
   esac
 done
@@ -92,6 +96,7 @@ HEALTH_FLAGS='$health_flags'
 STAGE_FLAGS='$stage_flags'
 STRESS_ROUNDS=$rounds
 SIDE_BY_SIDE=$side
+GATE_ONLY=$gateonly
 HASH_SECONDS=$hashsec
 ENV
 size=$(( $(du -k --apparent-size -s "$run/job" | cut -f1) + 65536 ))
@@ -99,10 +104,11 @@ mkfs.ext4 -q -F -L KUBEOS-JOB -d "$run/job" "$run/job.img" "${size}k"
 cp --sparse=always "$img/out/disk.img" "$run/disk.img"
 cp /usr/share/OVMF/OVMF_VARS_4M.fd "$run/vars.fd"
 { echo "# $(date -u +%FT%TZ) host $(nproc) cores, load before: $(uptime)"
-  echo "# qemu $(qemu-system-x86_64 --version | head -1); -cpu $cpu -accel tcg,thread=$thread -smp 2 -m 1024"; } | tee "$run/figures.txt"
+  echo "# qemu $(qemu-system-x86_64 --version | head -1); -cpu $cpu -accel tcg,thread=$thread -smp 2 -m 1024 $extra"; } | tee "$run/figures.txt"
 for boot in 1 2; do
   t0=$(date +%s)
-  timeout 2400 qemu-system-x86_64 -machine q35 -cpu "$cpu" -accel tcg,thread="$thread" -smp 2 -m 1024 \
+  # shellcheck disable=SC2086
+  timeout 2400 qemu-system-x86_64 -machine q35 -cpu "$cpu" -accel tcg,thread="$thread" -smp 2 -m 1024 $extra \
     -nographic -monitor none -serial stdio -no-reboot -nic none \
     -drive if=pflash,format=raw,unit=0,readonly=on,file=/usr/share/OVMF/OVMF_CODE_4M.fd \
     -drive if=pflash,format=raw,unit=1,file="$run/vars.fd" \

@@ -51,6 +51,21 @@ if [ -f /persist/bench-boot1-done ]; then
   e=$(systemctl show kubeos-health.service -p ExecMainExitTimestampMonotonic --value)
   echo "BENCH-T health-gate-unit $(( (e - s) / 1000 )) rc=0 :: kubeos-health.service start to exit (systemd)"
   journalctl -b -u kubeos-health.service --no-pager -o short-monotonic | tail -n 8 | sed 's/^/BENCH-HEALTHLOG /'
+  # what shared the emulated CPUs with the gate: every unit that was activating while it ran
+  # (its start → active window overlapping the gate's), with the CPU it has used this boot
+  for u in $(systemctl list-units --all --no-legend --plain --type=service,socket,mount,target | awk '{print $1}'); do
+    systemctl show "$u" -p InactiveExitTimestampMonotonic -p ActiveEnterTimestampMonotonic -p CPUUsageNSec --value | tr '\n' ' ' |
+      awk -v u="$u" -v s="$s" -v e="$e" '{ if ($1 > 0 && $1 < e && ($2 == 0 || $2 > s))
+        printf "BENCH-OVERLAP %s activating %.1f-%.1f s, cpu %s\n", u, $1/1e6, $2/1e6, ($3 ~ /^[0-9]+$/ ? sprintf("%.1f s", $3/1e9) : "n/a") }'
+  done
+  echo "BENCH-GATEWINDOW $(awk -v s="$s" -v e="$e" 'BEGIN { printf "%.1f-%.1f s", s/1e6, e/1e6 }')"
+  # the CPU each service's cgroup has used this boot (cgroup v2 keeps cpu.stat without accounting),
+  # the most first, and the whole system's (kernel threads included)
+  for c in /sys/fs/cgroup/system.slice/*/cpu.stat; do
+    echo "$(awk '$1 == "usage_usec" {print $2}' "$c") $(basename "$(dirname "$c")")"
+  done | sort -rn | head -n 8 | awk '{printf "BENCH-CGROUPCPU %s %.1f s\n", $2, $1/1e6}'
+  awk '/^cpu /{printf "BENCH-SYSCPU user %.1f s, system %.1f s, idle %.1f s since boot (all vCPUs)\n", $2/100, $4/100, $5/100}' /proc/stat
+  systemd-analyze blame --no-pager 2>/dev/null | head -n 12 | sed 's/^ */BENCH-BLAME /'
   rm -f /persist/bench-boot1-done
   hs_errs
   echo "BENCH-END"
@@ -63,6 +78,8 @@ echo "BENCH-JVMCPU $($RT/bin/java -Xlog:os+cpu=info -version 2>&1 | grep -m1 'CP
 echo "BENCH-JVMFLAGS $($RT/bin/java -XX:+PrintFlagsFinal -version 2>/dev/null | grep -E ' (UseAVX|UseSSE|UseSHA|UseSHA256Intrinsics|UseAES|UseCRC32Intrinsics|UseFMA|UseBMI1Instructions|UseBMI2Instructions|UseCountLeadingZerosInstruction|UsePopCountInstruction|UseSerialGC|UseG1GC|MaxHeapSize|CICompilerCount) ' | awk '{print $2"="$4}' | tr '\n' ' ')"
 echo "BENCH-LOAD $(cat /proc/loadavg)"
 
+# --gate-only: straight to the stage + activate that arm the trial (boot 2 measures the gate)
+if [ "${GATE_ONLY:-0}" = 1 ]; then SIDE_BY_SIDE=0; else
 # 1. cold JVM starts, page cache warm (#1 of each warms it): java -version and agent status
 timed "java-version#1" $RT/bin/java -version
 timed "status-health-flags#1" agent "$HEALTH_FLAGS" status --json
@@ -87,6 +104,13 @@ timed "health-report-only-appcds" agent "$HEALTH_FLAGS -XX:+AutoCreateSharedArch
 timed "health-report-only#2" agent "$HEALTH_FLAGS" health
 timed "health-report-only-xint" agent "$HEALTH_FLAGS -Xint" health
 timed "health-report-only-noreloc" agent "$HEALTH_FLAGS $NORELOC" health
+# the same from a cold page cache, as on the trial boot (the first JVM of a new root), and what it
+# read: the runtime's files in the page cache after it (fincore)
+cold "java-version-cold" $RT/bin/java -version
+cold "health-report-only-cold" agent "$HEALTH_FLAGS" health
+fincore -b -n -o RES,FILE $RT/bin/java $RT/lib/server/libjvm.so $RT/lib/server/classes*.jsa $RT/lib/modules $RT/kubeos.jsa $JAR 2>/dev/null |
+  awk '{printf "BENCH-CACHED %s %.1f MiB\n", $2, $1/1048576}'
+ls -l $RT/lib/server/classes*.jsa $RT/lib/modules $RT/kubeos.jsa $JAR $RT/lib/server/libjvm.so | awk '{printf "BENCH-SIZE %s %.1f MiB\n", $NF, $5/1048576}'
 
 # 2. JIT stress with tiered C2: hashing loops and repeated small stages
 for i in $(seq 1 "$STRESS_ROUNDS"); do
@@ -96,6 +120,8 @@ done
 timed "hashloop-c1-1thread" $RT/bin/java -XX:TieredStopAtLevel=1 -cp /run/job HashLoop "$HASH_SECONDS" 1
 timed "hashloop-c2-1thread" $RT/bin/java -cp /run/job HashLoop "$HASH_SECONDS" 1
 hs_errs
+
+fi
 
 # 3. the stage side by side (1 GiB raw payload from the job disk into ROOT-B;
 #    the last one leaves ROOT-B staged for the trial)
