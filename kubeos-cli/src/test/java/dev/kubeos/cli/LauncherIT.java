@@ -9,11 +9,13 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.FileTime;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -47,6 +49,8 @@ class LauncherIT {
     Files.writeString(co.resolve("kubeos-cli/target/kubeos-agent.jar"), "");
     runtime = co.resolve("kubeos-cli/target/agent-runtime");
     script("kubeos-cli/target/agent-runtime/bin/java", "echo \"runtime-java $*\"");
+    Files.createDirectories(runtime.resolve("lib/server"));
+    Files.writeString(runtime.resolve("lib/server/classes.jsa"), "the JDK's CDS archive");
     release(modules());
     bin = co.resolve("path-bin");
     script(
@@ -67,14 +71,16 @@ class LauncherIT {
         .isEqualTo(
             "runtime-java "
                 + unitFlags
+                + " "
+                + cds("stage")
                 + " -jar "
                 + co.resolve("kubeos-cli/target/kubeos-agent.jar")
                 + " agent --disk d.img stage --url http://h/p.img");
-    assertThat(r.out()).doesNotContain("TieredStopAtLevel", "SharedArchiveFile");
+    assertThat(r.out()).doesNotContain("TieredStopAtLevel", "agent-%w.jsa");
     assertThat(unitFlags).contains("-XX:+UseSerialGC", "-Xmx");
     assertThat(r.err()).isEmpty();
     assertThat(launch(Map.of(), "agent", "serve").out())
-        .startsWith("runtime-java " + unitFlags + " -jar ");
+        .startsWith("runtime-java " + unitFlags + " " + cds("serve") + " -jar ");
   }
 
   @Test
@@ -85,11 +91,55 @@ class LauncherIT {
                 + unitFlags
                 + " "
                 + C1
+                + " "
+                + cds("other")
                 + " -jar "
                 + co.resolve("kubeos-cli/target/kubeos-agent.jar")
                 + " agent status --json");
+    // a help text makes no archive: the stage's would then hold the classes of --help only
     assertThat(launch(Map.of(), "agent", "stage", "--help").out())
         .startsWith("runtime-java " + unitFlags + " " + C1 + " -jar ");
+  }
+
+  @Test
+  void anArchiveIsNamedForItsJarAndRuntimeAndOnlyAUsableOneIsKept() throws Exception {
+    Path dir = Files.createDirectories(co.resolve("kubeos-cli/target/agent-cds"));
+    String current = cds("stage").replaceFirst(".*SharedArchiveFile=(\\S+).*", "$1");
+    assertThat(current).startsWith(dir + "/stage-").endsWith(".jsa");
+    // an archive of this build: the first bytes of a dynamic CDS archive (its magic, little-endian)
+    Files.write(Path.of(current), new byte[] {(byte) 0xa8, (byte) 0xab, 0x0b, (byte) 0xf0, 1});
+    // one of an older jar: the JVM would refuse it with an error on every start
+    Path older = Files.write(dir.resolve("stage-1-2-3-4.jsa"), new byte[] {1});
+    Path otherKind = Files.write(dir.resolve("other-1-2-3-4.jsa"), new byte[] {1});
+    assertThat(launch(Map.of(), "agent", "stage").out()).contains(cds("stage"));
+    assertThat(Path.of(current)).exists();
+    assertThat(older).doesNotExist();
+    assertThat(otherKind).exists();
+    // what a dump killed before it wrote its header leaves: the JVM would warn on every start
+    Files.write(Path.of(current), new byte[4096]);
+    assertThat(launch(Map.of(), "agent", "stage").out()).contains(cds("stage"));
+    assertThat(Path.of(current)).doesNotExist();
+    // a new build of the jar: a new name
+    Files.setLastModifiedTime(
+        co.resolve("kubeos-cli/target/kubeos-agent.jar"), FileTime.fromMillis(1_000_000_000_000L));
+    assertThat(cds("stage")).doesNotContain(current);
+  }
+
+  @Test
+  void aJdk17RuntimeOrOneWithoutItsOwnArchiveGetsNoArchiveFlags() throws Exception {
+    String plain =
+        "runtime-java "
+            + unitFlags
+            + " -jar "
+            + co.resolve("kubeos-cli/target/kubeos-agent.jar")
+            + " agent stage";
+    Files.delete(runtime.resolve("lib/server/classes.jsa"));
+    assertThat(launch(Map.of(), "agent", "stage").out().strip()).isEqualTo(plain);
+    Files.writeString(runtime.resolve("lib/server/classes.jsa"), "the JDK's CDS archive");
+    Files.writeString(
+        runtime.resolve("release"),
+        Files.readString(runtime.resolve("release")).replace("25.0.3", "17.0.15"));
+    assertThat(launch(Map.of(), "agent", "stage").out().strip()).isEqualTo(plain);
   }
 
   @Test
@@ -178,6 +228,26 @@ class LauncherIT {
     }
     assertThat(out).contains("java.base", "java.net.http");
     return out;
+  }
+
+  /**
+   * The launcher's CDS flags for one kind of agent command on a JDK 19+ runtime: the archive is
+   * named for the jar's and the runtime's CDS archive's size and time.
+   */
+  private String cds(String kind) throws IOException {
+    StringBuilder id = new StringBuilder();
+    for (Path f :
+        List.of(
+            co.resolve("kubeos-cli/target/kubeos-agent.jar"),
+            runtime.resolve("lib/server/classes.jsa"))) {
+      id.append(id.isEmpty() ? "" : "-")
+          .append(Files.size(f))
+          .append('-')
+          .append(Files.getLastModifiedTime(f).to(TimeUnit.SECONDS));
+    }
+    return "-XX:+AutoCreateSharedArchive -XX:SharedArchiveFile="
+        + co.resolve("kubeos-cli/target/agent-cds/" + kind + "-" + id + ".jsa")
+        + " -Xlog:cds=off";
   }
 
   /** The runtime's release file as jlink writes it: modules separated by spaces. */
