@@ -62,31 +62,57 @@ final class ReplicaSetRole implements AutoCloseable {
         client.pods().resource(pod(app + "-" + n + "-" + i, n)).create();
       }
     }
-    ResourceEventHandler<Object> again =
+    ResourceEventHandler<Pod> podEvents =
         new ResourceEventHandler<>() {
           @Override
-          public void onAdd(Object o) {
+          public void onAdd(Pod p) {
+            seen(p);
+          }
+
+          @Override
+          public void onUpdate(Pod a, Pod b) {
+            seen(b);
+          }
+
+          @Override
+          public void onDelete(Pod p, boolean unknown) {
+            seen(p);
+          }
+        };
+    ResourceEventHandler<Node> nodeEvents =
+        new ResourceEventHandler<>() {
+          @Override
+          public void onAdd(Node n) {
             reconcile();
           }
 
           @Override
-          public void onUpdate(Object a, Object b) {
+          public void onUpdate(Node a, Node b) {
             reconcile();
           }
 
           @Override
-          public void onDelete(Object o, boolean unknown) {
+          public void onDelete(Node n, boolean unknown) {
             reconcile();
           }
         };
-    pods = client.pods().inNamespace(NS).withLabel("app", app).inform(cast(again), 0);
-    nodes = client.nodes().inform(cast(again), 0);
+    // the resync reconciles every few seconds besides the events: a create that failed is retried
+    pods = client.pods().inNamespace(NS).withLabel("app", app).inform(podEvents, RESYNC_MS);
+    nodes = client.nodes().inform(nodeEvents, 0);
     reconcile();
   }
 
-  @SuppressWarnings("unchecked")
-  private static <T> ResourceEventHandler<T> cast(ResourceEventHandler<Object> h) {
-    return (ResourceEventHandler<T>) (ResourceEventHandler<?>) h;
+  private static final long RESYNC_MS = 5_000;
+
+  /**
+   * An event for pod {@code p}: a replacement of that name is no longer pending. By its name, not
+   * by the store: the store is updated before the handlers run, so a replacement evicted at once
+   * (put on a node whose cordon this role had not seen yet) is gone from it before its ADDED
+   * event's handler looks, and would stay pending, one pod short, for ever.
+   */
+  private synchronized void seen(Pod p) {
+    pending.remove(p.getMetadata().getName());
+    reconcile();
   }
 
   /** The fewest pods of the app ever seen at once (the budget held while it stayed >= min). */
@@ -108,7 +134,6 @@ final class ReplicaSetRole implements AutoCloseable {
     if (full) {
       lowest = Math.min(lowest, now.size());
     }
-    now.forEach(p -> pending.remove(p.getMetadata().getName()));
     int missing = replicas - now.size() - pending.size();
     List<Node> open =
         nodes.getStore().list().stream()
@@ -118,7 +143,12 @@ final class ReplicaSetRole implements AutoCloseable {
       Node target = open.get(created.get() % open.size());
       String name = app + "-r" + created.incrementAndGet();
       pending.add(name);
-      client.pods().resource(pod(name, target.getMetadata().getName())).create();
+      try {
+        client.pods().resource(pod(name, target.getMetadata().getName())).create();
+      } catch (RuntimeException e) { // the next resync tries again
+        pending.remove(name);
+        System.err.println("ReplicaSetRole: creating " + name + " failed: " + e);
+      }
     }
   }
 

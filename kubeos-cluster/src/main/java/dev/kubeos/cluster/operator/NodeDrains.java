@@ -36,8 +36,12 @@ import java.util.stream.Collectors;
  * at a time); a refused eviction (429: it would violate a budget; or the API is busy) is retried
  * after a backoff that doubles up to {@link Settings#backoffMax}. The next round comes with the
  * next cache change (an evicted pod going) or at the instant {@link Round#next} names (a backoff,
- * the deadline). What a round remembers between calls (which pod was evicted, its backoff) is
- * memory only: a restarted operator evicts again, which the Eviction API allows.
+ * the deadline, or a longest backoff after an eviction whose pod the cache still shows: then the
+ * API server is asked, in case the cache missed the pod's going). "Drained" and "failed" are only
+ * answered on a fresh list from the API server, and "failed" says of each pod left why it is there
+ * (its eviction refused, or evicted and still shutting down). What a round remembers between calls
+ * (which pod was evicted, its backoff) is memory only: a restarted operator evicts again, which the
+ * Eviction API allows.
  */
 public final class NodeDrains {
   private static final Logger LOG = Logger.getLogger(NodeDrains.class.getName());
@@ -89,9 +93,24 @@ public final class NodeDrains {
 
   /** One pod's eviction. */
   private static final class Eviction {
-    boolean accepted;
+    /** When the Eviction API accepted it; null while not accepted. */
+    Instant accepted;
+
     Instant notBefore;
     Duration backoff;
+    int refused;
+
+    /** Why the pod is still there, for the failed answer. */
+    String why(Instant now) {
+      if (accepted != null) {
+        return "evicted "
+            + Duration.between(accepted, now).toSeconds()
+            + " s ago, still shutting down";
+      }
+      return refused == 0
+          ? "not evicted yet"
+          : "eviction refused " + refused + (refused == 1 ? " time" : " times");
+    }
   }
 
   /** The drain of one node for one {@code Draining} phase. */
@@ -100,6 +119,9 @@ public final class NodeDrains {
     final Instant since;
     final Map<String, Eviction> pods = new HashMap<>();
     int evicted;
+
+    /** When the pods were last listed from the API server rather than the cache; null: never. */
+    Instant listed;
 
     Drain(String phasetime, Instant since) {
       this.phasetime = phasetime;
@@ -148,16 +170,20 @@ public final class NodeDrains {
   public Round round(OSInstance i, OSSpec os, List<Pod> pods, Instant now) {
     String node = i.nodeName();
     String phasetime = i.getStatus().getPhasetime();
-    Drain d = drains.get(node);
-    if (d == null || !Objects.equals(d.phasetime, phasetime)) {
-      d = new Drain(phasetime, parse(phasetime, now));
-      drains.put(node, d);
-    }
+    Drain known = drains.get(node);
+    Drain d =
+        known != null && Objects.equals(known.phasetime, phasetime)
+            ? known
+            : new Drain(phasetime, parse(phasetime, now));
+    drains.put(node, d);
     Instant deadline = d.since.plus(settings.timeout(os));
     boolean force = os != null && os.isEvictpodforce();
     DrainFilter.Selection sel = DrainFilter.select(onNode(pods, node), force);
-    if (sel.allowed() && sel.evict().isEmpty()) {
-      sel = DrainFilter.select(podsOnNode(node), force); // the cache may lag: ask the API server
+    if (sel.allowed() && (sel.evict().isEmpty() || !now.isBefore(deadline) || lagging(d, now))) {
+      // the cache may lag: "drained", "failed" and a wait on evicted pods that outlast the longest
+      // backoff are all decided on what the API server says
+      sel = DrainFilter.select(podsOnNode(node), force);
+      d.listed = now;
     }
     if (!sel.allowed()) {
       return answer(
@@ -179,17 +205,21 @@ public final class NodeDrains {
               + settings.timeout(os).toSeconds()
               + " s); pods still on the node (a PodDisruptionBudget or a slow shutdown holds"
               + " them): "
-              + sel.evict().stream().map(DrainFilter::name).collect(Collectors.joining(", ")));
+              + sel.evict().stream().map(p -> why(d, p, now)).collect(Collectors.joining(", ")));
     }
     Instant next = deadline;
     Set<String> present =
         sel.evict().stream().map(p -> p.getMetadata().getUid()).collect(Collectors.toSet());
     d.pods.keySet().retainAll(present);
-    long inFlight = d.pods.values().stream().filter(e -> e.accepted).count();
+    long inFlight = d.pods.values().stream().filter(e -> e.accepted != null).count();
     for (Pod p : sel.evict()) {
       Eviction e = d.pods.computeIfAbsent(p.getMetadata().getUid(), k -> new Eviction());
-      if (e.accepted) {
-        continue; // evicted, still shutting down: its going is a cache change, a new round
+      if (e.accepted != null) {
+        // evicted, still shutting down: its going is a cache change, a new round; and a round
+        // comes anyway a longest backoff on, to ask the API server in case the cache missed it
+        Instant check = later(e.accepted, d.listed).plus(settings.backoffMax());
+        next = check.isBefore(next) ? check : next;
+        continue;
       }
       if (e.notBefore != null && now.isBefore(e.notBefore)) {
         next = e.notBefore.isBefore(next) ? e.notBefore : next;
@@ -199,16 +229,40 @@ public final class NodeDrains {
         break; // one of those going starts the next round
       }
       if (evict(p)) {
-        e.accepted = true;
+        e.accepted = now;
         d.evicted++;
         inFlight++;
+        Instant check = now.plus(settings.backoffMax());
+        next = check.isBefore(next) ? check : next;
       } else {
+        e.refused++;
         e.backoff = e.backoff == null ? settings.backoff() : twice(e.backoff);
         e.notBefore = now.plus(e.backoff);
         next = e.notBefore.isBefore(next) ? e.notBefore : next;
       }
     }
     return new Round(null, null, next);
+  }
+
+  /**
+   * Whether a pod evicted a longest backoff ago is still in the cache, with no list from the API
+   * server since: the cache may have missed its going.
+   */
+  private boolean lagging(Drain d, Instant now) {
+    return d.pods.values().stream()
+        .anyMatch(
+            e ->
+                e.accepted != null
+                    && !now.isBefore(later(e.accepted, d.listed).plus(settings.backoffMax())));
+  }
+
+  private static Instant later(Instant a, Instant b) {
+    return b == null || a.isAfter(b) ? a : b;
+  }
+
+  private static String why(Drain d, Pod p, Instant now) {
+    Eviction e = d.pods.get(p.getMetadata().getUid());
+    return DrainFilter.name(p) + " (" + (e == null ? "not evicted yet" : e.why(now)) + ")";
   }
 
   /** Forgets the drains of nodes not in {@code draining} (answered, aborted, or gone). */

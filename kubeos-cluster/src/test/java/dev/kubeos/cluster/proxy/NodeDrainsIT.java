@@ -10,6 +10,7 @@ import dev.kubeos.crd.OSInstance;
 import dev.kubeos.crd.OSInstanceStatus;
 import dev.kubeos.crd.OpsType;
 import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.api.model.PodBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import java.time.Duration;
 import java.time.Instant;
@@ -79,7 +80,7 @@ class NodeDrainsIT {
     assertThat(r.report().getResult()).isEqualTo(DrainReport.FAILED);
     assertThat(r.report().getMessage())
         .contains("drain did not finish by the drain timeout (60 s)")
-        .contains("default/db-0")
+        .contains("default/db-0 (eviction refused 2 times)")
         .doesNotContain("web-1");
     DrainReport stored = instance().getStatus().getDrain();
     assertThat(stored.getPhasetime()).isEqualTo(T0.toString());
@@ -102,7 +103,7 @@ class NodeDrainsIT {
     List<Pod> before = pods();
     drains.round(i, os.getSpec(), before, T0.plusSeconds(1));
     assertThat(codes()).containsExactly("default/a 201", "default/b 201");
-    drains.round(i, os.getSpec(), before, T0.plusSeconds(2));
+    drains.round(i, os.getSpec(), before, T0.plusSeconds(1).plusMillis(100));
     assertThat(codes()).as("two in flight: c waits").hasSize(2);
     // the cache catches up: a and b are gone, c is evicted
     drains.round(i, os.getSpec(), pods(), T0.plusSeconds(3));
@@ -111,6 +112,45 @@ class NodeDrainsIT {
     NodeDrains.Round r = drains.round(i, os.getSpec(), pods(), T0.plusSeconds(4));
     assertThat(r.report().getResult()).isEqualTo(DrainReport.DRAINED);
     assertThat(r.report().getMessage()).isEqualTo("drained 3 pods");
+  }
+
+  @Test
+  void aCacheThatMissesAnEvictedPodsGoingIsCheckedAfterTheLongestBackoff() {
+    Fixtures.pod(c, "web-1", "n1", "ReplicaSet", false, "web");
+    OSInstance i = draining(T0);
+    List<Pod> stale = pods();
+    Instant t1 = T0.plusSeconds(1);
+    NodeDrains.Round r = drains.round(i, os.getSpec(), stale, t1);
+    assertThat(codes()).containsExactly("default/web-1 201");
+    assertThat(r.next()).as("a round a longest backoff on").isEqualTo(t1.plusMillis(400));
+    // the cache never sees web-1 go: before the longest backoff it is believed, after it not
+    assertThat(drains.round(i, os.getSpec(), stale, t1.plusMillis(399)).written()).isNull();
+    r = drains.round(i, os.getSpec(), stale, t1.plusMillis(400));
+    assertThat(r.report().getResult()).isEqualTo(DrainReport.DRAINED);
+    assertThat(r.report().getMessage()).isEqualTo("drained 1 pods");
+  }
+
+  @Test
+  void theFailedAnswerSaysOfAnEvictedPodThatItIsStillShuttingDown() {
+    Fixtures.pod(c, "web-1", "n1", "ReplicaSet", false, "web");
+    // a finalizer keeps the pod after its deletion, as a slow shutdown does
+    c.pods()
+        .inNamespace(Fixtures.NS)
+        .withName("web-1")
+        .edit(
+            p ->
+                new PodBuilder(p).editMetadata().addToFinalizers("e2e/slow").endMetadata().build());
+    OSInstance i = draining(T0);
+    drains.round(i, os.getSpec(), pods(), T0.plusSeconds(1));
+    assertThat(codes()).containsExactly("default/web-1 201");
+    assertThat(pods())
+        .singleElement()
+        .satisfies(p -> assertThat(p.getMetadata().getDeletionTimestamp()).isNotNull());
+    NodeDrains.Round r = drains.round(i, os.getSpec(), pods(), T0.plusSeconds(60));
+    assertThat(r.report().getResult()).isEqualTo(DrainReport.FAILED);
+    assertThat(r.report().getMessage())
+        .contains("default/web-1 (evicted 59 s ago, still shutting down)");
+    assertThat(codes()).as("not evicted twice").hasSize(1);
   }
 
   @Test
