@@ -95,6 +95,7 @@ final class AgentServe {
             .startInstant()
             .map(t -> System.currentTimeMillis() - t.toEpochMilli())
             .orElse(-1L);
+    DaemonArchive.removeIfBroken(err); // serving already: a first request is not held up
     err.println(
         "kubeos agent: listening on "
             + server.socketPath()

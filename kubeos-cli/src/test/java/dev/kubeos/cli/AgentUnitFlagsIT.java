@@ -1,9 +1,13 @@
 package dev.kubeos.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import dev.kubeos.image.build.OsCustomizer;
 import dev.kubeos.testing.TestDisks;
 import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
@@ -193,6 +197,170 @@ class AgentUnitFlagsIT {
       assertThat(exec.split("\\s+")).as(unit).contains("-XX:+ExitOnOutOfMemoryError");
     }
     assertThat(Files.readAllLines(UNIT)).contains("Restart=on-failure");
+  }
+
+  /**
+   * A runtime linked from Debian 12's only JDK, 17, cannot start the unit as shipped (its {@code
+   * -XX:+AutoCreateSharedArchive} came with Java 19); the unit as the image builder writes it for
+   * such a runtime starts and serves there.
+   */
+  @Test
+  void theUnitAsWrittenForAJava17RuntimeStartsOnJava17() throws Exception {
+    Path java17 = Path.of("/usr/lib/jvm/java-17-openjdk-amd64/bin/java");
+    assumeTrue(Files.isExecutable(java17), "OpenJDK 17 (scripts/install-deps.sh installs it)");
+    String shipped = Files.readString(UNIT);
+    Process refused =
+        new ProcessBuilder(cmd(java17, execFlags(shipped), "--version"))
+            .redirectErrorStream(true)
+            .start();
+    assertThat(new String(refused.getInputStream().readAllBytes()))
+        .contains("Unrecognized VM option 'AutoCreateSharedArchive'");
+    assertThat(refused.waitFor()).isNotZero();
+
+    String unit = OsCustomizer.unitFor("kubeos-agent.service", shipped, 17);
+    assertThat(unit).contains("# Java 17 runtime: no -XX:+AutoCreateSharedArchive");
+    Serve serve = serve(cmd(java17, execFlags(unit)));
+    serve.stop();
+    assertThat(serve.log()).contains("kubeos agent: listening on");
+  }
+
+  /**
+   * A daemon whose archive file is not a CDS archive (what a power loss during the JVM's write at
+   * an idle exit leaves) removes it once it serves; the next start writes a good one at its exit,
+   * and the one after that uses it. Needs a JVM that knows {@code -XX:+AutoCreateSharedArchive}
+   * (19+: the runtime the image builder links from Temurin 25).
+   */
+  @Test
+  void aBrokenArchiveIsRemovedAndTheNextStartWritesAGoodOne() throws Exception {
+    Path java = javaAtLeast(OsCustomizer.AUTO_ARCHIVE_SINCE);
+    Path archive = dir.resolve("agent-1.0.jsa");
+    Files.write(archive, new byte[0]); // empty: the write never reached the disk
+    List<String> flags = new ArrayList<>();
+    for (String f : execFlags(Files.readString(UNIT))) {
+      flags.add(f.startsWith("-XX:SharedArchiveFile=") ? "-XX:SharedArchiveFile=" + archive : f);
+    }
+    assertThat(flags).contains("-XX:+AutoCreateSharedArchive");
+
+    Serve first = serve(cmd(java, flags));
+    first.stop();
+    assertThat(first.log()).contains("kubeos agent: removed " + archive + ": not a CDS archive");
+    assertThat(archive).doesNotExist();
+
+    Serve second = serve(cmd(java, flags));
+    second.stop();
+    // (the dump's own warnings name the classes it skips: "[warning][cds] Skipping ...")
+    assertThat(second.log()).doesNotContain("removed", "[error", "magic", "header");
+    byte[] head = Arrays.copyOf(Files.readAllBytes(archive), 4);
+    assertThat(ByteBuffer.wrap(head).order(ByteOrder.LITTLE_ENDIAN).getInt())
+        .as("the dynamic archive's magic")
+        .isEqualTo(DaemonArchive.DYNAMIC_MAGIC);
+
+    Serve third = serve(cmd(java, flags));
+    third.stop();
+    assertThat(third.log())
+        .as("the archive used, not made again")
+        .doesNotContain("removed", "[cds]");
+  }
+
+  /** A started {@code agent serve}, its stderr and stdout in one log. */
+  private record Serve(Process process, Path logFile) {
+    /** SIGTERM, as systemctl stop: the JVM ends normally (and writes its archive). */
+    void stop() throws InterruptedException {
+      process.destroy();
+      assertThat(process.waitFor(120, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+    }
+
+    String log() throws IOException {
+      return Files.readString(logFile);
+    }
+  }
+
+  /**
+   * Starts {@code argv} (java, flags, jar) + an agent on a fresh disk + {@code serve}, and waits
+   * until it serves.
+   */
+  private Serve serve(List<String> argv) throws Exception {
+    Path run = Files.createTempDirectory(dir, "serve");
+    Path disk = TestDisks.create(run.resolve("disk.img"), 2, 16, 4);
+    List<String> agent =
+        List.of(
+            "agent",
+            "--disk",
+            disk.toString(),
+            "--boot-dir",
+            run.resolve("esp").toString(),
+            "--state-dir",
+            run.resolve("state").toString(),
+            "--booted-slot",
+            "A");
+    // init without the archive: the file is serve's alone
+    List<String> init = new ArrayList<>(argv);
+    init.removeIf(a -> a.contains("SharedArchive"));
+    init.addAll(agent);
+    init.addAll(List.of("init", "--version", "v1"));
+    Process p = new ProcessBuilder(init).redirectErrorStream(true).start();
+    String out = new String(p.getInputStream().readAllBytes());
+    assertThat(p.waitFor()).as(out).isZero();
+    List<String> serve = new ArrayList<>(argv);
+    serve.addAll(agent);
+    serve.addAll(List.of("serve", "--socket", run.resolve("agent.sock").toString()));
+    Path log = run.resolve("serve.log");
+    Process daemon =
+        new ProcessBuilder(serve).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+    org.awaitility.Awaitility.await("agent serve listens")
+        .atMost(java.time.Duration.ofMinutes(2))
+        .until(
+            () ->
+                !daemon.isAlive() || Files.readString(log).contains("kubeos agent: listening on"));
+    assertThat(daemon.isAlive()).as(Files.readString(log)).isTrue();
+    return new Serve(daemon, log);
+  }
+
+  /** {@code java}, the flags and the node jar. */
+  private static List<String> cmd(Path java, List<String> flags, String... args) {
+    List<String> argv = new ArrayList<>();
+    argv.add(java.toString());
+    argv.addAll(flags);
+    argv.addAll(List.of("-jar", JAR.toString()));
+    argv.addAll(Arrays.asList(args));
+    return argv;
+  }
+
+  /** Every JVM option of a unit's ExecStart (the archive's too), {@code %w} as systemd fills it. */
+  private static List<String> execFlags(String unit) {
+    String exec = unit.lines().filter(l -> l.startsWith("ExecStart=")).findFirst().orElseThrow();
+    List<String> flags = new ArrayList<>();
+    for (String token : exec.split("\\s+")) {
+      if (token.startsWith("-X")) {
+        flags.add(token.replace("%w", "1.0"));
+      }
+    }
+    return flags;
+  }
+
+  /**
+   * A JVM of at least {@code feature}: this one, or one under /usr/lib/jvm; else the test is
+   * skipped.
+   */
+  private static Path javaAtLeast(int feature) throws IOException {
+    if (Runtime.version().feature() >= feature) {
+      return Path.of(ProcessHandle.current().info().command().orElseThrow());
+    }
+    try (var jdks = Files.list(Path.of("/usr/lib/jvm"))) {
+      for (Path jdk : jdks.sorted().toList()) {
+        Path release = jdk.resolve("release");
+        if (Files.isRegularFile(release) && Files.isExecutable(jdk.resolve("bin/java"))) {
+          var m =
+              java.util.regex.Pattern.compile("JAVA_VERSION=\"(\\d+)")
+                  .matcher(Files.readString(release));
+          if (m.find() && Integer.parseInt(m.group(1)) >= feature) {
+            return jdk.resolve("bin/java");
+          }
+        }
+      }
+    }
+    assumeTrue(false, "no JDK " + feature + "+ here (Temurin 25 beside Debian's 17 has one)");
+    return null;
   }
 
   /** The unit's JVM options, without the CDS archive whose path only exists on a node. */

@@ -16,9 +16,13 @@ import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Collectors;
 import java.util.stream.Stream;
 
 /**
@@ -212,10 +216,65 @@ public final class OsCustomizer {
     }
     Path units = root.resolve(UNIT_DIR);
     Files.createDirectories(units);
+    int java = javaFeature(src);
     for (String unit : Planner.AGENT_UNITS) {
-      Files.writeString(units.resolve(unit), resource("systemd/" + unit));
+      Files.writeString(units.resolve(unit), unitFor(unit, resource("systemd/" + unit), java));
       Trees.chmod(units.resolve(unit), 0644);
     }
+  }
+
+  private static final Pattern JAVA_VERSION = Pattern.compile("^JAVA_VERSION=\"(\\d+)");
+
+  /** The first Java feature release that knows {@code -XX:+AutoCreateSharedArchive}. */
+  public static final int AUTO_ARCHIVE_SINCE = 19;
+
+  /**
+   * A shipped agent unit as a runtime of Java {@code javaFeature} can run it. A JVM older than 19
+   * (a runtime linked from Debian 12's only JDK, OpenJDK 17) refuses to start with the daemon's
+   * {@code -XX:+AutoCreateSharedArchive}: there the daemon's ExecStart goes without its own archive
+   * and runs on the JDK's. {@code javaFeature} 0 (unknown: the runtime has no {@code release} file,
+   * which jlink always writes) keeps the unit as shipped.
+   */
+  public static String unitFor(String name, String text, int javaFeature) {
+    if (!name.equals("kubeos-agent.service")
+        || javaFeature == 0
+        || javaFeature >= AUTO_ARCHIVE_SINCE) {
+      return text;
+    }
+    StringBuilder out = new StringBuilder();
+    for (String line : text.split("\n", -1)) {
+      if (line.startsWith("ExecStart=")) {
+        out.append("# Java ")
+            .append(javaFeature)
+            .append(" runtime: no -XX:+AutoCreateSharedArchive (Java ")
+            .append(AUTO_ARCHIVE_SINCE)
+            .append("+); the daemon runs on the JDK's CDS archive only\n");
+        line =
+            Arrays.stream(line.split(" "))
+                .filter(t -> DAEMON_ONLY.stream().noneMatch(t::startsWith))
+                .collect(Collectors.joining(" "));
+      }
+      out.append(line).append('\n');
+    }
+    return out.substring(0, out.length() - 1);
+  }
+
+  /**
+   * The Java feature release of a jlink'd runtime, from its {@code release} file ({@code
+   * JAVA_VERSION="17.0.15"}); 0 when it has none.
+   */
+  static int javaFeature(Path runtime) throws IOException {
+    Path release = runtime.resolve("release");
+    if (!Files.isRegularFile(release)) {
+      return 0;
+    }
+    for (String l : Files.readAllLines(release)) {
+      Matcher m = JAVA_VERSION.matcher(l);
+      if (m.find()) {
+        return Integer.parseInt(m.group(1));
+      }
+    }
+    return 0;
   }
 
   /**
