@@ -1,6 +1,7 @@
 package dev.kubeos.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.kubeos.image.build.OsCustomizer;
@@ -11,11 +12,13 @@ import java.nio.ByteOrder;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Random;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -267,7 +270,7 @@ class AgentUnitFlagsIT {
     /** SIGTERM, as systemctl stop: the JVM ends normally (and writes its archive). */
     void stop() throws InterruptedException {
       process.destroy();
-      assertThat(process.waitFor(120, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+      assertThat(process.waitFor(120, TimeUnit.SECONDS)).isTrue();
     }
 
     String log() throws IOException {
@@ -307,8 +310,8 @@ class AgentUnitFlagsIT {
     Path log = run.resolve("serve.log");
     Process daemon =
         new ProcessBuilder(serve).redirectErrorStream(true).redirectOutput(log.toFile()).start();
-    org.awaitility.Awaitility.await("agent serve listens")
-        .atMost(java.time.Duration.ofMinutes(2))
+    await("agent serve listens")
+        .atMost(Duration.ofMinutes(2))
         .until(
             () ->
                 !daemon.isAlive() || Files.readString(log).contains("kubeos agent: listening on"));
@@ -348,14 +351,9 @@ class AgentUnitFlagsIT {
     }
     try (var jdks = Files.list(Path.of("/usr/lib/jvm"))) {
       for (Path jdk : jdks.sorted().toList()) {
-        Path release = jdk.resolve("release");
-        if (Files.isRegularFile(release) && Files.isExecutable(jdk.resolve("bin/java"))) {
-          var m =
-              java.util.regex.Pattern.compile("JAVA_VERSION=\"(\\d+)")
-                  .matcher(Files.readString(release));
-          if (m.find() && Integer.parseInt(m.group(1)) >= feature) {
-            return jdk.resolve("bin/java");
-          }
+        if (Files.isExecutable(jdk.resolve("bin/java"))
+            && OsCustomizer.javaFeature(jdk) >= feature) {
+          return jdk.resolve("bin/java");
         }
       }
     }
@@ -365,17 +363,8 @@ class AgentUnitFlagsIT {
 
   /** The unit's JVM options, without the CDS archive whose path only exists on a node. */
   private static List<String> unitJvmFlags(Path unit) throws IOException {
-    String exec =
-        Files.readAllLines(unit).stream()
-            .filter(l -> l.startsWith("ExecStart="))
-            .findFirst()
-            .orElseThrow();
-    List<String> flags = new ArrayList<>();
-    for (String token : exec.split("\\s+")) {
-      if (token.startsWith("-X") && !token.contains("SharedArchive")) {
-        flags.add(token);
-      }
-    }
+    List<String> flags = new ArrayList<>(execFlags(Files.readString(unit)));
+    flags.removeIf(f -> f.contains("SharedArchive"));
     assertThat(flags).anyMatch(f -> f.startsWith("-Xmx"));
     return flags;
   }

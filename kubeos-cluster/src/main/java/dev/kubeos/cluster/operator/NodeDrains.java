@@ -217,12 +217,11 @@ public final class NodeDrains {
       if (e.accepted != null) {
         // evicted, still shutting down: its going is a cache change, a new round; and a round
         // comes anyway a longest backoff on, to ask the API server in case the cache missed it
-        Instant check = later(e.accepted, d.listed).plus(settings.backoffMax());
-        next = check.isBefore(next) ? check : next;
+        next = earlier(next, recheck(d, e));
         continue;
       }
       if (e.notBefore != null && now.isBefore(e.notBefore)) {
-        next = e.notBefore.isBefore(next) ? e.notBefore : next;
+        next = earlier(next, e.notBefore);
         continue;
       }
       if (inFlight >= settings.parallelism()) {
@@ -232,13 +231,12 @@ public final class NodeDrains {
         e.accepted = now;
         d.evicted++;
         inFlight++;
-        Instant check = now.plus(settings.backoffMax());
-        next = check.isBefore(next) ? check : next;
+        next = earlier(next, recheck(d, e));
       } else {
         e.refused++;
         e.backoff = e.backoff == null ? settings.backoff() : twice(e.backoff);
         e.notBefore = now.plus(e.backoff);
-        next = e.notBefore.isBefore(next) ? e.notBefore : next;
+        next = earlier(next, e.notBefore);
       }
     }
     return new Round(null, null, next);
@@ -250,14 +248,20 @@ public final class NodeDrains {
    */
   private boolean lagging(Drain d, Instant now) {
     return d.pods.values().stream()
-        .anyMatch(
-            e ->
-                e.accepted != null
-                    && !now.isBefore(later(e.accepted, d.listed).plus(settings.backoffMax())));
+        .anyMatch(e -> e.accepted != null && !now.isBefore(recheck(d, e)));
   }
 
-  private static Instant later(Instant a, Instant b) {
-    return b == null || a.isAfter(b) ? a : b;
+  /**
+   * When an accepted eviction's pod, still in the cache, is checked against the API server: a
+   * longest backoff after the eviction or the last list, whichever is later.
+   */
+  private Instant recheck(Drain d, Eviction e) {
+    Instant from = d.listed == null || e.accepted.isAfter(d.listed) ? e.accepted : d.listed;
+    return from.plus(settings.backoffMax());
+  }
+
+  private static Instant earlier(Instant a, Instant b) {
+    return b.isBefore(a) ? b : a;
   }
 
   private static String why(Drain d, Pod p, Instant now) {

@@ -263,7 +263,7 @@ public final class OsCustomizer {
    * The Java feature release of a jlink'd runtime, from its {@code release} file ({@code
    * JAVA_VERSION="17.0.15"}); 0 when it has none.
    */
-  static int javaFeature(Path runtime) throws IOException {
+  public static int javaFeature(Path runtime) throws IOException {
     Path release = runtime.resolve("release");
     if (!Files.isRegularFile(release)) {
       return 0;
